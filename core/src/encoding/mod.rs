@@ -1,0 +1,385 @@
+//! Streaming encoders for Prometheus text 0.0.4 and OpenMetrics 1.0 text.
+//!
+//! An [`Encoder`] is a [`Sink`]: collectors push families and samples into it and it writes
+//! each line straight into an [`embedded_io::Write`]. It never holds more than one number's
+//! digits, so the exposition of any size streams through a UART, a socket or a `Vec<u8>`.
+
+mod float;
+mod openmetrics;
+mod text;
+
+pub use float::{go_float, shortest, FLOAT_BUF};
+
+use crate::collector::{Collector, NameFilter, Sink};
+use crate::desc::{Desc, MetricType};
+use crate::error::{CollectError, EncodeError};
+use crate::sample::{Labels, Sample, Value};
+use embedded_io::Write;
+
+/// Content type of Prometheus text 0.0.4.
+pub const TEXT_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+/// Content type of OpenMetrics 1.0 text (what current Prometheus servers ask for).
+pub const OPENMETRICS_CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// An exposition format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// Prometheus text format 0.0.4.
+    Text,
+    /// OpenMetrics 1.0 text format.
+    OpenMetrics,
+}
+
+impl Format {
+    /// The `Content-Type` header value for this format.
+    pub const fn content_type(self) -> &'static str {
+        match self {
+            Format::Text => TEXT_CONTENT_TYPE,
+            Format::OpenMetrics => OPENMETRICS_CONTENT_TYPE,
+        }
+    }
+
+    /// Picks the format an HTTP `Accept` header asks for: OpenMetrics when it names
+    /// `application/openmetrics-text` (any version), text 0.0.4 otherwise.
+    ///
+    /// ```
+    /// use promstack_core::Format;
+    /// assert_eq!(Format::from_accept("application/openmetrics-text; version=0.0.1"), Format::OpenMetrics);
+    /// assert_eq!(Format::from_accept("text/plain"), Format::Text);
+    /// ```
+    pub fn from_accept(accept: &str) -> Format {
+        let wants_om = accept.split(',').any(|part| {
+            let media = part.split(';').next().unwrap_or("").trim();
+            media.eq_ignore_ascii_case("application/openmetrics-text")
+        });
+        if wants_om {
+            Format::OpenMetrics
+        } else {
+            Format::Text
+        }
+    }
+}
+
+/// Which samples a collection pass writes (text 0.0.4 moves some into separate gauge families).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    /// Everything the format puts in the family itself.
+    Main,
+    /// Only samples with this suffix, each family's under its own `gauge` header.
+    Split(u8),
+}
+
+/// Suffixes that text 0.0.4 writes as separate gauge families after the main ones, in
+/// Python 0.8.0's order. Bit `i` of `Encoder::split_seen` stands for `SPLIT_SUFFIXES[i]`.
+const SPLIT_SUFFIXES: [&str; 3] = ["_created", "_gcount", "_gsum"];
+
+/// Writes collectors into `W` in one [`Format`].
+///
+/// ```
+/// use promstack_core::{Counter, Encoder, Format};
+/// static HITS: Counter = Counter::new("hits", "Cache hits.");
+/// HITS.inc();
+/// let mut enc = Encoder::new(Format::OpenMetrics, Vec::new());
+/// enc.encode(&HITS).unwrap();
+/// let out = enc.finish().unwrap();
+/// assert_eq!(
+///     core::str::from_utf8(&out).unwrap(),
+///     "# HELP hits Cache hits.\n# TYPE hits counter\nhits_total 1.0\n# EOF\n"
+/// );
+/// ```
+pub struct Encoder<W: Write> {
+    writer: W,
+    format: Format,
+    created_in_text: bool,
+    error: Option<W::Error>,
+    pass: Pass,
+    split_seen: u8,
+    header_pending: bool,
+}
+
+impl<W: Write> Encoder<W> {
+    /// An encoder writing `format` into `writer`.
+    pub fn new(format: Format, writer: W) -> Self {
+        Encoder {
+            writer,
+            format,
+            created_in_text: false,
+            error: None,
+            pass: Pass::Main,
+            split_seen: 0,
+            header_pending: false,
+        }
+    }
+
+    /// In text 0.0.4, also write `_created` samples as separate `x_created` gauge families, as
+    /// Python 0.8.0 does. Off by default because it doubles the series count; OpenMetrics
+    /// always carries `_created`.
+    pub fn with_created_in_text(mut self, on: bool) -> Self {
+        self.created_in_text = on;
+        self
+    }
+
+    /// The format written.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// Writes everything `collector` reports.
+    pub fn encode(&mut self, collector: &dyn Collector) -> Result<(), EncodeError<W::Error>> {
+        self.run(collector, None)
+    }
+
+    /// Writes only samples whose full name is in `names`, and only the headers of families
+    /// that have such a sample.
+    pub fn encode_filtered(
+        &mut self,
+        collector: &dyn Collector,
+        names: &[&str],
+    ) -> Result<(), EncodeError<W::Error>> {
+        self.run(collector, Some(names))
+    }
+
+    fn run(&mut self, collector: &dyn Collector, names: Option<&[&str]>) -> Result<(), EncodeError<W::Error>> {
+        self.pass = Pass::Main;
+        self.split_seen = 0;
+        self.collect_pass(collector, names)?;
+        if self.format == Format::Text {
+            for i in 0..SPLIT_SUFFIXES.len() as u8 {
+                if self.split_seen & (1 << i) != 0 {
+                    self.pass = Pass::Split(i);
+                    self.collect_pass(collector, names)?;
+                }
+            }
+        }
+        self.pass = Pass::Main;
+        Ok(())
+    }
+
+    fn collect_pass(&mut self, collector: &dyn Collector, names: Option<&[&str]>) -> Result<(), EncodeError<W::Error>> {
+        let result = match names {
+            None => collector.collect(self),
+            Some(names) => collector.collect(&mut NameFilter::new(&mut *self, names)),
+        };
+        match result {
+            Ok(()) => Ok(()),
+            Err(e) => Err(match self.error.take() {
+                Some(w) => EncodeError::Write(w),
+                None => EncodeError::Collect(e),
+            }),
+        }
+    }
+
+    /// Ends the exposition (OpenMetrics: `# EOF`), flushes, and returns the writer.
+    pub fn finish(mut self) -> Result<W, EncodeError<W::Error>> {
+        if self.format == Format::OpenMetrics {
+            self.writer.write_all(b"# EOF\n").map_err(EncodeError::Write)?;
+        }
+        self.writer.flush().map_err(EncodeError::Write)?;
+        Ok(self.writer)
+    }
+
+    /// The writer, for callers that interleave their own output.
+    pub fn writer_mut(&mut self) -> &mut W {
+        &mut self.writer
+    }
+
+    // ---- low-level writing; every failure is stored and reported as CollectError::Sink ----
+
+    fn put(&mut self, bytes: &[u8]) -> Result<(), CollectError> {
+        match self.writer.write_all(bytes) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                self.error = Some(e);
+                Err(CollectError::Sink)
+            }
+        }
+    }
+
+    fn put_str(&mut self, s: &str) -> Result<(), CollectError> {
+        self.put(s.as_bytes())
+    }
+
+    /// Writes `s` escaping `\` and newline, and `"` when `quote` is set.
+    fn put_escaped(&mut self, s: &str, quote: bool) -> Result<(), CollectError> {
+        let b = s.as_bytes();
+        let mut start = 0;
+        for (i, &c) in b.iter().enumerate() {
+            let esc: &[u8] = match c {
+                b'\\' => b"\\\\",
+                b'\n' => b"\\n",
+                b'"' if quote => b"\\\"",
+                _ => continue,
+            };
+            self.put(&b[start..i])?;
+            self.put(esc)?;
+            start = i + 1;
+        }
+        self.put(&b[start..])
+    }
+
+    fn put_labels(&mut self, labels: &Labels<'_>) -> Result<(), CollectError> {
+        if labels.is_empty() {
+            return Ok(());
+        }
+        self.put(b"{")?;
+        for (i, (name, value)) in labels.sorted().enumerate() {
+            if i > 0 {
+                self.put(b",")?;
+            }
+            self.put_str(name)?;
+            self.put(b"=\"")?;
+            self.put_escaped(value, true)?;
+            self.put(b"\"")?;
+        }
+        self.put(b"}")
+    }
+
+    fn put_value(&mut self, v: Value) -> Result<(), CollectError> {
+        match v {
+            Value::Int(i) => {
+                let mut b = itoa::Buffer::new();
+                let s = b.format(i);
+                self.put_str(s)?;
+                self.put(b".0")
+            }
+            Value::Float(f) => self.put_f64(f),
+        }
+    }
+
+    fn put_f64(&mut self, f: f64) -> Result<(), CollectError> {
+        let mut b = ryu::Buffer::new();
+        let s = shortest(f, &mut b);
+        self.put_str(s)
+    }
+
+    fn put_header(&mut self, name: &str, suffix: &str, help: &str, type_name: &str) -> Result<(), CollectError> {
+        let om = self.format == Format::OpenMetrics;
+        self.put(b"# HELP ")?;
+        self.put_str(name)?;
+        self.put_str(suffix)?;
+        self.put(b" ")?;
+        self.put_escaped(help, om)?;
+        self.put(b"\n# TYPE ")?;
+        self.put_str(name)?;
+        self.put_str(suffix)?;
+        self.put(b" ")?;
+        self.put_str(type_name)?;
+        self.put(b"\n")
+    }
+
+    fn put_sample(&mut self, desc: &Desc<'_>, sample: &Sample<'_>) -> Result<(), CollectError> {
+        self.put_str(desc.name)?;
+        self.put_str(sample.suffix)?;
+        self.put_labels(&sample.labels)?;
+        self.put(b" ")?;
+        self.put_value(sample.value)?;
+        match self.format {
+            Format::Text => {
+                if let Some(ts) = sample.timestamp {
+                    self.put(b" ")?;
+                    let mut b = itoa::Buffer::new();
+                    // Python: int(float(ts) * 1000), truncating toward zero.
+                    let ms = (ts * 1000.0) as i64;
+                    let s = b.format(ms);
+                    self.put_str(s)?;
+                }
+            }
+            Format::OpenMetrics => {
+                if let Some(ts) = sample.timestamp {
+                    self.put(b" ")?;
+                    self.put_f64(ts)?;
+                }
+                if let Some(ex) = &sample.exemplar {
+                    if !openmetrics::allows_exemplar(desc.metric_type, sample.suffix) {
+                        return Err(CollectError::MisplacedExemplar);
+                    }
+                    self.put(b" # ")?;
+                    // An exemplar with no labels is still written with braces.
+                    if ex.labels.is_empty() {
+                        self.put(b"{}")?;
+                    } else {
+                        self.put_labels(&ex.labels)?;
+                    }
+                    self.put(b" ")?;
+                    let mut buf = [0u8; FLOAT_BUF];
+                    let v = go_float(ex.value, &mut buf);
+                    self.put_str(v)?;
+                    if let Some(ts) = ex.timestamp {
+                        self.put(b" ")?;
+                        self.put_f64(ts)?;
+                    }
+                }
+            }
+        }
+        self.put(b"\n")
+    }
+}
+
+impl<W: Write> Sink for Encoder<W> {
+    fn family(&mut self, desc: &Desc<'_>) -> Result<(), CollectError> {
+        match (self.pass, self.format) {
+            (Pass::Split(_), _) => {
+                self.header_pending = true;
+                Ok(())
+            }
+            (Pass::Main, Format::Text) => {
+                let (suffix, type_name) = text::header(desc.metric_type);
+                self.put_header(desc.name, suffix, desc.help, type_name)
+            }
+            (Pass::Main, Format::OpenMetrics) => {
+                self.put_header(desc.name, "", desc.help, desc.metric_type.as_str())?;
+                if !desc.unit.is_empty() {
+                    self.put(b"# UNIT ")?;
+                    self.put_str(desc.name)?;
+                    self.put(b" ")?;
+                    self.put_str(desc.unit)?;
+                    self.put(b"\n")?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn sample(&mut self, desc: &Desc<'_>, sample: &Sample<'_>) -> Result<(), CollectError> {
+        if self.format == Format::OpenMetrics {
+            return self.put_sample(desc, sample);
+        }
+        let split = text::split_index(desc.metric_type, sample.suffix);
+        match (self.pass, split) {
+            (Pass::Main, None) => self.put_sample(desc, sample),
+            (Pass::Main, Some(i)) => {
+                if i != 0 || self.created_in_text {
+                    self.split_seen |= 1 << i;
+                }
+                Ok(())
+            }
+            (Pass::Split(p), Some(i)) if p == i => {
+                if self.header_pending {
+                    self.header_pending = false;
+                    self.put_header(desc.name, sample.suffix, desc.help, "gauge")?;
+                }
+                self.put_sample(desc, sample)
+            }
+            (Pass::Split(_), _) => Ok(()),
+        }
+    }
+}
+
+/// Encodes `collector` as Prometheus text 0.0.4 into `writer` and returns the writer.
+pub fn encode_text<W: Write>(writer: W, collector: &dyn Collector) -> Result<W, EncodeError<W::Error>> {
+    let mut enc = Encoder::new(Format::Text, writer);
+    enc.encode(collector)?;
+    enc.finish()
+}
+
+/// Encodes `collector` as OpenMetrics text (ending in `# EOF`) into `writer` and returns it.
+pub fn encode_openmetrics<W: Write>(writer: W, collector: &dyn Collector) -> Result<W, EncodeError<W::Error>> {
+    let mut enc = Encoder::new(Format::OpenMetrics, writer);
+    enc.encode(collector)?;
+    enc.finish()
+}
+
+/// `true` for the types whose `_created` sample text 0.0.4 moves into its own family.
+pub(crate) fn has_created(t: MetricType) -> bool {
+    matches!(t, MetricType::Counter | MetricType::Summary | MetricType::Histogram)
+}

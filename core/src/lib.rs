@@ -1,0 +1,45 @@
+//! promstack-core: Prometheus metrics for every target, with no allocator.
+//!
+//! Metrics are `const`-constructed and can be `static`; the hot paths are single atomic
+//! operations; encoders stream Prometheus text 0.0.4 or OpenMetrics into any
+//! [`embedded_io::Write`]. Everything above this crate (dynamic labels, HTTP, files) lives in
+//! `promstack-alloc` and `promstack`.
+//!
+//! ```
+//! use promstack_core::{Counter, Gauge, encode_text};
+//! static REQUESTS: Counter = Counter::new("http_requests", "Requests served.");
+//! static TEMP: Gauge = Gauge::new("board_temperature_celsius", "Board temperature.");
+//! REQUESTS.inc();
+//! TEMP.set(36.6);
+//! let out = encode_text(Vec::new(), &[&REQUESTS as &dyn promstack_core::Collector, &TEMP]).unwrap();
+//! assert!(out.starts_with(b"# HELP http_requests_total Requests served.\n"));
+//! ```
+#![cfg_attr(not(test), no_std)]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod clock;
+mod collector;
+mod counter;
+mod desc;
+pub mod encoding;
+mod error;
+mod gauge;
+mod metric;
+mod sample;
+
+pub use clock::{clock, install_clock, install_time, unix_time, Clock};
+pub use collector::{Collector, NameFilter, Sink};
+pub use counter::{Counter, CounterValue};
+pub use desc::{
+    assert_buckets, assert_label_names, assert_states, check_buckets, check_label_names,
+    check_metric_name, check_states, is_valid_label_name, is_valid_metric_name,
+    strip_counter_total, Desc, MetricType,
+};
+pub use encoding::{
+    encode_openmetrics, encode_text, Encoder, Format, OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE,
+};
+pub use error::{BoundedStr, CollectError, DescError, EncodeError, LabelError, RegistryError, ValueError};
+pub use gauge::{Gauge, GaugeFn, GaugeValue};
+pub use metric::Metric;
+pub use sample::{Exemplar, Labels, Sample, SortedLabels, Value};

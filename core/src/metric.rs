@@ -1,0 +1,63 @@
+//! The [`Metric`] trait: one set of series of one type, without a name, so the same value type
+//! serves as an unlabeled metric and as a child of a labeled [`Family`](crate::Family).
+
+use crate::clock;
+use crate::collector::Sink;
+use crate::desc::{Desc, MetricType};
+use crate::error::CollectError;
+use crate::sample::{Labels, Sample, Value};
+use portable_atomic::{AtomicF64, Ordering};
+
+/// A metric value: counters, gauges, histograms, ... without their description.
+///
+/// Implementations are `const`-constructible through [`Metric::INIT`], so fixed-capacity
+/// families can be `static`.
+pub trait Metric: Send + Sync + 'static {
+    /// The family type this value reports as.
+    const METRIC_TYPE: MetricType;
+    /// A fresh value (zero, initial state).
+    const INIT: Self;
+    /// What the value needs besides itself to report: bucket bounds, Enum states, Info pairs.
+    type Config: Send + Sync + 'static;
+
+    /// Back to the initial value; the creation time becomes now (if a clock is installed).
+    fn reset(&self);
+
+    /// Reports this value's samples with `labels` into `sink`.
+    fn report(
+        &self,
+        config: &Self::Config,
+        desc: &Desc<'_>,
+        labels: Labels<'_>,
+        sink: &mut dyn Sink,
+    ) -> Result<(), CollectError>;
+}
+
+/// Creation time of a value: NaN until reset, meaning "the clock's install time".
+pub(crate) struct Created(AtomicF64);
+
+impl Created {
+    pub(crate) const INIT: Created = Created(AtomicF64::new(f64::NAN));
+
+    /// Marks the value as created now (or "unknown" without a clock).
+    pub(crate) fn stamp(&self) {
+        self.0.store(clock::unix_time().unwrap_or(f64::NAN), Ordering::Relaxed);
+    }
+
+    pub(crate) fn get(&self) -> Option<f64> {
+        let t = self.0.load(Ordering::Relaxed);
+        if t.is_nan() {
+            clock::install_time()
+        } else {
+            Some(t)
+        }
+    }
+
+    /// Reports `x_created` if a creation time is known.
+    pub(crate) fn report(&self, desc: &Desc<'_>, labels: Labels<'_>, sink: &mut dyn Sink) -> Result<(), CollectError> {
+        match self.get() {
+            Some(t) => sink.sample(desc, &Sample::new("_created", labels, Value::Float(t))),
+            None => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! What a collector reports for each series: a [`Sample`] with its [`Labels`] and [`Value`].
+//!
+//! Everything here borrows; building a sample allocates nothing.
+
+/// A sample value. Integers are written without going through floating point.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Value {
+    /// An integral count (written as `N.0`, exact up to `u64::MAX`).
+    Int(u64),
+    /// Any float, including `+Inf`, `-Inf` and `NaN`.
+    Float(f64),
+}
+
+impl Value {
+    /// The value as `f64` (integers above 2^53 lose precision).
+    pub fn as_f64(self) -> f64 {
+        match self {
+            Value::Int(i) => i as f64,
+            Value::Float(f) => f,
+        }
+    }
+}
+
+/// The label pairs of one sample, in two groups that are each a pair of parallel slices.
+///
+/// The first group holds a child's label names and values; the second holds pairs the metric
+/// adds itself (`le`, `quantile`, an Enum's state label, an Info's pairs). Encoders write the
+/// union sorted by name. The two groups must not share a name.
+///
+/// ```
+/// use promstack_core::Labels;
+/// let l = Labels::new(&["method", "code"], &["get", "200"]).with_extra(&["le"], &["0.5"]);
+/// assert_eq!(l.len(), 3);
+/// assert_eq!(l.get("code"), Some("200"));
+/// let sorted: Vec<_> = l.sorted().collect();
+/// assert_eq!(sorted, [("code", "200"), ("le", "0.5"), ("method", "get")]);
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Labels<'a> {
+    names: &'a [&'a str],
+    values: &'a [&'a str],
+    extra_names: &'a [&'a str],
+    extra_values: &'a [&'a str],
+}
+
+impl<'a> Labels<'a> {
+    /// No labels.
+    pub const EMPTY: Labels<'static> =
+        Labels { names: &[], values: &[], extra_names: &[], extra_values: &[] };
+
+    /// Label pairs from parallel slices; extra values beyond the shorter slice are ignored.
+    pub const fn new(names: &'a [&'a str], values: &'a [&'a str]) -> Self {
+        let n = if names.len() < values.len() { names.len() } else { values.len() };
+        let (names, _) = names.split_at(n);
+        let (values, _) = values.split_at(n);
+        Labels { names, values, extra_names: &[], extra_values: &[] }
+    }
+
+    /// Adds the second group of pairs.
+    pub const fn with_extra(self, names: &'a [&'a str], values: &'a [&'a str]) -> Self {
+        let n = if names.len() < values.len() { names.len() } else { values.len() };
+        let (extra_names, _) = names.split_at(n);
+        let (extra_values, _) = values.split_at(n);
+        Labels { extra_names, extra_values, ..self }
+    }
+
+    /// Number of pairs.
+    pub const fn len(&self) -> usize {
+        self.names.len() + self.extra_names.len()
+    }
+
+    /// `true` when there are no pairs.
+    pub const fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The pair at position `i` (first group, then second group).
+    pub fn pair(&self, i: usize) -> (&'a str, &'a str) {
+        if i < self.names.len() {
+            (self.names[i], self.values[i])
+        } else {
+            let j = i - self.names.len();
+            (self.extra_names[j], self.extra_values[j])
+        }
+    }
+
+    /// The value of label `name`, if present.
+    pub fn get(&self, name: &str) -> Option<&'a str> {
+        self.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+
+    /// Pairs in the order given.
+    pub fn iter(&self) -> impl Iterator<Item = (&'a str, &'a str)> + '_ {
+        (0..self.len()).map(move |i| self.pair(i))
+    }
+
+    /// Pairs sorted by label name, without allocating (selection over at most a few labels).
+    pub fn sorted(&self) -> SortedLabels<'a> {
+        SortedLabels { labels: *self, last: None, done: 0 }
+    }
+}
+
+/// Iterator over [`Labels`] in name order; see [`Labels::sorted`].
+#[derive(Debug, Clone)]
+pub struct SortedLabels<'a> {
+    labels: Labels<'a>,
+    last: Option<&'a str>,
+    done: usize,
+}
+
+impl<'a> Iterator for SortedLabels<'a> {
+    type Item = (&'a str, &'a str);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done == self.labels.len() {
+            return None;
+        }
+        // Names are unique, so "smallest name greater than the last one" visits each once.
+        let mut best: Option<(&'a str, &'a str)> = None;
+        for i in 0..self.labels.len() {
+            let (n, v) = self.labels.pair(i);
+            if self.last.is_some_and(|l| n <= l) {
+                continue;
+            }
+            if best.is_none_or(|(b, _)| n < b) {
+                best = Some((n, v));
+            }
+        }
+        self.done += 1;
+        if let Some((n, _)) = best {
+            self.last = Some(n);
+        } else {
+            self.done = self.labels.len();
+        }
+        best
+    }
+}
+
+/// An exemplar attached to a histogram bucket sample (OpenMetrics only).
+#[derive(Debug, Clone, Copy)]
+pub struct Exemplar<'a> {
+    /// Exemplar labels, e.g. `trace_id`.
+    pub labels: Labels<'a>,
+    /// The observed value.
+    pub value: f64,
+    /// Unix time in seconds, if known.
+    pub timestamp: Option<f64>,
+}
+
+/// One sample of a family: the family name plus `suffix`, labels, value.
+///
+/// ```
+/// use promstack_core::{Labels, Sample, Value};
+/// let s = Sample::new("_total", Labels::EMPTY, Value::Int(3));
+/// assert_eq!(s.value.as_f64(), 3.0);
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Sample<'a> {
+    /// Appended to the family name: `""`, `_total`, `_created`, `_bucket`, `_count`, `_sum`, ...
+    pub suffix: &'a str,
+    /// The sample's labels.
+    pub labels: Labels<'a>,
+    /// The value.
+    pub value: Value,
+    /// Unix time in seconds, if the sample carries one.
+    pub timestamp: Option<f64>,
+    /// An exemplar (histogram buckets in OpenMetrics only).
+    pub exemplar: Option<Exemplar<'a>>,
+}
+
+impl<'a> Sample<'a> {
+    /// A sample with no timestamp and no exemplar.
+    pub const fn new(suffix: &'a str, labels: Labels<'a>, value: Value) -> Self {
+        Sample { suffix, labels, value, timestamp: None, exemplar: None }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sorted_merges_both_groups() {
+        let l = Labels::new(&["z", "a", "m"], &["1", "2", "3"]).with_extra(&["b"], &["4"]);
+        let got: heapless::Vec<_, 8> = l.sorted().map(|(n, _)| n).collect();
+        assert_eq!(got.as_slice(), ["a", "b", "m", "z"]);
+        assert_eq!(Labels::EMPTY.sorted().count(), 0);
+    }
+
+    #[test]
+    fn mismatched_lengths_are_cut() {
+        let l = Labels::new(&["a", "b"], &["1"]);
+        assert_eq!(l.len(), 1);
+        assert_eq!(l.get("b"), None);
+    }
+}
