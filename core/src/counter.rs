@@ -85,7 +85,13 @@ impl Metric for CounterValue {
         self.created.stamp();
     }
 
-    fn report(&self, _: &(), desc: &Desc<'_>, labels: Labels<'_>, sink: &mut dyn Sink) -> Result<(), CollectError> {
+    fn report(
+        &self,
+        _: &(),
+        desc: &Desc<'_>,
+        labels: Labels<'_>,
+        sink: &mut dyn Sink,
+    ) -> Result<(), CollectError> {
         sink.sample(desc, &Sample::new("_total", labels, self.value()))?;
         self.created.report(desc, labels, sink)
     }

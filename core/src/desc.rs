@@ -147,9 +147,7 @@ impl<'a> Desc<'a> {
             None => Ok(Desc { unit, ..self }),
             Some(UnitProblem::Invalid) => Err(DescError::InvalidUnit(BoundedStr::new(unit))),
             Some(UnitProblem::NotAllowed) => Err(DescError::UnitNotAllowed(BoundedStr::new(self.name))),
-            Some(UnitProblem::MissingSuffix) => {
-                Err(DescError::MissingUnitSuffix(BoundedStr::new(self.name)))
-            }
+            Some(UnitProblem::MissingSuffix) => Err(DescError::MissingUnitSuffix(BoundedStr::new(self.name))),
         }
     }
 }
@@ -428,10 +426,7 @@ mod tests {
         }
         for bad in ["", "0a", "a-b", "a b", "é", "a.b"] {
             assert!(!is_valid_metric_name(bad), "{bad}");
-            assert_eq!(
-                check_metric_name(bad),
-                Err(DescError::InvalidMetricName(BoundedStr::new(bad)))
-            );
+            assert_eq!(check_metric_name(bad), Err(DescError::InvalidMetricName(BoundedStr::new(bad))));
         }
     }
 

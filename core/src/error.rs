@@ -154,18 +154,15 @@ impl fmt::Display for LabelError {
             LabelError::WrongCount { expected, got } => {
                 write!(f, "wrong number of label values: expected {expected}, got {got}")
             }
-            LabelError::ValueTooLong { index, len, max } => write!(
-                f,
-                "label value {index} is {len} bytes long, more than the {max} bytes a slot holds"
-            ),
+            LabelError::ValueTooLong { index, len, max } => {
+                write!(f, "label value {index} is {len} bytes long, more than the {max} bytes a slot holds")
+            }
             LabelError::TableFull { capacity } => {
                 write!(f, "all {capacity} child slots are taken")
             }
             LabelError::UnknownName(n) => write!(f, "unknown label name: {n:?}"),
             LabelError::MissingName(n) => write!(f, "missing label name: {n:?}"),
-            LabelError::MixedStyles => {
-                f.write_str("label values given both by position and by name")
-            }
+            LabelError::MixedStyles => f.write_str("label values given both by position and by name"),
         }
     }
 }
@@ -221,9 +218,7 @@ impl fmt::Display for CollectError {
         match self {
             CollectError::Sink => f.write_str("the sink refused more data"),
             CollectError::Failed(why) => write!(f, "collector failed: {why}"),
-            CollectError::MisplacedExemplar => {
-                f.write_str("exemplars are only allowed on histogram buckets")
-            }
+            CollectError::MisplacedExemplar => f.write_str("exemplars are only allowed on histogram buckets"),
         }
     }
 }

@@ -79,7 +79,13 @@ impl Metric for GaugeValue {
         self.set(0.0);
     }
 
-    fn report(&self, _: &(), desc: &Desc<'_>, labels: Labels<'_>, sink: &mut dyn Sink) -> Result<(), CollectError> {
+    fn report(
+        &self,
+        _: &(),
+        desc: &Desc<'_>,
+        labels: Labels<'_>,
+        sink: &mut dyn Sink,
+    ) -> Result<(), CollectError> {
         sink.sample(desc, &Sample::new("", labels, Value::Float(self.get())))
     }
 }

@@ -54,7 +54,12 @@ impl Created {
     }
 
     /// Reports `x_created` if a creation time is known.
-    pub(crate) fn report(&self, desc: &Desc<'_>, labels: Labels<'_>, sink: &mut dyn Sink) -> Result<(), CollectError> {
+    pub(crate) fn report(
+        &self,
+        desc: &Desc<'_>,
+        labels: Labels<'_>,
+        sink: &mut dyn Sink,
+    ) -> Result<(), CollectError> {
         match self.get() {
             Some(t) => sink.sample(desc, &Sample::new("_created", labels, Value::Float(t))),
             None => Ok(()),

@@ -139,7 +139,11 @@ impl<W: Write> Encoder<W> {
         self.run(collector, Some(names))
     }
 
-    fn run(&mut self, collector: &dyn Collector, names: Option<&[&str]>) -> Result<(), EncodeError<W::Error>> {
+    fn run(
+        &mut self,
+        collector: &dyn Collector,
+        names: Option<&[&str]>,
+    ) -> Result<(), EncodeError<W::Error>> {
         self.pass = Pass::Main;
         self.split_seen = 0;
         self.collect_pass(collector, names)?;
@@ -155,7 +159,11 @@ impl<W: Write> Encoder<W> {
         Ok(())
     }
 
-    fn collect_pass(&mut self, collector: &dyn Collector, names: Option<&[&str]>) -> Result<(), EncodeError<W::Error>> {
+    fn collect_pass(
+        &mut self,
+        collector: &dyn Collector,
+        names: Option<&[&str]>,
+    ) -> Result<(), EncodeError<W::Error>> {
         let result = match names {
             None => collector.collect(self),
             Some(names) => collector.collect(&mut NameFilter::new(&mut *self, names)),
@@ -252,7 +260,13 @@ impl<W: Write> Encoder<W> {
         self.put_str(s)
     }
 
-    fn put_header(&mut self, name: &str, suffix: &str, help: &str, type_name: &str) -> Result<(), CollectError> {
+    fn put_header(
+        &mut self,
+        name: &str,
+        suffix: &str,
+        help: &str,
+        type_name: &str,
+    ) -> Result<(), CollectError> {
         let om = self.format == Format::OpenMetrics;
         self.put(b"# HELP ")?;
         self.put_str(name)?;
@@ -373,7 +387,10 @@ pub fn encode_text<W: Write>(writer: W, collector: &dyn Collector) -> Result<W, 
 }
 
 /// Encodes `collector` as OpenMetrics text (ending in `# EOF`) into `writer` and returns it.
-pub fn encode_openmetrics<W: Write>(writer: W, collector: &dyn Collector) -> Result<W, EncodeError<W::Error>> {
+pub fn encode_openmetrics<W: Write>(
+    writer: W,
+    collector: &dyn Collector,
+) -> Result<W, EncodeError<W::Error>> {
     let mut enc = Encoder::new(Format::OpenMetrics, writer);
     enc.encode(collector)?;
     enc.finish()
