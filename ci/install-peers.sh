@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Installs the third-party programs promstack is tested against, when they are missing.
+# Idempotent: on a machine that has everything it changes nothing and takes about a second.
+#
+# Usage: ci/install-peers.sh [VENV_DIR]      (VENV_DIR default: target/peers-venv at the repo root)
+#
+#   Debian packages  promtool + prometheus, pushgateway, node_exporter, carbon-cache, whisper,
+#                    qemu-system-arm, wrk, curl, size (binutils), python3 + venv
+#   Python venv      prometheus_client==0.8.0 (the reference implementation), from PyPI
+#   rustup targets   the no_std cross targets and the firmware target
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+venv=${1:-target/peers-venv}
+python_client=prometheus_client==0.8.0
+rust_targets=(thumbv6m-none-eabi thumbv7m-none-eabi thumbv7em-none-eabihf riscv32imc-unknown-none-elf)
+# command-that-proves-it-is-there:debian-package
+debian=(
+  promtool:prometheus
+  prometheus:prometheus
+  prometheus-pushgateway:prometheus-pushgateway
+  prometheus-node-exporter:prometheus-node-exporter
+  carbon-cache:graphite-carbon
+  whisper-fetch:python3-whisper
+  qemu-system-arm:qemu-system-arm
+  wrk:wrk
+  curl:curl
+  size:binutils
+  python3:python3
+)
+
+say() { echo "install-peers: $*"; }
+
+# --- Debian packages -------------------------------------------------------------------------
+need=()
+for pair in "${debian[@]}"; do
+  cmd=${pair%%:*} pkg=${pair#*:}
+  if ! command -v "$cmd" >/dev/null 2>&1; then
+    case " ${need[*]-} " in *" $pkg "*) ;; *) need+=("$pkg") ;; esac
+  fi
+done
+# Debian's python3 ships venv without ensurepip; python3-venv brings it.
+if ! command -v python3 >/dev/null 2>&1 || ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+  need+=(python3-venv)
+fi
+if ((${#need[@]})); then
+  say "installing Debian packages: ${need[*]}"
+  if ! command -v apt-get >/dev/null 2>&1; then
+    say "apt-get not found; install these by hand: ${need[*]}" >&2
+    exit 1
+  fi
+  sudo=()
+  if [ "$(id -u)" -ne 0 ]; then sudo=(sudo); fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -qq >/dev/null
+  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+# --- the Python reference client in a venv ---------------------------------------------------
+has_client() {
+  "$venv/bin/python" - <<'EOF' >/dev/null 2>&1
+import importlib.metadata, sys
+sys.exit(importlib.metadata.version("prometheus_client") != "0.8.0")
+EOF
+}
+if ! has_client; then
+  if [ ! -x "$venv/bin/python" ]; then
+    say "creating venv $venv"
+    mkdir -p "$(dirname "$venv")"
+    python3 -m venv "$venv"
+  fi
+  say "installing $python_client into $venv"
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check "$python_client"
+  has_client || { say "$python_client is still not importable from $venv" >&2; exit 1; }
+fi
+
+# --- rustup targets --------------------------------------------------------------------------
+if command -v rustup >/dev/null 2>&1; then
+  installed=$(rustup target list --installed)
+  for t in "${rust_targets[@]}"; do
+    if ! grep -qx "$t" <<<"$installed"; then
+      say "adding rust target $t"
+      rustup target add "$t" >/dev/null
+    fi
+  done
+else
+  for t in "${rust_targets[@]}"; do
+    [ -d "$(rustc --print sysroot)/lib/rustlib/$t" ] || {
+      say "rustup not found and the standard library for $t is missing" >&2
+      exit 1
+    }
+  done
+fi
+
+say "peers ready (python client: $venv/bin/python)"

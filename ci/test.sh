@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# promstack's whole CI: the one command a person and .ci/run both use.
+#
+# Usage: ci/test.sh              run every step
+#        ci/test.sh --list       print the step names
+#        ci/test.sh WORD...      run only the steps whose name contains one of the WORDs
+#                                (e.g. `ci/test.sh firmware cross`)
+#
+# Every step runs from the repo root in its own `set -euo pipefail` subshell; a failing step is
+# reported and the next one still runs, so one run shows every problem. The exit status is 0
+# only when every step passed. All builds share the default target/ (or $CARGO_TARGET_DIR).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+export PROMSTACK_PYTHON=$root/target/peers-venv/bin/python
+export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+
+# no_std crates built for targets without std: "package target".
+cross_builds=(
+  "promstack-core thumbv6m-none-eabi"
+  "promstack-core thumbv7em-none-eabihf"
+  "promstack-core riscv32imc-unknown-none-elf"
+  "promstack-alloc thumbv6m-none-eabi"
+)
+
+# The steps, in order: "name|shell command". Adding a step is adding a line.
+steps=(
+  "install peers|ci/install-peers.sh target/peers-venv"
+  "fmt|cargo fmt --all -- --check && (cd examples/firmware && cargo fmt -- --check)"
+  "clippy|cargo clippy --workspace --all-targets -- -D warnings"
+  "test|cargo test --workspace"
+  "doc|RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps"
+)
+for pair in "${cross_builds[@]}"; do
+  read -r pkg target <<<"$pair"
+  steps+=("cross $pkg $target|cargo build -p $pkg --target $target")
+done
+steps+=(
+  "firmware clippy|ci/firmware.sh clippy"
+  "firmware under qemu|ci/firmware.sh run"
+  "bench --quick|if [ -x ci/bench.sh ]; then ci/bench.sh --quick; else echo 'no ci/bench.sh: skipped'; fi"
+)
+
+if [ "${1-}" = --list ]; then
+  for s in "${steps[@]}"; do echo "${s%%|*}"; done
+  exit 0
+fi
+
+selected() {
+  (($# == 0)) && return 0
+  local word
+  for word in "$@"; do
+    [[ $name == *"$word"* ]] && return 0
+  done
+  return 1
+}
+
+clock() {
+  local s=$1
+  if ((s >= 60)); then printf '%dm%02ds' $((s / 60)) $((s % 60)); else printf '%ds' "$s"; fi
+}
+
+start=$SECONDS
+ran=0
+failed=()
+report=()
+for s in "${steps[@]}"; do
+  name=${s%%|*} cmd=${s#*|}
+  selected "$@" || continue
+  echo
+  echo "== $name =="
+  echo "\$ $cmd"
+  t0=$SECONDS
+  set +e
+  (
+    set -euo pipefail
+    eval "$cmd"
+  )
+  rc=$?
+  set -e
+  ran=$((ran + 1))
+  took=$(clock $((SECONDS - t0)))
+  if ((rc == 0)); then
+    report+=("  ok      $took  $name")
+  else
+    echo "!! $name failed (exit $rc)"
+    report+=("  FAILED  $took  $name (exit $rc)")
+    failed+=("$name")
+  fi
+done
+
+echo
+echo "== summary =="
+printf '%s\n' "${report[@]}"
+total=$(clock $((SECONDS - start)))
+if ((ran == 0)); then
+  echo "ci/test.sh: no step matches: $*" >&2
+  exit 2
+fi
+if ((${#failed[@]})); then
+  joined=$(printf ', %s' "${failed[@]}")
+  echo "ci/test.sh: FAILED ${#failed[@]} of $ran steps (${joined:2}) in $total"
+  exit 1
+fi
+echo "ci/test.sh: all $ran steps ok in $total"
