@@ -24,8 +24,10 @@ pub trait Clock: Sync {
     }
 }
 
-/// The installed clock and the time it was installed at.
-static INSTALLED: Mutex<Cell<Option<(&'static dyn Clock, f64)>>> = Mutex::new(Cell::new(None));
+/// An installed clock and the time it was installed at.
+type Installed = Option<(&'static dyn Clock, f64)>;
+
+static INSTALLED: Mutex<Cell<Installed>> = Mutex::new(Cell::new(None));
 
 /// Installs `clock` process-wide; a later call replaces it. The install time becomes the
 /// `_created` time of `static` metrics that were never reset.
@@ -42,7 +44,7 @@ pub fn install_clock(clock: &'static dyn Clock) {
     critical_section::with(|cs| INSTALLED.borrow(cs).set(Some((clock, since))));
 }
 
-fn installed() -> Option<(&'static dyn Clock, f64)> {
+fn installed() -> Installed {
     critical_section::with(|cs| INSTALLED.borrow(cs).get())
 }
 

@@ -215,6 +215,11 @@ const fn ends_with(s: &[u8], suffix: &[u8]) -> bool {
     true
 }
 
+/// `const` string equality.
+pub(crate) const fn str_eq(a: &str, b: &str) -> bool {
+    bytes_eq(a.as_bytes(), b.as_bytes())
+}
+
 const fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
@@ -352,7 +357,7 @@ const fn buckets_problem(bounds: &[f64]) -> Option<&'static str> {
                 return Some("at least one finite bound is required");
             }
         }
-        if i > 0 && !(bounds[i - 1] < b) {
+        if i > 0 && bounds[i - 1] >= b {
             return Some("bounds must be sorted strictly ascending");
         }
         i += 1;

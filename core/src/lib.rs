@@ -17,15 +17,23 @@
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+// `const` items holding atomics (`Metric::INIT`, empty slots) exist to initialize statics and
+// arrays; every use is meant to be a fresh value.
+#![allow(clippy::declare_interior_mutable_const, clippy::borrow_interior_mutable_const)]
 
 mod clock;
 mod collector;
 mod counter;
 mod desc;
 pub mod encoding;
+mod enumeration;
 mod error;
+mod family;
 mod gauge;
+mod histogram;
+mod info;
 mod metric;
+mod registry;
 mod sample;
 
 pub use clock::{clock, install_clock, install_time, unix_time, Clock};
@@ -38,7 +46,12 @@ pub use desc::{
 pub use encoding::{
     encode_openmetrics, encode_text, Encoder, Format, OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE,
 };
+pub use enumeration::{Enum, EnumValue};
 pub use error::{BoundedStr, CollectError, DescError, EncodeError, LabelError, RegistryError, ValueError};
+pub use family::{Child, FixedFamily, LABEL_REJECTIONS};
 pub use gauge::{Gauge, GaugeFn, GaugeValue};
+pub use histogram::{Histogram, HistogramValue, Observe, Summary, SummaryValue, DEFAULT_BUCKETS};
+pub use info::{Info, InfoPairs, InfoValue};
 pub use metric::Metric;
+pub use registry::StaticRegistry;
 pub use sample::{Exemplar, Labels, Sample, SortedLabels, Value};

@@ -117,8 +117,9 @@ fn go_float_len(v: f64, out: &mut [u8; FLOAT_BUF]) -> usize {
             w.extend(&digits[..nd]);
         } else {
             let p = point as usize;
-            for i in 0..p {
-                w.push(if i < nd { digits[i] } else { b'0' });
+            w.extend(&digits[..nd.min(p)]);
+            for _ in nd..p {
+                w.push(b'0');
             }
             w.push(b'.');
             if nd > p {

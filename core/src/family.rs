@@ -1,0 +1,598 @@
+//! Fixed-capacity labeled metrics: `L` label names, room for `N` children, label values of up
+//! to `V` bytes, all inline and `const`-constructible, so a labeled metric can be a `static`
+//! on a target with no allocator.
+//!
+//! # Concurrency
+//! Finding an existing child takes no lock and allocates nothing. Each slot carries a state word
+//! `generation << 2 | status`. Label bytes are stored in atomics and read under a sequence-lock
+//! discipline: a reader loads the state (Acquire), compares hash and bytes (Relaxed), issues an
+//! Acquire fence and re-loads the state; if it changed, the read may be torn and is retried.
+//! Writers (claim, remove, clear) run inside `critical_section::with`, so at most one writes at
+//! a time; a writer first publishes a BUSY state, then a Release fence, then the bytes, then the
+//! READY state with Release. A reader that saw READY twice with the same generation therefore
+//! read exactly the bytes of that generation. Because the claim path re-scans under the critical
+//! section before taking a slot, one label set never gets two slots.
+//!
+//! Handles returned by [`FixedFamily::get`] remember the generation they were found in; after the
+//! child is removed (and its slot perhaps reused) their updates are dropped instead of landing in
+//! another series.
+
+use crate::collector::{Collector, Sink};
+use crate::counter::{Counter, CounterValue};
+use crate::desc::{assert_buckets, assert_label_names, assert_states, Desc, MetricType};
+use crate::enumeration::EnumValue;
+use crate::error::{CollectError, LabelError, ValueError};
+use crate::gauge::GaugeValue;
+use crate::histogram::{HistogramValue, Observe, SummaryValue};
+use crate::info::{InfoPairs, InfoValue};
+use crate::metric::Metric;
+use crate::sample::Labels;
+use core::sync::atomic::fence;
+use portable_atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
+
+const EMPTY: u32 = 0; // never used: ends a probe sequence
+const BUSY: u32 = 1; // being written under the critical section
+const READY: u32 = 2; // holds a live child
+const FREE: u32 = 3; // was removed: reusable, but probing continues past it
+const STATUS: u32 = 3;
+
+/// Every label lookup a fixed-capacity family refused (wrong count, value too long, table full),
+/// across all families. Register it to expose the rejections.
+pub static LABEL_REJECTIONS: Counter = Counter::new(
+    "promstack_label_rejections_total",
+    "Label lookups refused by fixed-capacity families: wrong label count, over-long value or full table.",
+);
+
+struct Slot<M, const L: usize, const V: usize> {
+    state: AtomicU32,
+    hash: AtomicU64,
+    lens: [AtomicU8; L],
+    bytes: [[AtomicU8; V]; L],
+    metric: M,
+}
+
+impl<M: Metric, const L: usize, const V: usize> Slot<M, L, V> {
+    const EMPTY: Self = Slot {
+        state: AtomicU32::new(EMPTY),
+        hash: AtomicU64::new(0),
+        lens: [const { AtomicU8::new(0) }; L],
+        bytes: [const { [const { AtomicU8::new(0) }; V] }; L],
+        metric: M::INIT,
+    };
+
+    /// `true` if the slot's bytes equal `values` (may be torn; the caller validates).
+    fn matches(&self, values: &[&str; L]) -> bool {
+        values.iter().zip(&self.lens).zip(&self.bytes).all(|((v, len), bytes)| {
+            let v = v.as_bytes();
+            usize::from(len.load(Ordering::Relaxed)) == v.len()
+                && v.iter().zip(bytes).all(|(c, b)| b.load(Ordering::Relaxed) == *c)
+        })
+    }
+
+    /// Copies the label values out; `None` if the slot changed meanwhile (or is not READY).
+    fn read_values(&self, out: &mut [[u8; V]; L], lens: &mut [usize; L]) -> Option<u32> {
+        let s = self.state.load(Ordering::Acquire);
+        if s & STATUS != READY {
+            return None;
+        }
+        for i in 0..L {
+            lens[i] = usize::from(self.lens[i].load(Ordering::Relaxed)).min(V);
+            for (o, b) in out[i].iter_mut().zip(&self.bytes[i]).take(lens[i]) {
+                *o = b.load(Ordering::Relaxed);
+            }
+        }
+        fence(Ordering::Acquire);
+        (self.state.load(Ordering::Relaxed) == s).then_some(s)
+    }
+}
+
+/// FNV-1a over the label values, with a separator so `("ab","c")` and `("a","bc")` differ.
+fn hash_values(values: &[&str]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for v in values {
+        for &b in v.as_bytes() {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        h = (h ^ 0xff).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+/// A labeled metric with `L` label names and room for `N` children whose label values are at
+/// most `V` bytes each (default 32, at most 255).
+///
+/// ```
+/// use promstack_core::{CounterValue, FixedFamily, encode_text};
+/// static BY_ROUTE: FixedFamily<CounterValue, 2, 16> =
+///     FixedFamily::counter("http_requests", "Requests by route.", ["method", "path"]);
+/// BY_ROUTE.get(["get", "/"]).unwrap().inc();
+/// BY_ROUTE.get(["get", "/"]).unwrap().inc();
+/// assert!(BY_ROUTE.get(["get"].as_slice()).is_err()); // wrong number of values
+/// let out = String::from_utf8(encode_text(Vec::new(), &BY_ROUTE).unwrap()).unwrap();
+/// assert!(out.ends_with("http_requests_total{method=\"get\",path=\"/\"} 2.0\n"));
+/// ```
+///
+/// Label names are checked at compile time:
+/// ```compile_fail
+/// use promstack_core::{CounterValue, FixedFamily};
+/// static BAD: FixedFamily<CounterValue, 1, 4> = FixedFamily::counter("c", "", ["__reserved"]);
+/// ```
+pub struct FixedFamily<M: Metric, const L: usize, const N: usize, const V: usize = 32> {
+    desc: Desc<'static>,
+    label_names: [&'static str; L],
+    config: M::Config,
+    slots: [Slot<M, L, V>; N],
+    rejected: AtomicU64,
+}
+
+/// A handle to one child of a [`FixedFamily`]. Updates through a handle whose child was removed
+/// are dropped.
+pub struct Child<'a, M: Metric> {
+    metric: &'a M,
+    config: &'a M::Config,
+    state: &'a AtomicU32,
+    generation: u32,
+}
+
+impl<M: Metric> Clone for Child<'_, M> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<M: Metric> Copy for Child<'_, M> {}
+
+impl<'a, M: Metric> Child<'a, M> {
+    /// `true` while the child has not been removed.
+    #[inline]
+    pub fn is_live(&self) -> bool {
+        self.state.load(Ordering::Relaxed) == self.generation
+    }
+
+    /// The child's value, for reading.
+    pub fn value(&self) -> &'a M {
+        self.metric
+    }
+}
+
+impl Child<'_, CounterValue> {
+    /// Adds 1.
+    #[inline]
+    pub fn inc(&self) {
+        if self.is_live() {
+            self.metric.inc();
+        }
+    }
+
+    /// Adds `v`; negative or NaN is refused.
+    #[inline]
+    pub fn inc_by(&self, v: f64) -> Result<(), ValueError> {
+        if self.is_live() {
+            self.metric.inc_by(v)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The current value.
+    pub fn get(&self) -> f64 {
+        self.metric.get()
+    }
+}
+
+impl Child<'_, GaugeValue> {
+    /// Sets the value.
+    #[inline]
+    pub fn set(&self, v: f64) {
+        if self.is_live() {
+            self.metric.set(v);
+        }
+    }
+
+    /// Adds `v`.
+    #[inline]
+    pub fn add(&self, v: f64) {
+        if self.is_live() {
+            self.metric.add(v);
+        }
+    }
+
+    /// Adds 1.
+    #[inline]
+    pub fn inc(&self) {
+        self.add(1.0);
+    }
+
+    /// Subtracts 1.
+    #[inline]
+    pub fn dec(&self) {
+        self.add(-1.0);
+    }
+
+    /// The current value.
+    pub fn get(&self) -> f64 {
+        self.metric.get()
+    }
+}
+
+impl<const B: usize> Child<'_, HistogramValue<B>> {
+    /// Records one observation.
+    #[inline]
+    pub fn observe(&self, v: f64) {
+        if self.is_live() {
+            self.metric.observe(self.config, v);
+        }
+    }
+}
+
+impl<const B: usize> Observe for Child<'_, HistogramValue<B>> {
+    fn observe(&self, v: f64) {
+        if self.is_live() {
+            self.metric.observe(self.config, v);
+        }
+    }
+}
+
+impl Child<'_, SummaryValue> {
+    /// Records one observation.
+    #[inline]
+    pub fn observe(&self, v: f64) {
+        if self.is_live() {
+            self.metric.observe(v);
+        }
+    }
+}
+
+impl Observe for Child<'_, SummaryValue> {
+    fn observe(&self, v: f64) {
+        if self.is_live() {
+            self.metric.observe(v);
+        }
+    }
+}
+
+impl Child<'_, EnumValue> {
+    /// Switches to `state`; unknown states are refused.
+    pub fn set(&self, state: &str) -> Result<(), ValueError> {
+        if self.is_live() {
+            self.metric.set(self.config, state)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The current state.
+    pub fn get(&self) -> &'static str {
+        let states: &'static [&'static str] = self.config;
+        states[self.metric.index().min(states.len() - 1)]
+    }
+}
+
+impl<M: Metric, const L: usize, const N: usize, const V: usize> FixedFamily<M, L, N, V> {
+    const fn build(desc: Desc<'static>, label_names: [&'static str; L], config: M::Config) -> Self {
+        if V > 255 {
+            panic!("label value capacity V must be at most 255 bytes");
+        }
+        if N == 0 {
+            panic!("a family needs room for at least one child");
+        }
+        assert_label_names(&label_names, M::METRIC_TYPE);
+        FixedFamily {
+            desc,
+            label_names,
+            config,
+            slots: [const { Slot::<M, L, V>::EMPTY }; N],
+            rejected: AtomicU64::new(0),
+        }
+    }
+
+    /// The description.
+    pub const fn desc(&self) -> &Desc<'static> {
+        &self.desc
+    }
+
+    /// The label names.
+    pub const fn label_names(&self) -> &[&'static str; L] {
+        &self.label_names
+    }
+
+    /// How many lookups this family refused.
+    pub fn rejected(&self) -> u64 {
+        self.rejected.load(Ordering::Relaxed)
+    }
+
+    fn reject(&self, e: LabelError) -> LabelError {
+        self.rejected.fetch_add(1, Ordering::Relaxed);
+        LABEL_REJECTIONS.inc();
+        e
+    }
+
+    /// The child for `values` (one per label name, in order), created on first use.
+    ///
+    /// Errors, each counted in [`FixedFamily::rejected`] and [`LABEL_REJECTIONS`], leave every
+    /// existing series untouched: a wrong number of values, a value longer than `V` bytes, or
+    /// no free slot.
+    pub fn get<'s>(&self, values: impl AsRef<[&'s str]>) -> Result<Child<'_, M>, LabelError> {
+        let values = values.as_ref();
+        let values: &[&str; L] = values
+            .try_into()
+            .map_err(|_| self.reject(LabelError::WrongCount { expected: L, got: values.len() }))?;
+        if let Some((index, v)) = values.iter().enumerate().find(|(_, v)| v.len() > V) {
+            return Err(self.reject(LabelError::ValueTooLong { index, len: v.len(), max: V }));
+        }
+        let hash = hash_values(values);
+        if let Some(child) = self.find(values, hash) {
+            return Ok(child);
+        }
+        self.claim(values, hash).map_err(|e| self.reject(e))
+    }
+
+    /// The child for `(name, value)` pairs given in any order.
+    pub fn get_by_name<'s>(&self, pairs: &[(&str, &'s str)]) -> Result<Child<'_, M>, LabelError> {
+        let mut values: [&'s str; L] = [""; L];
+        let mut seen = [false; L];
+        for (name, value) in pairs {
+            let i = self
+                .label_names
+                .iter()
+                .position(|n| n == name)
+                .ok_or_else(|| self.reject(LabelError::UnknownName(crate::BoundedStr::new(name))))?;
+            values[i] = value;
+            seen[i] = true;
+        }
+        if let Some(i) = seen.iter().position(|s| !s) {
+            return Err(self.reject(LabelError::MissingName(crate::BoundedStr::new(self.label_names[i]))));
+        }
+        self.get(values)
+    }
+
+    fn probe(hash: u64) -> impl Iterator<Item = usize> {
+        let start = (hash % N as u64) as usize;
+        (0..N).map(move |i| (start + i) % N)
+    }
+
+    /// Lock-free lookup of a READY child.
+    #[inline]
+    fn find(&self, values: &[&str; L], hash: u64) -> Option<Child<'_, M>> {
+        for i in Self::probe(hash) {
+            let slot = &self.slots[i];
+            let s = slot.state.load(Ordering::Acquire);
+            match s & STATUS {
+                EMPTY => return None,
+                READY if slot.hash.load(Ordering::Relaxed) == hash && slot.matches(values) => {
+                    fence(Ordering::Acquire);
+                    if slot.state.load(Ordering::Relaxed) == s {
+                        return Some(self.child(slot, s));
+                    }
+                    // Changed while reading: the writer holds the critical section;
+                    // the claim path re-checks under it.
+                    return None;
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    fn child<'a>(&'a self, slot: &'a Slot<M, L, V>, state: u32) -> Child<'a, M> {
+        Child { metric: &slot.metric, config: &self.config, state: &slot.state, generation: state }
+    }
+
+    fn claim(&self, values: &[&str; L], hash: u64) -> Result<Child<'_, M>, LabelError> {
+        critical_section::with(|_| {
+            // Writers are serialized here, so this scan sees a stable table.
+            let mut free = None;
+            for i in Self::probe(hash) {
+                let slot = &self.slots[i];
+                let s = slot.state.load(Ordering::Relaxed);
+                match s & STATUS {
+                    EMPTY => {
+                        free = free.or(Some(i));
+                        break;
+                    }
+                    READY if slot.hash.load(Ordering::Relaxed) == hash && slot.matches(values) => {
+                        return Ok(self.child(slot, s));
+                    }
+                    FREE => free = free.or(Some(i)),
+                    _ => {}
+                }
+            }
+            let i = free.ok_or(LabelError::TableFull { capacity: N })?;
+            let slot = &self.slots[i];
+            let generation = (slot.state.load(Ordering::Relaxed) >> 2).wrapping_add(1);
+            slot.state.store(generation << 2 | BUSY, Ordering::Relaxed);
+            fence(Ordering::Release);
+            slot.hash.store(hash, Ordering::Relaxed);
+            for ((v, len), bytes) in values.iter().zip(&slot.lens).zip(&slot.bytes) {
+                // Lengths were checked against V <= 255 before.
+                len.store(v.len() as u8, Ordering::Relaxed);
+                for (b, c) in bytes.iter().zip(v.as_bytes()) {
+                    b.store(*c, Ordering::Relaxed);
+                }
+            }
+            slot.metric.reset();
+            let ready = generation << 2 | READY;
+            slot.state.store(ready, Ordering::Release);
+            Ok(self.child(slot, ready))
+        })
+    }
+
+    /// Removes the child for `values`; `true` if it existed. Its slot becomes free.
+    pub fn remove<'s>(&self, values: impl AsRef<[&'s str]>) -> bool {
+        let Ok(values): Result<&[&str; L], _> = values.as_ref().try_into() else {
+            return false;
+        };
+        let hash = hash_values(values);
+        critical_section::with(|_| {
+            for i in Self::probe(hash) {
+                let slot = &self.slots[i];
+                let s = slot.state.load(Ordering::Relaxed);
+                match s & STATUS {
+                    EMPTY => return false,
+                    READY if slot.hash.load(Ordering::Relaxed) == hash && slot.matches(values) => {
+                        Self::free(slot, s);
+                        return true;
+                    }
+                    _ => {}
+                }
+            }
+            false
+        })
+    }
+
+    /// Removes every child.
+    pub fn clear(&self) {
+        critical_section::with(|_| {
+            for slot in &self.slots {
+                let s = slot.state.load(Ordering::Relaxed);
+                if s & STATUS == READY {
+                    Self::free(slot, s);
+                }
+            }
+        });
+    }
+
+    fn free(slot: &Slot<M, L, V>, s: u32) {
+        let generation = (s >> 2).wrapping_add(1);
+        slot.state.store(generation << 2 | FREE, Ordering::Release);
+    }
+
+    /// Number of live children.
+    pub fn len(&self) -> usize {
+        self.slots.iter().filter(|s| s.state.load(Ordering::Relaxed) & STATUS == READY).count()
+    }
+
+    /// `true` when there are no live children.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl<const L: usize, const N: usize, const V: usize> FixedFamily<CounterValue, L, N, V> {
+    /// A labeled counter (a trailing `_total` is dropped from `name`).
+    ///
+    /// # Panics
+    /// On an invalid or reserved name: a compile error in a `static`.
+    pub const fn counter(name: &'static str, help: &'static str, label_names: [&'static str; L]) -> Self {
+        Self::build(Desc::new(name, help, MetricType::Counter), label_names, ())
+    }
+}
+
+impl<const L: usize, const N: usize, const V: usize> FixedFamily<GaugeValue, L, N, V> {
+    /// A labeled gauge.
+    ///
+    /// # Panics
+    /// On an invalid or reserved name: a compile error in a `static`.
+    pub const fn gauge(name: &'static str, help: &'static str, label_names: [&'static str; L]) -> Self {
+        Self::build(Desc::new(name, help, MetricType::Gauge), label_names, ())
+    }
+}
+
+impl<const L: usize, const N: usize, const V: usize> FixedFamily<SummaryValue, L, N, V> {
+    /// A labeled summary (`quantile` is reserved).
+    ///
+    /// # Panics
+    /// On an invalid or reserved name: a compile error in a `static`.
+    pub const fn summary(name: &'static str, help: &'static str, label_names: [&'static str; L]) -> Self {
+        Self::build(Desc::new(name, help, MetricType::Summary), label_names, ())
+    }
+}
+
+impl<const B: usize, const L: usize, const N: usize, const V: usize> FixedFamily<HistogramValue<B>, L, N, V> {
+    /// A labeled histogram with bucket `bounds` (`le` is reserved; `+Inf` implied).
+    ///
+    /// # Panics
+    /// On an invalid name or bounds: a compile error in a `static`.
+    pub const fn histogram(
+        name: &'static str,
+        help: &'static str,
+        label_names: [&'static str; L],
+        bounds: [f64; B],
+    ) -> Self {
+        assert_buckets(&bounds);
+        Self::build(Desc::new(name, help, MetricType::Histogram), label_names, bounds)
+    }
+}
+
+impl<const L: usize, const N: usize, const V: usize> FixedFamily<InfoValue, L, N, V> {
+    /// A labeled Info: every child reports `pairs` plus its own label values.
+    ///
+    /// # Panics
+    /// On an invalid name, or pair names overlapping the label names.
+    pub const fn info(
+        name: &'static str,
+        help: &'static str,
+        label_names: [&'static str; L],
+        pairs: InfoPairs,
+    ) -> Self {
+        let mut i = 0;
+        while i < pairs.names.len() {
+            let mut j = 0;
+            while j < L {
+                if crate::desc::str_eq(pairs.names[i], label_names[j]) {
+                    panic!("info pair names may not overlap the metric's label names");
+                }
+                j += 1;
+            }
+            i += 1;
+        }
+        Self::build(Desc::new(name, help, MetricType::Info), label_names, pairs)
+    }
+}
+
+impl<const L: usize, const N: usize, const V: usize> FixedFamily<EnumValue, L, N, V> {
+    /// A labeled Enum; its state label is named after the metric, so no label may take that name.
+    ///
+    /// # Panics
+    /// On an invalid name or states, or a label named like the metric.
+    pub const fn enumeration(
+        name: &'static str,
+        help: &'static str,
+        label_names: [&'static str; L],
+        states: &'static [&'static str],
+    ) -> Self {
+        assert_states(states);
+        let desc = Desc::new(name, help, MetricType::StateSet);
+        let mut j = 0;
+        while j < L {
+            if crate::desc::str_eq(label_names[j], name) {
+                panic!("an enum's label may not be named like the metric");
+            }
+            j += 1;
+        }
+        Self::build(desc, label_names, states)
+    }
+}
+
+impl<M: Metric, const L: usize, const N: usize, const V: usize> Collector for FixedFamily<M, L, N, V> {
+    fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
+        sink.family(&self.desc)?;
+        let mut buf = [[0u8; V]; L];
+        let mut lens = [0usize; L];
+        for slot in &self.slots {
+            if slot.state.load(Ordering::Relaxed) & STATUS != READY {
+                continue;
+            }
+            // A slot rewritten while copied is skipped: it is either gone or brand new.
+            if slot.read_values(&mut buf, &mut lens).is_none() {
+                continue;
+            }
+            let mut values = [""; L];
+            let mut ok = true;
+            for i in 0..L {
+                match core::str::from_utf8(&buf[i][..lens[i]]) {
+                    Ok(s) => values[i] = s,
+                    Err(_) => ok = false,
+                }
+            }
+            if ok {
+                slot.metric.report(
+                    &self.config,
+                    &self.desc,
+                    Labels::new(&self.label_names, &values),
+                    sink,
+                )?;
+            }
+        }
+        Ok(())
+    }
+}

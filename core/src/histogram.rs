@@ -1,0 +1,360 @@
+//! Histograms with bucket bounds fixed at construction, and summaries (count and sum).
+
+use crate::collector::{Collector, Sink};
+use crate::desc::{assert_buckets, check_buckets, Desc, MetricType};
+use crate::encoding::{go_float, FLOAT_BUF};
+use crate::error::{CollectError, DescError};
+use crate::metric::{Created, Metric};
+use crate::sample::{Labels, Sample, Value};
+use portable_atomic::{AtomicF64, AtomicU64, Ordering};
+
+/// The default bucket bounds, as in every Prometheus client: 5 ms to 10 s (`+Inf` is implied).
+pub const DEFAULT_BUCKETS: [f64; 14] =
+    [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0];
+
+/// Something observations can be recorded into: histograms, summaries and their children.
+pub trait Observe {
+    /// Records one observation.
+    fn observe(&self, v: f64);
+}
+
+/// The value of a histogram with `N` bucket bounds: a count per bucket, a total count and a sum.
+///
+/// Counts are kept per bucket (not cumulative), so an observation touches one bucket, the sum
+/// and the total. The exposition accumulates them.
+pub struct HistogramValue<const N: usize> {
+    buckets: [AtomicU64; N],
+    count: AtomicU64,
+    sum: AtomicF64,
+    created: Created,
+}
+
+impl<const N: usize> HistogramValue<N> {
+    /// An empty histogram value.
+    pub const fn new() -> Self {
+        HistogramValue {
+            buckets: [const { AtomicU64::new(0) }; N],
+            count: AtomicU64::new(0),
+            sum: AtomicF64::new(0.0),
+            created: Created::INIT,
+        }
+    }
+
+    /// Records `v` against `bounds` (the bounds this value was created with).
+    #[inline]
+    pub fn observe(&self, bounds: &[f64; N], v: f64) {
+        // First bound >= v; NaN lands in no finite bucket (only in +Inf, i.e. the count).
+        let i = bounds.partition_point(|b| *b < v || v.is_nan());
+        if let Some(b) = self.buckets.get(i) {
+            // Relaxed: made visible to readers by the Release increment of `count` below.
+            b.fetch_add(1, Ordering::Relaxed);
+        }
+        self.sum.fetch_add(v, Ordering::Relaxed);
+        // Release: a reader that sees this count also sees the bucket increment above, so the
+        // cumulative buckets it reads never miss an observation that `_count` includes.
+        self.count.fetch_add(1, Ordering::Release);
+    }
+
+    /// Number of observations.
+    pub fn count(&self) -> u64 {
+        self.count.load(Ordering::Acquire)
+    }
+
+    /// Sum of observations.
+    pub fn sum(&self) -> f64 {
+        self.sum.load(Ordering::Relaxed)
+    }
+
+    /// Cumulative bucket counts (`le` each bound), consistent with [`HistogramValue::count`]
+    /// as read at the same moment: never decreasing, never above the count.
+    pub fn cumulative(&self) -> ([u64; N], u64) {
+        let count = self.count.load(Ordering::Acquire);
+        let mut out = [0u64; N];
+        let mut acc = 0u64;
+        for (o, b) in out.iter_mut().zip(&self.buckets) {
+            acc += b.load(Ordering::Relaxed);
+            // Observations that started after `count` was read may already be in a bucket:
+            // clamping keeps the snapshot monotonic and `+Inf == _count`.
+            *o = acc.min(count);
+        }
+        (out, count)
+    }
+}
+
+impl<const N: usize> Default for HistogramValue<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const N: usize> Metric for HistogramValue<N> {
+    const METRIC_TYPE: MetricType = MetricType::Histogram;
+    const INIT: Self = HistogramValue::new();
+    type Config = [f64; N];
+
+    fn reset(&self) {
+        for b in &self.buckets {
+            b.store(0, Ordering::Relaxed);
+        }
+        self.sum.store(0.0, Ordering::Relaxed);
+        self.count.store(0, Ordering::Relaxed);
+        self.created.stamp();
+    }
+
+    fn report(
+        &self,
+        bounds: &[f64; N],
+        desc: &Desc<'_>,
+        labels: Labels<'_>,
+        sink: &mut dyn Sink,
+    ) -> Result<(), CollectError> {
+        let (cumulative, count) = self.cumulative();
+        let sum = self.sum();
+        let le = ["le"];
+        for (bound, c) in bounds.iter().zip(cumulative) {
+            if *bound == f64::INFINITY {
+                continue;
+            }
+            let mut buf = [0u8; FLOAT_BUF];
+            let text = [go_float(*bound, &mut buf)];
+            sink.sample(desc, &Sample::new("_bucket", labels.with_extra(&le, &text), Value::Int(c)))?;
+        }
+        sink.sample(desc, &Sample::new("_bucket", labels.with_extra(&le, &["+Inf"]), Value::Int(count)))?;
+        sink.sample(desc, &Sample::new("_count", labels, Value::Int(count)))?;
+        sink.sample(desc, &Sample::new("_sum", labels, Value::Float(sum)))?;
+        self.created.report(desc, labels, sink)
+    }
+}
+
+/// A histogram: observations counted in buckets with fixed upper bounds.
+///
+/// `N` is the number of bounds given; `+Inf` is always added. Bounds must be sorted strictly
+/// ascending and not NaN; a bad list in a `static` does not compile.
+///
+/// ```
+/// use promstack_core::{Histogram, encode_text};
+/// static LATENCY: Histogram<2> = Histogram::new("latency_seconds", "Handler latency.", [0.5, 1.0]);
+/// LATENCY.observe(0.3);
+/// LATENCY.observe(6.9);
+/// let out = String::from_utf8(encode_text(Vec::new(), &LATENCY).unwrap()).unwrap();
+/// assert_eq!(out, "# HELP latency_seconds Handler latency.\n# TYPE latency_seconds histogram\n\
+/// latency_seconds_bucket{le=\"0.5\"} 1.0\nlatency_seconds_bucket{le=\"1.0\"} 1.0\n\
+/// latency_seconds_bucket{le=\"+Inf\"} 2.0\nlatency_seconds_count 2.0\nlatency_seconds_sum 7.2\n");
+/// ```
+///
+/// ```compile_fail
+/// // Bounds out of order: a compile error.
+/// static BAD: promstack_core::Histogram<2> = promstack_core::Histogram::new("h", "", [2.0, 1.0]);
+/// ```
+pub struct Histogram<const N: usize> {
+    desc: Desc<'static>,
+    bounds: [f64; N],
+    value: HistogramValue<N>,
+}
+
+impl<const N: usize> Histogram<N> {
+    /// A histogram with the given bucket bounds (`+Inf` implied).
+    ///
+    /// # Panics
+    /// On an invalid name or bounds: a compile error in a `static`.
+    pub const fn new(name: &'static str, help: &'static str, bounds: [f64; N]) -> Self {
+        assert_buckets(&bounds);
+        Histogram { desc: Desc::new(name, help, MetricType::Histogram), bounds, value: HistogramValue::new() }
+    }
+
+    /// Run-time form of [`Histogram::new`].
+    pub fn try_new(name: &'static str, help: &'static str, bounds: [f64; N]) -> Result<Self, DescError> {
+        check_buckets(&bounds)?;
+        Ok(Histogram {
+            desc: Desc::try_new(name, help, MetricType::Histogram)?,
+            bounds,
+            value: HistogramValue::new(),
+        })
+    }
+
+    /// Sets the unit; the name must end with `_<unit>`.
+    ///
+    /// # Panics
+    /// See [`Desc::with_unit`].
+    pub const fn with_unit(self, unit: &'static str) -> Self {
+        Histogram { desc: self.desc.with_unit(unit), bounds: self.bounds, value: self.value }
+    }
+
+    /// The description.
+    pub const fn desc(&self) -> &Desc<'static> {
+        &self.desc
+    }
+
+    /// The bucket bounds.
+    pub const fn bounds(&self) -> &[f64; N] {
+        &self.bounds
+    }
+
+    /// Records one observation.
+    #[inline]
+    pub fn observe(&self, v: f64) {
+        self.value.observe(&self.bounds, v);
+    }
+
+    /// The value (count, sum, cumulative buckets).
+    pub const fn value(&self) -> &HistogramValue<N> {
+        &self.value
+    }
+
+    /// Back to empty; `_created` becomes now.
+    pub fn reset(&self) {
+        self.value.reset();
+    }
+}
+
+impl<const N: usize> Observe for Histogram<N> {
+    fn observe(&self, v: f64) {
+        Histogram::observe(self, v);
+    }
+}
+
+impl<const N: usize> Collector for Histogram<N> {
+    fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
+        sink.family(&self.desc)?;
+        self.value.report(&self.bounds, &self.desc, Labels::EMPTY, sink)
+    }
+}
+
+/// The value of a summary: count and sum of observations.
+pub struct SummaryValue {
+    count: AtomicU64,
+    sum: AtomicF64,
+    created: Created,
+}
+
+impl SummaryValue {
+    /// An empty summary value.
+    pub const fn new() -> Self {
+        SummaryValue { count: AtomicU64::new(0), sum: AtomicF64::new(0.0), created: Created::INIT }
+    }
+
+    /// Records `v`.
+    #[inline]
+    pub fn observe(&self, v: f64) {
+        self.sum.fetch_add(v, Ordering::Relaxed);
+        // Relaxed: count and sum are reported as two samples; they are never read as one.
+        self.count.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Number of observations.
+    pub fn count(&self) -> u64 {
+        self.count.load(Ordering::Relaxed)
+    }
+
+    /// Sum of observations.
+    pub fn sum(&self) -> f64 {
+        self.sum.load(Ordering::Relaxed)
+    }
+}
+
+impl Default for SummaryValue {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Observe for SummaryValue {
+    fn observe(&self, v: f64) {
+        SummaryValue::observe(self, v);
+    }
+}
+
+impl Metric for SummaryValue {
+    const METRIC_TYPE: MetricType = MetricType::Summary;
+    const INIT: Self = SummaryValue::new();
+    type Config = ();
+
+    fn reset(&self) {
+        self.count.store(0, Ordering::Relaxed);
+        self.sum.store(0.0, Ordering::Relaxed);
+        self.created.stamp();
+    }
+
+    fn report(
+        &self,
+        _: &(),
+        desc: &Desc<'_>,
+        labels: Labels<'_>,
+        sink: &mut dyn Sink,
+    ) -> Result<(), CollectError> {
+        sink.sample(desc, &Sample::new("_count", labels, Value::Int(self.count())))?;
+        sink.sample(desc, &Sample::new("_sum", labels, Value::Float(self.sum())))?;
+        self.created.report(desc, labels, sink)
+    }
+}
+
+/// A summary: count and sum of observations (no quantiles, as in Python's client 0.8.0).
+///
+/// ```
+/// use promstack_core::{Summary, encode_text};
+/// static SIZES: Summary = Summary::new("request_size_bytes", "Request sizes.");
+/// SIZES.observe(512.0);
+/// let out = String::from_utf8(encode_text(Vec::new(), &SIZES).unwrap()).unwrap();
+/// assert!(out.ends_with("request_size_bytes_count 1.0\nrequest_size_bytes_sum 512.0\n"));
+/// ```
+pub struct Summary {
+    desc: Desc<'static>,
+    value: SummaryValue,
+}
+
+impl Summary {
+    /// A summary named `name`.
+    ///
+    /// # Panics
+    /// On an invalid name: a compile error in a `static`.
+    pub const fn new(name: &'static str, help: &'static str) -> Self {
+        Summary { desc: Desc::new(name, help, MetricType::Summary), value: SummaryValue::new() }
+    }
+
+    /// Run-time form of [`Summary::new`].
+    pub fn try_new(name: &'static str, help: &'static str) -> Result<Self, DescError> {
+        Ok(Summary { desc: Desc::try_new(name, help, MetricType::Summary)?, value: SummaryValue::new() })
+    }
+
+    /// Sets the unit; the name must end with `_<unit>`.
+    ///
+    /// # Panics
+    /// See [`Desc::with_unit`].
+    pub const fn with_unit(self, unit: &'static str) -> Self {
+        Summary { desc: self.desc.with_unit(unit), value: self.value }
+    }
+
+    /// The description.
+    pub const fn desc(&self) -> &Desc<'static> {
+        &self.desc
+    }
+
+    /// Records one observation.
+    #[inline]
+    pub fn observe(&self, v: f64) {
+        self.value.observe(v);
+    }
+
+    /// The value (count and sum).
+    pub const fn value(&self) -> &SummaryValue {
+        &self.value
+    }
+
+    /// Back to empty; `_created` becomes now.
+    pub fn reset(&self) {
+        self.value.reset();
+    }
+}
+
+impl Observe for Summary {
+    fn observe(&self, v: f64) {
+        Summary::observe(self, v);
+    }
+}
+
+impl Collector for Summary {
+    fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
+        sink.family(&self.desc)?;
+        self.value.report(&(), &self.desc, Labels::EMPTY, sink)
+    }
+}

@@ -1,0 +1,267 @@
+//! A registry that can be a `static`: a const array of collectors plus `R` slots for run-time
+//! registration, with name-collision detection that needs no allocator.
+
+use crate::collector::{Collector, Sink};
+use crate::desc::Desc;
+use crate::encoding::{Encoder, Format};
+use crate::error::{BoundedStr, CollectError, EncodeError, RegistryError};
+use crate::sample::Sample;
+use core::cell::RefCell;
+use critical_section::Mutex;
+
+/// `true` if a name claimed by `a` equals one claimed by `b` (see [`crate::MetricType::claimed_suffixes`]).
+fn claims_overlap(a: &Desc<'_>, b: &Desc<'_>) -> Option<(usize, usize)> {
+    for (i, sa) in a.metric_type.claimed_suffixes().iter().enumerate() {
+        for (j, sb) in b.metric_type.claimed_suffixes().iter().enumerate() {
+            let (la, lb) = (a.name.len() + sa.len(), b.name.len() + sb.len());
+            if la == lb && concat_eq(a.name, sa, b.name, sb) {
+                return Some((i, j));
+            }
+        }
+    }
+    None
+}
+
+/// `a1 + a2 == b1 + b2` for strings of equal total length, without concatenating.
+fn concat_eq(a1: &str, a2: &str, b1: &str, b2: &str) -> bool {
+    let a = a1.bytes().chain(a2.bytes());
+    let b = b1.bytes().chain(b2.bytes());
+    a.eq(b)
+}
+
+/// Finds the first family of `other` whose claimed names overlap `desc`'s.
+struct OverlapWith<'d> {
+    desc: &'d Desc<'d>,
+    found: Option<BoundedStr>,
+}
+
+impl Sink for OverlapWith<'_> {
+    fn family(&mut self, other: &Desc<'_>) -> Result<(), CollectError> {
+        if self.found.is_none() {
+            if let Some((i, _)) = claims_overlap(self.desc, other) {
+                let suffix = self.desc.metric_type.claimed_suffixes()[i];
+                let mut name = heapless::String::<64>::new();
+                let _ = name.push_str(self.desc.name);
+                let _ = name.push_str(suffix);
+                self.found = Some(BoundedStr::new(&name));
+            }
+        }
+        Ok(())
+    }
+    fn sample(&mut self, _: &Desc<'_>, _: &Sample<'_>) -> Result<(), CollectError> {
+        Ok(())
+    }
+}
+
+/// For each family of a new collector, looks for overlaps in `existing`.
+struct CheckAgainst<'e> {
+    existing: &'e dyn Fn(&mut dyn Sink) -> Result<(), CollectError>,
+    found: Option<BoundedStr>,
+}
+
+impl Sink for CheckAgainst<'_> {
+    fn family(&mut self, desc: &Desc<'_>) -> Result<(), CollectError> {
+        if self.found.is_none() {
+            let mut o = OverlapWith { desc, found: None };
+            (self.existing)(&mut o)?;
+            self.found = o.found;
+        }
+        Ok(())
+    }
+    fn sample(&mut self, _: &Desc<'_>, _: &Sample<'_>) -> Result<(), CollectError> {
+        Ok(())
+    }
+}
+
+/// Looks for a name claimed twice among the families of one collector.
+struct SelfOverlap<'c> {
+    collector: &'c dyn Collector,
+    seen: usize,
+    found: Option<BoundedStr>,
+}
+
+impl Sink for SelfOverlap<'_> {
+    fn family(&mut self, desc: &Desc<'_>) -> Result<(), CollectError> {
+        let index = self.seen;
+        self.seen += 1;
+        if self.found.is_some() {
+            return Ok(());
+        }
+        // Compare with the families reported before this one.
+        let mut earlier = Earlier { desc, limit: index, seen: 0, found: None };
+        self.collector.describe(&mut earlier)?;
+        self.found = earlier.found;
+        Ok(())
+    }
+    fn sample(&mut self, _: &Desc<'_>, _: &Sample<'_>) -> Result<(), CollectError> {
+        Ok(())
+    }
+}
+
+struct Earlier<'d> {
+    desc: &'d Desc<'d>,
+    limit: usize,
+    seen: usize,
+    found: Option<BoundedStr>,
+}
+
+impl Sink for Earlier<'_> {
+    fn family(&mut self, other: &Desc<'_>) -> Result<(), CollectError> {
+        if self.seen < self.limit && self.found.is_none() {
+            let mut o = OverlapWith { desc: self.desc, found: None };
+            o.family(other)?;
+            self.found = o.found;
+        }
+        self.seen += 1;
+        Ok(())
+    }
+    fn sample(&mut self, _: &Desc<'_>, _: &Sample<'_>) -> Result<(), CollectError> {
+        Ok(())
+    }
+}
+
+/// Collectors known at compile time plus up to `R` registered at run time.
+///
+/// Name collisions among the compile-time collectors are found by [`StaticRegistry::check`]
+/// (call it once at start-up or in a test); [`StaticRegistry::register`] refuses a collector whose
+/// names overlap any registered one.
+///
+/// ```
+/// use promstack_core::{Collector, Counter, Gauge, StaticRegistry};
+/// static REQUESTS: Counter = Counter::new("requests", "Requests.");
+/// static TEMP: Gauge = Gauge::new("temperature_celsius", "Temperature.");
+/// static LATE: Gauge = Gauge::new("late", "Registered at run time.");
+/// static CLASH: Gauge = Gauge::new("requests_total", "Clashes with the counter.");
+/// static REGISTRY: StaticRegistry<2> = StaticRegistry::new(&[&REQUESTS, &TEMP]);
+///
+/// REGISTRY.check().unwrap();
+/// REGISTRY.register(&LATE).unwrap();
+/// assert!(REGISTRY.register(&CLASH).is_err());
+/// REQUESTS.inc();
+/// let mut out = Vec::new();
+/// REGISTRY.encode_text(&mut out).unwrap();
+/// assert!(String::from_utf8(out).unwrap().contains("requests_total 1.0\n"));
+/// ```
+pub struct StaticRegistry<const R: usize = 0> {
+    fixed: &'static [&'static dyn Collector],
+    runtime: Mutex<RefCell<heapless::Vec<&'static dyn Collector, R>>>,
+}
+
+impl<const R: usize> StaticRegistry<R> {
+    /// A registry over `fixed` with room for `R` run-time registrations.
+    pub const fn new(fixed: &'static [&'static dyn Collector]) -> Self {
+        StaticRegistry { fixed, runtime: Mutex::new(RefCell::new(heapless::Vec::new())) }
+    }
+
+    fn runtime(&self) -> heapless::Vec<&'static dyn Collector, R> {
+        // Copy the pointers out so no critical section is held while collecting.
+        critical_section::with(|cs| self.runtime.borrow(cs).borrow().clone())
+    }
+
+    fn describe_all(
+        &self,
+        runtime: &[&'static dyn Collector],
+        sink: &mut dyn Sink,
+    ) -> Result<(), CollectError> {
+        for c in self.fixed.iter().chain(runtime) {
+            c.describe(sink)?;
+        }
+        Ok(())
+    }
+
+    /// Checks the compile-time collectors for names claimed twice.
+    pub fn check(&self) -> Result<(), RegistryError> {
+        for (i, c) in self.fixed.iter().enumerate() {
+            let mut own = SelfOverlap { collector: *c, seen: 0, found: None };
+            c.describe(&mut own).map_err(RegistryError::Collect)?;
+            if let Some(name) = own.found {
+                return Err(RegistryError::Duplicate(name));
+            }
+            let earlier = &self.fixed[..i];
+            let existing = |s: &mut dyn Sink| earlier.iter().try_for_each(|e| e.describe(s));
+            let mut check = CheckAgainst { existing: &existing, found: None };
+            c.describe(&mut check).map_err(RegistryError::Collect)?;
+            if let Some(name) = check.found {
+                return Err(RegistryError::Duplicate(name));
+            }
+        }
+        Ok(())
+    }
+
+    /// Registers `collector` at run time; refused when its names overlap a registered
+    /// collector's (the error names the first duplicate) or when all `R` slots are taken.
+    pub fn register(&self, collector: &'static dyn Collector) -> Result<(), RegistryError> {
+        let mut own = SelfOverlap { collector, seen: 0, found: None };
+        collector.describe(&mut own).map_err(RegistryError::Collect)?;
+        if let Some(name) = own.found {
+            return Err(RegistryError::Duplicate(name));
+        }
+        let snapshot = self.runtime();
+        let existing = |s: &mut dyn Sink| self.describe_all(&snapshot, s);
+        let mut check = CheckAgainst { existing: &existing, found: None };
+        collector.describe(&mut check).map_err(RegistryError::Collect)?;
+        if let Some(name) = check.found {
+            return Err(RegistryError::Duplicate(name));
+        }
+        critical_section::with(|cs| {
+            let mut rt = self.runtime.borrow(cs).borrow_mut();
+            // Another registration may have happened since the snapshot; it was checked
+            // against its own snapshot, so re-check only against what is new.
+            for added in rt.iter().filter(|c| !snapshot.iter().any(|s| core::ptr::addr_eq(*s, **c))) {
+                let mut o = CheckAgainst { existing: &|s: &mut dyn Sink| added.describe(s), found: None };
+                collector.describe(&mut o).map_err(RegistryError::Collect)?;
+                if let Some(name) = o.found {
+                    return Err(RegistryError::Duplicate(name));
+                }
+            }
+            rt.push(collector).map_err(|_| RegistryError::Full { capacity: R })
+        })
+    }
+
+    /// Removes a collector registered at run time.
+    pub fn unregister(&self, collector: &'static dyn Collector) -> Result<(), RegistryError> {
+        critical_section::with(|cs| {
+            let mut rt = self.runtime.borrow(cs).borrow_mut();
+            let i = rt
+                .iter()
+                .position(|c| core::ptr::addr_eq(*c, collector))
+                .ok_or(RegistryError::NotRegistered)?;
+            rt.remove(i);
+            Ok(())
+        })
+    }
+
+    /// Writes Prometheus text 0.0.4 into `writer`.
+    pub fn encode_text<W: embedded_io::Write>(&self, writer: W) -> Result<W, EncodeError<W::Error>> {
+        self.encode(Format::Text, writer)
+    }
+
+    /// Writes OpenMetrics text (ending in `# EOF`) into `writer`.
+    pub fn encode_openmetrics<W: embedded_io::Write>(&self, writer: W) -> Result<W, EncodeError<W::Error>> {
+        self.encode(Format::OpenMetrics, writer)
+    }
+
+    /// Writes `format` into `writer`.
+    pub fn encode<W: embedded_io::Write>(
+        &self,
+        format: Format,
+        writer: W,
+    ) -> Result<W, EncodeError<W::Error>> {
+        let mut enc = Encoder::new(format, writer);
+        enc.encode(self)?;
+        enc.finish()
+    }
+}
+
+impl<const R: usize> Collector for StaticRegistry<R> {
+    fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
+        for c in self.fixed.iter().chain(&self.runtime()) {
+            c.collect(sink)?;
+        }
+        Ok(())
+    }
+
+    fn describe(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
+        self.describe_all(&self.runtime(), sink)
+    }
+}
