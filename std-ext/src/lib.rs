@@ -1,1 +1,13 @@
-//! tmp
+//! promstack: Prometheus instrumentation for Rust servers.
+#![warn(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+mod clock;
+pub mod http;
+pub mod std_io;
+
+pub use clock::{install_std_clock, StdClock, STD_CLOCK};
+pub use http::{start_http_server, HttpServer, HttpServerHandle, MetricsService};
+pub use promstack_alloc;
+pub use promstack_core;
+pub use promstack_core::*;

@@ -1,0 +1,578 @@
+//! HTTP exposition on hyper 1.x: a [`MetricsService`] to mount in any hyper / tower / axum app,
+//! and [`start_http_server`], which serves one from its own thread.
+//!
+//! What a request gets:
+//!
+//! | request | answer |
+//! |---|---|
+//! | `GET /metrics` | 200, the exposition: OpenMetrics 1.0 when `Accept` names `application/openmetrics-text`, text 0.0.4 otherwise |
+//! | `GET /metrics?name[]=a&name[]=b` | only families with a sample named `a` or `b` |
+//! | `Accept-Encoding: gzip` | the body gzip-compressed, `Content-Encoding: gzip` |
+//! | `HEAD /metrics` | the `GET` headers (with `Content-Length`), no body |
+//! | another method | 405 with `Allow: GET, HEAD` |
+//! | another path | 404 |
+//! | a collector returns an error or panics | 500; the next request is served normally |
+//! | a malformed request line or header (server) | 400 |
+//! | request headers over [`HttpServer::max_header_size`] (server) | 431 |
+//! | headers not complete within [`HttpServer::header_read_timeout`] (server) | connection closed |
+//!
+//! The path is `/metrics` by default; [`MetricsService::with_path`] moves it and
+//! [`MetricsService::any_path`] serves every path (Python 0.8.0's behaviour), which is what you
+//! want when a router in front of the service already chose the path:
+//!
+//! ```no_run
+//! # async fn demo() {
+//! use std::sync::Arc;
+//! use promstack::{http::MetricsService, Counter};
+//! static HITS: Counter = Counter::new("hits", "Hits.");
+//! let app: axum::Router = axum::Router::new()
+//!     .route_service("/internal/metrics", MetricsService::new(Arc::new(&HITS)).any_path());
+//! # }
+//! ```
+//!
+//! Every scrape encodes into a buffer taken from a small pool and handed back when hyper has
+//! written the response, so a steady scrape rate allocates nothing for the output, and the
+//! exposition is produced once (compressed on the fly when gzip is asked for).
+//!
+//! Collectors run on the task serving the request: a collector that blocks for a long time
+//! delays the other connections of a [`start_http_server`] server.
+
+use bytes::Bytes;
+use http::header::{
+    HeaderValue, ACCEPT, ACCEPT_ENCODING, ALLOW, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, VARY,
+};
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::Full;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use promstack_core::{Collector, EncodeError, Encoder, Format};
+use std::borrow::Cow;
+use std::convert::Infallible;
+use std::future::{ready, Ready};
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// The response body of a [`MetricsService`]: the whole exposition in one chunk.
+pub type MetricsBody = Full<Bytes>;
+
+/// Buffers kept for reuse; more concurrent scrapes than this allocate.
+const POOL_SIZE: usize = 8;
+/// A buffer that grew beyond this is freed instead of kept, so one huge scrape does not pin memory.
+const POOL_MAX_CAPACITY: usize = 16 << 20;
+
+/// Output buffers handed from scrape to scrape.
+#[derive(Default)]
+struct BufferPool {
+    free: Mutex<Vec<Vec<u8>>>,
+}
+
+impl BufferPool {
+    fn take(&self) -> Vec<u8> {
+        self.free.lock().unwrap_or_else(|p| p.into_inner()).pop().unwrap_or_default()
+    }
+
+    fn give(&self, mut buf: Vec<u8>) {
+        if buf.capacity() == 0 || buf.capacity() > POOL_MAX_CAPACITY {
+            return;
+        }
+        buf.clear();
+        let mut free = self.free.lock().unwrap_or_else(|p| p.into_inner());
+        if free.len() < POOL_SIZE {
+            free.push(buf);
+        }
+    }
+}
+
+/// A pooled buffer owned by a [`Bytes`]: back to the pool when hyper drops the body chunk.
+struct PooledBuf {
+    buf: Vec<u8>,
+    pool: Arc<BufferPool>,
+}
+
+impl AsRef<[u8]> for PooledBuf {
+    fn as_ref(&self) -> &[u8] {
+        &self.buf
+    }
+}
+
+impl Drop for PooledBuf {
+    fn drop(&mut self) {
+        self.pool.give(std::mem::take(&mut self.buf));
+    }
+}
+
+/// Serves a collector's exposition over HTTP; a hyper [`Service`](hyper::service::Service) and a
+/// tower [`Service`](tower_service::Service) for requests with any body type.
+///
+/// Cloning is cheap (reference counts); clones share the buffer pool.
+///
+/// ```
+/// use std::sync::Arc;
+/// use promstack::{http::MetricsService, Counter};
+/// static HITS: Counter = Counter::new("hits", "Hits.");
+/// let svc = MetricsService::new(Arc::new(&HITS));
+/// let req = http::Request::get("/metrics").body(()).unwrap();
+/// let resp = svc.respond(&req);
+/// assert_eq!(resp.status(), 200);
+/// assert_eq!(resp.headers()["content-type"], "text/plain; version=0.0.4; charset=utf-8");
+/// ```
+#[derive(Clone)]
+pub struct MetricsService {
+    collector: Arc<dyn Collector>,
+    path: Option<Arc<str>>,
+    created_in_text: bool,
+    gzip: bool,
+    pool: Arc<BufferPool>,
+}
+
+impl MetricsService {
+    /// Serves `collector` (a registry, a metric, anything) at `/metrics`.
+    pub fn new(collector: Arc<dyn Collector>) -> Self {
+        MetricsService {
+            collector,
+            path: Some(Arc::from("/metrics")),
+            created_in_text: false,
+            gzip: true,
+            pool: Arc::new(BufferPool::default()),
+        }
+    }
+
+    /// Serves at `path` instead of `/metrics` (matched exactly; the query is ignored).
+    pub fn with_path(mut self, path: &str) -> Self {
+        self.path = Some(Arc::from(path));
+        self
+    }
+
+    /// Serves every path, like Python 0.8.0: for mounting behind a router that chose the path.
+    pub fn any_path(mut self) -> Self {
+        self.path = None;
+        self
+    }
+
+    /// In text 0.0.4, also write `_created` samples as separate gauge families (Python 0.8.0
+    /// parity); see [`Encoder::with_created_in_text`]. Off by default.
+    pub fn with_created_in_text(mut self, on: bool) -> Self {
+        self.created_in_text = on;
+        self
+    }
+
+    /// Whether to compress when the client accepts gzip. On by default.
+    pub fn with_gzip(mut self, on: bool) -> Self {
+        self.gzip = on;
+        self
+    }
+
+    /// The answer to `req`: the whole request handling, synchronous. The request body is ignored.
+    pub fn respond<B>(&self, req: &Request<B>) -> Response<MetricsBody> {
+        if let Some(path) = &self.path {
+            if req.uri().path() != &**path {
+                return plain(StatusCode::NOT_FOUND, "not found; metrics are served at the metrics path\n");
+            }
+        }
+        let head = match *req.method() {
+            Method::GET => false,
+            Method::HEAD => true,
+            _ => {
+                let mut resp = plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
+                resp.headers_mut().insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
+                return resp;
+            }
+        };
+        let headers = req.headers();
+        let format = headers
+            .get_all(ACCEPT)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(Format::from_accept)
+            .find(|f| *f == Format::OpenMetrics)
+            .unwrap_or(Format::Text);
+        let gzip = self.gzip && headers.get_all(ACCEPT_ENCODING).iter().any(|v| accepts_gzip(v.as_bytes()));
+        let names = req.uri().query().map(name_params).unwrap_or_default();
+
+        let buf = self.pool.take();
+        let encoded = catch_unwind(AssertUnwindSafe(|| self.encode(buf, format, gzip, &names)));
+        let body = match encoded {
+            Ok(Ok(body)) => body,
+            Ok(Err(err)) => {
+                log::error!("scrape failed: {err}");
+                return plain(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    &format!("error collecting metrics: {err}\n"),
+                );
+            }
+            Err(panic) => {
+                let why = panic_message(&*panic);
+                log::error!("collector panicked during a scrape: {why}");
+                return plain(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    &format!("error collecting metrics: collector panicked: {why}\n"),
+                );
+            }
+        };
+
+        let len = body.len();
+        let mut resp = Response::new(if head { Full::new(Bytes::new()) } else { Full::new(body) });
+        let h = resp.headers_mut();
+        h.insert(CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
+        h.insert(VARY, HeaderValue::from_static("Accept, Accept-Encoding"));
+        if gzip {
+            h.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        }
+        if head {
+            h.insert(CONTENT_LENGTH, HeaderValue::from(len));
+        }
+        resp
+    }
+
+    /// Encodes into `buf` (gzip-compressed on the fly when asked) and wraps it for the response.
+    fn encode(
+        &self,
+        mut buf: Vec<u8>,
+        format: Format,
+        gzip: bool,
+        names: &[String],
+    ) -> Result<Bytes, String> {
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let filter = (!names.is_empty()).then_some(names.as_slice());
+        let result = if gzip {
+            let gz = flate2::write::GzEncoder::new(buf, flate2::Compression::fast());
+            let mut enc = Encoder::new(format, crate::std_io::FromStd::new(gz))
+                .with_created_in_text(self.created_in_text);
+            run(&mut enc, &*self.collector, filter)
+                .and_then(|()| enc.finish())
+                .map_err(|e| describe(e, "compressing"))
+                .and_then(|w| w.into_inner().finish().map_err(|e| format!("compressing: {e}")))
+        } else {
+            let mut enc = Encoder::new(format, &mut buf).with_created_in_text(self.created_in_text);
+            let r = run(&mut enc, &*self.collector, filter).and_then(|()| enc.finish().map(|_| ()));
+            r.map(|()| buf).map_err(|e| describe(e, "buffering"))
+        };
+        match result {
+            Ok(buf) => Ok(Bytes::from_owner(PooledBuf { buf, pool: self.pool.clone() })),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+fn run<W: embedded_io::Write>(
+    enc: &mut Encoder<W>,
+    collector: &dyn Collector,
+    names: Option<&[&str]>,
+) -> Result<(), EncodeError<W::Error>> {
+    match names {
+        Some(names) => enc.encode_filtered(collector, names),
+        None => enc.encode(collector),
+    }
+}
+
+fn describe<E: std::fmt::Debug>(e: EncodeError<E>, writing: &str) -> String {
+    match e {
+        EncodeError::Collect(c) => c.to_string(),
+        EncodeError::Write(w) => format!("{writing}: {w:?}"),
+        other => other.to_string(),
+    }
+}
+
+/// The text of a panic payload (`&str` or `String`), or a placeholder.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        s
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s
+    } else {
+        "(non-string panic payload)"
+    }
+}
+
+fn plain(status: StatusCode, text: &str) -> Response<MetricsBody> {
+    let mut resp = Response::new(Full::new(Bytes::copy_from_slice(text.as_bytes())));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    resp
+}
+
+/// `true` when an `Accept-Encoding` value lists `gzip` (or `*`) without `q=0`.
+fn accepts_gzip(value: &[u8]) -> bool {
+    let Ok(value) = std::str::from_utf8(value) else { return false };
+    value.split(',').any(|item| {
+        let mut parts = item.split(';');
+        let coding = parts.next().unwrap_or("").trim();
+        if !(coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") || coding == "*") {
+            return false;
+        }
+        // A quality of 0 ("q=0", "q=0.000") refuses the coding.
+        !parts.any(|p| {
+            let p = p.trim();
+            p.get(..2).is_some_and(|k| k.eq_ignore_ascii_case("q="))
+                && p[2..].trim().parse::<f64>().is_ok_and(|q| q == 0.0)
+        })
+    })
+}
+
+/// The values of every `name[]` parameter of a query string, form-decoded.
+fn name_params(query: &str) -> Vec<String> {
+    query
+        .split('&')
+        .filter_map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (form_decode(k) == "name[]").then(|| form_decode(v).into_owned())
+        })
+        .collect()
+}
+
+/// Decodes `application/x-www-form-urlencoded` text: `+` is a space, `%XX` a byte. Invalid
+/// escapes are kept as they are and invalid UTF-8 is replaced, as Python's `parse_qs` does.
+fn form_decode(s: &str) -> Cow<'_, str> {
+    if !s.bytes().any(|b| b == b'%' || b == b'+') {
+        return Cow::Borrowed(s);
+    }
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < b.len() => match (hex(b[i + 1]), hex(b[i + 2])) {
+                (Some(hi), Some(lo)) => {
+                    out.push(hi << 4 | lo);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
+}
+
+fn hex(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+impl<B> hyper::service::Service<Request<B>> for MetricsService {
+    type Response = Response<MetricsBody>;
+    type Error = Infallible;
+    type Future = Ready<Result<Self::Response, Infallible>>;
+
+    fn call(&self, req: Request<B>) -> Self::Future {
+        ready(Ok(self.respond(&req)))
+    }
+}
+
+impl<B> tower_service::Service<Request<B>> for MetricsService {
+    type Response = Response<MetricsBody>;
+    type Error = Infallible;
+    type Future = Ready<Result<Self::Response, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request<B>) -> Self::Future {
+        ready(Ok(self.respond(&req)))
+    }
+}
+
+/// Configuration of a metrics HTTP server running on its own thread; [`HttpServer::start`]
+/// binds and starts it.
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use promstack::{http::HttpServer, Counter};
+/// static HITS: Counter = Counter::new("hits", "Hits.");
+/// let server = HttpServer::new(Arc::new(&HITS))
+///     .header_read_timeout(Duration::from_secs(5))
+///     .start("127.0.0.1:0")
+///     .unwrap();
+/// println!("serving on http://{}/metrics", server.local_addr());
+/// server.stop();
+/// ```
+pub struct HttpServer {
+    service: MetricsService,
+    header_read_timeout: Duration,
+    max_header_size: usize,
+    max_connections: usize,
+}
+
+impl HttpServer {
+    /// A server for `collector` at `/metrics` with the defaults: 10 s header read timeout,
+    /// 16 KiB of request headers at most, 4096 connections at most.
+    pub fn new(collector: Arc<dyn Collector>) -> Self {
+        HttpServer::with_service(MetricsService::new(collector))
+    }
+
+    /// A server answering with `service` (its path, gzip and `_created` settings).
+    pub fn with_service(service: MetricsService) -> Self {
+        HttpServer {
+            service,
+            header_read_timeout: Duration::from_secs(10),
+            max_header_size: 16 * 1024,
+            max_connections: 4096,
+        }
+    }
+
+    /// Closes a connection whose request headers are not complete this long after the server
+    /// started waiting for them (idle keep-alive connections included), so slow or idle
+    /// clients cannot pile up.
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.header_read_timeout = timeout;
+        self
+    }
+
+    /// Request line plus headers larger than this get 431 and the connection is closed.
+    pub fn max_header_size(mut self, bytes: usize) -> Self {
+        self.max_header_size = bytes;
+        self
+    }
+
+    /// Connections served at once; further ones wait in the listen backlog.
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.max_connections = n.max(1);
+        self
+    }
+
+    /// Binds `addr` and serves from a new thread with its own single-threaded tokio runtime.
+    /// Installs the [`StdClock`](crate::StdClock) if no clock is installed.
+    pub fn start(self, addr: impl ToSocketAddrs) -> io::Result<HttpServerHandle> {
+        crate::install_std_clock();
+        let listener = std::net::TcpListener::bind(addr)?;
+        listener.set_nonblocking(true)?;
+        let local_addr = listener.local_addr()?;
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_io().enable_time().build()?;
+        let stop = Arc::new(tokio::sync::Notify::new());
+        let stop2 = stop.clone();
+        let thread =
+            std::thread::Builder::new().name(format!("promstack-http-{local_addr}")).spawn(move || {
+                runtime.block_on(async move {
+                    match tokio::net::TcpListener::from_std(listener) {
+                        Ok(listener) => {
+                            tokio::spawn(self.accept_loop(listener));
+                            stop2.notified().await;
+                        }
+                        Err(e) => log::error!("metrics server on {local_addr} cannot start: {e}"),
+                    }
+                });
+                // Dropping the runtime here cancels the accept loop and every open connection.
+            })?;
+        Ok(HttpServerHandle { local_addr, stop, thread: Some(thread) })
+    }
+
+    async fn accept_loop(self, listener: tokio::net::TcpListener) {
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(TokioTimer::new())
+            .header_read_timeout(self.header_read_timeout)
+            .max_header_size(self.max_header_size)
+            .max_buf_size(self.max_header_size.max(8192) * 2);
+        let http = Arc::new(http);
+        let slots = Arc::new(tokio::sync::Semaphore::new(self.max_connections));
+        loop {
+            let Ok(permit) = slots.clone().acquire_owned().await else { return };
+            let stream = match listener.accept().await {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait instead of spinning.
+                    log::warn!("metrics server accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                }
+            };
+            let _ = stream.set_nodelay(true);
+            let service = self.service.clone();
+            let http = http.clone();
+            tokio::spawn(async move {
+                if let Err(e) = http.serve_connection(TokioIo::new(stream), service).await {
+                    log::debug!("metrics connection ended: {e}");
+                }
+                drop(permit);
+            });
+        }
+    }
+}
+
+/// Starts a metrics server for `collector` on `addr` (e.g. `"0.0.0.0:8000"`) in its own thread,
+/// serving `/metrics` with the [`HttpServer`] defaults.
+///
+/// Dropping the handle leaves the server running for the life of the process (like Python's
+/// daemon thread); [`HttpServerHandle::stop`] stops it.
+///
+/// ```
+/// use std::sync::Arc;
+/// use promstack::Counter;
+/// static HITS: Counter = Counter::new("hits", "Hits.");
+/// let server = promstack::start_http_server("127.0.0.1:0", Arc::new(&HITS)).unwrap();
+/// assert_ne!(server.local_addr().port(), 0);
+/// server.stop();
+/// ```
+pub fn start_http_server(
+    addr: impl ToSocketAddrs,
+    collector: Arc<dyn Collector>,
+) -> io::Result<HttpServerHandle> {
+    HttpServer::new(collector).start(addr)
+}
+
+/// A running metrics server.
+///
+/// Dropping it detaches the server (it keeps serving); call [`HttpServerHandle::stop`] to end it.
+pub struct HttpServerHandle {
+    local_addr: SocketAddr,
+    stop: Arc<tokio::sync::Notify>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl HttpServerHandle {
+    /// The address the server listens on (useful after binding port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Stops accepting, closes every connection and waits for the server thread to end.
+    pub fn stop(mut self) {
+        self.stop.notify_one();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+
+    /// Blocks while the server runs: for a program whose only job is serving metrics.
+    pub fn join(mut self) {
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gzip_negotiation() {
+        assert!(accepts_gzip(b"gzip"));
+        assert!(accepts_gzip(b"deflate, gzip;q=1.0, *;q=0.5"));
+        assert!(accepts_gzip(b"*"));
+        assert!(!accepts_gzip(b"gzip;q=0"));
+        assert!(!accepts_gzip(b"gzip; q=0.000"));
+        assert!(accepts_gzip(b"gzip;q=0.5"));
+        assert!(!accepts_gzip(b"identity"));
+        assert!(!accepts_gzip(b""));
+    }
+
+    #[test]
+    fn query_names() {
+        assert_eq!(name_params("name[]=a&name[]=b"), ["a", "b"]);
+        assert_eq!(name_params("name%5B%5D=a_total&x=1&name[]"), ["a_total", ""]);
+        assert_eq!(name_params("name[]=a+b%2"), ["a b%2"]);
+        assert!(name_params("").is_empty());
+    }
+}
