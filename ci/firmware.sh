@@ -16,14 +16,32 @@ tdir=${CARGO_TARGET_DIR:-$root/target}
 elf=$tdir/$target/release/promstack-firmware
 timeout_s=${FIRMWARE_TIMEOUT:-60}
 
-# Lines the firmware must print, exactly. The loop in examples/firmware/src/main.rs runs
-# 1000 iterations; these are the totals it must reach.
+# Lines the firmware must print, exactly (children of a labeled family in any order). The loop
+# in examples/firmware/src/main.rs runs 1000 iterations; these are the totals it must reach.
 expected=(
   'fw_loop_iterations_total 1000.0'
   'fw_bytes_sent_total 12468.0'
   'fw_temperature_celsius 24.5'
   'fw_queue_depth 250.0'
   'fw_uptime_ticks 1000.0'
+  'fw_packet_size_bytes_bucket{le="8.0"} 252.0'
+  'fw_packet_size_bytes_bucket{le="12.0"} 504.0'
+  'fw_packet_size_bytes_bucket{le="16.0"} 752.0'
+  'fw_packet_size_bytes_bucket{le="20.0"} 1000.0'
+  'fw_packet_size_bytes_bucket{le="+Inf"} 1000.0'
+  'fw_packet_size_bytes_count 1000.0'
+  'fw_packet_size_bytes_sum 12468.0'
+  'fw_packets_total{kind="data",result="ok"} 300.0'
+  'fw_packets_total{kind="data",result="retry"} 34.0'
+  'fw_packets_total{kind="ack",result="ok"} 300.0'
+  'fw_packets_total{kind="ack",result="retry"} 33.0'
+  'fw_packets_total{kind="beacon",result="ok"} 300.0'
+  'fw_packets_total{kind="beacon",result="retry"} 33.0'
+  'fw_radio_state{fw_radio_state="idle"} 1.0'
+  'fw_radio_state{fw_radio_state="tx"} 0.0'
+  'fw_radio_state{fw_radio_state="rx"} 0.0'
+  'fw_build_info{board="lm3s6965evb",version="0.1.0"} 1.0'
+  'promstack_label_rejections_total 1.0'
 )
 
 # cargo reads examples/firmware/.cargo/config.toml (target, linker script, runner) only when

@@ -14,7 +14,10 @@ use cortex_m_rt::entry;
 use cortex_m_semihosting::debug::{self, EXIT_FAILURE, EXIT_SUCCESS};
 use cortex_m_semihosting::hio::{self, HostStream};
 use panic_halt as _;
-use promstack_core::{encode_text, Collector, Counter, Gauge, GaugeFn};
+use promstack_core::{
+    Counter, CounterValue, Enum, FixedFamily, Gauge, GaugeFn, Histogram, Info, InfoPairs, StaticRegistry,
+    LABEL_REJECTIONS,
+};
 
 /// Iterations of the main loop the demo runs; ci/firmware.sh checks the totals it implies.
 const ITERATIONS: u32 = 1000;
@@ -25,6 +28,32 @@ static TEMPERATURE: Gauge = Gauge::new("fw_temperature_celsius", "Temperature of
 static QUEUE_DEPTH: Gauge = Gauge::new("fw_queue_depth", "Packets waiting to be sent.");
 /// Read at scrape time, from the tick the loop keeps.
 static UPTIME: GaugeFn = GaugeFn::new("fw_uptime_ticks", "Ticks since boot.", uptime);
+static PACKET_SIZE: Histogram<4> =
+    Histogram::new("fw_packet_size_bytes", "Sizes of the packets sent.", [8.0, 12.0, 16.0, 20.0]);
+/// Two labels, room for 8 children, all inline in the `static`.
+static PACKETS: FixedFamily<CounterValue, 2, 8> =
+    FixedFamily::counter("fw_packets", "Packets sent, by kind and result.", ["kind", "result"]);
+static RADIO: Enum = Enum::new("fw_radio_state", "State of the radio.", &["idle", "tx", "rx"]);
+static BUILD: Info = Info::new(
+    "fw_build",
+    "Firmware build.",
+    InfoPairs::new(&["board", "version"], &["lm3s6965evb", env!("CARGO_PKG_VERSION")]),
+);
+
+/// Everything the firmware exposes, in exposition order. Names are checked once at boot
+/// ([`StaticRegistry::check`]).
+static REGISTRY: StaticRegistry = StaticRegistry::new(&[
+    &LOOPS,
+    &BYTES_SENT,
+    &TEMPERATURE,
+    &QUEUE_DEPTH,
+    &UPTIME,
+    &PACKET_SIZE,
+    &PACKETS,
+    &RADIO,
+    &BUILD,
+    &LABEL_REJECTIONS,
+]);
 
 static TICKS: AtomicU32 = AtomicU32::new(0);
 
@@ -32,29 +61,41 @@ fn uptime() -> f64 {
     f64::from(TICKS.load(Ordering::Relaxed))
 }
 
-/// Everything the firmware exposes, in exposition order.
-static METRICS: [&dyn Collector; 5] = [&LOOPS, &BYTES_SENT, &TEMPERATURE, &QUEUE_DEPTH, &UPTIME];
-
 #[entry]
 fn main() -> ! {
+    if REGISTRY.check().is_err() {
+        fail();
+    }
     for i in 0..ITERATIONS {
         TICKS.fetch_add(1, Ordering::Relaxed);
         LOOPS.inc();
+        RADIO.set("tx").unwrap_or_else(|_| fail());
         // A packet of 5..=20 bytes.
         let len = 5 + i % 16;
         QUEUE_DEPTH.inc();
-        if BYTES_SENT.inc_by(f64::from(len)).is_err() {
-            fail();
+        BYTES_SENT.inc_by(f64::from(len)).unwrap_or_else(|_| fail());
+        PACKET_SIZE.observe(f64::from(len));
+        let kind = ["data", "ack", "beacon"][(i % 3) as usize];
+        let result = if i % 10 == 9 { "retry" } else { "ok" };
+        match PACKETS.get([kind, result]) {
+            Ok(child) => child.inc(),
+            Err(_) => fail(),
         }
         // Every fourth iteration the radio drains three packets.
         if i % 4 == 3 {
             QUEUE_DEPTH.sub(3.0);
         }
         TEMPERATURE.set(20.0 + f64::from(i % 10) * 0.5);
+        RADIO.set("idle").unwrap_or_else(|_| fail());
+    }
+    // A lookup with the wrong number of label values is refused and counted in
+    // promstack_label_rejections_total; the existing series are untouched.
+    if PACKETS.get(["data"]).is_ok() {
+        fail();
     }
 
     let Ok(stdout) = hio::hstdout() else { fail() };
-    match encode_text(HostWriter::new(stdout), &METRICS) {
+    match REGISTRY.encode_text(HostWriter::new(stdout)) {
         Ok(_) => debug::exit(EXIT_SUCCESS),
         Err(_) => debug::exit(EXIT_FAILURE),
     }
