@@ -128,6 +128,13 @@ impl<'a> Desc<'a> {
     /// Sets the unit. The name must already end with `_<unit>` (core cannot append without
     /// allocating; promstack-alloc appends it for you).
     ///
+    /// ```
+    /// static OK: promstack_core::Gauge = promstack_core::Gauge::new("size_bytes", "").with_unit("bytes");
+    /// ```
+    /// ```compile_fail
+    /// static BAD: promstack_core::Gauge = promstack_core::Gauge::new("size", "").with_unit("bytes");
+    /// ```
+    ///
     /// # Panics
     /// On an invalid unit, a missing suffix, or an Info/Enum metric: a compile error in a `static`.
     pub const fn with_unit(self, unit: &'a str) -> Self {
@@ -307,6 +314,34 @@ const fn label_names_problem(names: &[&str], metric_type: MetricType) -> Option<
 
 /// Checks label names for a metric of `metric_type` at compile time.
 ///
+/// Each rule below is a compile error in a `static` (the checks behind every constructor):
+/// ```
+/// # use promstack_core::{FixedFamily, CounterValue, HistogramValue, SummaryValue};
+/// // These compile ...
+/// static OK: FixedFamily<CounterValue, 2, 4> = FixedFamily::counter("c", "", ["le", "quantile"]);
+/// static OK_H: FixedFamily<HistogramValue<1>, 1, 4> = FixedFamily::histogram("h", "", ["x"], [1.0]);
+/// ```
+/// ```compile_fail
+/// # use promstack_core::{FixedFamily, HistogramValue};
+/// // ... `le` is reserved on histograms,
+/// static BAD: FixedFamily<HistogramValue<1>, 1, 4> = FixedFamily::histogram("h", "", ["le"], [1.0]);
+/// ```
+/// ```compile_fail
+/// # use promstack_core::{FixedFamily, SummaryValue};
+/// // `quantile` on summaries,
+/// static BAD: FixedFamily<SummaryValue, 1, 4> = FixedFamily::summary("s", "", ["quantile"]);
+/// ```
+/// ```compile_fail
+/// # use promstack_core::{FixedFamily, CounterValue};
+/// // a name may appear only once,
+/// static BAD: FixedFamily<CounterValue, 2, 4> = FixedFamily::counter("c", "", ["a", "a"]);
+/// ```
+/// ```compile_fail
+/// # use promstack_core::{FixedFamily, CounterValue};
+/// // and label names follow [a-zA-Z_][a-zA-Z0-9_]*.
+/// static BAD: FixedFamily<CounterValue, 1, 4> = FixedFamily::counter("c", "", ["a-b"]);
+/// ```
+///
 /// # Panics
 /// With a message naming the problem (a compile error in a `const` or `static`).
 pub const fn assert_label_names(names: &[&str], metric_type: MetricType) {
@@ -403,6 +438,16 @@ const fn states_problem(states: &[&str]) -> Option<&'static str> {
 }
 
 /// Checks Enum states at compile time: at least one, all distinct.
+///
+/// ```
+/// static OK: promstack_core::Enum = promstack_core::Enum::new("e", "", &["a", "b"]);
+/// ```
+/// ```compile_fail
+/// static BAD: promstack_core::Enum = promstack_core::Enum::new("e", "", &["a", "a"]);
+/// ```
+/// ```compile_fail
+/// static BAD: promstack_core::Enum = promstack_core::Enum::new("e", "", &[]);
+/// ```
 ///
 /// # Panics
 /// With a message naming the problem (a compile error in a `const` or `static`).

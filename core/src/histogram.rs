@@ -121,7 +121,11 @@ impl<const N: usize> Metric for HistogramValue<N> {
         }
         sink.sample(desc, &Sample::new("_bucket", labels.with_extra(&le, &["+Inf"]), Value::Int(count)))?;
         sink.sample(desc, &Sample::new("_count", labels, Value::Int(count)))?;
-        sink.sample(desc, &Sample::new("_sum", labels, Value::Float(sum)))?;
+        // OpenMetrics allows `_sum` only when no observation can be negative: Python 0.8.0
+        // omits it when the first bound is negative, and so do we.
+        if bounds.first().is_none_or(|b| *b >= 0.0) {
+            sink.sample(desc, &Sample::new("_sum", labels, Value::Float(sum)))?;
+        }
         self.created.report(desc, labels, sink)
     }
 }

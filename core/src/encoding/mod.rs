@@ -260,6 +260,17 @@ impl<W: Write> Encoder<W> {
         self.put_str(s)
     }
 
+    /// An OpenMetrics timestamp: whole seconds as an integer (`123`), others as the shortest float.
+    fn put_seconds(&mut self, ts: f64) -> Result<(), CollectError> {
+        if ts.fract() == 0.0 && ts.abs() < 9_007_199_254_740_992.0 {
+            let mut b = itoa::Buffer::new();
+            let s = b.format(ts as i64);
+            self.put_str(s)
+        } else {
+            self.put_f64(ts)
+        }
+    }
+
     fn put_header(
         &mut self,
         name: &str,
@@ -301,7 +312,7 @@ impl<W: Write> Encoder<W> {
             Format::OpenMetrics => {
                 if let Some(ts) = sample.timestamp {
                     self.put(b" ")?;
-                    self.put_f64(ts)?;
+                    self.put_seconds(ts)?;
                 }
                 if let Some(ex) = &sample.exemplar {
                     if !openmetrics::allows_exemplar(desc.metric_type, sample.suffix) {
@@ -320,7 +331,7 @@ impl<W: Write> Encoder<W> {
                     self.put_str(v)?;
                     if let Some(ts) = ex.timestamp {
                         self.put(b" ")?;
-                        self.put_f64(ts)?;
+                        self.put_seconds(ts)?;
                     }
                 }
             }

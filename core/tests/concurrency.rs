@@ -1,0 +1,152 @@
+//! Exact totals and consistent snapshots under concurrent updates.
+
+use promstack_core::*;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+
+#[test]
+fn two_threads_million_increments_each_are_exact() {
+    static C: Counter = Counter::new("conc_inc", "");
+    thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                for _ in 0..1_000_000 {
+                    C.inc();
+                }
+            });
+        }
+    });
+    assert_eq!(C.get(), 2_000_000.0);
+}
+
+#[test]
+fn integer_and_fractional_increments_add_up() {
+    static C: Counter = Counter::new("conc_mixed", "");
+    thread::scope(|s| {
+        s.spawn(|| (0..500_000).for_each(|_| C.inc()));
+        s.spawn(|| (0..500_000).for_each(|_| C.inc_by(0.5).unwrap()));
+    });
+    // 0.5 is exact in binary, so the float part sums exactly too.
+    assert_eq!(C.get(), 750_000.0);
+}
+
+#[test]
+fn gauge_add_from_two_threads() {
+    static G: Gauge = Gauge::new("conc_gauge", "");
+    thread::scope(|s| {
+        s.spawn(|| (0..200_000).for_each(|_| G.inc()));
+        s.spawn(|| (0..100_000).for_each(|_| G.dec()));
+    });
+    assert_eq!(G.get(), 100_000.0);
+}
+
+/// Parses `name_bucket{le="x"} v` / `name_count v` lines of one unlabeled histogram.
+fn buckets_and_count(text: &str) -> (Vec<f64>, f64) {
+    let mut buckets = Vec::new();
+    let mut count = f64::NAN;
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let (name, value) = line.rsplit_once(' ').unwrap();
+        let v: f64 = value.parse().unwrap();
+        if name.contains("_bucket") {
+            buckets.push(v);
+        } else if name.ends_with("_count") {
+            count = v;
+        }
+    }
+    (buckets, count)
+}
+
+#[test]
+fn histogram_snapshots_stay_consistent_during_observes() {
+    static H: Histogram<4> = Histogram::new("conc_hist", "", [1.0, 2.0, 3.0, 4.0]);
+    let done = AtomicBool::new(false);
+    let mut scrapes = 0;
+    thread::scope(|s| {
+        for t in 0..2 {
+            let done = &done;
+            s.spawn(move || {
+                for i in 0..300_000u32 {
+                    H.observe(f64::from((i + t) % 6));
+                }
+                done.store(true, Ordering::Relaxed);
+            });
+        }
+        while !done.load(Ordering::Relaxed) {
+            let out = String::from_utf8(encode_text(Vec::new(), &H).unwrap()).unwrap();
+            let (buckets, count) = buckets_and_count(&out);
+            assert_eq!(buckets.len(), 5);
+            assert!(buckets.windows(2).all(|w| w[0] <= w[1]), "not cumulative: {buckets:?}");
+            assert_eq!(*buckets.last().unwrap(), count, "+Inf must equal _count");
+            scrapes += 1;
+        }
+    });
+    assert!(scrapes > 0);
+    let (buckets, count) =
+        buckets_and_count(&String::from_utf8(encode_text(Vec::new(), &H).unwrap()).unwrap());
+    assert_eq!(count, 600_000.0);
+    // Values 0..5 cycle evenly: le=1 holds 0 and 1, le=2 adds 2, ... +Inf adds 5.
+    assert_eq!(buckets, [200_000.0, 300_000.0, 400_000.0, 500_000.0, 600_000.0]);
+}
+
+#[test]
+fn concurrent_claims_of_the_same_labels_share_one_child() {
+    static F: FixedFamily<CounterValue, 2, 64> = FixedFamily::counter("conc_family", "", ["a", "b"]);
+    let keys: Vec<(String, String)> = (0..40).map(|i| (format!("k{i}"), format!("v{}", i % 7))).collect();
+    thread::scope(|s| {
+        for t in 0..4 {
+            let keys = &keys;
+            s.spawn(move || {
+                for round in 0..500 {
+                    for (j, (a, b)) in keys.iter().enumerate() {
+                        if (j + t + round) % 3 == 0 {
+                            F.get([a.as_str(), b.as_str()]).unwrap().inc();
+                        }
+                    }
+                }
+            });
+        }
+    });
+    assert_eq!(F.len(), 40, "each label set has exactly one child");
+    let mut total = 0.0;
+    for (a, b) in &keys {
+        total += F.get([a.as_str(), b.as_str()]).unwrap().get();
+    }
+    // Each thread increments every key on one round in three.
+    let expected: usize = (0..4)
+        .map(|t| (0..500).map(|r| (0..40).filter(|j| (j + t + r) % 3 == 0).count()).sum::<usize>())
+        .sum();
+    assert_eq!(total, expected as f64);
+}
+
+#[test]
+fn lookups_stay_exact_while_other_children_come_and_go() {
+    static F: FixedFamily<CounterValue, 1, 16> = FixedFamily::counter("conc_churn", "", ["k"]);
+    F.get(["stable"]).unwrap();
+    let stop = AtomicBool::new(false);
+    thread::scope(|s| {
+        s.spawn(|| {
+            let mut i = 0u32;
+            while !stop.load(Ordering::Relaxed) {
+                let name = format!("tmp{}", i % 10);
+                let _ = F.get([name.as_str()]).map(|c| c.inc());
+                F.remove([name.as_str()]);
+                i += 1;
+            }
+        });
+        for _ in 0..2 {
+            s.spawn(|| {
+                for _ in 0..200_000 {
+                    F.get(["stable"]).unwrap().inc();
+                }
+            });
+        }
+        thread::sleep(std::time::Duration::from_millis(1));
+        // Let the incrementers finish, then stop the churn.
+        while F.get(["stable"]).unwrap().get() < 400_000.0 {
+            thread::yield_now();
+        }
+        stop.store(true, Ordering::Relaxed);
+    });
+    assert_eq!(F.get(["stable"]).unwrap().get(), 400_000.0);
+    assert_eq!(F.rejected(), 0);
+}

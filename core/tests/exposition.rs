@@ -1,0 +1,408 @@
+//! Byte-exact exposition of every core metric type in both formats.
+//!
+//! Vectors are ported from Python prometheus_client 0.8.0 `tests/test_exposition.py`
+//! (text 0.0.4) and `tests/openmetrics/test_exposition.py` (OpenMetrics); each test names its
+//! Python case. A fixed clock at 123.456 plays the part of the mocked `time.time`.
+//! Deliberate differences, asserted here: text 0.0.4 carries `_created` only when asked
+//! (`with_created_in_text(true)`), OpenMetrics timestamps are shortest floats, and the
+//! OpenMetrics content type is version 1.0.0.
+
+use promstack_core::*;
+use std::sync::Once;
+
+struct Fixed;
+impl Clock for Fixed {
+    fn unix_time(&self) -> f64 {
+        123.456
+    }
+}
+
+fn setup() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| install_clock(&Fixed));
+}
+
+fn text(c: &dyn Collector) -> String {
+    setup();
+    let mut enc = Encoder::new(Format::Text, Vec::new()).with_created_in_text(true);
+    enc.encode(c).unwrap();
+    String::from_utf8(enc.finish().unwrap()).unwrap()
+}
+
+fn text_plain(c: &dyn Collector) -> String {
+    setup();
+    String::from_utf8(encode_text(Vec::new(), c).unwrap()).unwrap()
+}
+
+fn om(c: &dyn Collector) -> String {
+    setup();
+    String::from_utf8(encode_openmetrics(Vec::new(), c).unwrap()).unwrap()
+}
+
+// test_exposition.py: test_counter
+#[test]
+fn text_counter() {
+    static C: Counter = Counter::new("cc", "A counter");
+    C.inc();
+    assert_eq!(
+        text(&C),
+        "# HELP cc_total A counter\n# TYPE cc_total counter\ncc_total 1.0\n\
+         # HELP cc_created A counter\n# TYPE cc_created gauge\ncc_created 123.456\n"
+    );
+    // Our default: no separate _created family in text 0.0.4.
+    assert_eq!(text_plain(&C), "# HELP cc_total A counter\n# TYPE cc_total counter\ncc_total 1.0\n");
+}
+
+// test_exposition.py: test_counter_total; openmetrics: test_counter_total
+#[test]
+fn counter_total_suffix_is_stripped() {
+    static C: Counter = Counter::new("cc_total", "A counter");
+    C.inc();
+    assert_eq!(
+        text(&C),
+        "# HELP cc_total A counter\n# TYPE cc_total counter\ncc_total 1.0\n\
+         # HELP cc_created A counter\n# TYPE cc_created gauge\ncc_created 123.456\n"
+    );
+    assert_eq!(om(&C), "# HELP cc A counter\n# TYPE cc counter\ncc_total 1.0\ncc_created 123.456\n# EOF\n");
+}
+
+// test_exposition.py: test_gauge; openmetrics: test_gauge
+#[test]
+fn gauge() {
+    static G: Gauge = Gauge::new("gg", "A gauge");
+    G.set(17.0);
+    assert_eq!(text(&G), "# HELP gg A gauge\n# TYPE gg gauge\ngg 17.0\n");
+    assert_eq!(om(&G), "# HELP gg A gauge\n# TYPE gg gauge\ngg 17.0\n# EOF\n");
+}
+
+// test_exposition.py: test_summary; openmetrics: test_summary
+#[test]
+fn labeled_summary() {
+    static S: FixedFamily<SummaryValue, 2, 4> = FixedFamily::summary("ss", "A summary", ["a", "b"]);
+    S.get(["c", "d"]).unwrap().observe(17.0);
+    assert_eq!(
+        text(&S),
+        "# HELP ss A summary\n# TYPE ss summary\nss_count{a=\"c\",b=\"d\"} 1.0\nss_sum{a=\"c\",b=\"d\"} 17.0\n\
+         # HELP ss_created A summary\n# TYPE ss_created gauge\nss_created{a=\"c\",b=\"d\"} 123.456\n"
+    );
+    assert_eq!(
+        om(&S),
+        "# HELP ss A summary\n# TYPE ss summary\nss_count{a=\"c\",b=\"d\"} 1.0\nss_sum{a=\"c\",b=\"d\"} 17.0\n\
+         ss_created{a=\"c\",b=\"d\"} 123.456\n# EOF\n"
+    );
+}
+
+const HH_BUCKETS: &str = "hh_bucket{le=\"0.005\"} 0.0\nhh_bucket{le=\"0.01\"} 0.0\nhh_bucket{le=\"0.025\"} 0.0\n\
+hh_bucket{le=\"0.05\"} 1.0\nhh_bucket{le=\"0.075\"} 1.0\nhh_bucket{le=\"0.1\"} 1.0\nhh_bucket{le=\"0.25\"} 1.0\n\
+hh_bucket{le=\"0.5\"} 1.0\nhh_bucket{le=\"0.75\"} 1.0\nhh_bucket{le=\"1.0\"} 1.0\nhh_bucket{le=\"2.5\"} 1.0\n\
+hh_bucket{le=\"5.0\"} 1.0\nhh_bucket{le=\"7.5\"} 1.0\nhh_bucket{le=\"10.0\"} 1.0\nhh_bucket{le=\"+Inf\"} 1.0\n\
+hh_count 1.0\nhh_sum 0.05\n";
+
+// test_exposition.py: test_histogram; openmetrics: test_histogram
+#[test]
+fn histogram_default_buckets() {
+    static H: Histogram<14> = Histogram::new("hh", "A histogram", DEFAULT_BUCKETS);
+    H.observe(0.05);
+    assert_eq!(
+        text(&H),
+        format!(
+            "# HELP hh A histogram\n# TYPE hh histogram\n{HH_BUCKETS}\
+             # HELP hh_created A histogram\n# TYPE hh_created gauge\nhh_created 123.456\n"
+        )
+    );
+    assert_eq!(
+        om(&H),
+        format!("# HELP hh A histogram\n# TYPE hh histogram\n{HH_BUCKETS}hh_created 123.456\n# EOF\n")
+    );
+}
+
+// openmetrics: test_histogram_negative_buckets (no _sum when a bound is negative)
+#[test]
+fn histogram_negative_buckets() {
+    static H: Histogram<5> = Histogram::new("hh", "A histogram", [-1.0, -0.5, 0.0, 0.5, 1.0]);
+    H.observe(-0.5);
+    assert_eq!(
+        om(&H),
+        "# HELP hh A histogram\n# TYPE hh histogram\nhh_bucket{le=\"-1.0\"} 0.0\nhh_bucket{le=\"-0.5\"} 1.0\n\
+         hh_bucket{le=\"0.0\"} 1.0\nhh_bucket{le=\"0.5\"} 1.0\nhh_bucket{le=\"1.0\"} 1.0\nhh_bucket{le=\"+Inf\"} 1.0\n\
+         hh_count 1.0\nhh_created 123.456\n# EOF\n"
+    );
+}
+
+// test_exposition.py: test_info; openmetrics: test_info
+#[test]
+fn labeled_info() {
+    static I: FixedFamily<InfoValue, 2, 2> =
+        FixedFamily::info("ii", "A info", ["a", "b"], InfoPairs::new(&["foo"], &["bar"]));
+    I.get(["c", "d"]).unwrap();
+    assert_eq!(
+        text(&I),
+        "# HELP ii_info A info\n# TYPE ii_info gauge\nii_info{a=\"c\",b=\"d\",foo=\"bar\"} 1.0\n"
+    );
+    assert_eq!(om(&I), "# HELP ii A info\n# TYPE ii info\nii_info{a=\"c\",b=\"d\",foo=\"bar\"} 1.0\n# EOF\n");
+}
+
+// test_exposition.py: test_enum; openmetrics: test_enum
+#[test]
+fn labeled_enum() {
+    static E: FixedFamily<EnumValue, 2, 2> =
+        FixedFamily::enumeration("ee", "An enum", ["a", "b"], &["foo", "bar"]);
+    E.get(["c", "d"]).unwrap().set("bar").unwrap();
+    let samples = "ee{a=\"c\",b=\"d\",ee=\"foo\"} 0.0\nee{a=\"c\",b=\"d\",ee=\"bar\"} 1.0\n";
+    assert_eq!(text(&E), format!("# HELP ee An enum\n# TYPE ee gauge\n{samples}"));
+    assert_eq!(om(&E), format!("# HELP ee An enum\n# TYPE ee stateset\n{samples}# EOF\n"));
+}
+
+// test_exposition.py: test_unicode
+#[test]
+fn text_unicode() {
+    static G: FixedFamily<GaugeValue, 1, 2> = FixedFamily::gauge("cc", "\u{4500}", ["l"]);
+    G.get(["\u{4500}"]).unwrap().inc();
+    assert_eq!(text(&G).as_bytes(), b"# HELP cc \xe4\x94\x80\n# TYPE cc gauge\ncc{l=\"\xe4\x94\x80\"} 1.0\n");
+}
+
+// openmetrics: test_unicode
+#[test]
+fn om_unicode() {
+    static C: FixedFamily<CounterValue, 1, 2> = FixedFamily::counter("cc", "\u{4500}", ["l"]);
+    C.get(["\u{4500}"]).unwrap().inc();
+    assert_eq!(
+        om(&C).as_bytes(),
+        b"# HELP cc \xe4\x94\x80\n# TYPE cc counter\ncc_total{l=\"\xe4\x94\x80\"} 1.0\ncc_created{l=\"\xe4\x94\x80\"} 123.456\n# EOF\n"
+    );
+}
+
+// test_exposition.py: test_escaping (help escapes \ and newline only)
+#[test]
+fn text_escaping() {
+    static G: FixedFamily<GaugeValue, 1, 2> = FixedFamily::gauge("cc", "A\ngaug\\e", ["a"]);
+    G.get(["\\x\n\""]).unwrap().add(1.0);
+    assert_eq!(text(&G), "# HELP cc A\\ngaug\\\\e\n# TYPE cc gauge\ncc{a=\"\\\\x\\n\\\"\"} 1.0\n");
+}
+
+// openmetrics: test_escaping (help also escapes ")
+#[test]
+fn om_escaping() {
+    static C: FixedFamily<CounterValue, 1, 2> = FixedFamily::counter("cc", "A\ncount\\er\"", ["a"]);
+    C.get(["\\x\n\""]).unwrap().inc_by(1.0).unwrap();
+    assert_eq!(
+        om(&C),
+        "# HELP cc A\\ncount\\\\er\\\"\n# TYPE cc counter\ncc_total{a=\"\\\\x\\n\\\"\"} 1.0\n\
+         cc_created{a=\"\\\\x\\n\\\"\"} 123.456\n# EOF\n"
+    );
+}
+
+#[test]
+fn om_unit_line_and_static_enum_info() {
+    static D: Gauge = Gauge::new("disk_size_bytes", "Disk size.").with_unit("bytes");
+    D.set(1e21);
+    assert_eq!(
+        om(&D),
+        "# HELP disk_size_bytes Disk size.\n# TYPE disk_size_bytes gauge\n# UNIT disk_size_bytes bytes\n\
+         disk_size_bytes 1e21\n# EOF\n"
+    );
+    static E: Enum = Enum::new("mode", "Mode.", &["a", "b"]);
+    assert_eq!(
+        om(&E),
+        "# HELP mode Mode.\n# TYPE mode stateset\nmode{mode=\"a\"} 1.0\nmode{mode=\"b\"} 0.0\n# EOF\n"
+    );
+}
+
+/// A hand-written collector reporting arbitrary samples, like Python's `Metric` + `add_sample`.
+struct Custom<'a> {
+    desc: Desc<'a>,
+    samples: &'a [Sample<'a>],
+}
+
+impl Collector for Custom<'_> {
+    fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
+        sink.family(&self.desc)?;
+        self.samples.iter().try_for_each(|s| sink.sample(&self.desc, s))
+    }
+}
+
+fn ts_samples<'a>(labels: &'a [[&'a str; 1]; 3]) -> [Sample<'a>; 3] {
+    let n: &'a [&'a str] = &["foo"];
+    let mk = |i: usize, ts: f64| Sample {
+        timestamp: Some(ts),
+        ..Sample::new("", Labels::new(n, &labels[i]), Value::Int(0))
+    };
+    [mk(0, 123.456), mk(1, -123.456), mk(2, 123.0)]
+}
+
+// test_exposition.py: test_timestamp (text writes integer milliseconds)
+#[test]
+fn text_timestamps() {
+    let labels = [["a"], ["b"], ["c"]];
+    let samples = ts_samples(&labels);
+    let c = Custom { desc: Desc::new("ts", "help", MetricType::Unknown), samples: &samples };
+    assert_eq!(
+        text(&c),
+        "# HELP ts help\n# TYPE ts untyped\nts{foo=\"a\"} 0.0 123456\nts{foo=\"b\"} 0.0 -123456\nts{foo=\"c\"} 0.0 123000\n"
+    );
+}
+
+// openmetrics: test_timestamp (seconds; our floats are shortest, so Timestamp(123, 456000000)'s
+// "123.456000000" is written "123.456")
+#[test]
+fn om_timestamps() {
+    let labels = [["a"], ["b"], ["c"]];
+    let samples = ts_samples(&labels);
+    let c = Custom { desc: Desc::new("ts", "help", MetricType::Unknown), samples: &samples };
+    assert_eq!(
+        om(&c),
+        "# HELP ts help\n# TYPE ts unknown\nts{foo=\"a\"} 0.0 123.456\nts{foo=\"b\"} 0.0 -123.456\nts{foo=\"c\"} 0.0 123\n# EOF\n"
+    );
+}
+
+// openmetrics: test_histogram_exemplar
+#[test]
+fn om_exemplars() {
+    let le = ["le"];
+    let vals = [["1"], ["2"], ["3"], ["4"], ["+Inf"]];
+    let ex = |names: &'static [&'static str], values: &'static [&'static str], v, ts| {
+        Some(Exemplar { labels: Labels::new(names, values), value: v, timestamp: ts })
+    };
+    let mk = |i: usize| Sample::new("_bucket", Labels::new(&le, &vals[i]), Value::Int(0));
+    let samples = [
+        Sample { exemplar: ex(&["a"], &["b"], 0.5, None), ..mk(0) },
+        Sample { exemplar: ex(&["le"], &["7"], 0.5, Some(12.0)), ..mk(1) },
+        Sample { timestamp: Some(123.0), exemplar: ex(&["a"], &["b"], 2.5, Some(12.0)), ..mk(2) },
+        Sample { exemplar: ex(&["a"], &["\n\"\\"], 3.5, None), ..mk(3) },
+        mk(4),
+    ];
+    let c = Custom { desc: Desc::new("hh", "help", MetricType::Histogram), samples: &samples };
+    assert_eq!(
+        om(&c),
+        "# HELP hh help\n# TYPE hh histogram\nhh_bucket{le=\"1\"} 0.0 # {a=\"b\"} 0.5\n\
+         hh_bucket{le=\"2\"} 0.0 # {le=\"7\"} 0.5 12\nhh_bucket{le=\"3\"} 0.0 123 # {a=\"b\"} 2.5 12\n\
+         hh_bucket{le=\"4\"} 0.0 # {a=\"\\n\\\"\\\\\"} 3.5\nhh_bucket{le=\"+Inf\"} 0.0\n# EOF\n"
+    );
+    // Text 0.0.4 has no exemplars: they are dropped, timestamps become milliseconds.
+    assert_eq!(
+        text(&c),
+        "# HELP hh help\n# TYPE hh histogram\nhh_bucket{le=\"1\"} 0.0\nhh_bucket{le=\"2\"} 0.0\n\
+         hh_bucket{le=\"3\"} 0.0 123000\nhh_bucket{le=\"4\"} 0.0\nhh_bucket{le=\"+Inf\"} 0.0\n"
+    );
+}
+
+// openmetrics: test_nonhistogram_exemplar, test_nonhistogram_bucket_exemplar
+#[test]
+fn misplaced_exemplars_are_errors() {
+    let ex = Some(Exemplar { labels: Labels::new(&["a"], &["b"]), value: 0.5, timestamp: None });
+    for (t, suffix) in [(MetricType::Unknown, "_bucket"), (MetricType::Histogram, "_count")] {
+        let samples = [Sample { exemplar: ex, ..Sample::new(suffix, Labels::EMPTY, Value::Int(0)) }];
+        let c = Custom { desc: Desc::new("hh", "help", t), samples: &samples };
+        let err = encode_openmetrics(Vec::new(), &c).unwrap_err();
+        assert!(matches!(err, EncodeError::Collect(CollectError::MisplacedExemplar)), "{err:?}");
+    }
+}
+
+// test_exposition.py: test_gaugehistogram; openmetrics: test_gaugehistogram
+#[test]
+fn gauge_histogram() {
+    let le = ["le"];
+    let samples = [
+        Sample::new("_bucket", Labels::new(&le, &["1.0"]), Value::Int(4)),
+        Sample::new("_bucket", Labels::new(&le, &["+Inf"]), Value::Int(5)),
+        Sample::new("_gcount", Labels::EMPTY, Value::Int(5)),
+        Sample::new("_gsum", Labels::EMPTY, Value::Float(7.0)),
+    ];
+    let c = Custom { desc: Desc::new("gh", "help", MetricType::GaugeHistogram), samples: &samples };
+    assert_eq!(
+        text(&c),
+        "# HELP gh help\n# TYPE gh histogram\ngh_bucket{le=\"1.0\"} 4.0\ngh_bucket{le=\"+Inf\"} 5.0\n\
+         # HELP gh_gcount help\n# TYPE gh_gcount gauge\ngh_gcount 5.0\n\
+         # HELP gh_gsum help\n# TYPE gh_gsum gauge\ngh_gsum 7.0\n"
+    );
+    assert_eq!(
+        om(&c),
+        "# HELP gh help\n# TYPE gh gaugehistogram\ngh_bucket{le=\"1.0\"} 4.0\ngh_bucket{le=\"+Inf\"} 5.0\n\
+         gh_gcount 5.0\ngh_gsum 7.0\n# EOF\n"
+    );
+}
+
+#[test]
+fn special_values() {
+    let samples = [
+        Sample::new("", Labels::new(&["v"], &["a"]), Value::Float(f64::INFINITY)),
+        Sample::new("", Labels::new(&["v"], &["b"]), Value::Float(f64::NEG_INFINITY)),
+        Sample::new("", Labels::new(&["v"], &["c"]), Value::Float(f64::NAN)),
+        Sample::new("", Labels::new(&["v"], &["d"]), Value::Float(1e-5)),
+        Sample::new("", Labels::new(&["v"], &["e"]), Value::Int(u64::MAX)),
+    ];
+    let c = Custom { desc: Desc::new("x", "", MetricType::Gauge), samples: &samples };
+    assert_eq!(
+        text(&c),
+        "# HELP x \n# TYPE x gauge\nx{v=\"a\"} +Inf\nx{v=\"b\"} -Inf\nx{v=\"c\"} NaN\nx{v=\"d\"} 0.00001\n\
+         x{v=\"e\"} 18446744073709551615.0\n"
+    );
+}
+
+#[test]
+fn labeled_family_without_children_exposes_only_header() {
+    static F: FixedFamily<CounterValue, 1, 2> = FixedFamily::counter("empty", "Nothing yet.", ["x"]);
+    assert_eq!(text(&F), "# HELP empty_total Nothing yet.\n# TYPE empty_total counter\n");
+    assert_eq!(om(&F), "# HELP empty Nothing yet.\n# TYPE empty counter\n# EOF\n");
+}
+
+#[test]
+fn name_filter_keeps_matching_samples_only() {
+    static A: Counter = Counter::new("fa", "A.");
+    static H: Histogram<1> = Histogram::new("fh", "H.", [1.0]);
+    setup();
+    let reg: [&dyn Collector; 2] = [&A, &H];
+    let mut enc = Encoder::new(Format::Text, Vec::new());
+    enc.encode_filtered(&reg, &["fh_count", "fa_total"]).unwrap();
+    let out = String::from_utf8(enc.finish().unwrap()).unwrap();
+    assert_eq!(
+        out,
+        "# HELP fa_total A.\n# TYPE fa_total counter\nfa_total 0.0\n# HELP fh H.\n# TYPE fh histogram\nfh_count 0.0\n"
+    );
+}
+
+#[test]
+fn content_types_and_accept() {
+    assert_eq!(Format::Text.content_type(), "text/plain; version=0.0.4; charset=utf-8");
+    assert_eq!(
+        Format::OpenMetrics.content_type(),
+        "application/openmetrics-text; version=1.0.0; charset=utf-8"
+    );
+    assert_eq!(
+        Format::from_accept("application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5"),
+        Format::OpenMetrics
+    );
+    assert_eq!(Format::from_accept("text/plain;version=0.0.4;q=0.5,*/*;q=0.1"), Format::Text);
+    assert_eq!(Format::from_accept(""), Format::Text);
+}
+
+/// A writer that fails after `room` bytes: the error reaches the caller, not a panic.
+#[derive(Debug)]
+struct Short {
+    room: usize,
+}
+impl embedded_io::ErrorType for Short {
+    type Error = embedded_io::ErrorKind;
+}
+impl embedded_io::Write for Short {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+        if self.room == 0 {
+            return Err(embedded_io::ErrorKind::OutOfMemory);
+        }
+        let n = buf.len().min(self.room);
+        self.room -= n;
+        Ok(n)
+    }
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+#[test]
+fn writer_errors_are_returned() {
+    static H: Histogram<14> = Histogram::new("werr", "W.", DEFAULT_BUCKETS);
+    for room in [0, 5, 40, 200] {
+        let err = encode_text(Short { room }, &H).unwrap_err();
+        assert!(matches!(err, EncodeError::Write(embedded_io::ErrorKind::OutOfMemory)));
+    }
+}

@@ -1,0 +1,70 @@
+//! Static registry: collision detection over every claimed name, run-time registration.
+
+use promstack_core::*;
+
+static C: Counter = Counter::new("reg_c", "");
+static G_TOTAL: Gauge = Gauge::new("reg_c_total", "");
+static G_CREATED: Gauge = Gauge::new("reg_c_created", "");
+static H: Histogram<1> = Histogram::new("reg_h", "", [1.0]);
+static G_BUCKET: Gauge = Gauge::new("reg_h_bucket", "");
+static S: Summary = Summary::new("reg_s", "");
+static G_S: Gauge = Gauge::new("reg_s", "");
+static I: Info = Info::new("reg_i", "", InfoPairs::new(&[], &[]));
+static G_INFO: Gauge = Gauge::new("reg_i_info", "");
+static FREE: Gauge = Gauge::new("reg_free", "");
+
+fn dup(r: Result<(), RegistryError>) -> String {
+    match r {
+        Err(RegistryError::Duplicate(n)) => n.as_str().to_owned(),
+        other => panic!("expected a duplicate, got {other:?}"),
+    }
+}
+
+#[test]
+fn collisions_over_claimed_suffixes_are_refused() {
+    static R: StaticRegistry<8> = StaticRegistry::new(&[&C, &H, &S, &I]);
+    R.check().unwrap();
+    assert_eq!(dup(R.register(&G_TOTAL)), "reg_c_total");
+    assert_eq!(dup(R.register(&G_CREATED)), "reg_c_created");
+    assert_eq!(dup(R.register(&G_BUCKET)), "reg_h_bucket");
+    assert_eq!(dup(R.register(&G_S)), "reg_s");
+    assert_eq!(dup(R.register(&G_INFO)), "reg_i_info");
+    R.register(&FREE).unwrap();
+    assert_eq!(dup(R.register(&FREE)), "reg_free");
+    R.unregister(&FREE).unwrap();
+    assert_eq!(R.unregister(&FREE), Err(RegistryError::NotRegistered));
+    R.register(&FREE).unwrap();
+}
+
+#[test]
+fn check_finds_duplicates_among_compile_time_collectors() {
+    static R: StaticRegistry = StaticRegistry::new(&[&C, &G_TOTAL]);
+    assert_eq!(dup(R.check()), "reg_c_total");
+    static R2: StaticRegistry = StaticRegistry::new(&[&C, &C]);
+    assert!(R2.check().is_err());
+}
+
+#[test]
+fn full_registry_is_an_error() {
+    static A: Gauge = Gauge::new("reg_full_a", "");
+    static B: Gauge = Gauge::new("reg_full_b", "");
+    static R: StaticRegistry<1> = StaticRegistry::new(&[]);
+    R.register(&A).unwrap();
+    assert_eq!(R.register(&B), Err(RegistryError::Full { capacity: 1 }));
+}
+
+#[test]
+fn registry_encodes_in_order_and_both_formats() {
+    static A: Gauge = Gauge::new("reg_enc_a", "A.");
+    static B: Counter = Counter::new("reg_enc_b", "B.");
+    static R: StaticRegistry<1> = StaticRegistry::new(&[&A]);
+    R.register(&B).unwrap();
+    B.inc();
+    let text = String::from_utf8(R.encode_text(Vec::new()).unwrap()).unwrap();
+    assert_eq!(
+        text,
+        "# HELP reg_enc_a A.\n# TYPE reg_enc_a gauge\nreg_enc_a 0.0\n# HELP reg_enc_b_total B.\n# TYPE reg_enc_b_total counter\nreg_enc_b_total 1.0\n"
+    );
+    let om = String::from_utf8(R.encode_openmetrics(Vec::new()).unwrap()).unwrap();
+    assert!(om.ends_with("reg_enc_b_total 1.0\n# EOF\n"), "{om}");
+}
