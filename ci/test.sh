@@ -81,10 +81,10 @@ for s in "${steps[@]}"; do
   ran=$((ran + 1))
   took=$(clock $((SECONDS - t0)))
   if ((rc == 0)); then
-    report+=("  ok      $took  $name")
+    report+=("$(printf '  %-6s %6s  %s' ok "$took" "$name")")
   else
     echo "!! $name failed (exit $rc)"
-    report+=("  FAILED  $took  $name (exit $rc)")
+    report+=("$(printf '  %-6s %6s  %s (exit %d)' FAILED "$took" "$name" "$rc")")
     failed+=("$name")
   fi
 done
