@@ -4,9 +4,15 @@
 
 mod clock;
 pub mod http;
+mod instrument;
+mod platform;
+mod process;
 pub mod std_io;
 
 pub use clock::{install_std_clock, StdClock, STD_CLOCK};
+pub use instrument::{CounterExt, GaugeClosure, GaugeExt, GaugeTimer, InProgress, ObserveExt, Timer};
+pub use platform::{PlatformCollector, RUSTC_VERSION, TARGET};
+pub use process::ProcessCollector;
 pub use http::{start_http_server, HttpServer, HttpServerHandle, MetricsService};
 pub use promstack_alloc;
 pub use promstack_core;
