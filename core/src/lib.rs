@@ -35,6 +35,7 @@ mod info;
 mod metric;
 mod registry;
 mod sample;
+mod timer;
 
 pub use clock::{clock, install_clock, install_time, unix_time, Clock};
 pub use collector::{Collector, NameFilter, Sink};
@@ -55,3 +56,4 @@ pub use info::{Info, InfoPairs, InfoValue};
 pub use metric::Metric;
 pub use registry::StaticRegistry;
 pub use sample::{Exemplar, Labels, Sample, SortedLabels, Value};
+pub use timer::{time, Timer};
