@@ -38,7 +38,7 @@ done
 steps+=(
   "firmware clippy|ci/firmware.sh clippy"
   "firmware under qemu|ci/firmware.sh run"
-  "bench --quick|if [ -x ci/bench.sh ]; then ci/bench.sh --quick; else echo 'no ci/bench.sh: skipped'; fi"
+  "bench --quick|if [ -e ci/bench.sh ]; then bash ci/bench.sh --quick; else echo 'no ci/bench.sh: skipped'; fi"
 )
 
 if [ "${1-}" = --list ]; then
@@ -89,17 +89,17 @@ for s in "${steps[@]}"; do
   fi
 done
 
+if ((ran == 0)); then
+  echo "ci/test.sh: no step matches: $* (see ci/test.sh --list)" >&2
+  exit 2
+fi
 echo
 echo "== summary =="
 printf '%s\n' "${report[@]}"
 total=$(clock $((SECONDS - start)))
-if ((ran == 0)); then
-  echo "ci/test.sh: no step matches: $*" >&2
-  exit 2
-fi
 if ((${#failed[@]})); then
   joined=$(printf ', %s' "${failed[@]}")
   echo "ci/test.sh: FAILED ${#failed[@]} of $ran steps (${joined:2}) in $total"
   exit 1
 fi
-echo "ci/test.sh: all $ran steps ok in $total"
+echo "ci/test.sh: all $ran step$( ((ran == 1)) || echo s) ok in $total"
