@@ -7,6 +7,7 @@ pub mod http;
 mod instrument;
 mod platform;
 mod process;
+pub mod push;
 pub mod std_io;
 
 pub use clock::{install_std_clock, StdClock, STD_CLOCK};
