@@ -9,11 +9,13 @@ mod platform;
 mod process;
 pub mod push;
 pub mod std_io;
+mod textfile;
 
 pub use clock::{install_std_clock, StdClock, STD_CLOCK};
 pub use instrument::{CounterExt, GaugeClosure, GaugeExt, GaugeTimer, InProgress, ObserveExt, Timer};
 pub use platform::{PlatformCollector, RUSTC_VERSION, TARGET};
 pub use process::ProcessCollector;
+pub use textfile::write_to_textfile;
 pub use http::{start_http_server, HttpServer, HttpServerHandle, MetricsService};
 pub use promstack_alloc;
 pub use promstack_core;
