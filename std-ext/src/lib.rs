@@ -3,6 +3,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 mod clock;
+mod graphite;
 pub mod http;
 mod instrument;
 mod platform;
@@ -13,6 +14,7 @@ mod textfile;
 
 pub use clock::{install_std_clock, StdClock, STD_CLOCK};
 pub use instrument::{CounterExt, GaugeClosure, GaugeExt, GaugeTimer, InProgress, ObserveExt, Timer};
+pub use graphite::{GraphiteBridge, GraphitePusher};
 pub use platform::{PlatformCollector, RUSTC_VERSION, TARGET};
 pub use process::ProcessCollector;
 pub use textfile::write_to_textfile;
