@@ -4,6 +4,10 @@
 //!   without allocating and without readers sharing one lock word.
 //! - [`Registry`]: registers `Arc` and `'static` collectors, detects name collisions, collects
 //!   everything in registration order, offers a restricted view and `get_sample_value`.
+//! - [`MetricFamily`] and the typed constructors ([`CounterMetricFamily`], ...): owned families
+//!   for custom collectors ([`CustomCollector`]), written by the same core encoders.
+//! - [`parse_text`] / [`parse_openmetrics`]: Prometheus text 0.0.4 and OpenMetrics 1.0 text back
+//!   into [`MetricFamily`]s, with errors naming the line and the problem.
 //!
 //! ```
 //! use promstack_alloc::{Family, Registry};
@@ -28,9 +32,17 @@ extern crate alloc;
 
 mod family;
 mod info;
+mod metric_family;
+mod parser;
 mod registry;
 pub mod sync;
 
 pub use family::{Family, Opts, OwnedChild, REPLICAS};
 pub use info::OwnedInfoValue;
+pub use metric_family::{
+    Bucket, CounterMetricFamily, CustomCollector, FamilyError, GaugeHistogramMetricFamily, GaugeMetricFamily,
+    HistogramMetricFamily, InfoMetricFamily, MetricFamily, OwnedExemplar, OwnedSample, StateSetMetricFamily,
+    SummaryMetricFamily, UnknownMetricFamily,
+};
+pub use parser::{parse_openmetrics, parse_text, ParseError, ParseErrorKind};
 pub use registry::{CollectorId, Registry, Restricted};

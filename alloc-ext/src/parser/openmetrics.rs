@@ -1,0 +1,728 @@
+//! OpenMetrics 1.0 text, as strict as 0.8.0's `openmetrics/parser.py`.
+//!
+//! Every rule that parser enforces is enforced here: `# EOF` last and required; one space
+//! between fields; `# HELP`/`# TYPE`/`# UNIT` at most once each and before the samples; no
+//! interleaved families or children; type-specific sample names, `le`/`quantile` labels written
+//! canonically, value ranges, histogram consistency, timestamps not going backwards, exemplars
+//! only on histogram buckets and counter totals. Exact duplicates of a sample within a child (same
+//! series and timestamp) are dropped, as 0.8.0 does.
+//!
+//! Where this parser differs from 0.8.0, on purpose: exemplar labels may be 128 characters long
+//! (the OpenMetrics 1.0 limit, which the encoders also allow; 0.8.0 stops at 64); an `le` that
+//! is NaN in any spelling is refused (0.8.0 only refuses the literal `NaN`); a metadata line must
+//! start with `# ` exactly; timestamps are compared by value (0.8.0's comparison of
+//! `Timestamp` objects is wrong when nanoseconds differ and seconds do not), and a negative
+//! fraction such as `-0.5` keeps its sign.
+
+use super::{b, parse_f64, read_quoted, sorted_labels, LabelPairs, ParseError, ParseErrorKind};
+use crate::metric_family::{MetricFamily, OwnedExemplar, OwnedSample};
+use alloc::borrow::Cow;
+use alloc::collections::BTreeSet;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cmp::Ordering;
+use promstack_core::encoding::{go_float, FLOAT_BUF};
+use promstack_core::{is_valid_label_name, is_valid_metric_name, MetricType};
+
+/// Parses OpenMetrics 1.0 text (which must end with `# EOF`).
+///
+/// ```
+/// use promstack_alloc::parse_openmetrics;
+/// use promstack_core::MetricType;
+/// let families = parse_openmetrics(
+///     "# TYPE latency_seconds histogram\n\
+///      # UNIT latency_seconds seconds\n\
+///      latency_seconds_bucket{le=\"0.5\"} 1 # {trace_id=\"a1\"} 0.31 1600000000.25\n\
+///      latency_seconds_bucket{le=\"+Inf\"} 2\n\
+///      latency_seconds_count 2\n\
+///      latency_seconds_sum 1.7\n\
+///      # EOF\n",
+/// ).unwrap();
+/// let h = &families[0];
+/// assert_eq!((h.metric_type(), h.unit()), (MetricType::Histogram, "seconds"));
+/// let ex = h.samples()[0].exemplar.as_ref().unwrap();
+/// assert_eq!((ex.value, ex.timestamp), (0.31, Some(1600000000.25)));
+/// assert!(parse_openmetrics("a 1\n").is_err()); // no # EOF
+/// ```
+pub fn parse_openmetrics(input: &str) -> Result<Vec<MetricFamily>, ParseError> {
+    let mut p = Parser::default();
+    let mut line_no = 0;
+    // Lines end at `\n` only; a final line without one is still a line.
+    for raw in input.split_inclusive('\n') {
+        line_no += 1;
+        let line = raw.strip_suffix('\n').unwrap_or(raw);
+        let err = |kind| ParseError { line: line_no, kind };
+        if p.eof {
+            return Err(err(ParseErrorKind::TextAfterEof));
+        }
+        if line == "# EOF" {
+            p.eof = true;
+        } else if line.starts_with('#') {
+            p.metadata(line, line_no).map_err(err)?;
+        } else {
+            p.sample(line, line_no).map_err(err)?;
+        }
+    }
+    p.finish_family()?;
+    if !p.eof {
+        return Err(ParseError { line: line_no.max(1), kind: ParseErrorKind::MissingEof });
+    }
+    Ok(p.out)
+}
+
+/// A timestamp: unix seconds, plus the exact nanoseconds when it was written in decimal form
+/// (0.8.0 keeps those as `Timestamp(sec, nsec)`, truncating beyond nine fractional digits).
+#[derive(Debug, Clone, Copy)]
+struct Ts {
+    nanos: Option<i128>,
+    secs: f64,
+}
+
+impl PartialEq for Ts {
+    fn eq(&self, other: &Self) -> bool {
+        self.partial_cmp(other) == Some(Ordering::Equal)
+    }
+}
+
+impl PartialOrd for Ts {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        match (self.nanos, other.nanos) {
+            (Some(a), Some(b)) => Some(a.cmp(&b)),
+            _ => self.secs.partial_cmp(&other.secs),
+        }
+    }
+}
+
+/// `_parse_timestamp` of 0.8.0: an integer, `sec.frac` kept to the nanosecond, or any finite float.
+fn parse_timestamp(s: &str) -> Result<Ts, ParseErrorKind> {
+    let bad = || ParseErrorKind::InvalidTimestamp(b(s));
+    if s.is_empty() || s.contains('_') {
+        return Err(bad());
+    }
+    let (neg, unsigned) = match s.as_bytes()[0] {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let (int_part, frac) = match unsigned.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (unsigned, None),
+    };
+    let digits = |d: &str| !d.is_empty() && d.bytes().all(|c| c.is_ascii_digit());
+    if digits(int_part) && frac.is_none_or(digits) {
+        let frac = frac.unwrap_or("");
+        let kept = frac.get(..9).unwrap_or(frac);
+        let exact = int_part.parse::<i128>().ok().and_then(|sec| {
+            let mut nsec: i128 = 0;
+            for i in 0..9 {
+                nsec = nsec * 10 + kept.as_bytes().get(i).map_or(0, |c| i128::from(c - b'0'));
+            }
+            sec.checked_mul(1_000_000_000)?.checked_add(nsec)
+        });
+        if let Some(nanos) = exact {
+            let nanos = if neg { -nanos } else { nanos };
+            // The value is the decimal as written, cut after nine fractional digits.
+            let secs = if kept.len() == frac.len() {
+                s.parse::<f64>().ok()
+            } else {
+                let mut cut = String::with_capacity(s.len());
+                cut.push_str(&s[..s.len() - unsigned.len()]);
+                cut.push_str(int_part);
+                cut.push('.');
+                cut.push_str(kept);
+                cut.parse::<f64>().ok()
+            };
+            return secs.map(|secs| Ts { nanos: Some(nanos), secs }).ok_or_else(bad);
+        }
+    }
+    match parse_f64(s) {
+        Some(secs) if secs.is_finite() => Ok(Ts { nanos: None, secs }),
+        _ => Err(bad()),
+    }
+}
+
+/// A number in a sample or exemplar: 0.8.0's `_parse_value` (an integer or a Python float).
+fn parse_value(s: &str) -> Result<f64, ParseErrorKind> {
+    if s.is_empty() {
+        return Err(ParseErrorKind::MissingValue);
+    }
+    parse_f64(s).ok_or_else(|| ParseErrorKind::InvalidValue(b(s)))
+}
+
+/// The numbers 0.8.0 requires in canonical spelling: `i / 1000` for `i` in `0..10000`, `10^i`
+/// for `i` in `-10..=10`, and `+Inf`.
+fn is_canonical_number(v: f64) -> bool {
+    if v == f64::INFINITY {
+        return true;
+    }
+    // The nearest multiple of 1/1000 (no `f64::round` without std); NaN and huge values land
+    // outside the range or compare unequal.
+    let k = (v * 1000.0 + 0.5) as i64;
+    if (0..10000).contains(&k) && k as f64 / 1000.0 == v {
+        return true;
+    }
+    const POWERS: [&str; 21] = [
+        "1e-10", "1e-9", "1e-8", "1e-7", "1e-6", "1e-5", "1e-4", "1e-3", "1e-2", "1e-1", "1e0", "1e1", "1e2",
+        "1e3", "1e4", "1e5", "1e6", "1e7", "1e8", "1e9", "1e10",
+    ];
+    POWERS.iter().any(|p| p.parse::<f64>() == Ok(v))
+}
+
+/// `true` when `s` parses and, if it is one of the canonical numbers, is spelled canonically.
+fn canonical_label(s: &str) -> Option<f64> {
+    let v = parse_f64(s)?;
+    if is_canonical_number(v) {
+        let mut buf = [0u8; FLOAT_BUF];
+        if go_float(v, &mut buf) != s {
+            return None;
+        }
+    }
+    Some(v)
+}
+
+/// One parsed sample line.
+struct Line<'a> {
+    name: &'a str,
+    labels: Vec<(String, String)>,
+    value: f64,
+    value_text: &'a str,
+    timestamp: Option<Ts>,
+    exemplar: Option<(LabelPairs, f64, Option<Ts>)>,
+}
+
+/// Splits at the first space: the token and what follows the space, if there is one.
+fn token(s: &str) -> (&str, Option<&str>) {
+    match s.split_once(' ') {
+        Some((t, rest)) => (t, Some(rest)),
+        None => (s, None),
+    }
+}
+
+/// `name[{labels}] value[ timestamp][ # {labels} value[ timestamp]]`.
+fn parse_line(line: &str) -> Result<Line<'_>, ParseErrorKind> {
+    if line.is_empty() {
+        return Err(ParseErrorKind::BlankLine);
+    }
+    let end = line.find([' ', '{']).ok_or(ParseErrorKind::MissingValue)?;
+    let name = &line[..end];
+    if !is_valid_metric_name(name) {
+        return Err(ParseErrorKind::InvalidMetricName(b(name)));
+    }
+    let (labels, rest) = match line[end..].strip_prefix('{') {
+        Some(after) => parse_labels(after)?,
+        None => (Vec::new(), &line[end..]),
+    };
+    let rest = match rest.strip_prefix(' ') {
+        Some(r) => r,
+        None if rest.is_empty() => return Err(ParseErrorKind::MissingValue),
+        None => return Err(ParseErrorKind::InvalidLabels("expected a space after the labels")),
+    };
+    let (value_token, rest) = token(rest);
+    if value_token.is_empty() && rest.is_some() {
+        return Err(ParseErrorKind::ExtraSpace);
+    }
+    let value = parse_value(value_token)?;
+    let mut line = Line { name, labels, value, value_text: value_token, timestamp: None, exemplar: None };
+    let Some(rest) = rest else { return Ok(line) };
+    let exemplar = if rest.starts_with('#') {
+        rest
+    } else {
+        let (ts, after) = token(rest);
+        if ts.is_empty() {
+            return Err(ParseErrorKind::ExtraSpace);
+        }
+        line.timestamp = Some(parse_timestamp(ts)?);
+        match after {
+            None => return Ok(line),
+            Some("") => return Err(ParseErrorKind::ExtraSpace),
+            Some(a) => a,
+        }
+    };
+    let ex = exemplar
+        .strip_prefix("# {")
+        .ok_or(ParseErrorKind::InvalidExemplar("expected ` # {` after the value"))?;
+    let (ex_labels, rest) = parse_labels(ex)?;
+    let rest =
+        rest.strip_prefix(' ').ok_or(ParseErrorKind::InvalidExemplar("expected a space after its labels"))?;
+    let (value_token, after) = token(rest);
+    if value_token.is_empty() {
+        return Err(ParseErrorKind::InvalidExemplar("missing value"));
+    }
+    let ex_value = parse_value(value_token)?;
+    let ex_ts = match after {
+        None => None,
+        Some("") => return Err(ParseErrorKind::ExtraSpace),
+        Some(t) => Some(parse_timestamp(t)?),
+    };
+    let len: usize = ex_labels.iter().map(|(n, v)| n.chars().count() + v.chars().count()).sum();
+    if len > 128 {
+        return Err(ParseErrorKind::ExemplarTooLong(len));
+    }
+    line.exemplar = Some((ex_labels, ex_value, ex_ts));
+    Ok(line)
+}
+
+/// Labels after `{`, up to and including `}`: `name="value"` pairs separated by single commas,
+/// no spaces, no trailing comma.
+fn parse_labels(s: &str) -> Result<(LabelPairs, &str), ParseErrorKind> {
+    let mut labels: Vec<(String, String)> = Vec::new();
+    if let Some(rest) = s.strip_prefix('}') {
+        return Ok((labels, rest));
+    }
+    let mut rest = s;
+    loop {
+        let eq = rest.find(['=', '}']).ok_or(ParseErrorKind::InvalidLabels("missing closing brace"))?;
+        let name = &rest[..eq];
+        if !rest[eq..].starts_with('=') {
+            return Err(ParseErrorKind::InvalidLabels("expected `=` after a label name"));
+        }
+        if name.is_empty() || name.starts_with(',') {
+            return Err(ParseErrorKind::InvalidLabels("unexpected comma"));
+        }
+        if !is_valid_label_name(name) {
+            return Err(ParseErrorKind::InvalidLabelName(b(name)));
+        }
+        let after = rest[eq + 1..]
+            .strip_prefix('"')
+            .ok_or(ParseErrorKind::InvalidLabels("label value must be quoted"))?;
+        let (value, r) = read_quoted(after)?;
+        if labels.iter().any(|(n, _)| n == name) {
+            return Err(ParseErrorKind::DuplicateLabelName(b(name)));
+        }
+        labels.push((String::from(name), value));
+        if let Some(r) = r.strip_prefix('}') {
+            return Ok((labels, r));
+        }
+        rest = r
+            .strip_prefix(',')
+            .ok_or(ParseErrorKind::InvalidLabels("expected `,` or `}` after a label value"))?;
+        if rest.starts_with('}') {
+            return Err(ParseErrorKind::InvalidLabels("trailing comma"));
+        }
+    }
+}
+
+/// OpenMetrics type names (`untyped` is not one).
+fn om_type(s: &str) -> Option<MetricType> {
+    Some(match s {
+        "counter" => MetricType::Counter,
+        "gauge" => MetricType::Gauge,
+        "summary" => MetricType::Summary,
+        "histogram" => MetricType::Histogram,
+        "gaugehistogram" => MetricType::GaugeHistogram,
+        "info" => MetricType::Info,
+        "stateset" => MetricType::StateSet,
+        "unknown" => MetricType::Unknown,
+        _ => return None,
+    })
+}
+
+/// Suffixes of the sample names a family of this type takes (`None`: no `# TYPE` yet).
+fn allowed_suffixes(t: Option<MetricType>) -> &'static [&'static str] {
+    match t {
+        Some(MetricType::Counter) => &["_total", "_created"],
+        Some(MetricType::Summary) => &["_count", "_sum", "", "_created"],
+        Some(MetricType::Histogram) => &["_count", "_sum", "_bucket", "_created"],
+        Some(MetricType::GaugeHistogram) => &["_gcount", "_gsum", "_bucket"],
+        Some(MetricType::Info) => &["_info"],
+        _ => &[""],
+    }
+}
+
+type LabelSet = LabelPairs;
+
+/// The family being read, with the state 0.8.0 keeps for its grouping checks.
+#[derive(Default)]
+struct Family {
+    name: String,
+    help: Option<String>,
+    metric_type: Option<MetricType>,
+    unit: Option<String>,
+    unit_line: usize,
+    samples: Vec<OwnedSample>,
+    /// Line and timestamp of each kept sample, for the histogram checks.
+    meta: Vec<(usize, Option<Ts>)>,
+    /// The current child (label set without `le`/`quantile`/state) and its last timestamp.
+    group: Option<LabelSet>,
+    group_ts: Option<Ts>,
+    seen_groups: BTreeSet<LabelSet>,
+    /// Series of the current child seen at the current timestamp, to drop exact duplicates.
+    group_series: BTreeSet<(&'static str, LabelSet)>,
+}
+
+#[derive(Default)]
+struct Parser {
+    out: Vec<MetricFamily>,
+    cur: Option<Family>,
+    seen: BTreeSet<String>,
+    eof: bool,
+}
+
+impl Parser {
+    fn start_family(&mut self, name: &str, metric_type: Option<MetricType>) -> Result<(), ParseErrorKind> {
+        if !is_valid_metric_name(name) {
+            return Err(ParseErrorKind::InvalidMetricName(b(name)));
+        }
+        if !self.seen.insert(String::from(name)) {
+            return Err(ParseErrorKind::DuplicateFamily(b(name)));
+        }
+        self.cur = Some(Family { name: String::from(name), metric_type, ..Family::default() });
+        Ok(())
+    }
+
+    /// `# HELP`, `# TYPE` or `# UNIT` (anything else starting with `#` is an error).
+    fn metadata(&mut self, line: &str, line_no: usize) -> Result<(), ParseErrorKind> {
+        let mut parts = line.splitn(4, ' ');
+        let (Some("#"), Some(keyword), Some(name), Some(text)) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(ParseErrorKind::InvalidLine(b(line)));
+        };
+        if !matches!(keyword, "HELP" | "TYPE" | "UNIT") {
+            return Err(ParseErrorKind::InvalidLine(b(line)));
+        }
+        match &self.cur {
+            Some(c) if c.name == name => {
+                if !c.samples.is_empty() {
+                    return Err(ParseErrorKind::MetadataAfterSamples(b(name)));
+                }
+            }
+            _ => {
+                self.finish_family().map_err(|e| e.kind)?;
+                self.start_family(name, None)?;
+            }
+        }
+        let Some(c) = self.cur.as_mut() else { return Ok(()) };
+        let duplicate = |keyword| ParseErrorKind::DuplicateMetadata { keyword, family: b(name) };
+        match keyword {
+            "HELP" => {
+                if c.help.is_some() {
+                    return Err(duplicate("HELP"));
+                }
+                c.help = Some(unescape_help(text));
+            }
+            "TYPE" => {
+                if c.metric_type.is_some() {
+                    return Err(duplicate("TYPE"));
+                }
+                c.metric_type = Some(om_type(text).ok_or_else(|| ParseErrorKind::UnknownType(b(text)))?);
+            }
+            _ => {
+                if c.unit.is_some() {
+                    return Err(duplicate("UNIT"));
+                }
+                c.unit = Some(String::from(text));
+                c.unit_line = line_no;
+            }
+        }
+        Ok(())
+    }
+
+    fn sample(&mut self, line: &str, line_no: usize) -> Result<(), ParseErrorKind> {
+        let s = parse_line(line)?;
+        let fits = self.cur.as_ref().and_then(|c| {
+            let rest = s.name.strip_prefix(c.name.as_str())?;
+            allowed_suffixes(c.metric_type).iter().copied().find(|x| *x == rest)
+        });
+        let suffix = match fits {
+            Some(suffix) => suffix,
+            None => {
+                self.finish_family().map_err(|e| e.kind)?;
+                self.start_family(s.name, Some(MetricType::Unknown))?;
+                ""
+            }
+        };
+        let Some(c) = self.cur.as_mut() else { return Ok(()) };
+        let t = c.metric_type;
+        let label = |n: &str| s.labels.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
+        let is_hist = matches!(t, Some(MetricType::Histogram | MetricType::GaugeHistogram));
+
+        if t == Some(MetricType::StateSet) && label(&c.name).is_none() {
+            return Err(ParseErrorKind::MissingStateLabel(b(&c.name)));
+        }
+        if is_hist && suffix == "_bucket" {
+            let le = label("le");
+            if le.and_then(canonical_label).is_none_or(f64::is_nan) {
+                return Err(ParseErrorKind::InvalidLe(b(le.unwrap_or(""))));
+            }
+        }
+        if t == Some(MetricType::Summary) && suffix.is_empty() {
+            let q = label("quantile");
+            if !q.and_then(canonical_label).is_some_and(|v| (0.0..=1.0).contains(&v)) {
+                return Err(ParseErrorKind::InvalidQuantile(b(q.unwrap_or(""))));
+            }
+        }
+
+        // Children: 0.8.0's `_group_for_sample`.
+        let drop = match t {
+            Some(MetricType::Info) => None,
+            Some(MetricType::Summary) if suffix.is_empty() => Some("quantile"),
+            Some(MetricType::StateSet) => Some(c.name.as_str()),
+            Some(MetricType::Histogram | MetricType::GaugeHistogram) if suffix == "_bucket" => Some("le"),
+            _ => Some(""),
+        };
+        let group: LabelSet = match drop {
+            None => Vec::new(),
+            Some(d) => sorted_labels(&s.labels).into_iter().filter(|(k, _)| k != d).collect(),
+        };
+        if c.group.as_ref() == Some(&group) {
+            if s.timestamp.is_some() != c.group_ts.is_some() {
+                return Err(ParseErrorKind::TimestampPresenceMix(b(&c.name)));
+            }
+            if let (Some(prev), Some(now)) = (c.group_ts, s.timestamp) {
+                if prev > now && t != Some(MetricType::Info) {
+                    return Err(ParseErrorKind::TimestampsBackwards(b(&c.name)));
+                }
+            }
+        } else {
+            if c.group.is_some() && c.seen_groups.contains(&group) {
+                return Err(ParseErrorKind::InvalidGrouping(b(&c.name)));
+            }
+            c.group_series.clear();
+        }
+        let series = (suffix, sorted_labels(&s.labels));
+        let keep = s.timestamp != c.group_ts || !c.group_series.contains(&series);
+        c.group_series.insert(series);
+        c.group_ts = s.timestamp;
+        c.seen_groups.insert(group.clone());
+        c.group = Some(group);
+
+        // Values each type and suffix allows.
+        let v = s.value;
+        let full = || b(s.name);
+        let value_text = || b(s.value_text);
+        if t == Some(MetricType::StateSet) && v != 0.0 && v != 1.0 {
+            return Err(ParseErrorKind::InvalidStateValue(value_text()));
+        }
+        if t == Some(MetricType::Info) && v != 1.0 {
+            return Err(ParseErrorKind::InvalidInfoValue(value_text()));
+        }
+        if t == Some(MetricType::Summary) && suffix.is_empty() && v < 0.0 {
+            return Err(ParseErrorKind::NegativeQuantileValue(value_text()));
+        }
+        if matches!(suffix, "_total" | "_sum" | "_count" | "_bucket" | "_gcount" | "_gsum") && v.is_nan() {
+            return Err(ParseErrorKind::NanCounterLike(full()));
+        }
+        if matches!(suffix, "_total" | "_sum" | "_count" | "_bucket" | "_gcount") && v < 0.0 {
+            return Err(ParseErrorKind::NegativeCounterLike(full()));
+        }
+        let exemplar_ok =
+            (is_hist && suffix == "_bucket") || (t == Some(MetricType::Counter) && suffix == "_total");
+        if s.exemplar.is_some() && !exemplar_ok {
+            return Err(ParseErrorKind::MisplacedExemplar(full()));
+        }
+
+        if keep {
+            let exemplar = s.exemplar.map(|(labels, value, ts)| OwnedExemplar {
+                labels,
+                value,
+                timestamp: ts.map(|t| t.secs),
+            });
+            c.samples.push(OwnedSample {
+                suffix: Cow::Borrowed(suffix),
+                labels: s.labels,
+                value: v,
+                timestamp: s.timestamp.map(|t| t.secs),
+                exemplar,
+            });
+            c.meta.push((line_no, s.timestamp));
+        }
+        Ok(())
+    }
+
+    /// Checks the family that ends and moves it to the output.
+    fn finish_family(&mut self) -> Result<(), ParseError> {
+        let Some(c) = self.cur.take() else { return Ok(()) };
+        let t = c.metric_type.unwrap_or(MetricType::Unknown);
+        let unit = c.unit.unwrap_or_default();
+        if !unit.is_empty() {
+            let err = |kind| ParseError { line: c.unit_line, kind };
+            let stem = c.name.strip_suffix(unit.as_str()).and_then(|s| s.strip_suffix('_'));
+            if stem.is_none() {
+                return Err(err(ParseErrorKind::UnitMismatch { family: b(&c.name), unit: b(&unit) }));
+            }
+            if matches!(t, MetricType::Info | MetricType::StateSet) {
+                return Err(err(ParseErrorKind::UnitNotAllowed(b(&c.name))));
+            }
+        }
+        if matches!(t, MetricType::Histogram | MetricType::GaugeHistogram) {
+            check_histogram(&c.name, &c.samples, &c.meta)?;
+        }
+        let mut family = MetricFamily::unchecked(c.name, c.help.unwrap_or_default(), t);
+        family.unit = unit;
+        family.samples = c.samples;
+        self.out.push(family);
+        Ok(())
+    }
+}
+
+/// 0.8.0's `_check_histogram`: per child and timestamp, buckets ascending and cumulative, ending
+/// with `+Inf` whose count equals `_count`/`_gcount`; no `_sum` with negative buckets; no
+/// negative `_gsum` without them.
+fn check_histogram(
+    name: &str,
+    samples: &[OwnedSample],
+    meta: &[(usize, Option<Ts>)],
+) -> Result<(), ParseError> {
+    struct Group {
+        key: LabelSet,
+        ts: Option<Ts>,
+        line: usize,
+        count: Option<f64>,
+        bucket: Option<f64>,
+        value: f64,
+        negative_buckets: bool,
+        has_sum: bool,
+        negative_gsum: bool,
+    }
+    let fail = |line, problem| ParseError {
+        line,
+        kind: ParseErrorKind::InvalidHistogram { family: b(name), problem },
+    };
+    let done = |g: &Group| -> Result<(), ParseError> {
+        if g.bucket != Some(f64::INFINITY) {
+            return Err(fail(g.line, "+Inf bucket missing"));
+        }
+        if g.count.is_some_and(|c| c != g.value) {
+            return Err(fail(g.line, "count does not match the +Inf bucket"));
+        }
+        if g.negative_buckets && g.has_sum {
+            return Err(fail(g.line, "cannot have _sum with negative buckets"));
+        }
+        if !g.negative_buckets && g.negative_gsum {
+            return Err(fail(g.line, "cannot have a negative _gsum with non-negative buckets"));
+        }
+        Ok(())
+    };
+    let mut group: Option<Group> = None;
+    for (s, &(line, ts)) in samples.iter().zip(meta) {
+        let key: LabelSet = if s.suffix == "_bucket" {
+            sorted_labels(&s.labels).into_iter().filter(|(k, _)| k != "le").collect()
+        } else {
+            sorted_labels(&s.labels)
+        };
+        let same = group.as_ref().is_some_and(|g| g.key == key && g.ts == ts);
+        if !same {
+            if let Some(g) = &group {
+                done(g)?;
+            }
+            group = Some(Group {
+                key,
+                ts,
+                line,
+                count: None,
+                bucket: None,
+                value: 0.0,
+                negative_buckets: false,
+                has_sum: false,
+                negative_gsum: false,
+            });
+        }
+        let Some(g) = group.as_mut() else { continue };
+        g.line = line;
+        match &*s.suffix {
+            "_bucket" => {
+                let le = s.label("le").and_then(parse_f64).unwrap_or(f64::NAN);
+                if le < 0.0 {
+                    g.negative_buckets = true;
+                }
+                if g.bucket.is_some_and(|prev| le <= prev) {
+                    return Err(fail(line, "buckets out of order"));
+                }
+                if s.value < g.value {
+                    return Err(fail(line, "bucket values out of order"));
+                }
+                g.bucket = Some(le);
+                g.value = s.value;
+            }
+            "_count" | "_gcount" => g.count = Some(s.value),
+            "_sum" => g.has_sum = true,
+            "_gsum" if s.value < 0.0 => g.negative_gsum = true,
+            _ => {}
+        }
+    }
+    match &group {
+        Some(g) => done(g),
+        None => Ok(()),
+    }
+}
+
+/// OpenMetrics help escapes: `\\`, `\"`, `\n`; any other backslash stays.
+fn unescape_help(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('\\') => out.push('\\'),
+            Some('"') => out.push('"'),
+            Some('n') => out.push('\n'),
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps() {
+        let ts = |s| parse_timestamp(s).map(|t| (t.nanos, t.secs));
+        assert_eq!(ts("0"), Ok((Some(0), 0.0)));
+        assert_eq!(ts("1.1"), Ok((Some(1_100_000_000), 1.1)));
+        assert_eq!(ts("-1.5"), Ok((Some(-1_500_000_000), -1.5)));
+        assert_eq!(ts("-0.5"), Ok((Some(-500_000_000), -0.5)));
+        assert_eq!(ts("0.0000000001"), Ok((Some(0), 0.0)));
+        assert_eq!(ts("0.0000000010"), Ok((Some(1), 1e-9)));
+        assert_eq!(ts("1.5e3"), Ok((None, 1500.0)));
+        assert_eq!(ts("1."), Ok((None, 1.0)));
+        assert_eq!(ts(".5"), Ok((None, 0.5)));
+        let big = ts("12345678901234567890.1234567890").unwrap();
+        assert_eq!(big.0, Some(12345678901234567890_123456789));
+        assert_eq!(big.1, 12345678901234567890.123456789);
+        for bad in ["", "z", "1z", "1_2", "1.1.1", "NaN", "Inf", "+Inf", "-Inf", "0x1p-3", " 1", "1 "] {
+            assert!(parse_timestamp(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn canonical_numbers() {
+        for (s, ok) in [
+            ("1.0", true),
+            ("1", false),
+            ("0.0", true),
+            ("0", false),
+            ("+Inf", true),
+            ("1e-05", true),
+            ("1e-5", false),
+            ("0.0001", true),
+            ("1e-04", false),
+            ("100000.0", true),
+            ("1e+05", false),
+            ("1e+06", true),
+            ("1e+010", true),
+            ("10000000000", false),
+            ("1.1e-2", false),
+            ("0.011", true),
+            ("0.00000000001", true),
+            ("1.1e-4", true),
+            ("-1.0", true),
+        ] {
+            assert_eq!(canonical_label(s).is_some(), ok, "{s}");
+        }
+    }
+
+    #[test]
+    fn help_escapes() {
+        assert_eq!(unescape_help("a\\\\b\\nc\\\"d\\te\\"), "a\\b\nc\"d\\te\\");
+    }
+}

@@ -1,0 +1,361 @@
+//! Prometheus text format 0.0.4.
+//!
+//! Grouping follows 0.8.0's `parser.py`: a `# HELP` or `# TYPE` line starts a family (or adds
+//! to the current one of the same name); a sample belongs to the current family when its name is
+//! one the type allows (`x` for counters, gauges and untyped; `x`, `x_count`, `x_sum` for
+//! summaries; `x_bucket`, `x_count`, `x_sum` for histograms), otherwise it starts an untyped
+//! family of its own. Counters come back in the OpenMetrics shape: family `x` (a trailing
+//! `_total` removed) with `x_total` samples.
+//!
+//! Where this parser differs from 0.8.0, on purpose: consecutive samples of an untyped metric
+//! without metadata form one family (0.8.0 makes one family per sample); label names are
+//! checked, repeated label names and missing commas are errors (0.8.0 accepts and overwrites);
+//! the only types are the five of text 0.0.4; the timestamp is an integer of milliseconds and
+//! nothing may follow it (0.8.0 accepts a float and ignores tokens between value and timestamp).
+
+use super::{b, parse_f64, read_quoted, LabelPairs, ParseError, ParseErrorKind};
+use crate::metric_family::{MetricFamily, OwnedSample};
+use alloc::borrow::Cow;
+use alloc::string::String;
+use alloc::vec::Vec;
+use promstack_core::{is_valid_label_name, is_valid_metric_name, MetricType};
+
+/// Parses Prometheus text format 0.0.4.
+///
+/// ```
+/// use promstack_alloc::parse_text;
+/// use promstack_core::MetricType;
+/// let families = parse_text(
+///     "# HELP http_requests_total Requests.\n\
+///      # TYPE http_requests_total counter\n\
+///      http_requests_total{code=\"200\"} 1027 1395066363000\n",
+/// ).unwrap();
+/// let f = &families[0];
+/// assert_eq!((f.name(), f.metric_type()), ("http_requests", MetricType::Counter));
+/// assert_eq!(f.samples()[0].suffix, "_total");
+/// assert_eq!(f.samples()[0].timestamp, Some(1395066363.0));
+/// ```
+pub fn parse_text(input: &str) -> Result<Vec<MetricFamily>, ParseError> {
+    let mut out = Vec::new();
+    let mut cur: Option<Current> = None;
+    // Lines end at `\n` only, as Python's `StringIO` splits them.
+    for (i, raw) in input.split('\n').enumerate() {
+        let line_no = i + 1;
+        let err = |kind| ParseError { line: line_no, kind };
+        let line = raw.trim_matches(is_py_space);
+        if line.is_empty() {
+            continue;
+        }
+        if line.starts_with('#') {
+            let parts = py_split(line, 3);
+            let (Some(keyword), name) = (parts.get(1), parts.get(2)) else { continue };
+            let (is_help, is_type) = (*keyword == "HELP", *keyword == "TYPE");
+            if !is_help && !is_type {
+                continue; // Any other comment.
+            }
+            let Some(name) = name else {
+                return Err(err(ParseErrorKind::InvalidLine(b(line))));
+            };
+            let metric_type = if is_type {
+                let Some(t) = parts.get(3) else {
+                    return Err(err(ParseErrorKind::InvalidLine(b(line))));
+                };
+                Some(text_type(t).ok_or_else(|| err(ParseErrorKind::UnknownType(b(t)))))
+            } else {
+                None
+            };
+            let metric_type = metric_type.transpose()?;
+            let same = cur.as_ref().is_some_and(|c| c.from_metadata && c.family.name() == *name);
+            if !same {
+                if let Some(done) = cur.take() {
+                    out.push(done.finish()?);
+                }
+                if !is_valid_metric_name(name) {
+                    return Err(err(ParseErrorKind::InvalidMetricName(b(name))));
+                }
+                cur = Some(Current::new(name, true, line_no));
+            }
+            if let Some(c) = cur.as_mut() {
+                match metric_type {
+                    Some(t) => c.set_type(t),
+                    None => c.set_help(parts.get(3).map_or_else(String::new, |h| unescape_help(h))),
+                }
+            }
+        } else {
+            let s = parse_sample(line).map_err(err)?;
+            let suffix = cur.as_ref().and_then(|c| c.suffix_of(s.name));
+            let (c, suffix) = match (cur.as_mut(), suffix) {
+                (Some(c), Some(suffix)) => (c, suffix),
+                _ => {
+                    // Not a sample of the current family: an untyped family of its own.
+                    if let Some(done) = cur.take() {
+                        out.push(done.finish()?);
+                    }
+                    (cur.insert(Current::new(s.name, false, line_no)), "")
+                }
+            };
+            let sample = OwnedSample {
+                suffix: Cow::Borrowed(suffix),
+                labels: s.labels,
+                value: s.value,
+                timestamp: s.timestamp,
+                exemplar: None,
+            };
+            c.family.add_sample(sample);
+        }
+    }
+    if let Some(done) = cur.take() {
+        out.push(done.finish()?);
+    }
+    Ok(out)
+}
+
+/// The family being read.
+struct Current {
+    family: MetricFamily,
+    /// Suffixes of the sample names this family takes.
+    allowed: &'static [&'static str],
+    /// Started by `# HELP`/`# TYPE` (rather than by a sample of an untyped metric).
+    from_metadata: bool,
+    /// Where it started, for errors found when it ends.
+    line: usize,
+}
+
+impl Current {
+    fn new(name: &str, from_metadata: bool, line: usize) -> Self {
+        Current {
+            family: MetricFamily::unchecked(String::from(name), String::new(), MetricType::Unknown),
+            allowed: &[""],
+            from_metadata,
+            line,
+        }
+    }
+
+    fn set_type(&mut self, t: MetricType) {
+        self.allowed = match t {
+            MetricType::Summary => &["_count", "_sum", ""],
+            MetricType::Histogram => &["_count", "_sum", "_bucket"],
+            _ => &[""],
+        };
+        self.family.metric_type = t;
+    }
+
+    fn set_help(&mut self, help: String) {
+        self.family.help = help;
+    }
+
+    fn suffix_of(&self, sample_name: &str) -> Option<&'static str> {
+        let rest = sample_name.strip_prefix(self.family.name())?;
+        self.allowed.iter().copied().find(|s| *s == rest)
+    }
+
+    /// The finished family; counters get the OpenMetrics shape (`x` with `x_total` samples).
+    fn finish(mut self) -> Result<MetricFamily, ParseError> {
+        if self.family.metric_type() == MetricType::Counter {
+            if let Some(stem) = self.family.name.strip_suffix("_total") {
+                if !is_valid_metric_name(stem) {
+                    return Err(ParseError {
+                        line: self.line,
+                        kind: ParseErrorKind::InvalidMetricName(b(stem)),
+                    });
+                }
+                let len = stem.len();
+                self.family.name.truncate(len);
+            }
+            for s in &mut self.family.samples {
+                s.suffix = Cow::Borrowed("_total");
+            }
+        }
+        Ok(self.family)
+    }
+}
+
+/// The types of text 0.0.4 (`untyped` is OpenMetrics' `unknown`).
+fn text_type(s: &str) -> Option<MetricType> {
+    Some(match s {
+        "counter" => MetricType::Counter,
+        "gauge" => MetricType::Gauge,
+        "summary" => MetricType::Summary,
+        "histogram" => MetricType::Histogram,
+        "untyped" => MetricType::Unknown,
+        _ => return None,
+    })
+}
+
+/// Python's `str.isspace()`: Unicode white space plus the ASCII information separators.
+fn is_py_space(c: char) -> bool {
+    c.is_whitespace() || ('\x1c'..='\x1f').contains(&c)
+}
+
+/// Python's `str.split(None, max)`: runs of white space separate; at most `max` splits, the
+/// remainder (leading white space removed) is the last part.
+fn py_split(s: &str, max: usize) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut rest = s.trim_start_matches(is_py_space);
+    while !rest.is_empty() {
+        if parts.len() == max {
+            parts.push(rest);
+            break;
+        }
+        match rest.find(is_py_space) {
+            Some(i) => {
+                parts.push(&rest[..i]);
+                rest = rest[i..].trim_start_matches(is_py_space);
+            }
+            None => {
+                parts.push(rest);
+                break;
+            }
+        }
+    }
+    parts
+}
+
+/// Help text escapes of text 0.0.4: `\\` and `\n`; any other backslash stays.
+fn unescape_help(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.clone().next() {
+            Some('\\') => out.push('\\'),
+            Some('n') => out.push('\n'),
+            _ => {
+                out.push('\\');
+                continue;
+            }
+        }
+        chars.next();
+    }
+    out
+}
+
+/// One parsed sample line.
+struct TextSample<'a> {
+    name: &'a str,
+    labels: Vec<(String, String)>,
+    value: f64,
+    timestamp: Option<f64>,
+}
+
+fn is_blank(c: char) -> bool {
+    c == ' ' || c == '\t'
+}
+
+/// `name[{labels}] value [timestamp_ms]`, spaces and tabs between tokens.
+fn parse_sample(line: &str) -> Result<TextSample<'_>, ParseErrorKind> {
+    let end = line.find(|c: char| is_blank(c) || c == '{').unwrap_or(line.len());
+    let name = &line[..end];
+    if !is_valid_metric_name(name) {
+        return Err(ParseErrorKind::InvalidMetricName(b(name)));
+    }
+    let mut rest = line[end..].trim_start_matches(is_blank);
+    let mut labels = Vec::new();
+    if let Some(after_brace) = rest.strip_prefix('{') {
+        let (l, r) = parse_labels(after_brace)?;
+        labels = l;
+        if !r.is_empty() && !r.starts_with(is_blank) {
+            return Err(ParseErrorKind::InvalidValue(b(r)));
+        }
+        rest = r;
+    }
+    let mut tokens = rest.split(is_blank).filter(|t| !t.is_empty());
+    let value_token = tokens.next().ok_or(ParseErrorKind::MissingValue)?;
+    let value = parse_f64(value_token).ok_or_else(|| ParseErrorKind::InvalidValue(b(value_token)))?;
+    let timestamp = match tokens.next() {
+        Some(t) => {
+            let ms: i64 = t
+                .parse()
+                .ok()
+                .filter(|_| t.bytes().all(|c| c.is_ascii_digit() || c == b'-' || c == b'+'))
+                .ok_or_else(|| ParseErrorKind::InvalidTimestamp(b(t)))?;
+            Some(ms as f64 / 1000.0)
+        }
+        None => None,
+    };
+    if let Some(extra) = tokens.next() {
+        return Err(ParseErrorKind::TrailingText(b(extra)));
+    }
+    Ok(TextSample { name, labels, value, timestamp })
+}
+
+/// Labels after `{`, up to and including `}`: `name = "value"` pairs with optional blanks,
+/// separated by commas, a trailing comma allowed, `{,}` allowed as an empty set (as 0.8.0).
+fn parse_labels(s: &str) -> Result<(LabelPairs, &str), ParseErrorKind> {
+    let mut labels: Vec<(String, String)> = Vec::new();
+    let mut rest = s;
+    loop {
+        rest = rest.trim_start_matches(is_blank);
+        if let Some(r) = rest.strip_prefix('}') {
+            return Ok((labels, r));
+        }
+        if labels.is_empty() {
+            if let Some(r) = rest.strip_prefix(',') {
+                // `{,}`: an empty label set written with a comma.
+                return match r.trim_start_matches(is_blank).strip_prefix('}') {
+                    Some(r) => Ok((labels, r)),
+                    None => Err(ParseErrorKind::InvalidLabels("unexpected comma")),
+                };
+            }
+        }
+        if rest.is_empty() {
+            return Err(ParseErrorKind::InvalidLabels("missing closing brace"));
+        }
+        let end =
+            rest.find(|c: char| is_blank(c) || matches!(c, '=' | '"' | ',' | '}')).unwrap_or(rest.len());
+        let name = &rest[..end];
+        if !is_valid_label_name(name) {
+            return Err(if name.is_empty() && rest.starts_with(',') {
+                ParseErrorKind::InvalidLabels("unexpected comma")
+            } else {
+                ParseErrorKind::InvalidLabelName(b(name))
+            });
+        }
+        rest = rest[end..].trim_start_matches(is_blank);
+        rest =
+            rest.strip_prefix('=').ok_or(ParseErrorKind::InvalidLabels("expected `=` after a label name"))?;
+        rest = rest.trim_start_matches(is_blank);
+        rest = rest.strip_prefix('"').ok_or(ParseErrorKind::InvalidLabels("label value must be quoted"))?;
+        let (value, r) = read_quoted(rest)?;
+        if labels.iter().any(|(n, _)| n == name) {
+            return Err(ParseErrorKind::DuplicateLabelName(b(name)));
+        }
+        labels.push((String::from(name), value));
+        rest = r.trim_start_matches(is_blank);
+        if let Some(r) = rest.strip_prefix(',') {
+            rest = r;
+        } else if !rest.starts_with('}') {
+            return Err(ParseErrorKind::InvalidLabels("expected `,` or `}` after a label value"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_split() {
+        assert_eq!(py_split("# HELP a  some  help", 3), ["#", "HELP", "a", "some  help"]);
+        assert_eq!(py_split("#\tTYPE\ta\tcounter", 3), ["#", "TYPE", "a", "counter"]);
+        assert_eq!(py_split("# HELP", 3), ["#", "HELP"]);
+        assert_eq!(py_split("#", 3), ["#"]);
+        assert_eq!(py_split("", 3), [] as [&str; 0]);
+    }
+
+    #[test]
+    fn help_unescaping() {
+        assert_eq!(unescape_help("a\\\\b\\nc\\td\\\"e\\"), "a\\b\nc\\td\\\"e\\");
+    }
+
+    #[test]
+    fn timestamps_are_integer_milliseconds() {
+        assert_eq!(parse_sample("a 1 -1500").unwrap().timestamp, Some(-1.5));
+        assert!(parse_sample("a 1 1.5").is_err());
+        assert!(parse_sample("a 1 1e3").is_err());
+        assert!(matches!(parse_sample("a 1 2 3"), Err(ParseErrorKind::TrailingText(_))));
+    }
+}
