@@ -8,6 +8,7 @@ pub mod http;
 mod instrument;
 mod platform;
 mod process;
+mod registry;
 pub mod push;
 pub mod std_io;
 mod textfile;
@@ -17,8 +18,10 @@ pub use instrument::{CounterExt, GaugeClosure, GaugeExt, GaugeTimer, InProgress,
 pub use graphite::{GraphiteBridge, GraphitePusher};
 pub use platform::{PlatformCollector, RUSTC_VERSION, TARGET};
 pub use process::ProcessCollector;
+pub use registry::default_registry;
 pub use textfile::write_to_textfile;
 pub use http::{start_http_server, HttpServer, HttpServerHandle, MetricsService};
 pub use promstack_alloc;
 pub use promstack_core;
+pub use promstack_alloc::*;
 pub use promstack_core::*;
