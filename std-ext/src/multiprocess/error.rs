@@ -1,6 +1,6 @@
 //! The one error type of multiprocess mode, and the features it refuses.
 
-use promstack_core::{DescError, MetricType};
+use promstack_core::{DescError, LabelError, MetricType};
 use std::fmt;
 use std::io;
 use std::path::PathBuf;
@@ -83,6 +83,8 @@ pub enum MultiProcessError {
     FileFull(PathBuf),
     /// The metric description is invalid (name, label names, buckets).
     Desc(DescError),
+    /// Label values do not match the label names.
+    Label(LabelError),
     /// A gauge mode other than `all`, `liveall`, `livesum`, `max`, `min`.
     InvalidGaugeMode(String),
     /// A metric of this name (or a name it claims) already exists in the store.
@@ -118,6 +120,7 @@ impl fmt::Display for MultiProcessError {
                 write!(f, "{}: file would grow past 2 GiB, the most its header can describe", p.display())
             }
             MultiProcessError::Desc(e) => write!(f, "{e}"),
+            MultiProcessError::Label(e) => write!(f, "{e}"),
             MultiProcessError::InvalidGaugeMode(m) => write!(
                 f,
                 "invalid multiprocess mode: {m:?} (expected all, liveall, livesum, max or min)"
@@ -135,6 +138,7 @@ impl std::error::Error for MultiProcessError {
         match self {
             MultiProcessError::Io { source, .. } => Some(source),
             MultiProcessError::Desc(e) => Some(e),
+            MultiProcessError::Label(e) => Some(e),
             _ => None,
         }
     }
