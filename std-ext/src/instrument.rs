@@ -13,7 +13,9 @@
 //! Durations come from [`Instant`] (monotonic); guards record on drop, so an early return or a
 //! panic is measured too.
 
-use promstack_core::{Child, Collector, CollectError, Counter, CounterValue, Desc, DescError, Gauge, GaugeValue};
+use promstack_core::{
+    Child, CollectError, Collector, Counter, CounterValue, Desc, DescError, Gauge, GaugeValue,
+};
 use promstack_core::{Labels, MetricType, Observe, Sample, Sink, Value};
 use std::error::Error;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
@@ -236,7 +238,11 @@ pub trait CounterExt {
     }
 
     /// Runs `f`; counts a panic, and an `Err` for which `matches` returns `true`.
-    fn count_errors_if<T, E>(&self, matches: impl FnOnce(&E) -> bool, f: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
+    fn count_errors_if<T, E>(
+        &self,
+        matches: impl FnOnce(&E) -> bool,
+        f: impl FnOnce() -> Result<T, E>,
+    ) -> Result<T, E> {
         let result = self.count_panics(f);
         if let Err(e) = &result {
             if matches(e) {

@@ -85,7 +85,8 @@ impl ProcessCollector {
 
     /// [`ProcessCollector::namespace`], returning an error for an invalid namespace.
     pub fn try_namespace(mut self, namespace: &str) -> Result<Self, promstack_core::DescError> {
-        let prefix = if namespace.is_empty() { "process_".to_owned() } else { format!("{namespace}_process_") };
+        let prefix =
+            if namespace.is_empty() { "process_".to_owned() } else { format!("{namespace}_process_") };
         for (slot, (n, _, t)) in self.names.iter_mut().zip(FAMILIES) {
             let name = format!("{prefix}{n}");
             Desc::try_new(&name, "", t)?;

@@ -48,7 +48,8 @@ fn recorder() -> (Arc<Mutex<Vec<Seen>>>, impl Handler + 'static) {
 }
 
 /// (python case, job, grouping key, method, expected path)
-const VECTORS: &[(&str, &str, &[(&str, &str)], PushMethod, &str)] = &[
+type Vector = (&'static str, &'static str, &'static [(&'static str, &'static str)], PushMethod, &'static str);
+const VECTORS: &[Vector] = &[
     ("test_push", "my_job", &[], PushMethod::Put, "/metrics/job/my_job"),
     ("test_push_with_groupingkey", "my_job", &[("a", "9")], PushMethod::Put, "/metrics/job/my_job/a/9"),
     (

@@ -35,22 +35,30 @@ impl std::error::Error for Wrapped {
 #[test]
 fn helpers_on_dynamic_family_children() {
     let registry = Registry::new();
-    let errors = registry.register_owned(Family::counter("job_errors_total", "Errors.", &["job"]).unwrap()).unwrap();
-    let inflight = registry.register_owned(Family::gauge("job_inflight", "In flight.", &["job"]).unwrap()).unwrap();
+    let errors =
+        registry.register_owned(Family::counter("job_errors_total", "Errors.", &["job"]).unwrap()).unwrap();
+    let inflight =
+        registry.register_owned(Family::gauge("job_inflight", "In flight.", &["job"]).unwrap()).unwrap();
     let latency = registry
-        .register_owned(Family::histogram("job_latency_seconds", "Latency.", &["job"], DEFAULT_BUCKETS).unwrap())
+        .register_owned(
+            Family::histogram("job_latency_seconds", "Latency.", &["job"], DEFAULT_BUCKETS).unwrap(),
+        )
         .unwrap();
-    let durations = registry.register_owned(Family::summary("job_seconds", "Durations.", &["job"]).unwrap()).unwrap();
-    let last = registry.register_owned(Family::gauge("job_last_seconds", "Last duration.", &["job"]).unwrap()).unwrap();
+    let durations =
+        registry.register_owned(Family::summary("job_seconds", "Durations.", &["job"]).unwrap()).unwrap();
+    let last = registry
+        .register_owned(Family::gauge("job_last_seconds", "Last duration.", &["job"]).unwrap())
+        .unwrap();
 
     let child = errors.get(&["a"]).unwrap();
     let _ = child.count_errors(|| Err::<(), _>(Timeout));
     let _ = child.count_errors(|| Ok::<_, Timeout>(()));
     let _ = child.count_errors_of::<Timeout, (), _>(|| Err(Wrapped(Timeout)));
     let _ = child.count_errors_of::<Timeout, (), _>(|| Err(std::fmt::Error));
-    let _ = child.count_errors_if(|e: &std::io::Error| e.kind() == std::io::ErrorKind::TimedOut, || {
-        Err::<(), _>(std::io::ErrorKind::TimedOut.into())
-    });
+    let _ = child.count_errors_if(
+        |e: &std::io::Error| e.kind() == std::io::ErrorKind::TimedOut,
+        || Err::<(), _>(std::io::ErrorKind::TimedOut.into()),
+    );
     assert!(catch_unwind(|| child.count_panics(|| panic!("boom"))).is_err());
     assert!(catch_unwind(|| child.count_errors(|| -> Result<(), Timeout> { panic!("boom") })).is_err());
     assert_eq!(registry.get_sample_value("job_errors_total", &[("job", "a")]), Some(5.0));
@@ -67,8 +75,14 @@ fn helpers_on_dynamic_family_children() {
 
     latency.get(&["a"]).unwrap().time(|| std::thread::sleep(Duration::from_millis(20)));
     assert_eq!(registry.get_sample_value("job_latency_seconds_count", &[("job", "a")]), Some(1.0));
-    assert_eq!(registry.get_sample_value("job_latency_seconds_bucket", &[("job", "a"), ("le", "0.01")]), Some(0.0));
-    assert_eq!(registry.get_sample_value("job_latency_seconds_bucket", &[("job", "a"), ("le", "0.025")]), Some(1.0));
+    assert_eq!(
+        registry.get_sample_value("job_latency_seconds_bucket", &[("job", "a"), ("le", "0.01")]),
+        Some(0.0)
+    );
+    assert_eq!(
+        registry.get_sample_value("job_latency_seconds_bucket", &[("job", "a"), ("le", "0.025")]),
+        Some(1.0)
+    );
 
     let d = durations.get(&["a"]).unwrap();
     let timer = d.start_timer();
@@ -105,8 +119,10 @@ fn gauge_closure_in_a_registry() {
     let d = depth.clone();
     registry
         .register(Arc::new(
-            GaugeClosure::new("queue_depth", "Depth.", move || d.load(std::sync::atomic::Ordering::Relaxed) as f64)
-                .unwrap(),
+            GaugeClosure::new("queue_depth", "Depth.", move || {
+                d.load(std::sync::atomic::Ordering::Relaxed) as f64
+            })
+            .unwrap(),
         ))
         .unwrap();
     assert_eq!(registry.get_sample_value("queue_depth", &[]), Some(3.0));
