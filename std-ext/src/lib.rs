@@ -156,6 +156,12 @@
 //! assert_eq!(registry.get_sample_value("my_gauge", &[("foo", "bar")]), Some(7.0));
 //! ```
 //!
+//! # Multiprocess mode
+//!
+//! In the [`multiprocess`] module, worker processes write metrics into per-process memory-mapped
+//! files (the Python client's format) and one [`multiprocess::MultiProcessCollector`] merges them
+//! at scrape time; see `examples/prefork.rs`.
+//!
 //! # Parser
 //!
 //! [`parse_text`] and [`parse_openmetrics`] read an exposition back into [`MetricFamily`] values.
@@ -172,6 +178,7 @@ mod clock;
 mod graphite;
 pub mod http;
 mod instrument;
+pub mod multiprocess;
 mod platform;
 mod process;
 pub mod push;

@@ -1,0 +1,436 @@
+//! One multiprocess file: a dictionary of `f64` values in a memory-mapped file, in the exact
+//! layout of Python 0.8.0's `MmapedDict`, so Python and Rust processes can share a directory.
+//!
+//! Layout (all integers little-endian):
+//! ```text
+//! u32 used | 4 bytes padding | entry | entry | ... | free space up to the file size
+//! entry = u32 key length | UTF-8 key | 1..=8 spaces so that (4 + key + spaces) % 8 == 0 | f64
+//! ```
+//! The file starts at 1 MiB and doubles when an entry does not fit. Only the owning process
+//! writes; an entry is complete before `used` grows to include it, and every value is an aligned
+//! 8-byte word written in one store, so a reader that reads `used` and then that many bytes sees
+//! whole entries (and a process killed at any point leaves a readable file).
+//!
+//! Within the owning process, values are updated lock-free: each is used as an `AtomicU64`
+//! in place. Mappings are never unmapped while the dictionary lives, because a remap after growth
+//! must not invalidate the pointers other threads hold; every mapping of the file shares the
+//! same page cache, so writes through an old mapping show in the new one.
+
+use super::error::MultiProcessError;
+use memmap2::{MmapOptions, MmapRaw};
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+/// Size of a new file, as in Python.
+pub const INITIAL_MMAP_SIZE: usize = 1 << 20;
+
+/// The most bytes a file may use: its header is a signed 32-bit integer in Python.
+const MAX_USED: usize = i32::MAX as usize;
+
+/// Length of the padded key field (length word + key + spaces) for a key of `len` bytes.
+fn padded_len(len: usize) -> usize {
+    len + (8 - (len + 4) % 8)
+}
+
+/// Entries of a file's first `used` bytes: (key, value, offset of the value).
+///
+/// `data` holds at least `used` bytes. Any entry that does not fit in `used`, or whose key is
+/// not UTF-8, makes the whole file an error: a partial read could yield wrong totals.
+fn parse_entries(
+    data: &[u8],
+    used: usize,
+    path: &Path,
+) -> Result<Vec<(String, f64, usize)>, MultiProcessError> {
+    let corrupt = |offset, reason| MultiProcessError::Corrupt { path: path.to_path_buf(), offset, reason };
+    let mut out = Vec::new();
+    let mut pos = 8;
+    while pos < used {
+        let len_bytes = data.get(pos..pos + 4).filter(|_| pos + 4 <= used);
+        let len_bytes = len_bytes.ok_or_else(|| corrupt(pos, "entry header runs past the used bytes"))?;
+        let len = u32::from_le_bytes([len_bytes[0], len_bytes[1], len_bytes[2], len_bytes[3]]) as usize;
+        if len > used {
+            return Err(corrupt(pos, "read beyond file size detected: entry runs past the used bytes"));
+        }
+        let value_pos = pos + 4 + padded_len(len);
+        let end = value_pos + 8;
+        if end > used {
+            return Err(corrupt(pos, "read beyond file size detected: entry runs past the used bytes"));
+        }
+        let key = std::str::from_utf8(&data[pos + 4..pos + 4 + len])
+            .map_err(|_| corrupt(pos, "key is not valid UTF-8"))?;
+        let mut v = [0u8; 8];
+        v.copy_from_slice(&data[value_pos..end]);
+        out.push((key.to_owned(), f64::from_le_bytes(v), value_pos));
+        pos = end;
+    }
+    Ok(out)
+}
+
+/// Validates the `used` header word.
+fn check_used(used: u32, path: &Path) -> Result<usize, MultiProcessError> {
+    let used = used as usize;
+    if used > MAX_USED || (used != 0 && (used < 8 || !used.is_multiple_of(8))) {
+        return Err(MultiProcessError::Corrupt {
+            path: path.to_path_buf(),
+            offset: 0,
+            reason: "the used-bytes header is not a multiple of 8 between 8 and 2^31",
+        });
+    }
+    Ok(used)
+}
+
+/// Reads every entry of a file without mapping it, tolerating a writer that appends meanwhile:
+/// reads `used`, then exactly that many bytes. Entries are (key, value, offset of the value).
+///
+/// An empty file or a zero header (a file being created) has no entries. A file shorter than
+/// its header says is [`MultiProcessError::Truncated`]; a malformed entry is
+/// [`MultiProcessError::Corrupt`]. Both name the file.
+///
+/// ```
+/// use promstack::multiprocess::{read_all_values_from_file, MmapDict};
+/// let path = std::env::temp_dir().join(format!("doc-read-{}.db", std::process::id()));
+/// let mut d = MmapDict::open(&path).unwrap();
+/// d.write_value("abc", 42.0).unwrap();
+/// let entries = read_all_values_from_file(&path).unwrap();
+/// assert_eq!(entries[0].0, "abc");
+/// assert_eq!(entries[0].1, 42.0);
+/// # std::fs::remove_file(&path).unwrap();
+/// ```
+pub fn read_all_values_from_file(
+    path: impl AsRef<Path>,
+) -> Result<Vec<(String, f64, usize)>, MultiProcessError> {
+    let path = path.as_ref();
+    let io = |e| MultiProcessError::io(path, e);
+    let mut f = File::open(path).map_err(io)?;
+    let mut header = [0u8; 8];
+    let got = read_up_to(&mut f, &mut header).map_err(io)?;
+    if got == 0 {
+        return Ok(Vec::new());
+    }
+    if got < 8 {
+        return Err(MultiProcessError::Truncated { path: path.to_path_buf(), used: 8, len: got as u64 });
+    }
+    let used = check_used(u32::from_le_bytes([header[0], header[1], header[2], header[3]]), path)?;
+    if used == 0 {
+        return Ok(Vec::new());
+    }
+    let mut data = vec![0u8; used];
+    data[..8].copy_from_slice(&header);
+    let got = 8 + read_up_to(&mut f, &mut data[8..]).map_err(io)?;
+    if got < used {
+        return Err(MultiProcessError::Truncated {
+            path: path.to_path_buf(),
+            used: used as u64,
+            len: got as u64,
+        });
+    }
+    parse_entries(&data, used, path)
+}
+
+/// Reads until `buf` is full or the file ends; returns the bytes read.
+fn read_up_to(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// A dictionary of `f64` values backed by a memory-mapped file in Python's `MmapedDict` layout.
+///
+/// This is the file layer of multiprocess mode; metrics use it through a
+/// [`Store`](super::Store). Opening a file that exists keeps its entries and values (a restarted
+/// process with the same pid continues where it stopped, as in Python).
+///
+/// ```
+/// use promstack::multiprocess::MmapDict;
+/// let path = std::env::temp_dir().join(format!("doc-mmap-{}.db", std::process::id()));
+/// let mut d = MmapDict::open(&path).unwrap();
+/// d.write_value("abc", 123.0).unwrap();
+/// drop(d);
+/// let mut d = MmapDict::open(&path).unwrap();
+/// assert_eq!(d.read_value("abc").unwrap(), 123.0);
+/// assert_eq!(d.read_all_values(), [("abc".to_string(), 123.0)]);
+/// # std::fs::remove_file(&path).unwrap();
+/// ```
+pub struct MmapDict {
+    path: PathBuf,
+    file: File,
+    /// Every mapping made so far; the last one covers the whole current capacity.
+    maps: Vec<MmapRaw>,
+    capacity: usize,
+    used: usize,
+    /// Keys in file order with the offset of their value.
+    entries: Vec<(Box<str>, usize)>,
+    positions: HashMap<Box<str>, usize>,
+}
+
+impl std::fmt::Debug for MmapDict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MmapDict")
+            .field("path", &self.path)
+            .field("capacity", &self.capacity)
+            .field("used", &self.used)
+            .field("entries", &self.entries.len())
+            .finish()
+    }
+}
+
+impl MmapDict {
+    /// Opens (creating it at 1 MiB if missing or empty) the file at `path` for writing.
+    ///
+    /// A file whose entries are malformed is an error rather than something to append to.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, MultiProcessError> {
+        let path = path.as_ref().to_path_buf();
+        let io = |e| MultiProcessError::io(&path, e);
+        let file =
+            OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(io)?;
+        let mut capacity = file.metadata().map_err(io)?.len() as usize;
+        if capacity == 0 {
+            file.set_len(INITIAL_MMAP_SIZE as u64).map_err(io)?;
+            capacity = INITIAL_MMAP_SIZE;
+        }
+        if capacity < 8 {
+            return Err(MultiProcessError::Truncated { path, used: 8, len: capacity as u64 });
+        }
+        let map = MmapOptions::new().len(capacity).map_raw(&file).map_err(io)?;
+        let mut d = MmapDict {
+            path,
+            file,
+            maps: vec![map],
+            capacity,
+            used: 0,
+            entries: Vec::new(),
+            positions: HashMap::new(),
+        };
+        let used = check_used(u32::from_le(d.header().load(Ordering::Acquire)), &d.path)?;
+        if used == 0 {
+            d.used = 8;
+            d.header().store(8u32.to_le(), Ordering::Release);
+        } else {
+            if used > capacity {
+                return Err(MultiProcessError::Truncated {
+                    path: d.path.clone(),
+                    used: used as u64,
+                    len: capacity as u64,
+                });
+            }
+            // SAFETY: the mapping is `capacity >= used` bytes long and was just created: no
+            // pointer into it exists in this process, and only this process (the file's pid)
+            // writes the file, so nothing changes the bytes while the slice lives.
+            let data = unsafe { std::slice::from_raw_parts(d.base(), used) };
+            for (key, _, pos) in parse_entries(data, used, &d.path)? {
+                let key: Box<str> = key.into();
+                if d.positions.insert(key.clone(), pos).is_none() {
+                    d.entries.push((key, pos));
+                }
+            }
+            d.used = used;
+        }
+        Ok(d)
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn base(&self) -> *mut u8 {
+        self.maps.last().map_or(std::ptr::null_mut(), |m| m.as_mut_ptr())
+    }
+
+    fn header(&self) -> &AtomicU32 {
+        // SAFETY: the mapping is page-aligned and at least 8 bytes long, lives as long as
+        // `self`, and the header word is only ever accessed atomically while mapped.
+        unsafe { AtomicU32::from_ptr(self.base().cast::<u32>()) }
+    }
+
+    /// Offset of `key`'s value, appending a zero entry for a new key (growing the file if needed).
+    fn position(&mut self, key: &str) -> Result<usize, MultiProcessError> {
+        if let Some(&pos) = self.positions.get(key) {
+            return Ok(pos);
+        }
+        let k = key.as_bytes();
+        let entry_len = 4 + padded_len(k.len()) + 8;
+        let needed = self.used + entry_len;
+        if needed > MAX_USED || k.len() > u32::MAX as usize {
+            return Err(MultiProcessError::FileFull(self.path.clone()));
+        }
+        if needed > self.capacity {
+            let mut capacity = self.capacity;
+            while needed > capacity {
+                capacity *= 2;
+            }
+            let io = |e| MultiProcessError::io(&self.path, e);
+            self.file.set_len(capacity as u64).map_err(io)?;
+            let map = MmapOptions::new().len(capacity).map_raw(&self.file).map_err(io)?;
+            self.maps.push(map);
+            self.capacity = capacity;
+        }
+        let mut entry = Vec::with_capacity(entry_len);
+        entry.extend_from_slice(&(k.len() as u32).to_le_bytes());
+        entry.extend_from_slice(k);
+        entry.resize(4 + padded_len(k.len()), b' ');
+        entry.extend_from_slice(&0f64.to_le_bytes());
+        // SAFETY: `used + entry_len <= capacity`, the length of the last mapping. The bytes past
+        // `used` belong to no entry yet: no pointer into them has been handed out, and readers
+        // in other processes ignore them until `used` grows below.
+        unsafe { std::ptr::copy_nonoverlapping(entry.as_ptr(), self.base().add(self.used), entry_len) };
+        self.used = needed;
+        // Release: the entry's bytes are in place before `used` covers them.
+        self.header().store((needed as u32).to_le(), Ordering::Release);
+        let pos = needed - 8;
+        let key: Box<str> = key.into();
+        self.positions.insert(key.clone(), pos);
+        self.entries.push((key, pos));
+        Ok(pos)
+    }
+
+    /// The value word at `pos`.
+    fn slot_at(&self, pos: usize) -> &AtomicU64 {
+        // SAFETY: `pos` is the 8-aligned offset of a value inside the latest mapping (page
+        // aligned, live as long as `self`); values are only ever accessed atomically.
+        unsafe { AtomicU64::from_ptr(self.base().add(pos).cast::<u64>()) }
+    }
+
+    /// A pointer to `key`'s value word (created if missing), valid as long as this dictionary.
+    pub(crate) fn slot(&mut self, key: &str) -> Result<*mut u64, MultiProcessError> {
+        let pos = self.position(key)?;
+        Ok(self.slot_at(pos).as_ptr())
+    }
+
+    /// The value of `key`, creating it at 0.0 if missing (as Python's `read_value`).
+    pub fn read_value(&mut self, key: &str) -> Result<f64, MultiProcessError> {
+        let pos = self.position(key)?;
+        Ok(f64::from_bits(u64::from_le(self.slot_at(pos).load(Ordering::Relaxed))))
+    }
+
+    /// Sets the value of `key`, creating the entry if missing.
+    pub fn write_value(&mut self, key: &str, value: f64) -> Result<(), MultiProcessError> {
+        let pos = self.position(key)?;
+        self.slot_at(pos).store(value.to_bits().to_le(), Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Every (key, value), in file order.
+    pub fn read_all_values(&self) -> Vec<(String, f64)> {
+        self.entries
+            .iter()
+            .map(|(k, pos)| {
+                (k.to_string(), f64::from_bits(u64::from_le(self.slot_at(*pos).load(Ordering::Relaxed))))
+            })
+            .collect()
+    }
+
+    /// Bytes used, header included.
+    pub fn used(&self) -> usize {
+        self.used
+    }
+
+    /// The file's current size.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp(tag: &str) -> PathBuf {
+        use std::sync::atomic::AtomicUsize;
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        std::env::temp_dir().join(format!("promstack-mmap-{tag}-{}-{n}.db", std::process::id()))
+    }
+
+    #[test]
+    fn layout_is_pythons() {
+        let p = temp("layout");
+        let mut d = MmapDict::open(&p).unwrap();
+        d.write_value("abc", 1.5).unwrap();
+        d.write_value("abcd", 2.0).unwrap();
+        let bytes = std::fs::read(&p).unwrap();
+        assert_eq!(bytes.len(), INITIAL_MMAP_SIZE);
+        // 8 header + (4 + 3 + 1 pad + 8) + (4 + 4 + 8 pad + 8) = 48.
+        assert_eq!(&bytes[0..8], &[48, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(&bytes[8..16], b"\x03\x00\x00\x00abc ");
+        assert_eq!(&bytes[16..24], &1.5f64.to_le_bytes());
+        assert_eq!(&bytes[24..40], b"\x04\x00\x00\x00abcd        ");
+        assert_eq!(&bytes[40..48], &2.0f64.to_le_bytes());
+        assert_eq!(d.used(), 48);
+        std::fs::remove_file(&p).unwrap();
+    }
+
+    // tests/test_multiprocess.py TestMmapedDict.test_expansion / test_multi_expansion.
+    #[test]
+    fn expansion() {
+        let p = temp("grow");
+        let mut d = MmapDict::open(&p).unwrap();
+        let key = "a".repeat(INITIAL_MMAP_SIZE * 4);
+        d.write_value("abc", 42.0).unwrap();
+        let early = d.slot("abc").unwrap();
+        d.write_value(&key, 123.0).unwrap();
+        d.write_value("def", 17.0).unwrap();
+        assert_eq!(d.capacity(), INITIAL_MMAP_SIZE * 8);
+        // A pointer taken before the remap still writes the file.
+        // SAFETY: `early` points into a mapping `d` keeps alive.
+        unsafe { AtomicU64::from_ptr(early) }.store(43f64.to_bits().to_le(), Ordering::Relaxed);
+        let want = vec![("abc".to_string(), 43.0), (key.clone(), 123.0), ("def".to_string(), 17.0)];
+        assert_eq!(d.read_all_values(), want);
+        let from_file: Vec<_> =
+            read_all_values_from_file(&p).unwrap().into_iter().map(|(k, v, _)| (k, v)).collect();
+        assert_eq!(from_file, want);
+        std::fs::remove_file(&p).unwrap();
+    }
+
+    // tests/test_multiprocess.py TestMmapedDict.test_corruption_detected.
+    #[test]
+    fn corruption_detected() {
+        let p = temp("corrupt");
+        let mut d = MmapDict::open(&p).unwrap();
+        d.write_value("abc", 42.0).unwrap();
+        drop(d);
+        let mut bytes = std::fs::read(&p).unwrap();
+        bytes[8..16].copy_from_slice(b"somejunk");
+        std::fs::write(&p, &bytes).unwrap();
+        let e = read_all_values_from_file(&p).unwrap_err();
+        assert!(matches!(e, MultiProcessError::Corrupt { offset: 8, .. }), "{e}");
+        assert!(e.to_string().contains(&p.display().to_string()));
+        assert!(matches!(MmapDict::open(&p), Err(MultiProcessError::Corrupt { .. })));
+        std::fs::remove_file(&p).unwrap();
+    }
+
+    #[test]
+    fn truncation_and_bad_headers_detected() {
+        let p = temp("trunc");
+        let mut d = MmapDict::open(&p).unwrap();
+        d.write_value("abc", 42.0).unwrap();
+        drop(d);
+        let f = OpenOptions::new().write(true).open(&p).unwrap();
+        f.set_len(20).unwrap();
+        let e = read_all_values_from_file(&p).unwrap_err();
+        assert!(matches!(e, MultiProcessError::Truncated { used: 24, len: 20, .. }), "{e}");
+        f.set_len(5).unwrap();
+        assert!(matches!(read_all_values_from_file(&p), Err(MultiProcessError::Truncated { .. })));
+        f.set_len(0).unwrap();
+        assert!(read_all_values_from_file(&p).unwrap().is_empty());
+        std::fs::write(&p, [9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]).unwrap();
+        assert!(matches!(read_all_values_from_file(&p), Err(MultiProcessError::Corrupt { offset: 0, .. })));
+        std::fs::write(&p, [16, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0xff, 0, 0, 0]).unwrap();
+        assert!(matches!(read_all_values_from_file(&p), Err(MultiProcessError::Corrupt { offset: 8, .. })));
+        assert!(matches!(
+            read_all_values_from_file(p.with_extension("missing")),
+            Err(MultiProcessError::Io { .. })
+        ));
+        std::fs::remove_file(&p).unwrap();
+    }
+}
