@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# promstack side by side with the Rust peers (prometheus, prometheus-client, metrics +
+# metrics-exporter-prometheus): Criterion hot-path and encode benchmarks, heap allocations per
+# operation, memory per labeled series at 100k series, and HTTP scrape throughput with wrk.
+# Prints a table of medians and ratios; BENCHMARKS.md explains every row.
+#
+# Usage: ci/bench.sh            the full comparison (about 10 minutes after the build)
+#        ci/bench.sh --quick    every benchmark very briefly (CI: seconds after the build)
+#
+# Timings are reported, never asserted: the exit status is non-zero only when a benchmark fails
+# to build or run. Builds go to $CARGO_TARGET_DIR (default target/), Criterion's data to
+# $CARGO_TARGET_DIR/criterion.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+tdir=${CARGO_TARGET_DIR:-$root/target}
+export CRITERION_HOME=$tdir/criterion
+
+quick=0
+case ${1-} in
+  --quick) quick=1 ;;
+  "") ;;
+  *)
+    echo "usage: $0 [--quick]" >&2
+    exit 2
+    ;;
+esac
+
+if ((quick)); then
+  crit_args=(--warm-up-time 0.05 --measurement-time 0.1 --sample-size 10)
+  scrape_secs=2
+else
+  crit_args=(--warm-up-time 1 --measurement-time 4)
+  scrape_secs=10
+fi
+
+failed=()
+step() {
+  local name=$1
+  shift
+  echo
+  echo "== bench: $name =="
+  if ! "$@"; then
+    echo "!! bench: $name failed" >&2
+    failed+=("$name")
+  fi
+}
+
+results=$(mktemp)
+tmp=$(mktemp -d)
+server_pid=
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
+  rm -rf "$tmp" "$results"
+}
+trap cleanup EXIT
+
+build() {
+  cargo bench -p promstack-bench --bench compare --no-run
+  cargo build --profile bench -p promstack-bench --examples
+}
+
+criterion() {
+  rm -rf "$CRITERION_HOME"
+  cargo bench -p promstack-bench --bench compare -- "${crit_args[@]}" 2>&1 |
+    grep -Ev '^(Benchmarking|Found [0-9]+ outliers|  [0-9]+ \((low|high) (mild|severe)\))'
+}
+
+ex=$tdir/release/examples
+
+allocs() {
+  "$ex/allocs" | tee -a "$results"
+}
+
+memory() {
+  local lib line
+  for lib in none promstack_fixed prometheus prometheus_client metrics; do
+    line=$("$ex/mem" "$lib") || return 1
+    echo "$line"
+    # lib=X series=N peak_rss_bytes=B -> mem X B N
+    awk '{ split($1, a, "="); split($2, b, "="); split($3, c, "=");
+           print "mem", a[2], c[2], b[2] }' <<<"$line" >>"$results"
+  done
+}
+
+# wrk's latency ("3.21ms", "850.00us", "1.02s") in milliseconds.
+to_ms() {
+  awk -v v="$1" 'BEGIN {
+    if (v ~ /us$/) { sub(/us$/, "", v); print v / 1000 }
+    else if (v ~ /ms$/) { sub(/ms$/, "", v); print v + 0 }
+    else if (v ~ /s$/) { sub(/s$/, "", v); print v * 1000 }
+    else print v }'
+}
+
+scrape_one() {
+  local lib=$1 port= rps p99
+  # Bounded: the server exits by itself even if this script dies.
+  "$ex/scrape" "$lib" $((scrape_secs + 30)) >"$tmp/$lib.port" &
+  server_pid=$!
+  for _ in $(seq 600); do
+    port=$(sed -n 's/^port=//p' "$tmp/$lib.port")
+    [ -n "$port" ] && break
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [ -z "$port" ]; then
+    echo "$lib server did not start" >&2
+    return 1
+  fi
+  wrk -t1 -c4 -d"${scrape_secs}s" --timeout 10s --latency "http://127.0.0.1:$port/metrics" | tee "$tmp/$lib.wrk"
+  kill "$server_pid" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=
+  rps=$(awk '/^Requests\/sec:/ { print $2 }' "$tmp/$lib.wrk")
+  p99=$(awk '$1 == "99%" { print $2 }' "$tmp/$lib.wrk")
+  [ -n "$rps" ] && [ -n "$p99" ] || return 1
+  if grep -q "Non-2xx" "$tmp/$lib.wrk"; then
+    echo "$lib answered with errors" >&2
+    return 1
+  fi
+  echo "scrape $lib $rps $(to_ms "$p99")" >>"$results"
+}
+
+scrape() {
+  if ! command -v wrk >/dev/null; then
+    echo "wrk is not installed (apt-get install wrk): scrape throughput skipped"
+    return 0
+  fi
+  scrape_one promstack && scrape_one metrics
+}
+
+t0=$SECONDS
+step build build
+if ((${#failed[@]} == 0)); then
+  step criterion criterion
+  step allocations allocs
+  step memory memory
+  step "scrape throughput" scrape
+fi
+
+echo
+echo "== bench: table ($( ((quick)) && echo "--quick: very short runs, indicative only" || echo full)) =="
+echo "machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(rustc --version)"
+python3 bench/report.py "$CRITERION_HOME" "$results" || failed+=(report)
+echo
+if ((${#failed[@]})); then
+  echo "ci/bench.sh: FAILED: ${failed[*]} ($((SECONDS - t0))s)"
+  exit 1
+fi
+echo "ci/bench.sh: all benchmarks ran ($((SECONDS - t0))s)"
