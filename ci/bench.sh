@@ -75,7 +75,7 @@ allocs() {
 
 memory() {
   local lib line
-  for lib in none promstack_fixed prometheus prometheus_client metrics; do
+  for lib in none promstack_fixed promstack_alloc prometheus prometheus_client metrics; do
     line=$("$ex/mem" "$lib") || return 1
     echo "$line"
     # lib=X series=N peak_rss_bytes=B -> mem X B N
@@ -127,7 +127,7 @@ scrape() {
     echo "wrk is not installed (apt-get install wrk): scrape throughput skipped"
     return 0
   fi
-  scrape_one promstack && scrape_one metrics
+  scrape_one promstack && scrape_one promstack_alloc && scrape_one metrics
 }
 
 t0=$SECONDS

@@ -10,7 +10,6 @@ use promstack_bench::{label_pairs, observations, LookupFamily, BUCKETS, LOOKUP_C
 use promstack_core::{Counter, CounterValue, Encoder, FixedFamily, Format, Gauge, Histogram};
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
 #[allow(dead_code)]
@@ -57,9 +56,14 @@ fn counter_inc(c: &mut Criterion) {
 // slower thread's, per increment of each thread.
 
 fn two_threads(iters: u64, inc: &(dyn Fn() + Sync)) -> Duration {
-    let barrier = Barrier::new(2);
+    // A spinning start line: a blocking barrier wakes the second thread tens of microseconds
+    // late, and short runs would then not overlap at all.
+    let arrived = AtomicU64::new(0);
     let run = || {
-        barrier.wait();
+        arrived.fetch_add(1, Relaxed);
+        while arrived.load(Relaxed) < 2 {
+            std::hint::spin_loop();
+        }
         let t = Instant::now();
         for _ in 0..iters {
             inc();
@@ -251,6 +255,24 @@ fn labeled_lookup_inc(c: &mut Criterion) {
         })
     });
 
+    // promstack-alloc: `with` runs the update under the lookup (no reference count touched);
+    // `get` returns an owned handle (one Arc clone).
+    let pa = promstack_bench::alloc_counter("http_requests", pairs);
+    g.bench_function("promstack_alloc", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i = if i + 1 == n { 0 } else { i + 1 };
+            black_box(&pa).with(black_box(&pairs[i]), |c| c.inc()).unwrap();
+        })
+    });
+    g.bench_function("promstack_alloc_get", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i = if i + 1 == n { 0 } else { i + 1 };
+            black_box(&pa).get(black_box(&pairs[i])).unwrap().inc();
+        })
+    });
+
     let prom = prometheus::IntCounterVec::new(
         prometheus::Opts::new("http_requests_total", "Requests."),
         &["method", "path"],
@@ -311,6 +333,9 @@ fn labeled_cached_inc(c: &mut Criterion) {
     let ps: Box<LookupFamily> = promstack_bench::fixed_counter("http_requests", &pairs);
     let child = ps.get(p).unwrap();
     g.bench_function("promstack", |b| b.iter(|| black_box(&child).inc()));
+    let pa = promstack_bench::alloc_counter("http_requests", &pairs);
+    let pa_child = pa.get(&p).unwrap();
+    g.bench_function("promstack_alloc", |b| b.iter(|| black_box(&pa_child).inc()));
     let prom = prometheus::IntCounterVec::new(
         prometheus::Opts::new("http_requests_total", "Requests."),
         &["method", "path"],
@@ -361,6 +386,19 @@ fn labeled_new_child(c: &mut Criterion) {
                 let t = Instant::now();
                 for p in &pairs[..k] {
                     black_box(&*fam).get(black_box(p)).unwrap().inc();
+                }
+                t.elapsed()
+            })
+        })
+    });
+    g.bench_function("promstack_alloc", |b| {
+        b.iter_custom(|n| {
+            chunked(n, |k| {
+                let fam = promstack_alloc::Family::counter("http_requests", "Requests.", &["method", "path"])
+                    .unwrap();
+                let t = Instant::now();
+                for p in &pairs[..k] {
+                    black_box(&fam).get(black_box(p)).unwrap().inc();
                 }
                 t.elapsed()
             })
@@ -444,6 +482,13 @@ fn encode_10k_counters(c: &mut Criterion) {
             enc.finish().unwrap();
         })
     });
+    let pa = promstack_bench::alloc_encode_registry();
+    g.bench_function("promstack_alloc", |b| {
+        b.iter(|| {
+            buf.clear();
+            black_box(&pa).encode_text(&mut buf).unwrap();
+        })
+    });
     let prom = prometheus_encode_registry();
     let prom_enc = prometheus::TextEncoder::new();
     g.bench_function("prometheus", |b| {
@@ -492,6 +537,13 @@ fn encode_1k_histograms(c: &mut Criterion) {
             let mut enc = Encoder::new(Format::Text, &mut buf);
             enc.encode(black_box(fam)).unwrap();
             enc.finish().unwrap();
+        })
+    });
+    let pa = promstack_bench::alloc_histograms();
+    g.bench_function("promstack_alloc", |b| {
+        b.iter(|| {
+            buf.clear();
+            black_box(&pa).encode_text(&mut buf).unwrap();
         })
     });
     let prom = prometheus_histogram_registry();

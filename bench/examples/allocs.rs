@@ -60,6 +60,13 @@ fn main() {
     // Lookup of an existing child + inc.
     let ps: Box<LookupFamily> = promstack_bench::fixed_counter("http_requests", &pairs);
     print("labeled_lookup_inc", "promstack", per_op(10_000, |i| ps.get(pick(i)).unwrap().inc()));
+    let pa = promstack_bench::alloc_counter("http_requests", &pairs);
+    print(
+        "labeled_lookup_inc",
+        "promstack_alloc",
+        per_op(10_000, |i| pa.with(pick(i), |c| c.inc()).unwrap()),
+    );
+    print("labeled_lookup_get_inc", "promstack_alloc", per_op(10_000, |i| pa.get(pick(i)).unwrap().inc()));
     let prom = prometheus::IntCounterVec::new(
         prometheus::Opts::new("http_requests_total", "Requests."),
         &["method", "path"],
@@ -107,6 +114,15 @@ fn main() {
             let mut enc = Encoder::new(Format::Text, &mut buf);
             enc.encode(&fams).unwrap();
             enc.finish().unwrap();
+        }),
+    );
+    let reg = promstack_bench::alloc_encode_registry();
+    print(
+        "encode_10k_counters",
+        "promstack_alloc",
+        per_op(20, |_| {
+            buf.clear();
+            reg.encode_text(&mut buf).unwrap();
         }),
     );
     let reg = prometheus_encode_registry();

@@ -4,7 +4,7 @@
 //! default), increments each once, and prints `peak_rss_bytes=...` (VmHWM). Every run first
 //! builds the same owned label strings, so `mem none` is the baseline: (LIB - none) / N is the
 //! memory per series that the library itself holds (including its own copies of the values).
-//! LIB: none, promstack_fixed, prometheus, prometheus_client, metrics.
+//! LIB: none, promstack_fixed, promstack_alloc, prometheus, prometheus_client, metrics.
 
 use promstack_bench::{owned_pairs, peak_rss, MEM_SERIES};
 use promstack_core::{CounterValue, FixedFamily};
@@ -32,6 +32,17 @@ fn main() {
                 FIXED.get([p[0].as_str(), p[1].as_str()]).expect("capacity").inc();
             }
             assert_eq!(FIXED.len(), n);
+        }
+        "promstack_alloc" => {
+            let fam =
+                promstack_alloc::Family::counter("http_requests", "Requests served.", &["method", "path"])
+                    .unwrap();
+            for p in &pairs {
+                fam.get(&[p[0].as_str(), p[1].as_str()]).unwrap().inc();
+            }
+            black_box(&fam);
+            report(&lib, n);
+            return;
         }
         "prometheus" => {
             let vec = prometheus::IntCounterVec::new(
@@ -72,7 +83,7 @@ fn main() {
         }
         other => {
             eprintln!(
-                "unknown library {other}: none, promstack_fixed, prometheus, prometheus_client, metrics"
+                "unknown library {other}: none, promstack_fixed, promstack_alloc, prometheus, prometheus_client, metrics"
             );
             std::process::exit(2);
         }

@@ -3,8 +3,9 @@
 //! `scrape LIB SECONDS` serves 10 labeled counters x 1000 children on a free 127.0.0.1 port,
 //! prints `port=N` once it accepts connections, and exits by itself after SECONDS (so a
 //! benchmark that dies never leaves a server behind). LIB: `promstack` (std-ext's
-//! `start_http_server`) or `metrics` (metrics-exporter-prometheus' HTTP listener). Both serve
-//! from one thread.
+//! `start_http_server` over core's fixed-capacity families), `promstack_alloc` (the same server
+//! over promstack-alloc's `Registry` of dynamic families) or `metrics` (metrics-exporter-
+//! prometheus' HTTP listener). All serve from one thread.
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -28,6 +29,13 @@ fn main() {
             std::mem::forget(server);
             addr
         }
+        "promstack_alloc" => {
+            let reg = promstack_bench::alloc_encode_registry();
+            let server = promstack::start_http_server("127.0.0.1:0", Arc::new(reg)).expect("bind");
+            let addr = server.local_addr();
+            std::mem::forget(server);
+            addr
+        }
         "metrics" => {
             // The listener cannot report the port it bound, so take a free one first.
             let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
@@ -40,7 +48,7 @@ fn main() {
             addr
         }
         other => {
-            eprintln!("unknown library {other}: promstack, metrics");
+            eprintln!("unknown library {other}: promstack, promstack_alloc, metrics");
             std::process::exit(2);
         }
     };

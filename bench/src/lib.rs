@@ -6,7 +6,9 @@
 //! allocation and scrape programs (`examples/`) build them. `ci/bench.sh` runs everything and
 //! prints the comparison table; `BENCHMARKS.md` explains each row.
 
+use promstack_alloc::{Family, Registry};
 use promstack_core::{Collector, CounterValue, FixedFamily, HistogramValue, DEFAULT_BUCKETS};
+use std::sync::Arc;
 
 /// HTTP methods of the labeled workloads.
 pub const METHODS: [&str; 4] = ["GET", "POST", "PUT", "DELETE"];
@@ -112,6 +114,42 @@ pub fn fixed_histograms() -> &'static HistogramFamily {
     fam
 }
 
+/// promstack-alloc's dynamic family named `name` with the children `pairs`, child `i` counted
+/// `i + 1`.
+pub fn alloc_counter(name: &str, pairs: &[[&str; 2]]) -> Family<CounterValue> {
+    let fam = Family::counter(name, "Requests served.", &["method", "path"]).expect("valid");
+    for (i, p) in pairs.iter().enumerate() {
+        fam.get(p).expect("two values").inc_by_int(i as u64 + 1);
+    }
+    fam
+}
+
+/// The 10k series in promstack-alloc's `Registry` of dynamic families.
+pub fn alloc_encode_registry() -> Registry {
+    let reg = Registry::new();
+    let pairs = label_pairs(ENCODE_CHILDREN);
+    for f in 0..ENCODE_FAMILIES {
+        reg.register(Arc::new(alloc_counter(&family_name(f), &pairs))).expect("distinct names");
+    }
+    reg
+}
+
+/// The 1000 histograms as children of one promstack-alloc family, in a `Registry`.
+pub fn alloc_histograms() -> Registry {
+    let fam = Family::histogram("request_duration_seconds", "Request duration.", &["path"], BUCKETS)
+        .expect("valid");
+    let obs = observations();
+    for i in 0..HISTOGRAMS {
+        let child = fam.get(&[path(i).as_str()]).expect("one value");
+        for k in 0..8 {
+            child.observe(obs[(i * 8 + k) % obs.len()]);
+        }
+    }
+    let reg = Registry::new();
+    reg.register(Arc::new(fam)).expect("one family");
+    reg
+}
+
 /// Peak resident set size of this process in bytes (`VmHWM` of `/proc/self/status`).
 pub fn peak_rss() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -145,5 +183,14 @@ mod tests {
         assert_eq!(lines, ENCODE_FAMILIES * ENCODE_CHILDREN);
         let h = fixed_histograms();
         assert_eq!(h.len(), HISTOGRAMS);
+        // Same lines; a fixed family reports in slot order, a dynamic one in creation order.
+        let sorted = |text: Vec<u8>| {
+            let mut lines: Vec<Vec<u8>> = text.split(|b| *b == b'\n').map(<[u8]>::to_vec).collect();
+            lines.sort();
+            lines
+        };
+        assert_eq!(sorted(alloc_encode_registry().encode_text(Vec::new()).unwrap()), sorted(out));
+        let hist = promstack_core::encode_text(Vec::new(), h).unwrap();
+        assert_eq!(sorted(alloc_histograms().encode_text(Vec::new()).unwrap()), sorted(hist));
     }
 }
