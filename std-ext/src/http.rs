@@ -38,6 +38,7 @@
 //! delays the other connections of a [`start_http_server`] server.
 
 use bytes::Bytes;
+use flate2::write::DeflateEncoder;
 use http::header::{
     HeaderValue, ACCEPT, ACCEPT_ENCODING, ALLOW, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, VARY,
 };
@@ -63,11 +64,16 @@ pub type MetricsBody = Full<Bytes>;
 const POOL_SIZE: usize = 8;
 /// A buffer that grew beyond this is freed instead of kept, so one huge scrape does not pin memory.
 const POOL_MAX_CAPACITY: usize = 16 << 20;
+/// Deflate states kept for reuse (each holds a few hundred KiB).
+const DEFLATE_POOL_SIZE: usize = 4;
 
-/// Output buffers handed from scrape to scrape.
+/// Output buffers and deflate states handed from scrape to scrape.
 #[derive(Default)]
 struct BufferPool {
     free: Mutex<Vec<Vec<u8>>>,
+    /// Deflate states are large (hash tables and windows); building one per scrape would cost
+    /// more than compressing a typical exposition.
+    deflaters: Mutex<Vec<DeflateEncoder<Vec<u8>>>>,
 }
 
 impl BufferPool {
@@ -84,6 +90,76 @@ impl BufferPool {
         if free.len() < POOL_SIZE {
             free.push(buf);
         }
+    }
+
+    fn take_deflater(&self) -> DeflateEncoder<Vec<u8>> {
+        let pooled = self.deflaters.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        pooled.unwrap_or_else(|| DeflateEncoder::new(Vec::new(), flate2::Compression::fast()))
+    }
+
+    fn give_deflater(&self, d: DeflateEncoder<Vec<u8>>) {
+        let mut free = self.deflaters.lock().unwrap_or_else(|p| p.into_inner());
+        if free.len() < DEFLATE_POOL_SIZE {
+            free.push(d);
+        }
+    }
+}
+
+/// A gzip member (RFC 1952) written through a pooled deflate state: fixed header, deflate
+/// stream, CRC-32 and length trailer. The encoder's many small writes are staged and handed to
+/// deflate in large chunks, which is several times cheaper than one deflate call per write.
+struct Gzip {
+    deflate: DeflateEncoder<Vec<u8>>,
+    crc: flate2::Crc,
+    stage: Vec<u8>,
+}
+
+/// A pooled deflate state.
+type Deflater = DeflateEncoder<Vec<u8>>;
+
+/// Header of a gzip member: magic, deflate, no flags, no mtime, no extra flags, unknown OS.
+const GZIP_HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255];
+/// Staged bytes that trigger a deflate call.
+const GZIP_STAGE: usize = 16 * 1024;
+
+impl Gzip {
+    /// Starts a member whose compressed bytes are appended to `out`.
+    fn start(mut deflate: DeflateEncoder<Vec<u8>>, mut out: Vec<u8>, stage: Vec<u8>) -> io::Result<Gzip> {
+        out.extend_from_slice(&GZIP_HEADER);
+        // Swaps `out` in; what comes back is the idle placeholder of the previous use.
+        deflate.reset(out)?;
+        Ok(Gzip { deflate, crc: flate2::Crc::new(), stage })
+    }
+
+    fn drain_stage(&mut self) -> io::Result<()> {
+        io::Write::write_all(&mut self.deflate, &self.stage)?;
+        self.crc.update(&self.stage);
+        self.stage.clear();
+        Ok(())
+    }
+
+    /// Ends the member; returns the output, the deflate state and the stage for reuse.
+    fn finish(mut self) -> io::Result<(Vec<u8>, Deflater, Vec<u8>)> {
+        self.drain_stage()?;
+        let mut out = self.deflate.reset(Vec::new())?;
+        out.extend_from_slice(&self.crc.sum().to_le_bytes());
+        out.extend_from_slice(&self.crc.amount().to_le_bytes());
+        Ok((out, self.deflate, self.stage))
+    }
+}
+
+impl io::Write for Gzip {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.stage.extend_from_slice(data);
+        if self.stage.len() >= GZIP_STAGE {
+            self.drain_stage()?;
+        }
+        Ok(data.len())
+    }
+
+    /// A no-op: a deflate flush would emit an empty block, and the encoder flushes at the end.
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }
 
@@ -239,13 +315,20 @@ impl MetricsService {
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
         let filter = (!names.is_empty()).then_some(names.as_slice());
         let result = if gzip {
-            let gz = flate2::write::GzEncoder::new(buf, flate2::Compression::fast());
+            let gz = Gzip::start(self.pool.take_deflater(), buf, self.pool.take())
+                .map_err(|e| format!("compressing: {e}"))?;
             let mut enc = Encoder::new(format, crate::std_io::FromStd::new(gz))
                 .with_created_in_text(self.created_in_text);
+            // On failure the half-used deflate state is dropped, not pooled.
             run(&mut enc, &*self.collector, filter)
                 .and_then(|()| enc.finish())
                 .map_err(|e| describe(e, "compressing"))
                 .and_then(|w| w.into_inner().finish().map_err(|e| format!("compressing: {e}")))
+                .map(|(out, deflate, stage)| {
+                    self.pool.give_deflater(deflate);
+                    self.pool.give(stage);
+                    out
+                })
         } else {
             let mut enc = Encoder::new(format, &mut buf).with_created_in_text(self.created_in_text);
             let r = run(&mut enc, &*self.collector, filter).and_then(|()| enc.finish().map(|_| ()));

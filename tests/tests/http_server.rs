@@ -79,12 +79,19 @@ fn text_openmetrics_filter_gzip_head() {
     assert_eq!(get(addr, "/metrics?name[]=nope", "").text(), "");
 
     // gzip on request, decoded equals the plain body.
-    let r = get(addr, "/metrics", "Accept-Encoding: gzip, deflate\r\n");
-    assert_eq!(r.status, 200);
-    assert_eq!(r.header("content-encoding"), Some("gzip"));
-    let mut plain = String::new();
-    flate2::read::GzDecoder::new(&r.body[..]).read_to_string(&mut plain).unwrap();
-    assert_eq!(plain, TEXT);
+    // Repeatedly, so pooled deflate states are reused, and in both formats.
+    for (i, accept) in ["", "", "Accept: application/openmetrics-text\r\n", ""].iter().enumerate() {
+        let r = get(addr, "/metrics", &format!("Accept-Encoding: gzip, deflate\r\n{accept}"));
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("content-encoding"), Some("gzip"));
+        let mut plain = String::new();
+        flate2::read::GzDecoder::new(&r.body[..]).read_to_string(&mut plain).unwrap();
+        if accept.is_empty() {
+            assert_eq!(plain, TEXT, "gzip scrape {i}");
+        } else {
+            assert!(plain.ends_with("# EOF\n"), "{plain}");
+        }
+    }
     assert_eq!(get(addr, "/metrics", "Accept-Encoding: gzip;q=0\r\n").header("content-encoding"), None);
 
     // HEAD: same headers, length of the GET body, no body.
