@@ -284,7 +284,7 @@ fn text_nonnumber() {
 /// seconds here.
 fn timestamp_family() -> MetricFamily {
     let mut f = MetricFamily::new("ts", "help", MetricType::Unknown).unwrap();
-    for (foo, ts) in [
+    for (label, ts) in [
         ("a", 123.456),
         ("b", -123.456),
         ("c", 123.0),
@@ -292,7 +292,7 @@ fn timestamp_family() -> MetricFamily {
         ("e", 123.000456),
         ("f", 123.000000456),
     ] {
-        f.add_sample(OwnedSample::new("", &[("foo", foo)], 0.0).with_timestamp(ts));
+        f.add_sample(OwnedSample::new("", &[("foo", label)], 0.0).with_timestamp(ts));
     }
     f
 }

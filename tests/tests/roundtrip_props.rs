@@ -4,8 +4,7 @@
 
 use promstack_alloc::{
     parse_openmetrics, parse_text, Bucket, CounterMetricFamily, GaugeHistogramMetricFamily,
-    GaugeMetricFamily, HistogramMetricFamily, InfoMetricFamily, MetricFamily, OwnedExemplar, OwnedSample,
-    StateSetMetricFamily, UnknownMetricFamily,
+    HistogramMetricFamily, InfoMetricFamily, MetricFamily, OwnedExemplar, OwnedSample, StateSetMetricFamily,
 };
 use promstack_core::{encode_openmetrics, encode_text, MetricType};
 use proptest::collection::vec;

@@ -149,8 +149,7 @@ macro_rules! unit {
 ///     .with_labels(&["code"]).unwrap();
 /// c.add_metric(&["200"], 1027.0, Some(1_600_000_000.0), None).unwrap();
 /// let out = encode_openmetrics(Vec::new(), &c).unwrap();
-/// assert_eq!(String::from_utf8(out).unwrap(), "# HELP http_requests Requests.\n\
-///     # TYPE http_requests counter\n\
+/// assert_eq!(String::from_utf8(out).unwrap(), "# HELP http_requests Requests.\n# TYPE http_requests counter\n\
 ///     http_requests_total{code=\"200\"} 1027.0\n\
 ///     http_requests_created{code=\"200\"} 1600000000.0\n# EOF\n");
 /// ```
@@ -290,8 +289,7 @@ unit!(UnknownMetricFamily);
 ///     .with_labels(&["method"]).unwrap();
 /// s.add_metric(&["get"], 4.0, 0.75, None).unwrap();
 /// let out = encode_text(Vec::new(), &s).unwrap();
-/// assert_eq!(String::from_utf8(out).unwrap(), "# HELP rpc_seconds RPC latency.\n\
-///     # TYPE rpc_seconds summary\n\
+/// assert_eq!(String::from_utf8(out).unwrap(), "# HELP rpc_seconds RPC latency.\n# TYPE rpc_seconds summary\n\
 ///     rpc_seconds_count{method=\"get\"} 4.0\nrpc_seconds_sum{method=\"get\"} 0.75\n");
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -422,8 +420,7 @@ fn push_buckets(
 ///     "latency_seconds", "Handler latency.", [(0.5, 1.0), (f64::INFINITY, 2.0)], Some(7.2),
 /// ).unwrap();
 /// let out = encode_text(Vec::new(), &h).unwrap();
-/// assert_eq!(String::from_utf8(out).unwrap(), "# HELP latency_seconds Handler latency.\n\
-///     # TYPE latency_seconds histogram\n\
+/// assert_eq!(String::from_utf8(out).unwrap(), "# HELP latency_seconds Handler latency.\n# TYPE latency_seconds histogram\n\
 ///     latency_seconds_bucket{le=\"0.5\"} 1.0\nlatency_seconds_bucket{le=\"+Inf\"} 2.0\n\
 ///     latency_seconds_count 2.0\nlatency_seconds_sum 7.2\n");
 /// ```

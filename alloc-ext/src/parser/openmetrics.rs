@@ -30,13 +30,11 @@ use promstack_core::{is_valid_label_name, is_valid_metric_name, MetricType};
 /// use promstack_alloc::parse_openmetrics;
 /// use promstack_core::MetricType;
 /// let families = parse_openmetrics(
-///     "# TYPE latency_seconds histogram\n\
-///      # UNIT latency_seconds seconds\n\
+///     "# TYPE latency_seconds histogram\n# UNIT latency_seconds seconds\n\
 ///      latency_seconds_bucket{le=\"0.5\"} 1 # {trace_id=\"a1\"} 0.31 1600000000.25\n\
 ///      latency_seconds_bucket{le=\"+Inf\"} 2\n\
 ///      latency_seconds_count 2\n\
-///      latency_seconds_sum 1.7\n\
-///      # EOF\n",
+///      latency_seconds_sum 1.7\n# EOF\n",
 /// ).unwrap();
 /// let h = &families[0];
 /// assert_eq!((h.metric_type(), h.unit()), (MetricType::Histogram, "seconds"));
@@ -687,7 +685,7 @@ mod tests {
         assert_eq!(ts("1."), Ok((None, 1.0)));
         assert_eq!(ts(".5"), Ok((None, 0.5)));
         let big = ts("12345678901234567890.1234567890").unwrap();
-        assert_eq!(big.0, Some(12345678901234567890_123456789));
+        assert_eq!(big.0, Some(12_345_678_901_234_567_890_123_456_789));
         assert_eq!(big.1, 12345678901234567890.123456789);
         for bad in ["", "z", "1z", "1_2", "1.1.1", "NaN", "Inf", "+Inf", "-Inf", "0x1p-3", " 1", "1 "] {
             assert!(parse_timestamp(bad).is_err(), "{bad}");

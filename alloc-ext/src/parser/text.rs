@@ -26,8 +26,7 @@ use promstack_core::{is_valid_label_name, is_valid_metric_name, MetricType};
 /// use promstack_alloc::parse_text;
 /// use promstack_core::MetricType;
 /// let families = parse_text(
-///     "# HELP http_requests_total Requests.\n\
-///      # TYPE http_requests_total counter\n\
+///     "# HELP http_requests_total Requests.\n# TYPE http_requests_total counter\n\
 ///      http_requests_total{code=\"200\"} 1027 1395066363000\n",
 /// ).unwrap();
 /// let f = &families[0];
