@@ -60,7 +60,7 @@ fn check_no_panic(input: &str) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
     #[test]
     fn parsers_never_panic_on_any_string(input in any::<String>()) {
@@ -416,7 +416,7 @@ fn text_view(families: &[MetricFamily]) -> Vec<MetricFamily> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
     #[test]
     fn openmetrics_round_trip(families in families()) {

@@ -161,7 +161,9 @@ fn same_opt_f64(a: Option<f64>, b: Option<f64>) -> bool {
 /// Build one with a typed constructor ([`CounterMetricFamily`], [`GaugeMetricFamily`], ...),
 /// get them from [`parse_text`](crate::parse_text) / [`parse_openmetrics`](crate::parse_openmetrics),
 /// or assemble one sample by sample with [`MetricFamily::new`] and [`MetricFamily::add_sample`].
-/// It is a [`Collector`], so core's encoders write it; a slice of families is one too.
+/// It is a [`Collector`], so core's encoders write it; a slice of families is one too
+/// (`encode_text(w, &families.as_slice())`), and [`CustomCollector`] reports the families a
+/// closure returns at each scrape.
 ///
 /// ```
 /// use promstack_alloc::{MetricFamily, OwnedSample};

@@ -459,9 +459,10 @@ impl Parser {
             Some(MetricType::Histogram | MetricType::GaugeHistogram) if suffix == "_bucket" => Some("le"),
             _ => Some(""),
         };
+        let sorted = sorted_labels(&s.labels);
         let group: LabelSet = match drop {
             None => Vec::new(),
-            Some(d) => sorted_labels(&s.labels).into_iter().filter(|(k, _)| k != d).collect(),
+            Some(d) => sorted.iter().filter(|(k, _)| k != d).cloned().collect(),
         };
         if c.group.as_ref() == Some(&group) {
             if s.timestamp.is_some() != c.group_ts.is_some() {
@@ -477,13 +478,13 @@ impl Parser {
                 return Err(ParseErrorKind::InvalidGrouping(b(&c.name)));
             }
             c.group_series.clear();
+            c.seen_groups.insert(group.clone());
+            c.group = Some(group);
         }
-        let series = (suffix, sorted_labels(&s.labels));
+        let series = (suffix, sorted);
         let keep = s.timestamp != c.group_ts || !c.group_series.contains(&series);
         c.group_series.insert(series);
         c.group_ts = s.timestamp;
-        c.seen_groups.insert(group.clone());
-        c.group = Some(group);
 
         // Values each type and suffix allows.
         let v = s.value;
