@@ -248,7 +248,11 @@ impl<const R: usize> StaticRegistry<R> {
         writer: W,
     ) -> Result<W, EncodeError<W::Error>> {
         let mut enc = Encoder::new(format, writer);
-        enc.encode(self)?;
+        // One `encode` per collector, so text 0.0.4's split families (`x_created`, ...) follow
+        // their own metric as in Python 0.8.0, not the whole registry.
+        for c in self.fixed.iter().chain(&self.runtime()) {
+            enc.encode(*c)?;
+        }
         enc.finish()
     }
 }

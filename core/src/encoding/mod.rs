@@ -262,7 +262,9 @@ impl<W: Write> Encoder<W> {
 
     /// An OpenMetrics timestamp: whole seconds as an integer (`123`), others as the shortest float.
     fn put_seconds(&mut self, ts: f64) -> Result<(), CollectError> {
-        if ts.fract() == 0.0 && ts.abs() < 9_007_199_254_740_992.0 {
+        // Whole seconds below 2^53 are exact as i64 (no `f64::fract` in core).
+        const EXACT: f64 = 9_007_199_254_740_992.0;
+        if ts > -EXACT && ts < EXACT && ts == (ts as i64) as f64 {
             let mut b = itoa::Buffer::new();
             let s = b.format(ts as i64);
             self.put_str(s)
