@@ -248,11 +248,7 @@ impl<const R: usize> StaticRegistry<R> {
         writer: W,
     ) -> Result<W, EncodeError<W::Error>> {
         let mut enc = Encoder::new(format, writer);
-        // One `encode` per collector, so text 0.0.4's split families (`x_created`, ...) follow
-        // their own metric as in Python 0.8.0, not the whole registry.
-        for c in self.fixed.iter().chain(&self.runtime()) {
-            enc.encode(*c)?;
-        }
+        enc.encode(self)?;
         enc.finish()
     }
 }
@@ -267,5 +263,15 @@ impl<const R: usize> Collector for StaticRegistry<R> {
 
     fn describe(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
         self.describe_all(&self.runtime(), sink)
+    }
+
+    fn members(
+        &self,
+        visit: &mut dyn FnMut(&dyn Collector) -> Result<(), CollectError>,
+    ) -> Result<bool, CollectError> {
+        for c in self.fixed.iter().chain(&self.runtime()) {
+            visit(*c)?;
+        }
+        Ok(true)
     }
 }

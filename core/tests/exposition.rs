@@ -406,3 +406,22 @@ fn writer_errors_are_returned() {
         assert!(matches!(err, EncodeError::Write(embedded_io::ErrorKind::OutOfMemory)));
     }
 }
+
+// test_exposition.py order: each metric's `_created` family follows that metric, also when the
+// metrics come through a registry (Collector::members).
+#[test]
+fn text_created_families_follow_their_metric_in_registries() {
+    static A: Counter = Counter::new("ord_a", "A.");
+    static B: Summary = Summary::new("ord_b", "B.");
+    static R: StaticRegistry = StaticRegistry::new(&[&A, &B]);
+    setup();
+    let mut enc = Encoder::new(Format::Text, Vec::new()).with_created_in_text(true);
+    enc.encode(&R).unwrap();
+    assert_eq!(
+        String::from_utf8(enc.finish().unwrap()).unwrap(),
+        "# HELP ord_a_total A.\n# TYPE ord_a_total counter\nord_a_total 0.0\n\
+         # HELP ord_a_created A.\n# TYPE ord_a_created gauge\nord_a_created 123.456\n\
+         # HELP ord_b B.\n# TYPE ord_b summary\nord_b_count 0.0\nord_b_sum 0.0\n\
+         # HELP ord_b_created B.\n# TYPE ord_b_created gauge\nord_b_created 123.456\n"
+    );
+}

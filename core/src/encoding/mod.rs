@@ -87,6 +87,11 @@ const SPLIT_SUFFIXES: [&str; 3] = ["_created", "_gcount", "_gsum"];
 ///     "# HELP hits Cache hits.\n# TYPE hits counter\nhits_total 1.0\n# EOF\n"
 /// );
 /// ```
+///
+/// Output goes through a small line buffer ([`LINE_BUF`] bytes) so that the writer sees a few
+/// large writes instead of a dozen tiny ones per sample (one syscall or UART transfer per piece
+/// otherwise). [`Encoder::encode`] and [`Encoder::finish`] flush it; samples pushed into the
+/// encoder directly through its [`Sink`] impl are written at the latest by `finish`.
 pub struct Encoder<W: Write> {
     writer: W,
     format: Format,
@@ -95,7 +100,12 @@ pub struct Encoder<W: Write> {
     pass: Pass,
     split_seen: u8,
     header_pending: bool,
+    buf: [u8; LINE_BUF],
+    len: usize,
 }
+
+/// Bytes the [`Encoder`] collects before it writes them out.
+pub const LINE_BUF: usize = 256;
 
 impl<W: Write> Encoder<W> {
     /// An encoder writing `format` into `writer`.
@@ -108,6 +118,8 @@ impl<W: Write> Encoder<W> {
             pass: Pass::Main,
             split_seen: 0,
             header_pending: false,
+            buf: [0; LINE_BUF],
+            len: 0,
         }
     }
 
@@ -144,6 +156,47 @@ impl<W: Write> Encoder<W> {
         collector: &dyn Collector,
         names: Option<&[&str]>,
     ) -> Result<(), EncodeError<W::Error>> {
+        let result = self.run_passes(collector, names);
+        // Flushed even after a collector's error, as the unbuffered encoder had written it.
+        let flushed = self.flush_buf();
+        match (result, flushed) {
+            (Err(e), _) => Err(e),
+            (Ok(()), Ok(())) => Ok(()),
+            (Ok(()), Err(_)) => Err(self.take_error()),
+        }
+    }
+
+    /// The stored write error (always there after a failed write).
+    fn take_error(&mut self) -> EncodeError<W::Error> {
+        match self.error.take() {
+            Some(w) => EncodeError::Write(w),
+            None => EncodeError::Collect(CollectError::Sink),
+        }
+    }
+
+    fn run_passes(
+        &mut self,
+        collector: &dyn Collector,
+        names: Option<&[&str]>,
+    ) -> Result<(), EncodeError<W::Error>> {
+        if self.format == Format::Text {
+            // Text 0.0.4 writes split families (`x_created`, ...) after each member's own
+            // families, as Python does: descend into registries and arrays and run the passes
+            // per member. OpenMetrics splits nothing and takes one pass over everything.
+            let mut failed = None;
+            let composite = collector.members(&mut |member| {
+                self.run_passes(member, names).map_err(|e| {
+                    failed = Some(e);
+                    CollectError::Sink
+                })
+            });
+            match (composite, failed) {
+                (_, Some(e)) => return Err(e),
+                (Ok(true), None) => return Ok(()),
+                (Ok(false), None) => {}
+                (Err(e), None) => return Err(EncodeError::Collect(e)),
+            }
+        }
         self.pass = Pass::Main;
         self.split_seen = 0;
         self.collect_pass(collector, names)?;
@@ -179,8 +232,12 @@ impl<W: Write> Encoder<W> {
 
     /// Ends the exposition (OpenMetrics: `# EOF`), flushes, and returns the writer.
     pub fn finish(mut self) -> Result<W, EncodeError<W::Error>> {
+        let mut done = Ok(());
         if self.format == Format::OpenMetrics {
-            self.writer.write_all(b"# EOF\n").map_err(EncodeError::Write)?;
+            done = self.put(b"# EOF\n");
+        }
+        if done.is_err() || self.flush_buf().is_err() {
+            return Err(self.take_error());
         }
         self.writer.flush().map_err(EncodeError::Write)?;
         Ok(self.writer)
@@ -193,7 +250,46 @@ impl<W: Write> Encoder<W> {
 
     // ---- low-level writing; every failure is stored and reported as CollectError::Sink ----
 
+    #[inline]
     fn put(&mut self, bytes: &[u8]) -> Result<(), CollectError> {
+        let end = self.len + bytes.len();
+        if let Some(room) = self.buf.get_mut(self.len..end) {
+            room.copy_from_slice(bytes);
+            self.len = end;
+            Ok(())
+        } else {
+            self.put_through(bytes)
+        }
+    }
+
+    /// The buffer is full: write it out, then buffer `bytes` (or write them straight through
+    /// when they are larger than the buffer).
+    #[inline(never)]
+    fn put_through(&mut self, bytes: &[u8]) -> Result<(), CollectError> {
+        self.flush_buf()?;
+        if bytes.len() <= LINE_BUF {
+            self.buf[..bytes.len()].copy_from_slice(bytes);
+            self.len = bytes.len();
+            return Ok(());
+        }
+        self.write_out(bytes)
+    }
+
+    fn flush_buf(&mut self) -> Result<(), CollectError> {
+        if self.len == 0 {
+            return Ok(());
+        }
+        let len = core::mem::take(&mut self.len);
+        match self.writer.write_all(&self.buf[..len]) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                self.error = Some(e);
+                Err(CollectError::Sink)
+            }
+        }
+    }
+
+    fn write_out(&mut self, bytes: &[u8]) -> Result<(), CollectError> {
         match self.writer.write_all(bytes) {
             Ok(()) => Ok(()),
             Err(e) => {
@@ -203,13 +299,22 @@ impl<W: Write> Encoder<W> {
         }
     }
 
+    #[inline]
     fn put_str(&mut self, s: &str) -> Result<(), CollectError> {
         self.put(s.as_bytes())
     }
 
     /// Writes `s` escaping `\` and newline, and `"` when `quote` is set.
+    #[inline]
     fn put_escaped(&mut self, s: &str, quote: bool) -> Result<(), CollectError> {
         let b = s.as_bytes();
+        if !needs_escape(b, quote) {
+            return self.put(b);
+        }
+        self.put_escaped_slow(b, quote)
+    }
+
+    fn put_escaped_slow(&mut self, b: &[u8], quote: bool) -> Result<(), CollectError> {
         let mut start = 0;
         for (i, &c) in b.iter().enumerate() {
             let esc: &[u8] = match c {
@@ -226,20 +331,45 @@ impl<W: Write> Encoder<W> {
     }
 
     fn put_labels(&mut self, labels: &Labels<'_>) -> Result<(), CollectError> {
-        if labels.is_empty() {
+        let n = labels.len();
+        if n == 0 {
             return Ok(());
         }
         self.put(b"{")?;
-        for (i, (name, value)) in labels.sorted().enumerate() {
-            if i > 0 {
-                self.put(b",")?;
+        if n <= SMALL_LABELS {
+            // Sort the positions by name with an insertion sort (label names are usually
+            // already in order: one comparison per pair), instead of the general iterator's
+            // scan of every pair for each one written.
+            let mut order = [0u8; SMALL_LABELS];
+            for i in 1..n {
+                let name = labels.pair(i).0;
+                let mut j = i;
+                while j > 0 && name_lt(name, labels.pair(usize::from(order[j - 1])).0) {
+                    order[j] = order[j - 1];
+                    j -= 1;
+                }
+                order[j] = i as u8;
             }
-            self.put_str(name)?;
-            self.put(b"=\"")?;
-            self.put_escaped(value, true)?;
-            self.put(b"\"")?;
+            for (k, &i) in order[..n].iter().enumerate() {
+                self.put_label(k, labels.pair(usize::from(i)))?;
+            }
+        } else {
+            for (k, pair) in labels.sorted().enumerate() {
+                self.put_label(k, pair)?;
+            }
         }
         self.put(b"}")
+    }
+
+    #[inline]
+    fn put_label(&mut self, k: usize, (name, value): (&str, &str)) -> Result<(), CollectError> {
+        if k > 0 {
+            self.put(b",")?;
+        }
+        self.put_str(name)?;
+        self.put(b"=\"")?;
+        self.put_escaped(value, true)?;
+        self.put(b"\"")
     }
 
     fn put_value(&mut self, v: Value) -> Result<(), CollectError> {
@@ -412,4 +542,30 @@ pub fn encode_openmetrics<W: Write>(
 /// `true` for the types whose `_created` sample text 0.0.4 moves into its own family.
 pub(crate) fn has_created(t: MetricType) -> bool {
     matches!(t, MetricType::Counter | MetricType::Summary | MetricType::Histogram)
+}
+
+/// Label sets up to this size are sorted on the stack; larger ones use [`Labels::sorted`].
+const SMALL_LABELS: usize = 16;
+
+/// `a < b`, deciding on the first byte without a `memcmp` call when it differs (label names
+/// nearly always differ there).
+#[inline]
+fn name_lt(a: &str, b: &str) -> bool {
+    match (a.as_bytes().first(), b.as_bytes().first()) {
+        (Some(x), Some(y)) if x != y => x < y,
+        _ => a < b,
+    }
+}
+
+/// `true` if `b` holds a byte that must be escaped: `\\`, newline, and `"` when `quote`.
+/// Written without an early exit so the compiler can check 16 or 32 bytes per instruction.
+#[inline]
+fn needs_escape(b: &[u8], quote: bool) -> bool {
+    let q = if quote { b'"' } else { b'\\' };
+    let mut chunks = b.chunks_exact(16);
+    let mut found = false;
+    for c in &mut chunks {
+        found |= c.iter().fold(false, |f, &x| f | (x == b'\\') | (x == b'\n') | (x == q));
+    }
+    found | chunks.remainder().iter().fold(false, |f, &x| f | (x == b'\\') | (x == b'\n') | (x == q))
 }
