@@ -9,16 +9,16 @@
 
 use super::error::MultiProcessError;
 use super::key::{parse_key, Key};
-use super::mmap_dict::read_all_values_from_file;
+use super::mmap_dict::{parse_entries, read_used_bytes};
 use super::store::{env_dir, GaugeMode};
 use promstack_core::encoding::{go_float, FLOAT_BUF};
 use promstack_core::{
     is_valid_label_name, is_valid_metric_name, CollectError, Collector, Desc, Labels, MetricType, Sample,
     Sink, Value,
 };
-use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 /// The help text of every merged family, as in Python (files carry no help).
 pub const MP_METRIC_HELP: &str = "Multiprocess metric";
@@ -126,41 +126,60 @@ fn parse_file_name(path: &Path) -> Option<FileName> {
     Some(FileName { metric_type, mode: None, pid: rest.to_owned() })
 }
 
+/// A key parsed and checked once per merge, shared by every file that has it (the same series
+/// appears in every process's file).
+struct CheckedKey {
+    key: Key,
+    /// The `le` label as a number: `None` without one, `Some(Err)` when it is not a number.
+    le: Option<Result<f64, ()>>,
+}
+
+type KeyCache = HashMap<String, Result<Rc<CheckedKey>, &'static str>>;
+
+fn check_key(raw: &str) -> Result<CheckedKey, &'static str> {
+    let key = parse_key(raw)?;
+    if !is_valid_metric_name(&key.metric_name) || !is_valid_metric_name(&key.sample_name) {
+        return Err("invalid metric name in a key");
+    }
+    if !key.sample_name.starts_with(&key.metric_name) {
+        return Err("a key's sample name does not start with its metric name");
+    }
+    if key.labels.iter().any(|(n, _)| !is_valid_label_name(n)) {
+        return Err("invalid label name in a key");
+    }
+    // Python's float() accepts surrounding whitespace, `inf`, `+Inf`, `nan`; -0.0 is 0.0.
+    let le =
+        key.labels.iter().find(|(n, _)| n == "le").map(|(_, text)| {
+            text.trim().parse::<f64>().map(|b| if b == 0.0 { 0.0 } else { b }).map_err(|_| ())
+        });
+    Ok(CheckedKey { key, le })
+}
+
 /// One entry of a file, checked.
 struct Entry {
-    key: Key,
+    key: Rc<CheckedKey>,
     value: f64,
-    /// The parsed `le` label of a histogram bucket.
-    le: Option<f64>,
 }
 
 /// Reads and checks every entry of a file; any bad entry rejects the whole file.
-fn read_entries(path: &Path, name: &FileName) -> Result<Vec<Entry>, MultiProcessError> {
+fn read_entries(path: &Path, name: &FileName, cache: &mut KeyCache) -> Result<Vec<Entry>, MultiProcessError> {
     let corrupt = |offset, reason| MultiProcessError::Corrupt { path: path.to_path_buf(), offset, reason };
+    let data = read_used_bytes(path)?;
     let mut out = Vec::new();
-    for (raw, value, offset) in read_all_values_from_file(path)? {
-        let key = parse_key(&raw).map_err(|why| corrupt(offset, why))?;
-        if !is_valid_metric_name(&key.metric_name) || !is_valid_metric_name(&key.sample_name) {
-            return Err(corrupt(offset, "invalid metric name in a key"));
-        }
-        if !key.sample_name.starts_with(&key.metric_name) {
-            return Err(corrupt(offset, "a key's sample name does not start with its metric name"));
-        }
-        if key.labels.iter().any(|(n, _)| !is_valid_label_name(n)) {
-            return Err(corrupt(offset, "invalid label name in a key"));
-        }
-        let mut le = None;
-        if name.metric_type == MetricType::Histogram {
-            if let Some((_, text)) = key.labels.iter().find(|(n, _)| n == "le") {
-                // Python's float() accepts surrounding whitespace, `inf`, `+Inf`, `nan`.
-                let bound = text
-                    .trim()
-                    .parse::<f64>()
-                    .map_err(|_| corrupt(offset, "a bucket's le is not a number"))?;
-                le = Some(if bound == 0.0 { 0.0 } else { bound });
+    for (raw, value, offset) in parse_entries(&data, data.len(), path)? {
+        let checked = match cache.get(raw) {
+            Some(c) => c.clone(),
+            None => {
+                let c = check_key(raw).map(Rc::new);
+                cache.insert(raw.to_owned(), c.clone());
+                c
             }
+        };
+        let key = checked.map_err(|why| corrupt(offset, why))?;
+        if name.metric_type == MetricType::Histogram && matches!(key.le, Some(Err(()))) {
+            return Err(corrupt(offset, "a bucket's le is not a number"));
         }
-        out.push(Entry { key, value, le });
+        out.push(Entry { key, value });
     }
     Ok(out)
 }
@@ -174,28 +193,29 @@ struct Acc {
     buckets: HashMap<LabelSet, HashMap<u64, f64>>,
 }
 
-/// Where a sample sorts within its family: by labels (without `le`), then the type's order.
-fn sample_order(family: &str, a: &MergedSample, b: &MergedSample) -> Ordering {
-    fn rank(family: &str, s: &MergedSample) -> (u8, f64) {
-        let suffix = s.name.strip_prefix(family).unwrap_or(&s.name);
-        let le = s.labels.iter().find(|(n, _)| n == "le").and_then(|(_, v)| v.parse::<f64>().ok());
-        match suffix {
-            "" | "_total" => (0, 0.0),
-            "_bucket" => (1, le.unwrap_or(f64::NAN)),
-            "_count" => (2, 0.0),
-            "_sum" => (3, 0.0),
-            _ => (4, 0.0),
-        }
-    }
-    let without_le =
-        |s: &MergedSample| s.labels.iter().filter(|(n, _)| n != "le").cloned().collect::<LabelSet>();
-    let (ra, la) = rank(family, a);
-    let (rb, lb) = rank(family, b);
-    without_le(a)
-        .cmp(&without_le(b))
-        .then(ra.cmp(&rb))
-        .then(la.total_cmp(&lb))
-        .then_with(|| a.name.cmp(&b.name))
+/// Where a sample sorts within its family: by labels (without `le`), then as the type's
+/// exposition orders it (value, buckets by bound, `_count`, `_sum`, others by name).
+fn sort_samples(family: &str, samples: &mut Vec<MergedSample>) {
+    let mut keyed: Vec<(LabelSet, u8, f64, MergedSample)> = samples
+        .drain(..)
+        .map(|s| {
+            let suffix = s.name.strip_prefix(family).unwrap_or(&s.name);
+            let le = s.labels.iter().find(|(n, _)| n == "le").and_then(|(_, v)| v.parse::<f64>().ok());
+            let (rank, bound) = match suffix {
+                "" | "_total" => (0, 0.0),
+                "_bucket" => (1, le.unwrap_or(f64::NAN)),
+                "_count" => (2, 0.0),
+                "_sum" => (3, 0.0),
+                _ => (4, 0.0),
+            };
+            let without_le = s.labels.iter().filter(|(n, _)| n != "le").cloned().collect();
+            (without_le, rank, bound, s)
+        })
+        .collect();
+    keyed.sort_by(|a, b| {
+        a.0.cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.total_cmp(&b.2)).then_with(|| a.3.name.cmp(&b.3.name))
+    });
+    samples.extend(keyed.into_iter().map(|k| k.3));
 }
 
 /// Merges the given files (Python's `MultiProcessCollector.merge`). With `accumulate`,
@@ -204,13 +224,14 @@ fn sample_order(family: &str, a: &MergedSample, b: &MergedSample) -> Ordering {
 pub fn merge_files<P: AsRef<Path>>(files: &[P], accumulate: bool) -> Merged {
     let mut errors = Vec::new();
     let mut families: BTreeMap<String, Acc> = BTreeMap::new();
+    let mut cache = KeyCache::new();
     for path in files {
         let path = path.as_ref();
         let Some(name) = parse_file_name(path) else {
             errors.push(MultiProcessError::BadFileName(path.to_path_buf()));
             continue;
         };
-        let entries = match read_entries(path, &name) {
+        let entries = match read_entries(path, &name, &mut cache) {
             Ok(e) => e,
             Err(MultiProcessError::Io { source, .. })
                 if source.kind() == std::io::ErrorKind::NotFound
@@ -224,13 +245,20 @@ pub fn merge_files<P: AsRef<Path>>(files: &[P], accumulate: bool) -> Merged {
                 continue;
             }
         };
-        for Entry { key, value, le } in entries {
-            let Key { metric_name, sample_name, mut labels } = key;
-            let acc = families.entry(metric_name).or_insert_with(|| Acc {
-                metric_type: name.metric_type,
-                values: HashMap::new(),
-                buckets: HashMap::new(),
-            });
+        for Entry { key, value } in entries {
+            let Key { metric_name, sample_name, labels } = &key.key;
+            let (sample_name, mut labels) = (sample_name.clone(), labels.clone());
+            let le = match key.le {
+                Some(Ok(bound)) => Some(bound),
+                _ => None,
+            };
+            if !families.contains_key(metric_name) {
+                families.insert(
+                    metric_name.clone(),
+                    Acc { metric_type: name.metric_type, values: HashMap::new(), buckets: HashMap::new() },
+                );
+            }
+            let Some(acc) = families.get_mut(metric_name) else { continue };
             match name.mode {
                 Some(mode) => {
                     // As Python: the file's pid replaces any `pid` label, and the modes that
@@ -291,7 +319,7 @@ pub fn merge_files<P: AsRef<Path>>(files: &[P], accumulate: bool) -> Merged {
                 .into_iter()
                 .map(|((n, labels), value)| MergedSample { name: n, labels, value })
                 .collect();
-            samples.sort_by(|a, b| sample_order(&name, a, b));
+            sort_samples(&name, &mut samples);
             MergedFamily { name, metric_type: acc.metric_type, samples }
         })
         .collect();

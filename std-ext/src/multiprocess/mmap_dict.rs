@@ -39,11 +39,11 @@ fn padded_len(len: usize) -> usize {
 ///
 /// `data` holds at least `used` bytes. Any entry that does not fit in `used`, or whose key is
 /// not UTF-8, makes the whole file an error: a partial read could yield wrong totals.
-fn parse_entries(
-    data: &[u8],
+pub(crate) fn parse_entries<'d>(
+    data: &'d [u8],
     used: usize,
     path: &Path,
-) -> Result<Vec<(String, f64, usize)>, MultiProcessError> {
+) -> Result<Vec<(&'d str, f64, usize)>, MultiProcessError> {
     let corrupt = |offset, reason| MultiProcessError::Corrupt { path: path.to_path_buf(), offset, reason };
     let mut out = Vec::new();
     let mut pos = 8;
@@ -63,7 +63,7 @@ fn parse_entries(
             .map_err(|_| corrupt(pos, "key is not valid UTF-8"))?;
         let mut v = [0u8; 8];
         v.copy_from_slice(&data[value_pos..end]);
-        out.push((key.to_owned(), f64::from_le_bytes(v), value_pos));
+        out.push((key, f64::from_le_bytes(v), value_pos));
         pos = end;
     }
     Ok(out)
@@ -103,6 +103,14 @@ pub fn read_all_values_from_file(
     path: impl AsRef<Path>,
 ) -> Result<Vec<(String, f64, usize)>, MultiProcessError> {
     let path = path.as_ref();
+    let data = read_used_bytes(path)?;
+    let entries = parse_entries(&data, data.len(), path)?;
+    Ok(entries.into_iter().map(|(k, v, pos)| (k.to_owned(), v, pos)).collect())
+}
+
+/// The first `used` bytes of a file (empty for an empty file or a zero header), checked as
+/// [`read_all_values_from_file`] describes.
+pub(crate) fn read_used_bytes(path: &Path) -> Result<Vec<u8>, MultiProcessError> {
     let io = |e| MultiProcessError::io(path, e);
     let mut f = File::open(path).map_err(io)?;
     let mut header = [0u8; 8];
@@ -127,7 +135,7 @@ pub fn read_all_values_from_file(
             len: got as u64,
         });
     }
-    parse_entries(&data, used, path)
+    Ok(data)
 }
 
 /// Reads until `buf` is full or the file ends; returns the bytes read.
