@@ -46,11 +46,20 @@ impl Format {
     /// use promstack_core::Format;
     /// assert_eq!(Format::from_accept("application/openmetrics-text; version=0.0.1"), Format::OpenMetrics);
     /// assert_eq!(Format::from_accept("text/plain"), Format::Text);
+    /// assert_eq!(Format::from_accept("application/openmetrics-text;q=0,text/plain"), Format::Text);
+    /// assert_eq!(Format::from_accept("application/openmetrics-text;€=1"), Format::OpenMetrics);
     /// ```
     pub fn from_accept(accept: &str) -> Format {
         let wants_om = accept.split(',').any(|part| {
-            let media = part.split(';').next().unwrap_or("").trim();
-            media.eq_ignore_ascii_case("application/openmetrics-text")
+            let mut params = part.split(';');
+            let media = params.next().unwrap_or("").trim();
+            // `q=0` means "not acceptable".
+            let refused = params.any(|p| {
+                let p = p.trim();
+                p.get(..2).is_some_and(|k| k.eq_ignore_ascii_case("q="))
+                    && p.get(2..).is_some_and(|q| q.trim().parse::<f32>() == Ok(0.0))
+            });
+            media.eq_ignore_ascii_case("application/openmetrics-text") && !refused
         });
         if wants_om {
             Format::OpenMetrics
