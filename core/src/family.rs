@@ -61,11 +61,18 @@ impl<M: Metric, const L: usize, const V: usize> Slot<M, L, V> {
     };
 
     /// `true` if the slot's bytes equal `values` (may be torn; the caller validates).
+    #[inline]
     fn matches(&self, values: &[&str; L]) -> bool {
         values.iter().zip(&self.lens).zip(&self.bytes).all(|((v, len), bytes)| {
             let v = v.as_bytes();
-            usize::from(len.load(Ordering::Relaxed)) == v.len()
-                && v.iter().zip(bytes).all(|(c, b)| b.load(Ordering::Relaxed) == *c)
+            if usize::from(len.load(Ordering::Relaxed)) != v.len() {
+                return false;
+            }
+            // The hash already matched, so the bytes almost always do: OR the differences of
+            // every byte instead of branching on each (atomic loads cannot be merged into wider
+            // ones, so this is what keeps the compare short).
+            let diff = bytes.iter().zip(v).fold(0u8, |d, (b, c)| d | (b.load(Ordering::Relaxed) ^ c));
+            diff == 0
         })
     }
 
@@ -86,14 +93,69 @@ impl<M: Metric, const L: usize, const V: usize> Slot<M, L, V> {
     }
 }
 
-/// FNV-1a over the label values, with a separator so `("ab","c")` and `("a","bc")` differ.
+const SEED: u64 = 0x243F_6A88_85A3_08D3;
+const MUL: u64 = 0x9E37_79B9_7F4A_7C15;
+const LEN_MUL: u64 = 0xA076_1D64_78BD_642F;
+
+/// The 128-bit product of `a` and `b`, its halves XORed: one multiply that mixes every input
+/// bit into the low bits the table index is taken from.
+#[inline(always)]
+fn fold(a: u64, b: u64) -> u64 {
+    let p = u128::from(a) * u128::from(b);
+    (p as u64) ^ ((p >> 64) as u64)
+}
+
+#[inline(always)]
+fn le64(b: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&b[..8]);
+    u64::from_le_bytes(w)
+}
+
+#[inline(always)]
+fn le32(b: &[u8]) -> u64 {
+    let mut w = [0u8; 4];
+    w.copy_from_slice(&b[..4]);
+    u64::from(u32::from_le_bytes(w))
+}
+
+/// A value of up to 16 bytes as two words (overlapping reads when shorter, so no byte loop).
+#[inline(always)]
+fn short_words(b: &[u8]) -> (u64, u64) {
+    let n = b.len();
+    if n >= 8 {
+        (le64(b), le64(&b[n - 8..]))
+    } else if n >= 4 {
+        (le32(b), le32(&b[n - 4..]))
+    } else if n > 0 {
+        (u64::from(b[0]) << 16 | u64::from(b[n / 2]) << 8 | u64::from(b[n - 1]), 0)
+    } else {
+        (0, 0)
+    }
+}
+
+/// Hash of the label values, 16 bytes per multiply: a byte-at-a-time hash (FNV) spent most of
+/// a lookup on a dependent multiply per byte. Each value's length goes into the state, so
+/// `("ab","c")` and `("a","bc")` hash differently. Not keyed: a table is bounded anyway, and
+/// equal hashes only cost a byte compare.
+#[inline]
 fn hash_values(values: &[&str]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut h = SEED;
     for v in values {
-        for &b in v.as_bytes() {
-            h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        h = (h ^ 0xff).wrapping_mul(0x0000_0100_0000_01b3);
+        let b = v.as_bytes();
+        let mut s = h ^ (b.len() as u64).wrapping_mul(LEN_MUL);
+        let (x, y) = if b.len() <= 16 {
+            short_words(b)
+        } else {
+            let mut rest = b;
+            while rest.len() > 16 {
+                s = fold(le64(rest) ^ MUL, le64(&rest[8..]) ^ s);
+                rest = &rest[16..];
+            }
+            // The last 16 bytes, overlapping what the loop read.
+            (le64(&b[b.len() - 16..]), le64(&b[b.len() - 8..]))
+        };
+        h = fold(x ^ MUL, y ^ s);
     }
     h
 }

@@ -50,6 +50,14 @@ fn go_float_len(v: f64, out: &mut [u8; FLOAT_BUF]) -> usize {
         out[..special.len()].copy_from_slice(special);
         return special.len();
     }
+    match short_decimal(v, out) {
+        Some(len) => len,
+        None => general_len(v, out),
+    }
+}
+
+/// [`go_float`] for a finite value, from ryu's shortest digits.
+fn general_len(v: f64, out: &mut [u8; FLOAT_BUF]) -> usize {
     // Decompose ryu's shortest digits into sign, digit string and decimal point position:
     // |v| = 0.DIGITS x 10^point.
     let mut rb = ryu::Buffer::new();
@@ -146,6 +154,47 @@ fn go_float_len(v: f64, out: &mut [u8; FLOAT_BUF]) -> usize {
     w.len
 }
 
+/// Fast path for the bounds histograms are made of (`0.005`, `2.5`, `10.0`): a value in
+/// `[1e-4, 1e6)` whose shortest decimal has at most six digits after the point, spelled without
+/// going through ryu. Python's repr (and so floatToGoString) writes such a value in fixed
+/// notation with its shortest round-trip digits, and the shortest is the one with the fewest
+/// digits after the point: `k` is the least count for which `m / 10^k` (with `m` the nearest
+/// integer to `v * 10^k`) reads back as `v`. Both `m` and `10^k` are exact doubles, so the
+/// division is correctly rounded and the check is exact. `None` for everything else.
+fn short_decimal(v: f64, out: &mut [u8; FLOAT_BUF]) -> Option<usize> {
+    const POW10: [f64; 7] = [1.0, 10.0, 100.0, 1e3, 1e4, 1e5, 1e6];
+    let a = if v < 0.0 { -v } else { v };
+    if !(1e-4..1e6).contains(&a) {
+        return None;
+    }
+    let (k, m) = POW10.iter().enumerate().find_map(|(k, p)| {
+        // No `f64::round` in core: add a half and truncate (`a * p` is positive and < 1e12).
+        let m = (a * p + 0.5) as u64;
+        (m as f64 / p == a).then_some((k, m))
+    })?;
+    let mut w = Writer { out, len: 0 };
+    if v < 0.0 {
+        w.push(b'-');
+    }
+    let mut digits = itoa::Buffer::new();
+    let d = digits.format(m).as_bytes();
+    if k == 0 {
+        w.extend(d);
+        w.extend(b".0");
+    } else if d.len() > k {
+        w.extend(&d[..d.len() - k]);
+        w.push(b'.');
+        w.extend(&d[d.len() - k..]);
+    } else {
+        w.extend(b"0.");
+        for _ in d.len()..k {
+            w.push(b'0');
+        }
+        w.extend(d);
+    }
+    Some(w.len)
+}
+
 fn parse_exp(s: &[u8]) -> i32 {
     let (neg, s) = match s.first() {
         Some(b'-') => (true, &s[1..]),
@@ -231,6 +280,33 @@ mod tests {
         for &(v, want) in cases {
             assert_eq!(g(v).as_str(), want, "{v:e}");
         }
+    }
+
+    /// The fast path agrees with the general one wherever it answers.
+    #[test]
+    fn short_decimal_matches_general_path() {
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut checked = 0;
+        for i in 0..200_000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let v = match i % 4 {
+                // Short decimals of every length and magnitude in range.
+                0 => (x % 1_000_000) as f64 / [1.0, 10.0, 100.0, 1e3, 1e4, 1e5, 1e6][(x >> 40) as usize % 7],
+                1 => (x % 100_000_000_000) as f64 / 1e6,
+                2 => -((x % 10_000) as f64) / 1e3,
+                _ => f64::from_bits(0x3F00_0000_0000_0000 + (x % 0x0200_0000_0000_0000)),
+            };
+            let mut fast = [0u8; FLOAT_BUF];
+            if let Some(n) = short_decimal(v, &mut fast) {
+                checked += 1;
+                let mut slow = [0u8; FLOAT_BUF];
+                let m = general_len(v, &mut slow);
+                assert_eq!(&fast[..n], &slow[..m], "{v:e}");
+            }
+        }
+        assert!(checked > 100_000);
     }
 
     #[test]
