@@ -46,6 +46,9 @@ fn updates(c: &mut Criterion) {
     g.bench_function("labeled_lookup_inc/multiprocess_file", |b| {
         b.iter(|| mp_family.labels(black_box(&["get", "/index"])).unwrap().inc())
     });
+    g.bench_function("labeled_with_inc/multiprocess_file", |b| {
+        b.iter(|| mp_family.with(black_box(&["get", "/index"]), |c| c.inc()).unwrap())
+    });
     g.finish();
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -12,16 +12,19 @@ use super::error::MultiProcessError;
 use super::key::mmap_key;
 use super::store::{Backend, Child, FileKind};
 use crate::{CounterExt, GaugeExt};
+use hashbrown::{DefaultHashBuilder, HashTable};
 use promstack_core::encoding::{go_float, FLOAT_BUF};
 use promstack_core::{
     CollectError, Collector, Desc, LabelError, Labels, MetricType, Observe, Sample, Sink, Value, ValueError,
 };
-use std::collections::hash_map::RandomState;
-use std::collections::HashMap;
 use std::fmt;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::{BuildHasher, Hasher};
 use std::marker::PhantomData;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
+
+fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// What a family knows about itself.
 pub(crate) struct Meta {
@@ -117,16 +120,28 @@ mod sealed {
 pub trait Member: Clone + sealed::Sealed + Send + Sync + 'static {
     #[doc(hidden)]
     fn from_child(child: ChildRef) -> Self;
+    #[doc(hidden)]
+    fn from_child_ref(child: &ChildRef) -> &Self;
 }
 
-/// An opaque child reference, only for [`Member`]'s sealed constructor.
+/// An opaque child reference, only for [`Member`]'s sealed constructors.
 #[doc(hidden)]
+#[repr(transparent)]
 pub struct ChildRef(Arc<Child>);
+
+impl ChildRef {
+    fn from_arc(child: &Arc<Child>) -> &ChildRef {
+        // SAFETY: `ChildRef` is a `repr(transparent)` wrapper of `Arc<Child>`: same layout,
+        // and the returned reference borrows from `child`.
+        unsafe { &*(child as *const Arc<Child>).cast::<ChildRef>() }
+    }
+}
 
 macro_rules! handle {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
         #[derive(Clone)]
+        #[repr(transparent)]
         pub struct $name(Arc<Child>);
 
         impl sealed::Sealed for $name {}
@@ -134,6 +149,11 @@ macro_rules! handle {
         impl Member for $name {
             fn from_child(child: ChildRef) -> Self {
                 $name(child.0)
+            }
+            fn from_child_ref(child: &ChildRef) -> &Self {
+                // SAFETY: `$name` and `ChildRef` are both `repr(transparent)` wrappers of
+                // `Arc<Child>`: same layout, and the returned reference borrows from `child`.
+                unsafe { &*(child as *const ChildRef).cast::<$name>() }
             }
         }
 
@@ -382,25 +402,38 @@ impl Observe for Histogram {
     }
 }
 
-struct Children {
-    /// Hash of the label values -> positions in `list`.
-    index: HashMap<u64, Vec<usize>>,
-    list: Vec<Arc<Child>>,
+/// How many copies of a family's child index exist, each behind its own lock.
+const REPLICAS: usize = 8;
+
+/// One copy of the child index: children by the hash of their label values.
+#[repr(align(128))]
+struct Replica(RwLock<HashTable<Arc<Child>>>);
+
+/// The replica this thread reads: picked from the address of its stack, so threads (whose
+/// stacks are megabytes apart) mostly take different lock words and readers never bounce one
+/// shared cache line between cores.
+fn replica_index() -> usize {
+    let marker = 0u8;
+    (std::ptr::addr_of!(marker) as usize >> 21) % REPLICAS
 }
 
 struct FamilyInner {
     meta: Arc<Meta>,
     backend: Arc<Backend>,
     kind: FileKind,
-    hasher: RandomState,
-    children: RwLock<Children>,
+    hasher: DefaultHashBuilder,
+    replicas: [Replica; REPLICAS],
+    /// Every child in creation order; its lock also serializes the creation of children.
+    list: Mutex<Vec<Arc<Child>>>,
 }
 
 /// A labeled multiprocess metric: children by label values, each a [`Counter`], [`Gauge`],
 /// [`Summary`] or [`Histogram`].
 ///
-/// Finding an existing child takes a read lock and allocates nothing; a new child creates its
-/// entries in the process's file at 0 (as Python does), so it shows in the merge at once.
+/// Finding an existing child allocates nothing and takes the read lock of one of several copies
+/// of the index (picked per thread), so concurrent lookups do not contend on one lock word; a
+/// new child creates its entries in the process's file at 0 (as Python does), so it shows in
+/// the merge at once.
 /// Children cannot be removed: their values stay in the files anyway.
 ///
 /// ```
@@ -441,8 +474,9 @@ impl<M: Member> Family<M> {
                 meta,
                 backend,
                 kind,
-                hasher: RandomState::new(),
-                children: RwLock::new(Children { index: HashMap::new(), list: Vec::new() }),
+                hasher: DefaultHashBuilder::default(),
+                replicas: std::array::from_fn(|_| Replica(RwLock::new(HashTable::new()))),
+                list: Mutex::new(Vec::new()),
             }),
             _member: PhantomData,
         }
@@ -461,41 +495,84 @@ impl<M: Member> Family<M> {
     fn hash(&self, values: &[&str]) -> u64 {
         let mut h = self.inner.hasher.build_hasher();
         for v in values {
-            v.hash(&mut h);
+            // 0xff never occurs in UTF-8: ("ab", "c") and ("a", "bc") hash differently.
+            h.write(v.as_bytes());
+            h.write_u8(0xff);
         }
         h.finish()
     }
 
-    /// The child for `values` (one per label name, in order), created if new.
-    pub fn get(&self, values: &[&str]) -> Result<M, LabelError> {
-        let expected = self.inner.meta.label_names.len();
-        if values.len() != expected {
-            return Err(LabelError::WrongCount { expected, got: values.len() });
-        }
+    /// Finds the child for `values` (of the right count) and runs `f` on it, creating it first
+    /// if it is new.
+    #[inline]
+    fn lookup<R>(&self, values: &[&str], f: impl FnOnce(&Arc<Child>) -> R) -> R {
         let hash = self.hash(values);
-        let matches = |c: &Arc<Child>| c.label_values.iter().map(String::as_str).eq(values.iter().copied());
+        let matches = |c: &Arc<Child>| {
+            c.hash == hash && c.label_values.iter().map(String::as_str).eq(values.iter().copied())
+        };
         {
-            let children = self.inner.children.read().unwrap_or_else(PoisonError::into_inner);
-            if let Some(ids) = children.index.get(&hash) {
-                if let Some(c) = ids.iter().map(|&i| &children.list[i]).find(|c| matches(c)) {
-                    return Ok(M::from_child(ChildRef(c.clone())));
-                }
+            let table = read(&self.inner.replicas[replica_index()].0);
+            if let Some(c) = table.find(hash, matches) {
+                return f(c);
             }
         }
-        let mut children = self.inner.children.write().unwrap_or_else(PoisonError::into_inner);
-        if let Some(ids) = children.index.get(&hash) {
-            if let Some(c) = ids.iter().map(|&i| &children.list[i]).find(|c| matches(c)) {
-                return Ok(M::from_child(ChildRef(c.clone())));
-            }
+        f(&self.create(hash, values))
+    }
+
+    #[cold]
+    fn create(&self, hash: u64, values: &[&str]) -> Arc<Child> {
+        let mut list = self.inner.list.lock().unwrap_or_else(PoisonError::into_inner);
+        // Another thread may have made it meanwhile; every replica gets each child before the
+        // list lock is released, so any replica answers.
+        if let Some(c) = list
+            .iter()
+            .find(|c| c.hash == hash && c.label_values.iter().map(String::as_str).eq(values.iter().copied()))
+        {
+            return c.clone();
         }
         let meta = self.inner.meta.clone();
         let keys = meta.keys(values);
         let owned: Box<[String]> = values.iter().map(|v| v.to_string()).collect();
-        let child = self.inner.backend.child(meta, owned, self.inner.kind, keys);
-        let i = children.list.len();
-        children.list.push(child.clone());
-        children.index.entry(hash).or_default().push(i);
-        Ok(M::from_child(ChildRef(child)))
+        let child = self.inner.backend.child(meta, owned, hash, self.inner.kind, keys);
+        for r in &self.inner.replicas {
+            r.0.write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert_unique(hash, child.clone(), |c| c.hash);
+        }
+        list.push(child.clone());
+        child
+    }
+
+    fn check_count(&self, values: &[&str]) -> Result<(), LabelError> {
+        let expected = self.inner.meta.label_names.len();
+        if values.len() != expected {
+            return Err(LabelError::WrongCount { expected, got: values.len() });
+        }
+        Ok(())
+    }
+
+    /// The child for `values` (one per label name, in order), created if new. Finding an
+    /// existing child allocates nothing.
+    #[inline]
+    pub fn get(&self, values: &[&str]) -> Result<M, LabelError> {
+        self.check_count(values)?;
+        Ok(self.lookup(values, |c| M::from_child(ChildRef(c.clone()))))
+    }
+
+    /// Runs `f` with the child for `values` (created if new) and returns its result: the
+    /// cheapest update, without touching the child's reference count. `f` runs under a read
+    /// lock of this family, so it must not create children of the same family.
+    ///
+    /// ```
+    /// use promstack::multiprocess::{Opts, Store};
+    /// let hits = Store::memory().counter_family(Opts::new("hits", "Hits."), &["cache"]).unwrap();
+    /// hits.with(&["l1"], |c| c.inc()).unwrap();
+    /// assert_eq!(hits.with(&["l1"], |c| c.get()).unwrap(), 1.0);
+    /// ```
+    #[inline]
+    pub fn with<R>(&self, values: &[&str], f: impl FnOnce(&M) -> R) -> Result<R, LabelError> {
+        self.check_count(values)?;
+        Ok(self.lookup(values, |c| f(M::from_child_ref(ChildRef::from_arc(c)))))
     }
 
     /// Python's name for [`Family::get`].
@@ -525,7 +602,7 @@ impl<M: Member> Family<M> {
 
     /// Number of children made in this process.
     pub fn len(&self) -> usize {
-        self.inner.children.read().unwrap_or_else(PoisonError::into_inner).list.len()
+        self.inner.list.lock().unwrap_or_else(PoisonError::into_inner).len()
     }
 
     /// `true` when this process made no child yet.
@@ -545,7 +622,7 @@ impl<M: Member> Collector for Family<M> {
         let desc = self.inner.meta.desc();
         sink.family(&desc)?;
         if self.inner.backend.dir().is_none() {
-            let list = self.inner.children.read().unwrap_or_else(PoisonError::into_inner).list.clone();
+            let list = self.inner.list.lock().unwrap_or_else(PoisonError::into_inner).clone();
             for child in &list {
                 report(child, sink)?;
             }

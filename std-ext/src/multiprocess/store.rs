@@ -181,6 +181,8 @@ impl Cell {
 pub(crate) struct Child {
     pub(crate) meta: Arc<Meta>,
     pub(crate) label_values: Box<[String]>,
+    /// The hash of the label values in the family's index.
+    pub(crate) hash: u64,
     backend: Arc<Backend>,
     file: FileKind,
     cells: Box<[Cell]>,
@@ -377,11 +379,12 @@ impl Backend {
         self: &Arc<Self>,
         meta: Arc<Meta>,
         label_values: Box<[String]>,
+        hash: u64,
         file: FileKind,
         keys: Vec<String>,
     ) -> Arc<Child> {
         let cells = keys.into_iter().map(Cell::new).collect();
-        let child = Arc::new(Child { meta, label_values, backend: self.clone(), file, cells });
+        let child = Arc::new(Child { meta, label_values, hash, backend: self.clone(), file, cells });
         let mut st = lock(&self.state);
         self.rebind_locked(&mut st);
         self.bind(&mut st, &child);
