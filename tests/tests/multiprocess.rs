@@ -869,3 +869,63 @@ Counter('other', 'help', registry=CollectorRegistry()).inc(1)
     assert_same_exposition(&rust_exposition(dir.path()), &python);
     assert!(python.contains("cont_total 8.0\n") && python.contains("third_total 1.0\n"), "{python}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Stress: lock-free updates while the store rebinds (identifier changes) and files grow.
+
+#[test]
+fn updates_stay_exact_while_files_grow_and_identifiers_change() {
+    const THREADS: usize = 4;
+    const INCS: usize = 20_000;
+    let dir = TempDir::new("mp-stress");
+    let id = Arc::new(AtomicU64::new(0));
+    let i = id.clone();
+    let store = Store::open_with_identifier(dir.path(), move || i.load(Ordering::Relaxed)).unwrap();
+    let total = store.counter(Opts::new("s_total", "Total.")).unwrap();
+    let family = store.counter_family(Opts::new("s_child", "Children."), &["k"]).unwrap();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let threads: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let (total, family) = (total.clone(), family.clone());
+            std::thread::spawn(move || {
+                // Long label values make new entries big, so the files grow (and are remapped)
+                // while other threads update values in them.
+                let pad = "x".repeat(300);
+                for n in 0..INCS {
+                    total.inc();
+                    if n % 4 == 0 {
+                        family.labels(&[&format!("{t}-{n}-{pad}")]).unwrap().inc();
+                    } else {
+                        family.with(&["hot"], |c| c.inc()).unwrap();
+                    }
+                }
+            })
+        })
+        .collect();
+    let flipper = {
+        let (id, stop) = (id.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut n = 0;
+            while !stop.load(Ordering::Relaxed) && n < 40 {
+                std::thread::sleep(Duration::from_millis(5));
+                id.fetch_add(1, Ordering::Relaxed);
+                n += 1;
+            }
+        })
+    };
+    for t in threads {
+        t.join().unwrap();
+    }
+    stop.store(true, Ordering::Relaxed);
+    flipper.join().unwrap();
+
+    let m = merged(&dir);
+    let n = (THREADS * INCS) as f64;
+    assert_eq!(m.get_sample_value("s_total", &[]), Some(n));
+    let children = m.family("s_child").unwrap();
+    let sum: f64 = children.samples.iter().map(|s| s.value).sum();
+    assert_eq!(sum, n, "every update lands in exactly one file");
+    assert_eq!(m.get_sample_value("s_child_total", &[("k", "hot")]), Some(n * 3.0 / 4.0));
+    let files = file_names(dir.path());
+    assert!(files.len() > 1, "the identifier changed during the run: {files:?}");
+}
