@@ -929,3 +929,36 @@ fn updates_stay_exact_while_files_grow_and_identifiers_change() {
     let files = file_names(dir.path());
     assert!(files.len() > 1, "the identifier changed during the run: {files:?}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// The pre-fork example, when `cargo test --workspace` has built it.
+
+#[test]
+fn prefork_example_runs_and_counts_every_worker() {
+    let exe = std::env::current_exe().unwrap();
+    let Some(example) = exe.parent().and_then(Path::parent).map(|d| d.join("examples/prefork")) else {
+        return;
+    };
+    if !example.is_file() {
+        eprintln!("skipping: {} is not built (cargo test --workspace builds it)", example.display());
+        return;
+    }
+    let dir = TempDir::new("mp-prefork");
+    let out = Command::new(&example)
+        .arg("2")
+        .env("PREFORK_WORKERS", "3")
+        .env("PREFORK_ADDR", "127.0.0.1:0")
+        .env("prometheus_multiproc_dir", dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("across 3 live workers"), "{stdout}");
+    assert!(stdout.contains("# TYPE prefork_requests_total counter"), "{stdout}");
+    // The workers were marked dead on the way out: no live gauge files are left.
+    assert!(
+        !file_names(dir.path()).iter().any(|f| f.starts_with("gauge_live")),
+        "{:?}",
+        file_names(dir.path())
+    );
+}
