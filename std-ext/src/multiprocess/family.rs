@@ -524,10 +524,10 @@ impl<M: Member> Family<M> {
         let mut list = self.inner.list.lock().unwrap_or_else(PoisonError::into_inner);
         // Another thread may have made it meanwhile; every replica gets each child before the
         // list lock is released, so any replica answers.
-        if let Some(c) = list
-            .iter()
-            .find(|c| c.hash == hash && c.label_values.iter().map(String::as_str).eq(values.iter().copied()))
-        {
+        let matches = |c: &Arc<Child>| {
+            c.hash == hash && c.label_values.iter().map(String::as_str).eq(values.iter().copied())
+        };
+        if let Some(c) = read(&self.inner.replicas[0].0).find(hash, matches) {
             return c.clone();
         }
         let meta = self.inner.meta.clone();
