@@ -201,6 +201,12 @@ fn merged(dir: &TempDir) -> promstack::multiprocess::Merged {
     m
 }
 
+/// (sample name, labels, value).
+type Expect<'a> = (&'a str, &'a [(&'a str, &'a str)], f64);
+
+/// A merged sample as owned data: (name, labels, value).
+type OwnedSample = (String, Vec<(String, String)>, f64);
+
 // test_counter_adds, test_summary_adds, test_histogram_adds.
 #[test]
 fn counters_summaries_histograms_add_across_processes() {
@@ -213,7 +219,7 @@ fn counters_summaries_histograms_add_across_processes() {
     let s2 = p456.summary(Opts::new("s", "help")).unwrap();
     let h1 = p123.histogram(Opts::new("h", "help"), &DEFAULT_BUCKETS).unwrap();
     let h2 = p456.histogram(Opts::new("h", "help"), &DEFAULT_BUCKETS).unwrap();
-    let before: &[(&str, &[(&str, &str)], f64)] = &[
+    let before: &[Expect] = &[
         ("c_total", &[], 0.0),
         ("s_count", &[], 0.0),
         ("s_sum", &[], 0.0),
@@ -230,7 +236,7 @@ fn counters_summaries_histograms_add_across_processes() {
     s2.observe(2.0);
     h1.observe(1.0);
     h2.observe(2.0);
-    let after: &[(&str, &[(&str, &str)], f64)] = &[
+    let after: &[Expect] = &[
         ("c_total", &[], 3.0),
         ("s_count", &[], 2.0),
         ("s_sum", &[], 3.0),
@@ -404,14 +410,11 @@ const H_BUCKETS: [(&str, f64, f64); 15] = [
     ("+Inf", 2.0, 0.0),
 ];
 
-fn sample_list(
-    m: &promstack::multiprocess::Merged,
-    family: &str,
-) -> Vec<(String, Vec<(String, String)>, f64)> {
+fn sample_list(m: &promstack::multiprocess::Merged, family: &str) -> Vec<OwnedSample> {
     m.family(family).unwrap().samples.iter().map(|s| (s.name.clone(), s.labels.clone(), s.value)).collect()
 }
 
-fn owned(name: &str, labels: Vec<(&str, &str)>, v: f64) -> (String, Vec<(String, String)>, f64) {
+fn owned(name: &str, labels: Vec<(&str, &str)>, v: f64) -> OwnedSample {
     (name.to_owned(), labels.into_iter().map(|(a, b)| (a.to_owned(), b.to_owned())).collect(), v)
 }
 
