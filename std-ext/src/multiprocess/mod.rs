@@ -10,7 +10,9 @@
 //! - [`Store`]: makes the metrics ([`Counter`], [`Gauge`] with a [`GaugeMode`], [`Summary`],
 //!   [`Histogram`], and [`Family`] for labeled ones). [`Store::from_env`] switches multiprocess
 //!   mode on when `prometheus_multiproc_dir` (or `PROMETHEUS_MULTIPROC_DIR`) is set, as Python
-//!   does, and keeps values in memory otherwise, so one program serves both deployments.
+//!   does, and keeps values in memory otherwise, so one program serves both deployments. (The
+//!   variable changes only metrics made by a store; the `static` metrics of promstack-core and
+//!   the families of promstack-alloc always live in the memory of their process.)
 //! - [`MultiProcessCollector`]: the merge, a core [`Collector`](promstack_core::Collector), so
 //!   every encoder and the HTTP server expose it. [`mark_process_dead`] drops a dead worker's
 //!   live gauges.
