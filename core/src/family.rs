@@ -83,8 +83,9 @@ impl<M: Metric, const L: usize, const V: usize> Slot<M, L, V> {
             return None;
         }
         for i in 0..L {
-            lens[i] = usize::from(self.lens[i].load(Ordering::Relaxed)).min(V);
-            for (o, b) in out[i].iter_mut().zip(&self.bytes[i]).take(lens[i]) {
+            let len = usize::from(self.lens[i].load(Ordering::Relaxed)).min(V);
+            lens[i] = len;
+            for (o, b) in out[i][..len].iter_mut().zip(&self.bytes[i][..len]) {
                 *o = b.load(Ordering::Relaxed);
             }
         }
