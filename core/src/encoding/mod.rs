@@ -653,7 +653,7 @@ mod fast_path_tests {
                     x ^= x << 13;
                     x ^= x >> 17;
                     x ^= x << 5;
-                    *c = if x % 7 == 0 {
+                    *c = if x.is_multiple_of(7) {
                         specials[(x >> 8) as usize % specials.len()]
                     } else {
                         (x >> 16) as u8
