@@ -345,7 +345,18 @@ impl<W: Write> Encoder<W> {
             return Ok(());
         }
         self.put(b"{")?;
-        if n <= SMALL_LABELS {
+        if n <= 2 {
+            // One or two pairs (most children, and a one-label histogram's buckets with `le`).
+            let first = labels.pair(0);
+            if n == 1 {
+                self.put_label(0, first)?;
+            } else {
+                let second = labels.pair(1);
+                let (a, b) = if name_lt(second.0, first.0) { (second, first) } else { (first, second) };
+                self.put_label(0, a)?;
+                self.put_label(1, b)?;
+            }
+        } else if n <= SMALL_LABELS {
             // Sort the positions by name with an insertion sort (label names are usually
             // already in order: one comparison per pair), instead of the general iterator's
             // scan of every pair for each one written.
@@ -399,15 +410,31 @@ impl<W: Write> Encoder<W> {
         self.put(b"\"")
     }
 
+    /// The space before the value, then the value.
     fn put_value(&mut self, v: Value) -> Result<(), CollectError> {
         match v {
             Value::Int(i) => {
                 let mut b = itoa::Buffer::new();
-                let s = b.format(i);
-                self.put_str(s)?;
-                self.put(b".0")
+                let s = b.format(i).as_bytes();
+                // ` ` + at most 20 digits + `.0`
+                if self.len + 23 <= LINE_BUF {
+                    let at = self.len;
+                    self.buf[at] = b' ';
+                    copy_short(&mut self.buf[at + 1..at + 1 + s.len()], s);
+                    let at = at + 1 + s.len();
+                    self.buf[at..at + 2].copy_from_slice(b".0");
+                    self.len = at + 2;
+                    Ok(())
+                } else {
+                    self.put(b" ")?;
+                    self.put(s)?;
+                    self.put(b".0")
+                }
             }
-            Value::Float(f) => self.put_f64(f),
+            Value::Float(f) => {
+                self.put(b" ")?;
+                self.put_f64(f)
+            }
         }
     }
 
@@ -452,10 +479,18 @@ impl<W: Write> Encoder<W> {
     }
 
     fn put_sample(&mut self, desc: &Desc<'_>, sample: &Sample<'_>) -> Result<(), CollectError> {
-        self.put_str(desc.name)?;
-        self.put_str(sample.suffix)?;
+        let (name, suffix) = (desc.name.as_bytes(), sample.suffix.as_bytes());
+        if self.len + name.len() + suffix.len() <= LINE_BUF {
+            let at = self.len;
+            copy_short(&mut self.buf[at..at + name.len()], name);
+            let at = at + name.len();
+            copy_short(&mut self.buf[at..at + suffix.len()], suffix);
+            self.len = at + suffix.len();
+        } else {
+            self.put(name)?;
+            self.put(suffix)?;
+        }
         self.put_labels(&sample.labels)?;
-        self.put(b" ")?;
         self.put_value(sample.value)?;
         match self.format {
             Format::Text => {
