@@ -71,6 +71,8 @@ pub enum PushError {
     Encode(String),
     /// A custom handler's own error.
     Handler(Box<dyn std::error::Error + Send + Sync>),
+    /// Pushing is refused in multiprocess mode: one process's values are not the job's.
+    MultiProcess(crate::multiprocess::MultiProcessError),
 }
 
 impl fmt::Display for PushError {
@@ -88,6 +90,7 @@ impl fmt::Display for PushError {
             PushError::InvalidUrl(u) => write!(f, "invalid pushgateway url: {u:?}"),
             PushError::Encode(e) => write!(f, "cannot encode metrics for the pushgateway: {e}"),
             PushError::Handler(e) => write!(f, "pushgateway handler failed: {e}"),
+            PushError::MultiProcess(e) => write!(f, "cannot push: {e}"),
         }
     }
 }
@@ -97,6 +100,7 @@ impl std::error::Error for PushError {
         match self {
             PushError::Io(e) => Some(e),
             PushError::Handler(e) => Some(&**e),
+            PushError::MultiProcess(e) => Some(e),
             _ => None,
         }
     }
@@ -409,6 +413,9 @@ impl Pusher {
     fn send(&self, method: PushMethod, collector: Option<&dyn Collector>) -> Result<(), PushError> {
         let body = match collector {
             Some(c) => {
+                // Python 0.8.0 documents push as unsupported in multiprocess mode; we refuse it.
+                crate::multiprocess::check_supported(crate::multiprocess::Feature::Pushgateway)
+                    .map_err(PushError::MultiProcess)?;
                 let mut enc = Encoder::new(Format::Text, Vec::new());
                 enc.encode(c).map_err(|e| PushError::Encode(e.to_string()))?;
                 enc.finish().map_err(|e| PushError::Encode(e.to_string()))?
