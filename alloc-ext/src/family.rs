@@ -129,6 +129,9 @@ impl<'a> Opts<'a> {
         let kept = strip_counter_total(&full, metric_type).len();
         full.truncate(kept);
         if !self.unit.is_empty() {
+            if !self.unit.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b':') {
+                return Err(DescError::InvalidUnit(BoundedStr::new(self.unit)));
+            }
             if matches!(metric_type, MetricType::Info | MetricType::StateSet) {
                 return Err(DescError::UnitNotAllowed(BoundedStr::new(&full)));
             }
@@ -383,6 +386,15 @@ impl Key for Named<'_> {
 /// replicas never share one.
 #[repr(align(128))]
 struct Replica<M: Metric>(RwLock<HashTable<OwnedChild<M>>>);
+
+impl<M: Metric> Replica<M> {
+    /// Write access that readers cannot starve: the upgradeable guard raises a flag that turns
+    /// new readers away (they retry), then the upgrade waits only for the readers already inside.
+    /// Writers are serialized by the family's writer mutex, so the flag is always free here.
+    fn write(&self) -> spin::rwlock::RwLockWriteGuard<'_, HashTable<OwnedChild<M>>, crate::sync::Relax> {
+        self.0.upgradeable_read().upgrade()
+    }
+}
 
 /// The replica the calling thread reads: picked from the address of a local variable, i.e. from
 /// the thread's stack. Any choice is correct; this one spreads concurrent threads over
@@ -680,7 +692,7 @@ impl<M: Metric> Family<M> {
     pub fn clear(&self) {
         let mut seq = self.writer.lock();
         for r in self.replicas.iter() {
-            r.0.write().clear();
+            r.write().clear();
         }
         if self.shared.label_names.is_empty() {
             let key = Positional(&[]);
@@ -777,7 +789,7 @@ impl<M: Metric> Family<M> {
         node.value.reset();
         let child = OwnedChild(Arc::new(node));
         for r in self.replicas.iter() {
-            r.0.write().insert_unique(hash, child.clone(), |c| c.0.hash);
+            r.write().insert_unique(hash, child.clone(), |c| c.0.hash);
         }
         child
     }
@@ -787,7 +799,7 @@ impl<M: Metric> Family<M> {
         let mut seq = self.writer.lock();
         let mut found = false;
         for r in self.replicas.iter() {
-            let mut table = r.0.write();
+            let mut table = r.write();
             if let Ok(entry) = table.find_entry(hash, |c| c.0.hash == hash && c.0.matches(key)) {
                 entry.remove();
                 found = true;

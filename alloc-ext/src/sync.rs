@@ -15,9 +15,9 @@ pub use alloc::sync::Arc;
 pub use portable_atomic_util::Arc;
 
 #[cfg(feature = "std")]
-type Relax = spin::Yield;
+pub(crate) type Relax = spin::Yield;
 #[cfg(not(feature = "std"))]
-type Relax = spin::Spin;
+pub(crate) type Relax = spin::Spin;
 
 /// Reader-writer lock used by families and registries.
 pub(crate) type RwLock<T> = spin::rwlock::RwLock<T, Relax>;
