@@ -68,11 +68,7 @@ impl<M: Metric, const L: usize, const V: usize> Slot<M, L, V> {
             if usize::from(len.load(Ordering::Relaxed)) != v.len() {
                 return false;
             }
-            // The hash already matched, so the bytes almost always do: OR the differences of
-            // every byte instead of branching on each (atomic loads cannot be merged into wider
-            // ones, so this is what keeps the compare short).
-            let diff = bytes.iter().zip(v).fold(0u8, |d, (b, c)| d | (b.load(Ordering::Relaxed) ^ c));
-            diff == 0
+            bytes_eq(bytes, v)
         })
     }
 
@@ -92,6 +88,33 @@ impl<M: Metric, const L: usize, const V: usize> Slot<M, L, V> {
         fence(Ordering::Acquire);
         (self.state.load(Ordering::Relaxed) == s).then_some(s)
     }
+}
+
+/// `true` if the first `v.len()` stored bytes equal `v`. The hash already matched, so the bytes
+/// almost always do: the differences are ORed together, eight bytes per step, instead of a
+/// branch per byte (atomic loads cannot be merged into wider ones, so this is what keeps the
+/// compare short).
+#[inline]
+fn bytes_eq(stored: &[AtomicU8], v: &[u8]) -> bool {
+    let Some(stored) = stored.get(..v.len()) else { return false };
+    let ld = |b: &AtomicU8| b.load(Ordering::Relaxed);
+    let mut diff = 0u8;
+    let mut s8 = stored.chunks_exact(8);
+    let mut v8 = v.chunks_exact(8);
+    for (a, b) in (&mut s8).zip(&mut v8) {
+        diff |= (ld(&a[0]) ^ b[0])
+            | (ld(&a[1]) ^ b[1])
+            | (ld(&a[2]) ^ b[2])
+            | (ld(&a[3]) ^ b[3])
+            | (ld(&a[4]) ^ b[4])
+            | (ld(&a[5]) ^ b[5])
+            | (ld(&a[6]) ^ b[6])
+            | (ld(&a[7]) ^ b[7]);
+    }
+    for (a, b) in s8.remainder().iter().zip(v8.remainder()) {
+        diff |= ld(a) ^ b;
+    }
+    diff == 0
 }
 
 const SEED: u64 = 0x243F_6A88_85A3_08D3;
