@@ -18,23 +18,31 @@ pub trait Observe {
     fn observe(&self, v: f64);
 }
 
-/// The value of a histogram with `N` bucket bounds: a count per bucket, a total count and a sum.
+/// The value of a histogram with `N` bucket bounds: a count per bucket and a sum.
 ///
-/// Counts are kept per bucket (not cumulative), so an observation touches one bucket, the sum
-/// and the total. The exposition accumulates them.
+/// Counts are kept per bucket (not cumulative), plus one for observations above every bound,
+/// so an observation touches exactly one counter and the sum: two atomic operations, the least
+/// a bucketed histogram can do. The total is the sum of the buckets, so a scrape's `+Inf`
+/// bucket always equals its `_count`; the exposition accumulates them.
 pub struct HistogramValue<const N: usize> {
     buckets: [AtomicU64; N],
-    count: AtomicU64,
+    /// Observations above the last bound, and NaN: the `+Inf` bucket's own share.
+    over: AtomicU64,
     sum: AtomicF64,
     created: Created,
 }
+
+/// Up to this many bounds, the bucket index is found by counting the bounds below the value
+/// (no branch, no dependent loads: the compiler turns it into a few vector compares); above
+/// it, by binary search.
+const COUNT_SEARCH_MAX: usize = 32;
 
 impl<const N: usize> HistogramValue<N> {
     /// An empty histogram value.
     pub const fn new() -> Self {
         HistogramValue {
             buckets: [const { AtomicU64::new(0) }; N],
-            count: AtomicU64::new(0),
+            over: AtomicU64::new(0),
             sum: AtomicF64::new(0.0),
             created: Created::INIT,
         }
@@ -44,20 +52,26 @@ impl<const N: usize> HistogramValue<N> {
     #[inline]
     pub fn observe(&self, bounds: &[f64; N], v: f64) {
         // First bound >= v; NaN lands in no finite bucket (only in +Inf, i.e. the count).
-        let i = bounds.partition_point(|b| *b < v || v.is_nan());
-        if let Some(b) = self.buckets.get(i) {
-            // Relaxed: made visible to readers by the Release increment of `count` below.
-            b.fetch_add(1, Ordering::Relaxed);
-        }
+        let i = if v.is_nan() {
+            N
+        } else if N <= COUNT_SEARCH_MAX {
+            // Bounds are sorted, so the number below `v` is the index of the first >= v.
+            bounds.iter().map(|b| usize::from(*b < v)).sum()
+        } else {
+            bounds.partition_point(|b| *b < v)
+        };
+        // Relaxed: each counter is read on its own; the total is derived from them, so a
+        // reader never sees a `_count` that disagrees with the buckets it read.
+        match self.buckets.get(i) {
+            Some(b) => b.fetch_add(1, Ordering::Relaxed),
+            None => self.over.fetch_add(1, Ordering::Relaxed),
+        };
         self.sum.fetch_add(v, Ordering::Relaxed);
-        // Release: a reader that sees this count also sees the bucket increment above, so the
-        // cumulative buckets it reads never miss an observation that `_count` includes.
-        self.count.fetch_add(1, Ordering::Release);
     }
 
     /// Number of observations.
     pub fn count(&self) -> u64 {
-        self.count.load(Ordering::Acquire)
+        self.cumulative().1
     }
 
     /// Sum of observations.
@@ -65,19 +79,16 @@ impl<const N: usize> HistogramValue<N> {
         self.sum.load(Ordering::Relaxed)
     }
 
-    /// Cumulative bucket counts (`le` each bound), consistent with [`HistogramValue::count`]
-    /// as read at the same moment: never decreasing, never above the count.
+    /// Cumulative bucket counts (`le` each bound) and the total count, read at one moment:
+    /// never decreasing, never above the count.
     pub fn cumulative(&self) -> ([u64; N], u64) {
-        let count = self.count.load(Ordering::Acquire);
         let mut out = [0u64; N];
         let mut acc = 0u64;
         for (o, b) in out.iter_mut().zip(&self.buckets) {
-            acc += b.load(Ordering::Relaxed);
-            // Observations that started after `count` was read may already be in a bucket:
-            // clamping keeps the snapshot monotonic and `+Inf == _count`.
-            *o = acc.min(count);
+            acc = acc.wrapping_add(b.load(Ordering::Relaxed));
+            *o = acc;
         }
-        (out, count)
+        (out, acc.wrapping_add(self.over.load(Ordering::Relaxed)))
     }
 }
 
@@ -96,8 +107,8 @@ impl<const N: usize> Metric for HistogramValue<N> {
         for b in &self.buckets {
             b.store(0, Ordering::Relaxed);
         }
+        self.over.store(0, Ordering::Relaxed);
         self.sum.store(0.0, Ordering::Relaxed);
-        self.count.store(0, Ordering::Relaxed);
         self.created.stamp();
     }
 
