@@ -364,11 +364,16 @@ impl Key for Positional<'_> {
     }
 }
 
+/// Label sets up to this size are looked up by name through a position table on the stack.
+const MAX_ORDERED: usize = 16;
+
 /// Values given as `(name, value)` pairs in any order, already checked to name every label
-/// exactly once. Finding a value scans the pairs: label sets are small, and no buffer is needed.
+/// exactly once. `order[i]` is the position in `pairs` of label `i` (for up to [`MAX_ORDERED`]
+/// labels; larger sets scan the pairs), so no buffer is allocated.
 struct Named<'a> {
     names: &'a [Box<str>],
     pairs: &'a [(&'a str, &'a str)],
+    order: [u8; MAX_ORDERED],
 }
 
 impl Key for Named<'_> {
@@ -376,7 +381,11 @@ impl Key for Named<'_> {
     fn len(&self) -> usize {
         self.names.len()
     }
+    #[inline]
     fn at(&self, i: usize) -> &str {
+        if self.names.len() <= MAX_ORDERED {
+            return self.pairs[usize::from(self.order[i])].1;
+        }
         let name = &*self.names[i];
         self.pairs.iter().find(|(n, _)| *n == name).map_or("", |(_, v)| v)
     }
@@ -415,7 +424,12 @@ fn replica_index() -> usize {
 /// `get(&[])`, and is reported even before it is first updated, like Python's unlabeled metrics.
 /// A labeled family with no children reports only its `# HELP` and `# TYPE` lines.
 ///
-/// See the [module documentation](self) for how lookups avoid allocation and shared lock words.
+/// # Concurrency
+/// Looking up an existing child allocates nothing and takes a read lock on one of
+/// [`REPLICAS`] copies of the child table, picked per thread, so concurrent readers (even of
+/// the same child) do not contend on one lock word. Creating or removing a child updates every
+/// copy under its write lock; that is rare and short, and a scrape holds no lock while it writes.
+/// A kept [`OwnedChild`] needs no lookup at all.
 ///
 /// ```
 /// use promstack_alloc::Family;
@@ -728,16 +742,30 @@ impl<M: Metric> Family<M> {
 
     fn named<'k>(&'k self, pairs: &'k [(&'k str, &'k str)]) -> Result<Named<'k>, LabelError> {
         let names = &self.shared.label_names;
-        if let Some((n, _)) = pairs.iter().find(|(n, _)| !names.iter().any(|l| &**l == *n)) {
-            return Err(LabelError::UnknownName(BoundedStr::new(n)));
+        let mut order = [0u8; MAX_ORDERED];
+        let mut found = 0u32;
+        for (j, (n, _)) in pairs.iter().enumerate() {
+            let i = names
+                .iter()
+                .position(|l| &**l == *n)
+                .ok_or_else(|| LabelError::UnknownName(BoundedStr::new(n)))?;
+            if i < MAX_ORDERED && j < MAX_ORDERED {
+                order[i] = j as u8;
+                found |= 1 << i;
+            }
         }
-        if let Some(l) = names.iter().find(|l| !pairs.iter().any(|(n, _)| ***l == **n)) {
-            return Err(LabelError::MissingName(BoundedStr::new(l)));
+        let missing = if names.len() <= MAX_ORDERED {
+            (0..names.len()).find(|i| found & (1 << i) == 0)
+        } else {
+            names.iter().position(|l| !pairs.iter().any(|(n, _)| **l == **n))
+        };
+        if let Some(i) = missing {
+            return Err(LabelError::MissingName(BoundedStr::new(&names[i])));
         }
         if pairs.len() != names.len() {
             return Err(LabelError::WrongCount { expected: names.len(), got: pairs.len() });
         }
-        Ok(Named { names, pairs })
+        Ok(Named { names, pairs, order })
     }
 
     #[inline]
@@ -843,6 +871,20 @@ mod tests {
         let n = f.get_by_name(&[("b", "y"), ("a", "x")]).unwrap();
         assert!(p.ptr_eq(&n));
         assert_eq!(f.len(), 1);
+    }
+
+    #[test]
+    fn named_lookup_beyond_the_position_table() {
+        let names: Vec<String> = (0..20).map(|i| alloc::format!("l{i}")).collect();
+        let names: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
+        let f = Family::counter("c", "", &names).unwrap();
+        let values: Vec<String> = (0..20).map(|i| alloc::format!("v{i}")).collect();
+        let values: Vec<&str> = values.iter().map(|s| s.as_str()).collect();
+        let p = f.get(&values).unwrap();
+        let mut pairs: Vec<(&str, &str)> = names.iter().copied().zip(values.iter().copied()).collect();
+        pairs.reverse();
+        assert!(p.ptr_eq(&f.get_by_name(&pairs).unwrap()));
+        assert_eq!(f.get_by_name(&pairs[1..]).unwrap_err(), LabelError::MissingName(BoundedStr::new("l19")));
     }
 
     #[test]

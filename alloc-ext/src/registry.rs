@@ -21,6 +21,17 @@ use promstack_core::{
 
 /// Identifies one registration; returned by the `register` methods, accepted by
 /// [`Registry::unregister_id`].
+///
+/// ```
+/// use promstack_alloc::{Family, Registry};
+/// use promstack_alloc::sync::Arc;
+/// let registry = Registry::new();
+/// let a = registry.register(Arc::new(Family::gauge("a", "", &[]).unwrap())).unwrap();
+/// let b = registry.register(Arc::new(Family::gauge("b", "", &[]).unwrap())).unwrap();
+/// assert_ne!(a, b);
+/// registry.unregister_id(a).unwrap();
+/// assert_eq!(registry.len(), 1);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CollectorId(u64);
 
@@ -436,6 +447,17 @@ impl Collector for Registry {
 
 /// A filtered view of a [`Registry`], made by [`Registry::restricted`]. Collecting it collects
 /// only the collectors that claim one of the names, and reports only the samples so named.
+///
+/// ```
+/// use promstack_alloc::{Family, Registry};
+/// use promstack_core::{Encoder, Format};
+/// let registry = Registry::new();
+/// let h = registry.register_owned(Family::histogram("h", "Help.", &[], [1.0]).unwrap()).unwrap();
+/// h.get(&[]).unwrap().observe(0.5);
+/// let mut enc = Encoder::new(Format::OpenMetrics, Vec::new());
+/// enc.encode(&registry.restricted(&["h_count", "h_sum"])).unwrap();
+/// assert_eq!(enc.finish().unwrap(), b"# HELP h Help.\n# TYPE h histogram\nh_count 1.0\nh_sum 0.5\n# EOF\n");
+/// ```
 pub struct Restricted<'r> {
     registry: &'r Registry,
     names: &'r [&'r str],
