@@ -431,6 +431,10 @@ fn replica_index() -> usize {
 /// copy under its write lock; that is rare and short, and a scrape holds no lock while it writes.
 /// A kept [`OwnedChild`] needs no lookup at all.
 ///
+/// The locks spin (or, with the `std` feature, yield) while a writer works, so on a
+/// microcontroller do not look children up from an interrupt handler that may preempt a writer:
+/// keep an [`OwnedChild`] for it, or use core's lock-free `FixedFamily`.
+///
 /// ```
 /// use promstack_alloc::Family;
 /// use promstack_core::encode_text;

@@ -66,6 +66,17 @@ impl OwnedInfoValue {
     }
 }
 
+impl core::fmt::Debug for OwnedInfoValue {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let pairs = self.pairs.read().clone();
+        let mut m = f.debug_map();
+        if let Some(p) = &pairs {
+            m.entries(p.names.iter().zip(p.values.iter()));
+        }
+        m.finish()
+    }
+}
+
 impl Default for OwnedInfoValue {
     fn default() -> Self {
         Self::new()
