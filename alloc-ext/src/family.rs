@@ -680,9 +680,10 @@ impl<M: Metric> Family<M> {
     /// Runs `f` with the child for `values` (created on first use) and returns its result. This
     /// is the cheapest update: not even the child's reference count is touched.
     ///
-    /// `f` runs while this thread holds a read lock of the family, so it must not create or
-    /// remove children of the *same* family (that would wait forever); updating the child,
-    /// reading it and using other families are fine.
+    /// `f` runs while this thread holds a read lock of the family, so it must not call back into
+    /// the *same* family (no lookup, creation, removal or collection: with a writer waiting in
+    /// between, that would wait forever); updating or reading the child, cloning the handle and
+    /// using other families are fine.
     ///
     /// ```
     /// let c = promstack_alloc::Family::counter("hits", "", &["cache"]).unwrap();
