@@ -358,7 +358,8 @@ fn is_py_space(c: char) -> bool {
 /// `_created`; timestamps cut to whole milliseconds; help trimmed of surrounding white space
 /// (as 0.8.0's parser strips lines);
 /// info as a gauge named `x_info`, stateset as a gauge, gauge histogram as a histogram whose
-/// `_gcount`/`_gsum` follow every family as gauges of their own.
+/// `_gcount`/`_gsum` follow it as gauges of their own (Python's order: each metric's split
+/// families right after it).
 fn text_view(families: &[MetricFamily]) -> Vec<MetricFamily> {
     let sample = |s: &OwnedSample, suffix: Cow<'static, str>| OwnedSample {
         suffix,
@@ -376,8 +377,8 @@ fn text_view(families: &[MetricFamily]) -> Vec<MetricFamily> {
         f
     };
     let mut main = Vec::new();
-    let mut split: [Vec<MetricFamily>; 2] = [Vec::new(), Vec::new()];
     for f in families {
+        let mut split = Vec::new();
         let keep = |pred: &dyn Fn(&str) -> bool, suffix: Option<&'static str>| -> Vec<OwnedSample> {
             f.samples()
                 .iter()
@@ -390,10 +391,10 @@ fn text_view(families: &[MetricFamily]) -> Vec<MetricFamily> {
                 (f.name().to_string(), f.metric_type(), keep(&|x: &str| x != "_created", None))
             }
             MetricType::GaugeHistogram => {
-                for (i, suffix) in ["_gcount", "_gsum"].into_iter().enumerate() {
+                for suffix in ["_gcount", "_gsum"] {
                     let samples = keep(&|x: &str| x == suffix, Some(""));
                     if !samples.is_empty() {
-                        split[i].push(family(
+                        split.push(family(
                             &format!("{}{suffix}", f.name()),
                             f.help(),
                             MetricType::Gauge,
@@ -410,8 +411,8 @@ fn text_view(families: &[MetricFamily]) -> Vec<MetricFamily> {
             other => (f.name().to_string(), other, keep(&|_: &str| true, None)),
         };
         main.push(family(&name, f.help(), t, samples));
+        main.extend(split);
     }
-    main.extend(split.into_iter().flatten());
     main
 }
 
