@@ -8,6 +8,7 @@ read from there. RESULTS_FILE holds the lines the other programs printed:
   allocs WORKLOAD LIB PER_OP
   mem LIB PEAK_RSS_BYTES SERIES
   scrape LIB REQUESTS_PER_S P99_MS
+  instr WORKLOAD LIB INSTRUCTIONS_PER_OP
 Ratios are promstack / best peer (lower is better, except scrape throughput) and promstack /
 baseline. The table reports; it never fails on a timing.
 """
@@ -92,7 +93,32 @@ def main():
 
     allocs = {(r[1], r[2]): float(r[3]) for r in results if r[0] == "allocs" and len(r) == 4}
     present = [lib for lib in LIBS if any(median(crit, g[0], lib) is not None for g in GROUPS)]
+    if present:
+        criterion_table(crit, present)
 
+    instr = {(r[1], r[2]): int(r[3]) for r in results if r[0] == "instr" and len(r) == 4}
+    if instr:
+        print("\ninstructions per operation (callgrind; stable where timings are noisy):")
+        workloads = []
+        for w, _ in instr:
+            if w not in workloads:
+                workloads.append(w)
+        libs = [lib for lib in LIBS if any((w, lib) in instr for w in workloads)]
+        irows = []
+        for w in workloads:
+            peers = [instr[(w, p)] for p in PEERS if (w, p) in instr]
+            best = min(peers) if peers else None
+            for ours in [o for o in OURS if (w, o) in instr]:
+                label = w if ours == "promstack" else f"{w} [{ours}]"
+                irows.append(
+                    [label] + [str(instr.get((w, l), "-")) for l in libs]
+                    + [fmt_ratio(ratio(instr[(w, ours)], best)), fmt_ratio(ratio(instr[(w, ours)], instr.get((w, "baseline"))))]
+                )
+        print(table(irows, ["workload"] + libs + ["ours/best peer", "ours/baseline"]))
+    print_rest(results, allocs)
+
+
+def criterion_table(crit, present):
     header = ["workload (median per op)"] + present + ["ours/best peer", "ours/baseline", "target", ""]
     rows, extras = [], []
     for group, title, kind, limit in GROUPS:
@@ -125,6 +151,8 @@ def main():
         print("\nother variants:")
         print("\n".join(extras))
 
+
+def print_rest(results, allocs):
     if allocs:
         print("\nheap allocations per operation:")
         workloads = sorted({w for w, _ in allocs})

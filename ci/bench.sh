@@ -4,8 +4,10 @@
 # operation, memory per labeled series at 100k series, and HTTP scrape throughput with wrk.
 # Prints a table of medians and ratios; BENCHMARKS.md explains every row.
 #
-# Usage: ci/bench.sh            the full comparison (about 10 minutes after the build)
-#        ci/bench.sh --quick    every benchmark very briefly (CI: seconds after the build)
+# Usage: ci/bench.sh              the full comparison (about 15 minutes after the build)
+#        ci/bench.sh --quick      every benchmark very briefly (CI: seconds after the build)
+#        ci/bench.sh --callgrind  only the instruction counts per operation (valgrind), the
+#                                 stable measure on a busy machine; the full run includes them
 #
 # Timings are reported, never asserted: the exit status is non-zero only when a benchmark fails
 # to build or run. Builds go to $CARGO_TARGET_DIR (default target/), Criterion's data to
@@ -17,12 +19,13 @@ export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 tdir=${CARGO_TARGET_DIR:-$root/target}
 export CRITERION_HOME=$tdir/criterion
 
-quick=0
+quick=0 only_callgrind=0
 case ${1-} in
   --quick) quick=1 ;;
+  --callgrind) only_callgrind=1 ;;
   "") ;;
   *)
-    echo "usage: $0 [--quick]" >&2
+    echo "usage: $0 [--quick|--callgrind]" >&2
     exit 2
     ;;
 esac
@@ -122,6 +125,49 @@ scrape_one() {
   echo "scrape $lib $rps $(to_ms "$p99")" >>"$results"
 }
 
+# Instructions per operation: each (library, workload) runs twice under callgrind with
+# different iteration counts; the difference divided by the extra iterations cancels the setup.
+callgrind() {
+  if ! command -v valgrind >/dev/null; then
+    echo "valgrind is not installed (apt-get install valgrind): instruction counts skipped"
+    return 0
+  fi
+  local w lib n1 n2 c1 c2 rc
+  for w in counter_inc gauge_set histogram_observe lookup_inc cached_inc encode_10k encode_histograms; do
+    case $w in
+      encode_*) n1=2 n2=4 ;;
+      *) n1=100000 n2=300000 ;;
+    esac
+    for lib in baseline promstack promstack_alloc prometheus prometheus_client metrics; do
+      rc=0
+      "$ex/profile" "$lib" "$w" 1 >/dev/null 2>&1 || rc=$?
+      ((rc == 3)) && continue # no such pair
+      ((rc == 0)) || return 1
+      c1=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$ex/profile" "$lib" "$w" $n1 2>&1 |
+        sed -n 's/.*Collected : //p')
+      c2=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$ex/profile" "$lib" "$w" $n2 2>&1 |
+        sed -n 's/.*Collected : //p')
+      [ -n "$c1" ] && [ -n "$c2" ] || return 1
+      echo "instr $w $lib $(((c2 - c1) / (n2 - n1)))" | tee -a "$results"
+    done
+  done
+}
+
+# RAM per metric (size_of on this host) and, when the firmware demo is built (CI's firmware
+# step builds it; the full run builds it here), its flash and RAM sections.
+footprint() {
+  "$ex/sizes" || return 1
+  local elf=$tdir/thumbv7m-none-eabi/release/promstack-firmware
+  if ((!quick)) && [ -x ci/firmware.sh ]; then
+    ci/firmware.sh build >/dev/null 2>&1 || echo "firmware build failed: sizes skipped"
+  fi
+  if [ -f "$elf" ] && command -v size >/dev/null; then
+    size -B "$elf" | awk 'NR == 2 { printf "firmware (examples/firmware, thumbv7m, opt-level s, lto): .text=%d .data=%d .bss=%d\n", $1, $2, $3 }'
+  else
+    echo "firmware ELF not built: sizes skipped"
+  fi
+}
+
 scrape() {
   if ! command -v wrk >/dev/null; then
     echo "wrk is not installed (apt-get install wrk): scrape throughput skipped"
@@ -133,16 +179,27 @@ scrape() {
 t0=$SECONDS
 step build build
 if ((${#failed[@]} == 0)); then
-  step criterion criterion
-  step allocations allocs
-  step memory memory
-  step "scrape throughput" scrape
+  if ((only_callgrind)); then
+    step "instructions per operation" callgrind
+  else
+    step criterion criterion
+    step allocations allocs
+    step memory memory
+    step footprint footprint
+    step "scrape throughput" scrape
+    ((quick)) || step "instructions per operation" callgrind
+  fi
 fi
 
 echo
-echo "== bench: table ($( ((quick)) && echo "--quick: very short runs, indicative only" || echo full)) =="
+mode=full
+((quick)) && mode="--quick: very short runs, indicative only"
+((only_callgrind)) && mode="--callgrind"
+echo "== bench: table ($mode) =="
 echo "machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(rustc --version)"
-python3 bench/report.py "$CRITERION_HOME" "$results" || failed+=(report)
+crit_dir=$CRITERION_HOME
+((only_callgrind)) && crit_dir=$tmp/no-criterion
+python3 bench/report.py "$crit_dir" "$results" || failed+=(report)
 echo
 if ((${#failed[@]})); then
   echo "ci/bench.sh: FAILED: ${failed[*]} ($((SECONDS - t0))s)"

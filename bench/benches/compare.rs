@@ -172,7 +172,7 @@ fn histogram_observe(c: &mut Criterion) {
         b.iter(|| {
             i += 1;
             let v = vals[i & 1023];
-            let k = BUCKETS.partition_point(|b| *b < v);
+            let k: usize = BUCKETS.iter().map(|b| usize::from(*b < v)).sum();
             black_box(&BUCKET)[k].fetch_add(1, Relaxed);
             let _ = SUM.fetch_update(Relaxed, Relaxed, |s| Some((f64::from_bits(s) + v).to_bits()));
         })
@@ -374,6 +374,7 @@ fn chunked(n: u64, mut fresh_and_fill: impl FnMut(usize) -> Duration) -> Duratio
 }
 
 fn labeled_new_child(c: &mut Criterion) {
+    promstack_bench::install_clock();
     let mut g = c.benchmark_group("labeled_new_child");
     let pairs = label_pairs(NEW_CHUNK);
     let pairs = pairs.as_slice();

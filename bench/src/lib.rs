@@ -9,6 +9,7 @@
 use promstack_alloc::{Family, Registry};
 use promstack_core::{Collector, CounterValue, FixedFamily, HistogramValue, DEFAULT_BUCKETS};
 use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// HTTP methods of the labeled workloads.
 pub const METHODS: [&str; 4] = ["GET", "POST", "PUT", "DELETE"];
@@ -73,11 +74,28 @@ pub type EncodeFamily = FixedFamily<CounterValue, 2, 1024, 32>;
 /// The labeled histogram of the histogram encode workload: 1000 children in 1024 slots.
 pub type HistogramFamily = FixedFamily<HistogramValue<14>, 1, 1024, 32>;
 
+/// The wall clock, as promstack's std layer installs it (`start_http_server` does): children
+/// then carry their creation time, which OpenMetrics exposes as `_created`.
+struct SystemClock;
+
+impl promstack_core::Clock for SystemClock {
+    fn unix_time(&self) -> f64 {
+        SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
+    }
+}
+
+/// Installs the wall clock, as a std program using promstack has it. Every setup below calls it,
+/// so promstack is measured as it runs on a server.
+pub fn install_clock() {
+    promstack_core::install_clock(&SystemClock);
+}
+
 /// A counter family named `name` with the children `pairs`, each incremented `i + 1` times.
 pub fn fixed_counter<const N: usize>(
     name: &'static str,
     pairs: &[[&str; 2]],
 ) -> Box<FixedFamily<CounterValue, 2, N, 32>> {
+    install_clock();
     let fam = Box::new(FixedFamily::counter(name, "Requests served.", ["method", "path"]));
     for (i, p) in pairs.iter().enumerate() {
         fam.get(p).expect("capacity").value().inc_by_int(i as u64 + 1);
@@ -97,6 +115,7 @@ pub fn fixed_encode_families() -> [&'static dyn Collector; ENCODE_FAMILIES] {
 
 /// The 1000-children histogram of the histogram encode, each child given 8 observations.
 pub fn fixed_histograms() -> &'static HistogramFamily {
+    install_clock();
     let fam: &'static HistogramFamily = Box::leak(Box::new(FixedFamily::histogram(
         "request_duration_seconds",
         "Request duration.",
@@ -117,6 +136,7 @@ pub fn fixed_histograms() -> &'static HistogramFamily {
 /// promstack-alloc's dynamic family named `name` with the children `pairs`, child `i` counted
 /// `i + 1`.
 pub fn alloc_counter(name: &str, pairs: &[[&str; 2]]) -> Family<CounterValue> {
+    install_clock();
     let fam = Family::counter(name, "Requests served.", &["method", "path"]).expect("valid");
     for (i, p) in pairs.iter().enumerate() {
         fam.get(p).expect("two values").inc_by_int(i as u64 + 1);
@@ -136,6 +156,7 @@ pub fn alloc_encode_registry() -> Registry {
 
 /// The 1000 histograms as children of one promstack-alloc family, in a `Registry`.
 pub fn alloc_histograms() -> Registry {
+    install_clock();
     let fam = Family::histogram("request_duration_seconds", "Request duration.", &["path"], BUCKETS)
         .expect("valid");
     let obs = observations();
