@@ -35,6 +35,7 @@ for pair in "${cross_builds[@]}"; do
   read -r pkg target <<<"$pair"
   steps+=("cross $pkg $target|cargo build -p $pkg --target $target")
 done
+steps+=("cross promstack-core small|cargo build -p promstack-core --features small --target thumbv6m-none-eabi")
 steps+=(
   "firmware clippy|ci/firmware.sh clippy"
   "firmware under qemu|ci/firmware.sh run"
