@@ -368,12 +368,13 @@ impl Key for Positional<'_> {
 const MAX_ORDERED: usize = 16;
 
 /// Values given as `(name, value)` pairs in any order, already checked to name every label
-/// exactly once. `order[i]` is the position in `pairs` of label `i` (for up to [`MAX_ORDERED`]
-/// labels; larger sets scan the pairs), so no buffer is allocated.
+/// exactly once. For up to [`MAX_ORDERED`] labels, bits `4i..4i+4` of `order` hold the position
+/// in `pairs` of label `i` (a register, not a byte array: no buffer, no store-forwarding stall);
+/// larger sets scan the pairs.
 struct Named<'a> {
     names: &'a [Box<str>],
     pairs: &'a [(&'a str, &'a str)],
-    order: [u8; MAX_ORDERED],
+    order: u64,
 }
 
 impl Key for Named<'_> {
@@ -384,7 +385,7 @@ impl Key for Named<'_> {
     #[inline]
     fn at(&self, i: usize) -> &str {
         if self.names.len() <= MAX_ORDERED {
-            return self.pairs[usize::from(self.order[i])].1;
+            return self.pairs[(self.order >> (4 * i)) as usize & 0xf].1;
         }
         let name = &*self.names[i];
         self.pairs.iter().find(|(n, _)| *n == name).map_or("", |(_, v)| v)
@@ -745,32 +746,43 @@ impl<M: Metric> Family<M> {
         Ok(Positional(values))
     }
 
+    #[inline]
     fn named<'k>(&'k self, pairs: &'k [(&'k str, &'k str)]) -> Result<Named<'k>, LabelError> {
         let names = &self.shared.label_names;
-        let mut order = [0u8; MAX_ORDERED];
-        let mut found = 0u32;
-        for (j, (n, _)) in pairs.iter().enumerate() {
-            let i = names
-                .iter()
-                .position(|l| &**l == *n)
-                .ok_or_else(|| LabelError::UnknownName(BoundedStr::new(n)))?;
-            if i < MAX_ORDERED && j < MAX_ORDERED {
-                order[i] = j as u8;
-                found |= 1 << i;
+        if names.len() <= MAX_ORDERED && pairs.len() == names.len() {
+            let mut order = 0u64;
+            let mut found = 0u32;
+            for (j, (n, _)) in pairs.iter().enumerate() {
+                match names.iter().position(|l| &**l == *n) {
+                    Some(i) => {
+                        order |= (j as u64) << (4 * i);
+                        found |= 1 << i;
+                    }
+                    None => break,
+                }
+            }
+            if found.count_ones() as usize == names.len() {
+                return Ok(Named { names, pairs, order });
             }
         }
-        let missing = if names.len() <= MAX_ORDERED {
-            (0..names.len()).find(|i| found & (1 << i) == 0)
-        } else {
-            names.iter().position(|l| !pairs.iter().any(|(n, _)| **l == **n))
-        };
-        if let Some(i) = missing {
-            return Err(LabelError::MissingName(BoundedStr::new(&names[i])));
+        self.named_slow(pairs)
+    }
+
+    /// Large label sets, and the precise error for a bad set of pairs.
+    #[cold]
+    fn named_slow<'k>(&'k self, pairs: &'k [(&'k str, &'k str)]) -> Result<Named<'k>, LabelError> {
+        let names = &self.shared.label_names;
+        if let Some((n, _)) = pairs.iter().find(|(n, _)| !names.iter().any(|l| &**l == *n)) {
+            return Err(LabelError::UnknownName(BoundedStr::new(n)));
+        }
+        if let Some(l) = names.iter().find(|l| !pairs.iter().any(|(n, _)| ***l == **n)) {
+            return Err(LabelError::MissingName(BoundedStr::new(l)));
         }
         if pairs.len() != names.len() {
             return Err(LabelError::WrongCount { expected: names.len(), got: pairs.len() });
         }
-        Ok(Named { names, pairs, order })
+        // Only label sets beyond the position table get here valid; `order` is unused for them.
+        Ok(Named { names, pairs, order: 0 })
     }
 
     #[inline]
