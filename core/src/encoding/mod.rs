@@ -633,14 +633,17 @@ fn needs_escape(b: &[u8], quote: bool) -> bool {
     if n < 8 {
         return b.iter().any(|&c| c == b'\\' || c == b'\n' || (quote && c == b'"'));
     }
-    let mut acc = 0;
-    let mut chunks = b.chunks_exact(8);
-    for c in &mut chunks {
-        acc |= hit(le64(c));
+    // An early exit per word keeps this a short scalar loop (a reduction over every word gets
+    // vectorized with a setup that costs more than label values are long).
+    let mut i = 0;
+    while i + 8 < n {
+        if hit(le64(&b[i..])) != 0 {
+            return true;
+        }
+        i += 8;
     }
     // The last eight bytes (overlapping what the loop read) cover the remainder.
-    acc |= hit(le64(&b[n - 8..]));
-    acc != 0
+    hit(le64(&b[n - 8..])) != 0
 }
 
 #[inline(always)]
