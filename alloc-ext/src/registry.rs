@@ -84,6 +84,12 @@ impl TargetInfo {
     }
 }
 
+impl Collector for TargetInfo {
+    fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
+        self.report(sink)
+    }
+}
+
 #[derive(Default)]
 struct State {
     entries: Vec<Entry>,
@@ -305,11 +311,7 @@ impl Registry {
     /// ```
     pub fn set_target_info(&self, pairs: &[(&str, &str)]) -> Result<(), RegistryError> {
         let names: Vec<&str> = pairs.iter().map(|(n, _)| *n).collect();
-        if check_label_names(&names, MetricType::Info).is_err() {
-            return Err(RegistryError::Collect(CollectError::Failed(
-                "target_info label names must be valid, not reserved and distinct",
-            )));
-        }
+        check_label_names(&names, MetricType::Info).map_err(RegistryError::Desc)?;
         let mut st = self.state.write();
         if pairs.is_empty() {
             if st.target_info.take().is_some() {
@@ -442,6 +444,18 @@ impl Collector for Registry {
             ti.report(sink)?;
         }
         handles.iter().try_for_each(|h| h.get().describe(sink))
+    }
+
+    fn members(
+        &self,
+        visit: &mut dyn FnMut(&dyn Collector) -> Result<(), CollectError>,
+    ) -> Result<bool, CollectError> {
+        let (target_info, handles) = self.snapshot(|_| true);
+        if let Some(ti) = target_info {
+            visit(&*ti)?;
+        }
+        handles.iter().try_for_each(|h| visit(h.get()))?;
+        Ok(true)
     }
 }
 

@@ -184,6 +184,8 @@ pub enum RegistryError {
     NotRegistered,
     /// The collector failed while describing itself.
     Collect(CollectError),
+    /// A name given to the registry itself (e.g. a target-info label) is invalid.
+    Desc(DescError),
 }
 
 impl fmt::Display for RegistryError {
@@ -195,6 +197,7 @@ impl fmt::Display for RegistryError {
             }
             RegistryError::NotRegistered => f.write_str("collector is not registered"),
             RegistryError::Collect(e) => write!(f, "collector failed to describe itself: {e}"),
+            RegistryError::Desc(e) => write!(f, "{e}"),
         }
     }
 }
