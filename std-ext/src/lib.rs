@@ -198,3 +198,8 @@ pub use promstack_core;
 pub use promstack_core::*;
 pub use registry::default_registry;
 pub use textfile::write_to_textfile;
+
+/// The README's quick starts, compiled and run as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
