@@ -7,6 +7,25 @@ use crate::metric::{Created, Metric};
 use crate::sample::{Labels, Sample, Value};
 use portable_atomic::{AtomicF64, AtomicU64, Ordering};
 
+/// Checks a counter increment: NaN and negative amounts are refused (counters only go up).
+///
+/// ```
+/// use promstack_core::{check_increment, ValueError};
+/// assert_eq!(check_increment(0.5), Ok(()));
+/// assert_eq!(check_increment(-1.0), Err(ValueError::NegativeIncrement(-1.0)));
+/// assert_eq!(check_increment(f64::NAN), Err(ValueError::NanIncrement));
+/// ```
+#[inline]
+pub fn check_increment(v: f64) -> Result<(), ValueError> {
+    if v.is_nan() {
+        Err(ValueError::NanIncrement)
+    } else if v < 0.0 {
+        Err(ValueError::NegativeIncrement(v))
+    } else {
+        Ok(())
+    }
+}
+
 /// The value of a counter: an integer part (so [`CounterValue::inc`] is one atomic add) and a
 /// float part for fractional increments.
 pub struct CounterValue {
@@ -37,12 +56,7 @@ impl CounterValue {
     /// Adds `v`. A negative or NaN `v` is refused and changes nothing.
     #[inline]
     pub fn inc_by(&self, v: f64) -> Result<(), ValueError> {
-        if v.is_nan() {
-            return Err(ValueError::NanIncrement);
-        }
-        if v < 0.0 {
-            return Err(ValueError::NegativeIncrement(v));
-        }
+        check_increment(v)?;
         // Whole numbers below 2^53 are exact as u64 and keep the cheap integer path.
         if v <= 9_007_199_254_740_992.0 && v == (v as u64) as f64 {
             self.int.fetch_add(v as u64, Ordering::Relaxed);

@@ -39,7 +39,7 @@ mod timer;
 
 pub use clock::{clock, install_clock, install_time, unix_time, Clock};
 pub use collector::{Collector, NameFilter, Sink};
-pub use counter::{Counter, CounterValue};
+pub use counter::{check_increment, Counter, CounterValue};
 pub use desc::{
     assert_buckets, assert_label_names, assert_states, check_buckets, check_label_names, check_metric_name,
     check_states, is_valid_label_name, is_valid_metric_name, strip_counter_total, Desc, MetricType,

@@ -300,19 +300,9 @@ fn parse_labels(s: &str) -> Result<(LabelPairs, &str), ParseErrorKind> {
     }
 }
 
-/// OpenMetrics type names (`untyped` is not one).
+/// OpenMetrics type names (`untyped` is text 0.0.4's name, not one of them).
 fn om_type(s: &str) -> Option<MetricType> {
-    Some(match s {
-        "counter" => MetricType::Counter,
-        "gauge" => MetricType::Gauge,
-        "summary" => MetricType::Summary,
-        "histogram" => MetricType::Histogram,
-        "gaugehistogram" => MetricType::GaugeHistogram,
-        "info" => MetricType::Info,
-        "stateset" => MetricType::StateSet,
-        "unknown" => MetricType::Unknown,
-        _ => return None,
-    })
+    MetricType::parse(s).filter(|_| s != "untyped")
 }
 
 /// Suffixes of the sample names a family of this type takes (`None`: no `# TYPE` yet).

@@ -205,12 +205,7 @@ impl Counter {
     /// Adds `v`; a negative or NaN `v` is refused and changes nothing.
     #[inline]
     pub fn inc_by(&self, v: f64) -> Result<(), ValueError> {
-        if v.is_nan() {
-            return Err(ValueError::NanIncrement);
-        }
-        if v < 0.0 {
-            return Err(ValueError::NegativeIncrement(v));
-        }
+        promstack_core::check_increment(v)?;
         self.0.add(0, v);
         Ok(())
     }
