@@ -72,21 +72,45 @@ impl<M: Metric, const L: usize, const V: usize> Slot<M, L, V> {
         })
     }
 
-    /// Copies the label values out; `None` if the slot changed meanwhile (or is not READY).
-    fn read_values(&self, out: &mut [[u8; V]; L], lens: &mut [usize; L]) -> Option<u32> {
+    /// Copies the label values out, one after the other, into `out` (`L * V` bytes), and where
+    /// each ends into `ends`; `None` if the slot changed meanwhile (or is not READY).
+    fn read_values(&self, out: &mut [u8], ends: &mut [usize; L]) -> Option<u32> {
         let s = self.state.load(Ordering::Acquire);
         if s & STATUS != READY {
             return None;
         }
-        for i in 0..L {
-            let len = usize::from(self.lens[i].load(Ordering::Relaxed)).min(V);
-            lens[i] = len;
-            for (o, b) in out[i][..len].iter_mut().zip(&self.bytes[i][..len]) {
-                *o = b.load(Ordering::Relaxed);
-            }
+        let mut at = 0;
+        for ((end, len), bytes) in ends.iter_mut().zip(&self.lens).zip(&self.bytes) {
+            let len = usize::from(len.load(Ordering::Relaxed)).min(V);
+            copy_atomic(&mut out[at..at + len], &bytes[..len]);
+            at += len;
+            *end = at;
         }
         fence(Ordering::Acquire);
         (self.state.load(Ordering::Relaxed) == s).then_some(s)
+    }
+}
+
+/// Copies `src` into `dst` (equal lengths), eight loads per step.
+#[inline]
+fn copy_atomic(dst: &mut [u8], src: &[AtomicU8]) {
+    let ld = |b: &AtomicU8| b.load(Ordering::Relaxed);
+    let mut d8 = dst.chunks_exact_mut(8);
+    let mut s8 = src.chunks_exact(8);
+    for (d, s) in (&mut d8).zip(&mut s8) {
+        d.copy_from_slice(&[
+            ld(&s[0]),
+            ld(&s[1]),
+            ld(&s[2]),
+            ld(&s[3]),
+            ld(&s[4]),
+            ld(&s[5]),
+            ld(&s[6]),
+            ld(&s[7]),
+        ]);
+    }
+    for (d, s) in d8.into_remainder().iter_mut().zip(s8.remainder()) {
+        *d = ld(s);
     }
 }
 
@@ -653,22 +677,30 @@ impl<M: Metric, const L: usize, const N: usize, const V: usize> Collector for Fi
     fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
         sink.family(&self.desc)?;
         let mut buf = [[0u8; V]; L];
-        let mut lens = [0usize; L];
+        let buf = buf.as_flattened_mut();
+        let mut ends = [0usize; L];
         for slot in &self.slots {
             if slot.state.load(Ordering::Relaxed) & STATUS != READY {
                 continue;
             }
             // A slot rewritten while copied is skipped: it is either gone or brand new.
-            if slot.read_values(&mut buf, &mut lens).is_none() {
+            if slot.read_values(buf, &mut ends).is_none() {
                 continue;
             }
+            // One UTF-8 check for all the values (each was a `&str` when stored, so every end
+            // is a char boundary; `get` re-checks that).
+            let Ok(all) = core::str::from_utf8(&buf[..ends.last().copied().unwrap_or(0)]) else {
+                continue;
+            };
             let mut values = [""; L];
             let mut ok = true;
-            for i in 0..L {
-                match core::str::from_utf8(&buf[i][..lens[i]]) {
-                    Ok(s) => values[i] = s,
-                    Err(_) => ok = false,
+            let mut start = 0;
+            for (v, &end) in values.iter_mut().zip(&ends) {
+                match all.get(start..end) {
+                    Some(s) => *v = s,
+                    None => ok = false,
                 }
+                start = end;
             }
             if ok {
                 slot.metric.report(
