@@ -40,9 +40,9 @@ use core::hash::{BuildHasher, Hasher};
 use core::ops::Deref;
 use hashbrown::{DefaultHashBuilder, HashTable};
 use promstack_core::{
-    check_buckets, check_label_names, check_metric_name, check_states, strip_counter_total, BoundedStr,
-    CollectError, Collector, CounterValue, Desc, DescError, EnumValue, GaugeValue, HistogramValue,
-    LabelError, Labels, Metric, MetricType, Observe, Sink, SummaryValue, ValueError,
+    check_label_names, check_metric_name, strip_counter_total, BoundedStr, CollectError, Collector,
+    CounterValue, Desc, DescError, EnumValue, GaugeValue, HistogramValue, LabelError, Labels, Metric,
+    MetricType, Observe, Sink, SummaryValue, ValueError,
 };
 
 /// How many copies of the child table a family keeps, each behind its own lock.
@@ -178,7 +178,6 @@ impl<'a> Opts<'a> {
         &self,
         bounds: [f64; N],
     ) -> Result<Family<HistogramValue<N>>, DescError> {
-        check_buckets(&bounds)?;
         self.build(bounds)
     }
 
@@ -190,7 +189,6 @@ impl<'a> Opts<'a> {
     /// An Enum family (a stateset) with `states`: at least one, all distinct; the first is the
     /// initial state. No label may be named like the metric (that is the state label).
     pub fn enumeration(&self, states: &'static [&'static str]) -> Result<Family<EnumValue>, DescError> {
-        check_states(states)?;
         self.build(states)
     }
 }
@@ -574,10 +572,8 @@ impl<M: Metric> Family<M> {
     pub fn new(opts: Opts<'_>, config: M::Config) -> Result<Self, DescError> {
         let name = opts.full_name(M::METRIC_TYPE)?;
         check_label_names(opts.label_names, M::METRIC_TYPE)?;
-        if M::METRIC_TYPE == MetricType::StateSet && opts.label_names.contains(&name.as_str()) {
-            // An Enum's state label is named after the metric.
-            return Err(DescError::ReservedLabelName(BoundedStr::new(&name)));
-        }
+        // Bucket order, Enum states (and their label), Info pair names.
+        M::check_config(&config, &name, opts.label_names)?;
         let shared = Shared {
             name: name.into_boxed_str(),
             help: opts.help.into(),

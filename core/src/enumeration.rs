@@ -52,6 +52,19 @@ impl Metric for EnumValue {
     const INIT: Self = EnumValue::new();
     type Config = &'static [&'static str];
 
+    fn check_config(
+        states: &&'static [&'static str],
+        name: &str,
+        label_names: &[&str],
+    ) -> Result<(), DescError> {
+        check_states(states)?;
+        // The state label is named after the metric, so no other label may take that name.
+        match label_names.iter().find(|n| **n == name) {
+            Some(n) => Err(DescError::ReservedLabelName(crate::BoundedStr::new(n))),
+            None => Ok(()),
+        }
+    }
+
     fn reset(&self) {
         self.current.store(0, Ordering::Relaxed);
     }

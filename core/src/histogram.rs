@@ -103,6 +103,10 @@ impl<const N: usize> Metric for HistogramValue<N> {
     const INIT: Self = HistogramValue::new();
     type Config = [f64; N];
 
+    fn check_config(bounds: &[f64; N], _: &str, _: &[&str]) -> Result<(), DescError> {
+        check_buckets(bounds)
+    }
+
     fn reset(&self) {
         for b in &self.buckets {
             b.store(0, Ordering::Relaxed);

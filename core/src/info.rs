@@ -37,6 +37,15 @@ impl Metric for InfoValue {
     const INIT: Self = InfoValue;
     type Config = InfoPairs;
 
+    fn check_config(pairs: &InfoPairs, _: &str, label_names: &[&str]) -> Result<(), DescError> {
+        check_label_names(pairs.names, MetricType::Info)?;
+        // Pair names may not repeat the metric's label names.
+        match pairs.names.iter().find(|n| label_names.contains(n)) {
+            Some(n) => Err(DescError::DuplicateLabelName(crate::BoundedStr::new(n))),
+            None => Ok(()),
+        }
+    }
+
     fn reset(&self) {}
 
     fn report(

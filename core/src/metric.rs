@@ -4,7 +4,7 @@
 use crate::clock;
 use crate::collector::Sink;
 use crate::desc::{Desc, MetricType};
-use crate::error::CollectError;
+use crate::error::{CollectError, DescError};
 use crate::sample::{Labels, Sample, Value};
 use portable_atomic::{AtomicF64, Ordering};
 
@@ -19,6 +19,14 @@ pub trait Metric: Send + Sync + 'static {
     const INIT: Self;
     /// What the value needs besides itself to report: bucket bounds, Enum states, Info pairs.
     type Config: Send + Sync + 'static;
+
+    /// Checks `config` at run time, and how it fits a family named `name` with `label_names`
+    /// (bucket order, Enum states, Info pair names). Families assembled at run time call it; the
+    /// `const` constructors make the same checks at compile time. The default accepts anything.
+    fn check_config(config: &Self::Config, name: &str, label_names: &[&str]) -> Result<(), DescError> {
+        let _ = (config, name, label_names);
+        Ok(())
+    }
 
     /// Back to the initial value; the creation time becomes now (if a clock is installed).
     fn reset(&self);

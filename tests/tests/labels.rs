@@ -367,3 +367,20 @@ fn child_handles_report_their_labels() {
         r#"OwnedChild { family: "c", labels: {"method": "get", "code": "200"} }"#
     );
 }
+
+// Families assembled through the generic constructor get the same checks as the typed ones
+// (Metric::check_config): bucket order, Enum states and state label, Info pair names.
+#[test]
+fn generic_family_constructor_checks_the_config() {
+    use promstack_core::{DescError, EnumValue, HistogramValue, InfoPairs, InfoValue};
+    let bad_buckets = Family::<HistogramValue<2>>::new(Opts::new("h", ""), [2.0, 1.0]);
+    assert!(matches!(bad_buckets, Err(DescError::InvalidBuckets(_))));
+    let no_states = Family::<EnumValue>::new(Opts::new("e", ""), &[]);
+    assert!(matches!(no_states, Err(DescError::InvalidStates(_))));
+    let state_label = Family::<EnumValue>::new(Opts::new("e", "").label_names(&["e"]), &["a"]);
+    assert!(matches!(state_label, Err(DescError::ReservedLabelName(n)) if n.as_str() == "e"));
+    let pairs = InfoPairs::new(&["version"], &["1"]);
+    let overlap = Family::<InfoValue>::new(Opts::new("i", "").label_names(&["version"]), pairs);
+    assert!(matches!(overlap, Err(DescError::DuplicateLabelName(n)) if n.as_str() == "version"));
+    assert!(Family::<HistogramValue<2>>::new(Opts::new("h", ""), [1.0, 2.0]).is_ok());
+}
