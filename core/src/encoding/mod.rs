@@ -344,19 +344,45 @@ impl<W: Write> Encoder<W> {
         if n == 0 {
             return Ok(());
         }
-        self.put(b"{")?;
         if n <= 2 {
-            // One or two pairs (most children, and a one-label histogram's buckets with `le`).
+            // One or two pairs (most children, and a one-label histogram's buckets with `le`):
+            // when they fit and need no escaping, the whole `{...}` with one bounds check.
             let first = labels.pair(0);
-            if n == 1 {
-                self.put_label(0, first)?;
+            let (a, b) = if n == 1 {
+                (first, None)
             } else {
                 let second = labels.pair(1);
-                let (a, b) = if name_lt(second.0, first.0) { (second, first) } else { (first, second) };
-                self.put_label(0, a)?;
+                if name_lt(second.0, first.0) {
+                    (second, Some(first))
+                } else {
+                    (first, Some(second))
+                }
+            };
+            let need = 2 + pair_len(a) + b.map_or(0, |b| 1 + pair_len(b));
+            if self.len + need <= LINE_BUF
+                && !needs_escape(a.1.as_bytes(), true)
+                && !b.is_some_and(|b| needs_escape(b.1.as_bytes(), true))
+            {
+                let mut at = self.len;
+                self.buf[at] = b'{';
+                at = self.raw_pair(at + 1, a);
+                if let Some(b) = b {
+                    self.buf[at] = b',';
+                    at = self.raw_pair(at + 1, b);
+                }
+                self.buf[at] = b'}';
+                self.len = at + 1;
+                return Ok(());
+            }
+            self.put(b"{")?;
+            self.put_label(0, a)?;
+            if let Some(b) = b {
                 self.put_label(1, b)?;
             }
-        } else if n <= SMALL_LABELS {
+            return self.put(b"}");
+        }
+        self.put(b"{")?;
+        if n <= SMALL_LABELS {
             // Sort the positions by name with an insertion sort (label names are usually
             // already in order: one comparison per pair), instead of the general iterator's
             // scan of every pair for each one written.
@@ -379,6 +405,21 @@ impl<W: Write> Encoder<W> {
             }
         }
         self.put(b"}")
+    }
+
+    /// Writes `name="value"` at `at` (the caller checked the room and that nothing needs
+    /// escaping); returns the end.
+    #[inline(always)]
+    fn raw_pair(&mut self, at: usize, (name, value): (&str, &str)) -> usize {
+        let (n, v) = (name.as_bytes(), value.as_bytes());
+        copy_short(&mut self.buf[at..at + n.len()], n);
+        let at = at + n.len();
+        self.buf[at..at + 2].copy_from_slice(b"=\"");
+        let at = at + 2;
+        copy_short(&mut self.buf[at..at + v.len()], v);
+        let at = at + v.len();
+        self.buf[at] = b'"';
+        at + 1
     }
 
     #[inline]
@@ -604,6 +645,12 @@ pub fn encode_openmetrics<W: Write>(
 /// `true` for the types whose `_created` sample text 0.0.4 moves into its own family.
 pub(crate) fn has_created(t: MetricType) -> bool {
     matches!(t, MetricType::Counter | MetricType::Summary | MetricType::Histogram)
+}
+
+/// Length of `name="value"` unescaped.
+#[inline(always)]
+fn pair_len((name, value): (&str, &str)) -> usize {
+    name.len() + value.len() + 3
 }
 
 /// Label sets up to this size are sorted on the stack; larger ones use [`Labels::sorted`].
