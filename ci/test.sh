@@ -39,6 +39,7 @@ steps+=("cross promstack-core small|cargo build -p promstack-core --features sma
 steps+=(
   "firmware clippy|ci/firmware.sh clippy"
   "firmware under qemu|ci/firmware.sh run"
+  "main demo|ci/examples.sh"
   "bench --quick|if [ -e ci/bench.sh ]; then bash ci/bench.sh --quick; else echo 'no ci/bench.sh: skipped'; fi"
 )
 
