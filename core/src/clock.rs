@@ -3,6 +3,7 @@
 
 use core::cell::Cell;
 use critical_section::Mutex;
+use portable_atomic::{AtomicF64, Ordering};
 
 /// A source of time.
 ///
@@ -29,6 +30,10 @@ type Installed = Option<(&'static dyn Clock, f64)>;
 
 static INSTALLED: Mutex<Cell<Installed>> = Mutex::new(Cell::new(None));
 
+/// The install time again, readable with one load: every scrape asks for it once per series
+/// whose creation time is "since the clock was installed". NaN: no clock.
+static INSTALL_TIME: AtomicF64 = AtomicF64::new(f64::NAN);
+
 /// Installs `clock` process-wide; a later call replaces it. The install time becomes the
 /// `_created` time of `static` metrics that were never reset.
 ///
@@ -41,7 +46,10 @@ static INSTALLED: Mutex<Cell<Installed>> = Mutex::new(Cell::new(None));
 /// ```
 pub fn install_clock(clock: &'static dyn Clock) {
     let since = clock.unix_time();
-    critical_section::with(|cs| INSTALLED.borrow(cs).set(Some((clock, since))));
+    critical_section::with(|cs| {
+        INSTALLED.borrow(cs).set(Some((clock, since)));
+        INSTALL_TIME.store(since, Ordering::Relaxed);
+    });
 }
 
 fn installed() -> Installed {
@@ -60,5 +68,6 @@ pub fn unix_time() -> Option<f64> {
 
 /// When the clock was installed: the creation time reported by `static` metrics never reset.
 pub fn install_time() -> Option<f64> {
-    installed().map(|(_, since)| since)
+    let since = INSTALL_TIME.load(Ordering::Relaxed);
+    (!since.is_nan()).then_some(since)
 }
