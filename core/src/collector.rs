@@ -15,6 +15,12 @@ pub trait Sink {
 
     /// One sample of the family `desc` (the same `desc` passed to the last [`Sink::family`]).
     fn sample(&mut self, desc: &Desc<'_>, sample: &Sample<'_>) -> Result<(), CollectError>;
+
+    /// `false` when the sink would drop `_created` samples (text 0.0.4 by default), so
+    /// collectors may skip them. Reporting them anyway is always correct. Default: `true`.
+    fn wants_created(&self) -> bool {
+        true
+    }
 }
 
 /// Anything that reports metric families: a metric, a registry, a custom collector.
@@ -159,6 +165,10 @@ impl<S: Sink> Sink for NameFilter<'_, S> {
         }
         self.inner.sample(desc, sample)
     }
+
+    fn wants_created(&self) -> bool {
+        self.inner.wants_created()
+    }
 }
 
 impl<S: Sink + ?Sized> Sink for &mut S {
@@ -167,5 +177,8 @@ impl<S: Sink + ?Sized> Sink for &mut S {
     }
     fn sample(&mut self, desc: &Desc<'_>, sample: &Sample<'_>) -> Result<(), CollectError> {
         (**self).sample(desc, sample)
+    }
+    fn wants_created(&self) -> bool {
+        (**self).wants_created()
     }
 }

@@ -61,13 +61,16 @@ impl Created {
         }
     }
 
-    /// Reports `x_created` if a creation time is known.
+    /// Reports `x_created` if a creation time is known and the sink keeps it.
     pub(crate) fn report(
         &self,
         desc: &Desc<'_>,
         labels: Labels<'_>,
         sink: &mut dyn Sink,
     ) -> Result<(), CollectError> {
+        if !sink.wants_created() {
+            return Ok(());
+        }
         match self.get() {
             Some(t) => sink.sample(desc, &Sample::new("_created", labels, Value::Float(t))),
             None => Ok(()),

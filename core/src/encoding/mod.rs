@@ -577,6 +577,11 @@ impl<W: Write> Encoder<W> {
 }
 
 impl<W: Write> Sink for Encoder<W> {
+    fn wants_created(&self) -> bool {
+        // Text 0.0.4 writes `_created` only as its own families, and only when asked.
+        self.format == Format::OpenMetrics || self.created_in_text
+    }
+
     fn family(&mut self, desc: &Desc<'_>) -> Result<(), CollectError> {
         match (self.pass, self.format) {
             (Pass::Split(_), _) => {
