@@ -15,12 +15,14 @@ cd "$root"
 export PROMSTACK_PYTHON=$root/target/peers-venv/bin/python
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 
-# no_std crates built for targets without std: "package target".
+# no_std crates built for targets without std: "package target [cargo flags]". promstack-alloc
+# on thumbv6m needs a CAS implementation, which the binary picks (here portable-atomic's
+# critical-section one, as a firmware would).
 cross_builds=(
   "promstack-core thumbv6m-none-eabi"
   "promstack-core thumbv7em-none-eabihf"
   "promstack-core riscv32imc-unknown-none-elf"
-  "promstack-alloc thumbv6m-none-eabi"
+  "promstack-alloc thumbv6m-none-eabi --features portable-atomic/critical-section"
 )
 
 # The steps, in order: "name|shell command". Adding a step is adding a line.
@@ -29,16 +31,18 @@ steps=(
   "fmt|cargo fmt --all -- --check && (cd examples/firmware && cargo fmt -- --check)"
   "clippy|cargo clippy --workspace --all-targets -- -D warnings"
   "test|cargo test --workspace"
+  "test core with critical sections|cargo test -p promstack-core"
   "doc|RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps"
 )
 for pair in "${cross_builds[@]}"; do
-  read -r pkg target <<<"$pair"
-  steps+=("cross $pkg $target|cargo build -p $pkg --target $target")
+  read -r pkg target flags <<<"$pair"
+  steps+=("cross $pkg $target|cargo build -p $pkg --target $target ${flags-}")
 done
 steps+=("cross promstack-core small|cargo build -p promstack-core --features small --target thumbv6m-none-eabi")
 steps+=(
   "firmware clippy|ci/firmware.sh clippy"
   "firmware under qemu|ci/firmware.sh run"
+  "downstream crates|ci/downstream.sh"
   "main demo|ci/examples.sh"
   "bench --quick|if [ -e ci/bench.sh ]; then bash ci/bench.sh --quick; else echo 'no ci/bench.sh: skipped'; fi"
 )

@@ -1,9 +1,7 @@
 //! Time without std: a [`Clock`] the application installs once (std-ext installs one based on
 //! `std::time`). Without a clock there are no `_created` samples.
 
-use core::cell::Cell;
-use critical_section::Mutex;
-use portable_atomic::{AtomicF64, Ordering};
+use crate::sync::{AtomicF64, Lock, Ordering};
 
 /// A source of time.
 ///
@@ -28,7 +26,7 @@ pub trait Clock: Sync {
 /// An installed clock and the time it was installed at.
 type Installed = Option<(&'static dyn Clock, f64)>;
 
-static INSTALLED: Mutex<Cell<Installed>> = Mutex::new(Cell::new(None));
+static INSTALLED: Lock<Installed> = Lock::new(None);
 
 /// The install time again, readable with one load: every scrape asks for it once per series
 /// whose creation time is "since the clock was installed". NaN: no clock.
@@ -46,14 +44,14 @@ static INSTALL_TIME: AtomicF64 = AtomicF64::new(f64::NAN);
 /// ```
 pub fn install_clock(clock: &'static dyn Clock) {
     let since = clock.unix_time();
-    critical_section::with(|cs| {
-        INSTALLED.borrow(cs).set(Some((clock, since)));
+    INSTALLED.with(|installed| {
+        *installed = Some((clock, since));
         INSTALL_TIME.store(since, Ordering::Relaxed);
     });
 }
 
 fn installed() -> Installed {
-    critical_section::with(|cs| INSTALLED.borrow(cs).get())
+    INSTALLED.with(|installed| *installed)
 }
 
 /// The installed clock, if any.

@@ -5,7 +5,7 @@ use crate::desc::{Desc, MetricType};
 use crate::error::{CollectError, ValueError};
 use crate::metric::{Created, Metric};
 use crate::sample::{Labels, Sample, Value};
-use portable_atomic::{AtomicF64, AtomicU64, Ordering};
+use crate::sync::{AtomicF64, AtomicU64, Ordering};
 
 /// Checks a counter increment: NaN and negative amounts are refused (counters only go up).
 ///

@@ -6,7 +6,8 @@ use crate::error::{CollectError, DescError, ValueError};
 use crate::metric::Metric;
 use crate::sample::{Labels, Sample, Value};
 use core::slice;
-use portable_atomic::{AtomicUsize, Ordering};
+// Load and store only: native on every target (no read-modify-write needed).
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 /// The value of an Enum: the index of the current state (the first state initially).
 pub struct EnumValue {

@@ -7,7 +7,7 @@
 //! `generation << 2 | status`. Label bytes are stored in atomics and read under a sequence-lock
 //! discipline: a reader loads the state (Acquire), compares hash and bytes (Relaxed), issues an
 //! Acquire fence and re-loads the state; if it changed, the read may be torn and is retried.
-//! Writers (claim, remove, clear) run inside `critical_section::with`, so at most one writes at
+//! Writers (claim, remove, clear) run inside `sync::exclusive` (a critical section), so at most one writes at
 //! a time; a writer first publishes a BUSY state, then a Release fence, then the bytes, then the
 //! READY state with Release. A reader that saw READY twice with the same generation therefore
 //! read exactly the bytes of that generation. Because the claim path re-scans under the critical
@@ -27,8 +27,11 @@ use crate::histogram::{HistogramValue, Observe, SummaryValue};
 use crate::info::{InfoPairs, InfoValue};
 use crate::metric::Metric;
 use crate::sample::Labels;
+use crate::sync::{exclusive, AtomicU64};
 use core::sync::atomic::fence;
-use portable_atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
+// Slot state and label bytes are only loaded and stored (writers are serialized by
+// `exclusive`): native on every target.
+use core::sync::atomic::{AtomicU32, AtomicU8, Ordering};
 
 const EMPTY: u32 = 0; // never used: ends a probe sequence
 const BUSY: u32 = 1; // being written under the critical section
@@ -488,7 +491,7 @@ impl<M: Metric, const L: usize, const N: usize, const V: usize> FixedFamily<M, L
     }
 
     fn claim(&self, values: &[&str; L], hash: u64) -> Result<Child<'_, M>, LabelError> {
-        critical_section::with(|_| {
+        exclusive(|| {
             // Writers are serialized here, so this scan sees a stable table.
             let mut free = None;
             for i in Self::probe(hash) {
@@ -532,7 +535,7 @@ impl<M: Metric, const L: usize, const N: usize, const V: usize> FixedFamily<M, L
             return false;
         };
         let hash = hash_values(values);
-        critical_section::with(|_| {
+        exclusive(|| {
             for i in Self::probe(hash) {
                 let slot = &self.slots[i];
                 let s = slot.state.load(Ordering::Relaxed);
@@ -551,7 +554,7 @@ impl<M: Metric, const L: usize, const N: usize, const V: usize> FixedFamily<M, L
 
     /// Removes every child.
     pub fn clear(&self) {
-        critical_section::with(|_| {
+        exclusive(|| {
             for slot in &self.slots {
                 let s = slot.state.load(Ordering::Relaxed);
                 if s & STATUS == READY {

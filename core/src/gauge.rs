@@ -6,7 +6,7 @@ use crate::desc::{Desc, MetricType};
 use crate::error::{CollectError, ValueError};
 use crate::metric::Metric;
 use crate::sample::{Labels, Sample, Value};
-use portable_atomic::{AtomicF64, Ordering};
+use crate::sync::{AtomicF64, Ordering};
 
 /// The value of a gauge: one `f64`.
 pub struct GaugeValue {

@@ -6,7 +6,7 @@ use crate::encoding::{go_float, FLOAT_BUF};
 use crate::error::{CollectError, DescError};
 use crate::metric::{Created, Metric};
 use crate::sample::{Labels, Sample, Value};
-use portable_atomic::{AtomicF64, AtomicU64, Ordering};
+use crate::sync::{AtomicF64, AtomicU64, Ordering};
 
 /// The default bucket bounds, as in every Prometheus client: 5 ms to 10 s (`+Inf` is implied).
 pub const DEFAULT_BUCKETS: [f64; 14] =

@@ -21,6 +21,9 @@
 // arrays; every use is meant to be a fresh value.
 #![allow(clippy::declare_interior_mutable_const, clippy::borrow_interior_mutable_const)]
 
+#[cfg(all(feature = "std", not(test)))]
+extern crate std;
+
 mod clock;
 mod collector;
 mod counter;
@@ -35,6 +38,7 @@ mod info;
 mod metric;
 mod registry;
 mod sample;
+mod sync;
 mod timer;
 
 pub use clock::{clock, install_clock, install_time, unix_time, Clock};

@@ -6,7 +6,7 @@ use crate::collector::Sink;
 use crate::desc::{Desc, MetricType};
 use crate::error::{CollectError, DescError};
 use crate::sample::{Labels, Sample, Value};
-use portable_atomic::{AtomicF64, Ordering};
+use crate::sync::{AtomicF64, Ordering};
 
 /// A metric value: counters, gauges, histograms, ... without their description.
 ///

@@ -6,8 +6,7 @@ use crate::desc::Desc;
 use crate::encoding::{Encoder, Format};
 use crate::error::{BoundedStr, CollectError, EncodeError, RegistryError};
 use crate::sample::Sample;
-use core::cell::RefCell;
-use critical_section::Mutex;
+use crate::sync::Lock;
 
 /// `true` if a name claimed by `a` equals one claimed by `b` (see [`crate::MetricType::claimed_suffixes`]).
 fn claims_overlap(a: &Desc<'_>, b: &Desc<'_>) -> Option<(usize, usize)> {
@@ -144,18 +143,30 @@ impl Sink for Earlier<'_> {
 /// ```
 pub struct StaticRegistry<const R: usize = 0> {
     fixed: &'static [&'static dyn Collector],
-    runtime: Mutex<RefCell<heapless::Vec<&'static dyn Collector, R>>>,
+    runtime: Lock<Runtime<R>>,
+}
+
+/// The run-time registrations, and a count of changes so a registration can tell whether the
+/// list it checked against is still current without running collector code under the lock.
+#[derive(Clone)]
+struct Runtime<const R: usize> {
+    changes: u32,
+    collectors: heapless::Vec<&'static dyn Collector, R>,
 }
 
 impl<const R: usize> StaticRegistry<R> {
     /// A registry over `fixed` with room for `R` run-time registrations.
     pub const fn new(fixed: &'static [&'static dyn Collector]) -> Self {
-        StaticRegistry { fixed, runtime: Mutex::new(RefCell::new(heapless::Vec::new())) }
+        StaticRegistry { fixed, runtime: Lock::new(Runtime { changes: 0, collectors: heapless::Vec::new() }) }
     }
 
     fn runtime(&self) -> heapless::Vec<&'static dyn Collector, R> {
-        // Copy the pointers out so no critical section is held while collecting.
-        critical_section::with(|cs| self.runtime.borrow(cs).borrow().clone())
+        self.snapshot().collectors
+    }
+
+    fn snapshot(&self) -> Runtime<R> {
+        // Copy the pointers out so no lock is held while collecting.
+        self.runtime.with(|rt| rt.clone())
     }
 
     fn describe_all(
@@ -196,37 +207,39 @@ impl<const R: usize> StaticRegistry<R> {
         if let Some(name) = own.found {
             return Err(RegistryError::Duplicate(name));
         }
-        let snapshot = self.runtime();
-        let existing = |s: &mut dyn Sink| self.describe_all(&snapshot, s);
-        let mut check = CheckAgainst { existing: &existing, found: None };
-        collector.describe(&mut check).map_err(RegistryError::Collect)?;
-        if let Some(name) = check.found {
-            return Err(RegistryError::Duplicate(name));
-        }
-        critical_section::with(|cs| {
-            let mut rt = self.runtime.borrow(cs).borrow_mut();
-            // Another registration may have happened since the snapshot; it was checked
-            // against its own snapshot, so re-check only against what is new.
-            for added in rt.iter().filter(|c| !snapshot.iter().any(|s| core::ptr::addr_eq(*s, **c))) {
-                let mut o = CheckAgainst { existing: &|s: &mut dyn Sink| added.describe(s), found: None };
-                collector.describe(&mut o).map_err(RegistryError::Collect)?;
-                if let Some(name) = o.found {
-                    return Err(RegistryError::Duplicate(name));
-                }
+        loop {
+            let snapshot = self.snapshot();
+            let existing = |s: &mut dyn Sink| self.describe_all(&snapshot.collectors, s);
+            let mut check = CheckAgainst { existing: &existing, found: None };
+            collector.describe(&mut check).map_err(RegistryError::Collect)?;
+            if let Some(name) = check.found {
+                return Err(RegistryError::Duplicate(name));
             }
-            rt.push(collector).map_err(|_| RegistryError::Full { capacity: R })
-        })
+            // Collector code never runs under the lock (an interrupt handler or another thread
+            // may be waiting on it); if the list changed since the check, check again.
+            let done = self.runtime.with(|rt| {
+                if rt.changes != snapshot.changes {
+                    return None;
+                }
+                rt.changes = rt.changes.wrapping_add(1);
+                Some(rt.collectors.push(collector).map_err(|_| RegistryError::Full { capacity: R }))
+            });
+            if let Some(result) = done {
+                return result;
+            }
+        }
     }
 
     /// Removes a collector registered at run time.
     pub fn unregister(&self, collector: &'static dyn Collector) -> Result<(), RegistryError> {
-        critical_section::with(|cs| {
-            let mut rt = self.runtime.borrow(cs).borrow_mut();
+        self.runtime.with(|rt| {
             let i = rt
+                .collectors
                 .iter()
                 .position(|c| core::ptr::addr_eq(*c, collector))
                 .ok_or(RegistryError::NotRegistered)?;
-            rt.remove(i);
+            rt.collectors.remove(i);
+            rt.changes = rt.changes.wrapping_add(1);
             Ok(())
         })
     }
