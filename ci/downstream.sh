@@ -11,7 +11,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 tdir=${CARGO_TARGET_DIR:-$root/target}
 targets=(thumbv6m-none-eabi thumbv7em-none-eabihf riscv32imc-unknown-none-elf)
 
-(cd "$root/examples/downstream/own-critical-section" && cargo run --locked --target-dir "$tdir")
+(cd "$root/examples/downstream/own-critical-section" && cargo run --target-dir "$tdir")
 for t in "${targets[@]}"; do
   echo "single-core build for $t"
   (cd "$root/examples/downstream/single-core" && cargo build --locked --target-dir "$tdir" --target "$t")
