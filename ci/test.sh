@@ -26,7 +26,7 @@ cross_builds=(
 # The steps, in order: "name|shell command". Adding a step is adding a line.
 steps=(
   "install peers|ci/install-peers.sh target/peers-venv"
-  "fmt|cargo fmt --all -- --check && (cd examples/firmware && cargo fmt -- --check)"
+  "fmt|cargo fmt --all -- --check && (cd examples/firmware && cargo fmt -- --check) && (cd examples/firmware-isr && cargo fmt -- --check)"
   "clippy|cargo clippy --workspace --all-targets -- -D warnings"
   "test|cargo test --workspace"
   "doc|RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps"
@@ -40,6 +40,7 @@ steps+=(
   "firmware clippy|ci/firmware.sh clippy"
   "firmware under qemu|ci/firmware.sh run"
   "main demo|ci/examples.sh"
+  "firmware isr|ci/firmware.sh isr"
   "bench --quick|if [ -e ci/bench.sh ]; then bash ci/bench.sh --quick; else echo 'no ci/bench.sh: skipped'; fi"
 )
 
