@@ -1,22 +1,11 @@
-//! Cortex-M boards (mps2-an385, mps2-an386, microbit): SysTick as the tick, semihosting for
-//! output and exit.
+//! Cortex-M boards: mps2-an385 / mps2-an386 tick with SysTick, the micro:bit with its TIMER0;
+//! output and exit through semihosting.
 
-use cortex_m::peripheral::syst::SystClkSource;
-use cortex_m::peripheral::SYST;
 use cortex_m_rt::{entry, exception, ExceptionFrame};
 use cortex_m_semihosting::debug::{self, EXIT_FAILURE, EXIT_SUCCESS};
 use cortex_m_semihosting::hio::{self, HostStream};
 
-/// Core clock of the QEMU machine: the nRF51 of the micro:bit runs at 16 MHz, the MPS2 FPGA
-/// images at 25 MHz.
-#[cfg(not(target_has_atomic = "32"))]
-const CORE_HZ: u32 = 16_000_000;
-#[cfg(target_has_atomic = "32")]
-const CORE_HZ: u32 = 25_000_000;
-/// Core clock cycles between ticks: 2 µs. ci/firmware.sh runs QEMU with `-icount shift=0` (one
-/// instruction per nanosecond of virtual time), so a tick comes every 2,000 instructions, about
-/// once per operation set, at places that shift as the operation sets vary in length.
-const TICK_CYCLES: u32 = CORE_HZ / 500_000;
+pub use tick::{start as start_ticks, stop as stop_ticks};
 
 #[entry]
 fn main() -> ! {
@@ -24,32 +13,122 @@ fn main() -> ! {
 }
 
 #[exception]
-fn SysTick() {
-    crate::on_tick();
-}
-
-#[exception]
 unsafe fn HardFault(_: &ExceptionFrame) -> ! {
     crate::fail("isr-test: hard fault")
 }
 
-pub fn start_ticks() {
-    // Only `run` calls this, once, before any other use of SYST.
-    let mut syst = unsafe { cortex_m::Peripherals::steal() }.SYST;
-    syst.set_clock_source(SystClkSource::Core);
-    syst.set_reload(TICK_CYCLES - 1);
-    syst.clear_current();
-    syst.enable_interrupt();
-    syst.enable_counter();
+/// mps2-an385 / mps2-an386: SysTick on the 25 MHz core clock, every 2 µs. ci/firmware.sh runs
+/// QEMU with `-icount shift=0` (one instruction per nanosecond of virtual time), so a tick
+/// comes every 2,000 instructions, about once per operation set, at places that shift as the
+/// operation sets vary in length.
+#[cfg(board = "mps2")]
+mod tick {
+    use cortex_m::peripheral::syst::SystClkSource;
+    use cortex_m::peripheral::{SCB, SYST};
+    use cortex_m_rt::exception;
+
+    const TICK_CYCLES: u32 = 25_000_000 / 500_000;
+
+    #[exception]
+    fn SysTick() {
+        crate::on_tick();
+    }
+
+    pub fn start() {
+        // Only `run` uses SYST, and only through these two functions.
+        let mut syst = unsafe { cortex_m::Peripherals::steal() }.SYST;
+        syst.set_clock_source(SystClkSource::Core);
+        syst.set_reload(TICK_CYCLES - 1);
+        syst.clear_current();
+        syst.enable_interrupt();
+        syst.enable_counter();
+    }
+
+    pub fn stop() {
+        let mut syst = unsafe { cortex_m::Peripherals::steal() }.SYST;
+        syst.disable_interrupt();
+        syst.disable_counter();
+        SYST::has_wrapped(&mut syst);
+        SCB::clear_pendst();
+    }
 }
 
-pub fn stop_ticks() {
-    let mut syst = unsafe { cortex_m::Peripherals::steal() }.SYST;
-    syst.disable_interrupt();
-    syst.disable_counter();
-    // A tick that became pending meanwhile would still run once interrupts are taken.
-    SYST::has_wrapped(&mut syst);
-    cortex_m::peripheral::SCB::clear_pendst();
+/// micro:bit: the nRF51's Cortex-M0 has no SysTick (QEMU models one, the chip does not), so the
+/// tick is TIMER0 at 16 MHz, cleared on compare every 2 µs (2,000 instructions under
+/// `-icount shift=0`). Its interrupt (number 8) arrives in cortex-m-rt's `DefaultHandler`:
+/// without a device crate every device interrupt does.
+#[cfg(board = "microbit")]
+mod tick {
+    use core::ptr::write_volatile;
+    use cortex_m::peripheral::NVIC;
+    use cortex_m_rt::exception;
+
+    const TIMER0: usize = 0x4000_8000;
+    const TASKS_START: usize = 0x000;
+    const TASKS_STOP: usize = 0x004;
+    const TASKS_CLEAR: usize = 0x00c;
+    const EVENTS_COMPARE0: usize = 0x140;
+    const SHORTS: usize = 0x200;
+    const INTENSET: usize = 0x304;
+    const INTENCLR: usize = 0x308;
+    const MODE: usize = 0x504;
+    const BITMODE: usize = 0x508;
+    const PRESCALER: usize = 0x510;
+    const CC0: usize = 0x540;
+    /// SHORTS: clear the counter on COMPARE[0], so the timer is periodic.
+    const COMPARE0_CLEAR: u32 = 1;
+    /// INTENSET / INTENCLR: the COMPARE[0] event.
+    const COMPARE0_INT: u32 = 1 << 16;
+    const BITMODE_32: u32 = 3;
+    /// Timer ticks (16 MHz with prescaler 0) between two interrupts.
+    const TICK_COUNTS: u32 = 32;
+
+    #[derive(Clone, Copy)]
+    struct Timer0Irq;
+
+    // SAFETY: 8 is TIMER0's interrupt number on the nRF51.
+    unsafe impl cortex_m::interrupt::InterruptNumber for Timer0Irq {
+        fn number(self) -> u16 {
+            8
+        }
+    }
+
+    fn write(offset: usize, value: u32) {
+        // SAFETY: a TIMER0 register of the nRF51; nothing else in this firmware uses TIMER0.
+        unsafe { write_volatile((TIMER0 + offset) as *mut u32, value) }
+    }
+
+    #[exception]
+    unsafe fn DefaultHandler(irqn: i16) {
+        if irqn != 8 {
+            crate::fail("isr-test: unexpected interrupt");
+        }
+        // The interrupt line follows the event: clear it first or the handler runs again.
+        write(EVENTS_COMPARE0, 0);
+        crate::on_tick();
+    }
+
+    pub fn start() {
+        write(TASKS_STOP, 1);
+        write(TASKS_CLEAR, 1);
+        write(MODE, 0);
+        write(BITMODE, BITMODE_32);
+        write(PRESCALER, 0);
+        write(CC0, TICK_COUNTS);
+        write(SHORTS, COMPARE0_CLEAR);
+        write(INTENSET, COMPARE0_INT);
+        // SAFETY: the handler is ready; no critical section relies on this interrupt being masked.
+        unsafe { NVIC::unmask(Timer0Irq) };
+        write(TASKS_START, 1);
+    }
+
+    pub fn stop() {
+        write(INTENCLR, COMPARE0_INT);
+        write(TASKS_STOP, 1);
+        NVIC::mask(Timer0Irq);
+        write(EVENTS_COMPARE0, 0);
+        NVIC::unpend(Timer0Irq);
+    }
 }
 
 pub fn exit(ok: bool) -> ! {

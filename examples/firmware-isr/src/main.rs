@@ -4,7 +4,8 @@
 //! Both contexts run the same operation set ([`op`]): a `Counter` increment, a `Gauge` step, a
 //! `Histogram` observation and two `FixedFamily` lookups with an increment each: one child every
 //! operation uses, and one that is claimed on first use (label sets shared by both contexts and
-//! label sets only one context uses, so both claim new children while the other looks up). On
+//! label sets only one context uses, so both claim new children while the other looks up);
+//! halfway, each context also encodes the whole registry. On
 //! each tick the handler catches up with the main loop: it runs as many operation sets as the
 //! main loop ran since (at most [`ISR_BATCH`]), until it has done [`ISR_OPS`]; the main loop runs
 //! operation sets until it has done at least [`MAIN_OPS_MIN`] and the handler has finished. So
@@ -17,7 +18,7 @@
 //!
 //! One crate for four QEMU machines; the board module starts the tick and does the I/O:
 //! - thumbv7m / thumbv7em: `mps2-an385` / `mps2-an386`, SysTick on the core clock;
-//! - thumbv6m: `microbit` (nRF51, Cortex-M0), SysTick as well;
+//! - thumbv6m: `microbit` (nRF51, Cortex-M0), its TIMER0 (the nRF51 has no SysTick);
 //! - riscv32imc: `virt`, the CLINT machine timer; output on the 16550 UART, exit through the
 //!   SiFive test device.
 #![no_std]
@@ -45,6 +46,10 @@ const MAIN_OPS_MIN: u32 = 100_000;
 /// A tick that never comes would leave the main loop spinning: past this many operation sets
 /// the run fails with a message instead of timing out.
 const MAIN_OPS_MAX: u32 = 50_000_000;
+
+/// At this operation count each context also encodes the whole registry, into a writer that
+/// drops the bytes: an encode inside the handler, and one the handler interrupts.
+const ENCODE_AT: u32 = ISR_OPS / 2;
 
 /// Operation sets per claimed-child label: every `STRIDE` operations a context moves on to the
 /// next label of [`SHARED_KEYS`] and of its own keys, claiming it if it is new.
@@ -100,6 +105,26 @@ fn op(k: u32, ctx: Context) {
         (_, Context::Isr) => ISR_KEYS[j],
     };
     child(key).inc();
+    if k == ENCODE_AT && REGISTRY.encode_text(Discard).is_err() {
+        fail("isr-test: an encode in the middle of the run failed");
+    }
+}
+
+/// A writer that takes every byte and keeps none.
+struct Discard;
+
+impl embedded_io::ErrorType for Discard {
+    type Error = core::convert::Infallible;
+}
+
+impl embedded_io::Write for Discard {
+    fn write(&mut self, data: &[u8]) -> Result<usize, Self::Error> {
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        Ok(())
+    }
 }
 
 fn child(key: &str) -> Child<'static, CounterValue> {
