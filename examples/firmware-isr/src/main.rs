@@ -5,14 +5,16 @@
 //! `Histogram` observation and two `FixedFamily` lookups with an increment each: one child every
 //! operation uses, and one that is claimed on first use (label sets shared by both contexts and
 //! label sets only one context uses, so both claim new children while the other looks up);
-//! halfway, each context also encodes the whole registry. On
-//! each tick the handler catches up with the main loop: it runs as many operation sets as the
-//! main loop ran since (at most [`ISR_BATCH`]), until it has done [`ISR_OPS`]; the main loop runs
-//! operation sets until it has done at least [`MAIN_OPS_MIN`] and the handler has finished. So
-//! both contexts advance at about the same pace and the handler lands in the middle of the main
-//! loop's operations throughout, however fast QEMU delivers the ticks.
-//! Then the timer is stopped, `isr-test: main_ops=M isr_ops=I ticks=T ...` and the Prometheus text
-//! exposition are printed, and the machine exits. ci/firmware.sh computes every exact total
+//! halfway, each context also encodes the whole registry.
+//!
+//! On each tick the handler catches up with the main loop: it runs as many operation sets as
+//! the main loop ran since (at most [`ISR_BATCH`]), until it has done [`ISR_OPS`]; the main loop
+//! runs operation sets until it has done at least [`MAIN_OPS_MIN`] and the handler has
+//! finished. So both contexts advance at about the same pace and the handler lands in the
+//! middle of the main loop's operations throughout, however fast QEMU delivers the ticks.
+//!
+//! Then the timer is stopped, `isr-test: main_ops=M isr_ops=I ticks=T ...` and the Prometheus
+//! text exposition are printed, and the machine exits. ci/firmware.sh computes every exact total
 //! from M and I: a lost update, a torn value or a duplicated child shows as a wrong number, a
 //! lock taken by the main loop and wanted by the handler as a hang.
 //!
