@@ -143,7 +143,7 @@ isr_check() {
   awk -v header="$header" '
     function field(name,   re) {
       re = name "=[0-9]+"
-      if (!match(header, re)) { print "header lacks " name ": " header; exit 2 }
+      if (!match(header, re)) { print "header lacks " name ": " header; bad = 2; exit 2 }
       return substr(header, RSTART + length(name) + 1, RLENGTH - length(name) - 1) + 0
     }
     # One context: k = 0..n-1 observes 0.5 + k % 4 and increments "shared" and one claimed
