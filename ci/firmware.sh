@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Builds the firmware demo (examples/firmware), runs it under QEMU and checks its exposition.
+# Builds the firmware demo (examples/firmware), runs it under QEMU and checks its exposition;
+# the same for the interrupt test (examples/firmware-isr) on four QEMU machines.
 #
 # Usage: ci/firmware.sh build    release build of the ELF
-#        ci/firmware.sh clippy   clippy on the firmware, warnings are errors
+#        ci/firmware.sh clippy   clippy on both firmware crates, warnings are errors
 #        ci/firmware.sh run      build, print the ELF's .text/.data/.bss, run it under QEMU
 #                                (lm3s6965evb, Cortex-M3) with a timeout, check the values it
 #                                printed, lint the output with promtool, parse it with the
 #                                Python reference client when $PROMSTACK_PYTHON is set
+#        ci/firmware.sh isr [TARGET...]
+#                                the interrupt test: for each target (default: all four) a
+#                                release build, its sizes, a run under QEMU with a timeout, and
+#                                the exact totals checked; every target runs even if one fails
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 fw=$root/examples/firmware
@@ -50,12 +55,19 @@ fw_cargo() { (cd "$fw" && cargo "$1" --target-dir "$tdir" "${@:2}"); }
 
 build() { fw_cargo build --release; }
 
-clippy() { fw_cargo clippy --release -- -D warnings; }
+clippy() {
+  fw_cargo clippy --release -- -D warnings
+  # One Cortex-M and the RISC-V target: between them every line of the crate is compiled.
+  isr_cargo clippy --release --target thumbv7m-none-eabi -- -D warnings
+  isr_cargo clippy --release --target riscv32imc-unknown-none-elf -- -D warnings
+}
 
 # Berkeley sizes, as `size` (binutils) prints them: text = vector table + code + rodata,
-# data = initialised RAM (its initial values also sit in flash), bss = zeroed RAM.
+# data = initialised RAM (its initial values also sit in flash), bss = zeroed RAM. $2: bytes of
+# reserved stack/heap sections to leave out of bss (riscv-rt gives the stack a section).
 sizes() {
-  size -B "$1" | awk -v elf="${1#"$root"/}" 'NR == 2 {
+  size -B "$1" | awk -v elf="${1#"$root"/}" -v reserved="${2:-0}" 'NR == 2 {
+    $3 -= reserved
     printf "firmware size (%s): .text=%d .data=%d .bss=%d bytes (flash %d, static ram %d)\n",
       elf, $1, $2, $3, $1 + $2, $2 + $3 }'
 }
@@ -104,12 +116,139 @@ EOF
   fi
 }
 
+# --- the interrupt test (examples/firmware-isr) ----------------------------------------------
+isr_fw=$root/examples/firmware-isr
+isr_cargo() { (cd "$isr_fw" && cargo "$1" --target-dir "$tdir" "${@:2}"); }
+
+# target|QEMU command line without the ELF. `-icount shift=0` ties virtual time to instructions
+# (1 ns each), so the ticks come every ~2,000 instructions whatever the host's load, and a run
+# is repeatable (same op counts every time).
+isr_machines=(
+  "thumbv7m-none-eabi|qemu-system-arm -machine mps2-an385 -icount shift=0 -semihosting-config enable=on,target=native"
+  "thumbv7em-none-eabihf|qemu-system-arm -machine mps2-an386 -icount shift=0 -semihosting-config enable=on,target=native"
+  "thumbv6m-none-eabi|qemu-system-arm -machine microbit -icount shift=0 -semihosting-config enable=on,target=native"
+  "riscv32imc-unknown-none-elf|qemu-system-riscv32 -machine virt -bios none -icount shift=0"
+)
+
+# Checks the exposition in $1 against the totals implied by the header line in $2: both
+# contexts ran the operation set of examples/firmware-isr/src/main.rs (`op`), the main loop
+# main_ops times, the handler isr_ops times. Every series must be there with exactly its value,
+# and no other.
+isr_check() {
+  local header
+  header=$(grep -m1 '^isr-test: main_ops=' "$2") || {
+    echo "no isr-test header line in the output" >&2
+    return 1
+  }
+  awk -v header="$header" '
+    function field(name,   re) {
+      re = name "=[0-9]+"
+      if (!match(header, re)) { print "header lacks " name ": " header; bad = 2; exit 2 }
+      return substr(header, RSTART + length(name) + 1, RLENGTH - length(name) - 1) + 0
+    }
+    # One context: k = 0..n-1 observes 0.5 + k % 4 and increments "shared" and one claimed
+    # key: c<j> on even k, <ctx><j> on odd k, j = (k / stride) % keys.
+    function context(n, ctx,   k, j) {
+      for (k = 0; k < n; k++) {
+        bucket[k % 4]++
+        sum += 0.5 + k % 4
+        j = int(k / stride) % keys
+        keyed[(k % 2 == 0 ? "c" : ctx) j]++
+      }
+    }
+    BEGIN {
+      m = field("main_ops"); i = field("isr_ops"); stride = field("stride"); keys = field("keys")
+      context(m, "m"); context(i, "i")
+      want["isr_hits_total"] = m + i
+      want["isr_level"] = m - 2 * i
+      want["isr_size_bucket{le=\"1.0\"}"] = bucket[0]
+      want["isr_size_bucket{le=\"2.0\"}"] = bucket[0] + bucket[1]
+      want["isr_size_bucket{le=\"3.0\"}"] = bucket[0] + bucket[1] + bucket[2]
+      want["isr_size_bucket{le=\"+Inf\"}"] = m + i
+      want["isr_size_count"] = m + i
+      want["isr_size_sum"] = sum
+      want["isr_keyed_total{key=\"shared\"}"] = m + i
+      for (key in keyed) want["isr_keyed_total{key=\"" key "\"}"] = keyed[key]
+      want["promstack_label_rejections_total"] = 0
+    }
+    /^#/ || NF == 0 { next }
+    {
+      seen[$1]++
+      if (!($1 in want)) { print "unexpected series: " $0; bad = 1 }
+      else if (seen[$1] > 1) { print "series twice: " $0; bad = 1 }
+      else if ($2 + 0 != want[$1]) { printf "%s = %s, want %.1f\n", $1, $2, want[$1]; bad = 1 }
+      else ok++
+    }
+    END {
+      if (bad == 2) exit 2
+      for (s in want) if (!(s in seen)) { print "missing series: " s; bad = 1 }
+      if (!bad) printf "all %d series exact (main_ops=%d, isr_ops=%d)\n", ok, m, i
+      exit bad
+    }' "$1" >&2
+}
+
+# Runs one target; prints one status line on stdout, details on stderr.
+isr_one() {
+  local target=$1 qemu=$2 out=$3 elf rc=0 t0 took
+  elf=$tdir/$target/release/promstack-firmware-isr
+  if ! isr_cargo build --release --target "$target"; then
+    echo "$target: BUILD FAILED"
+    return 1
+  fi
+  sizes "$elf" "$(size -A "$elf" | awk '$1 == ".stack" || $1 == ".heap" { n += $2 } END { print n + 0 }')" >&2
+  t0=$(date +%s%N)
+  # shellcheck disable=SC2086 # the QEMU command line is meant to split into words
+  timeout "$timeout_s" $qemu -nographic -kernel "$elf" </dev/null >"$out/$target.raw" 2>"$out/$target.err" || rc=$?
+  took=$(awk -v ns=$(($(date +%s%N) - t0)) 'BEGIN { printf "%.1fs", ns / 1e9 }')
+  if ((rc == 124)); then
+    echo "$target: HANG (no exit within ${timeout_s}s; qemu killed by timeout)"
+    cat "$out/$target.raw" "$out/$target.err" >&2
+    return 1
+  elif ((rc != 0)); then
+    echo "$target: FAILED (qemu exit $rc after $took)"
+    cat "$out/$target.raw" "$out/$target.err" >&2
+    return 1
+  fi
+  sed -n '/^# HELP/,$p' "$out/$target.raw" >"$out/$target.metrics"
+  if ! isr_check "$out/$target.metrics" "$out/$target.raw"; then
+    echo "$target: WRONG TOTALS (after $took)"
+    cat "$out/$target.raw" >&2
+    return 1
+  fi
+  if ! promtool check metrics <"$out/$target.metrics" >&2; then
+    echo "$target: promtool rejected the exposition"
+    return 1
+  fi
+  echo "$target: ok in $took ($(grep -m1 '^isr-test:' "$out/$target.raw" | cut -d' ' -f2-4))"
+}
+
+isr() {
+  local pair target qemu status=0 want=("$@") report=()
+  out=$(mktemp -d)
+  trap 'rm -rf "$out"' EXIT
+  for pair in "${isr_machines[@]}"; do
+    target=${pair%%|*} qemu=${pair#*|}
+    if ((${#want[@]})) && [[ " ${want[*]} " != *" $target "* ]]; then continue; fi
+    echo "== isr: $target ($qemu)" >&2
+    report+=("$(isr_one "$target" "$qemu" "$out")") || status=1
+    echo "${report[-1]}" >&2
+  done
+  if ((${#report[@]} == 0)); then
+    echo "no such target: ${want[*]} (have: ${isr_machines[*]%%|*})" >&2
+    return 2
+  fi
+  echo "== firmware isr summary"
+  printf '  %s\n' "${report[@]}"
+  return $status
+}
+
 case ${1-run} in
   build) build ;;
   clippy) clippy ;;
   run) run ;;
+  isr) isr "${@:2}" ;;
   *)
-    echo "usage: $0 build|clippy|run" >&2
+    echo "usage: $0 build|clippy|run|isr [TARGET...]" >&2
     exit 2
     ;;
 esac

@@ -5,7 +5,8 @@
 # Usage: ci/install-peers.sh [VENV_DIR]      (VENV_DIR default: target/peers-venv at the repo root)
 #
 #   Debian packages  promtool + prometheus, pushgateway, node_exporter, carbon-cache, whisper,
-#                    qemu-system-arm, wrk, curl, size (binutils), python3 + venv
+#                    qemu-system-arm, qemu-system-misc (riscv32), wrk, curl, size (binutils),
+#                    python3 + venv
 #   Python venv      prometheus_client==0.8.0 (the reference implementation), from PyPI
 #   rustup targets   the no_std cross targets and the firmware target
 set -euo pipefail
@@ -23,6 +24,7 @@ debian=(
   carbon-cache:graphite-carbon
   whisper-fetch:python3-whisper
   qemu-system-arm:qemu-system-arm
+  qemu-system-riscv32:qemu-system-misc
   wrk:wrk
   curl:curl
   size:binutils

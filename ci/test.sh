@@ -28,7 +28,7 @@ cross_builds=(
 # The steps, in order: "name|shell command". Adding a step is adding a line.
 steps=(
   "install peers|ci/install-peers.sh target/peers-venv"
-  "fmt|cargo fmt --all -- --check && (cd examples/firmware && cargo fmt -- --check)"
+  "fmt|cargo fmt --all -- --check && (cd examples/firmware && cargo fmt -- --check) && (cd examples/firmware-isr && cargo fmt -- --check)"
   "clippy|cargo clippy --workspace --all-targets -- -D warnings"
   "test|cargo test --workspace"
   "test core with critical sections|cargo test -p promstack-core"
@@ -44,6 +44,7 @@ steps+=(
   "firmware under qemu|ci/firmware.sh run"
   "downstream crates|ci/downstream.sh"
   "main demo|ci/examples.sh"
+  "firmware isr|ci/firmware.sh isr"
   "bench --quick|if [ -e ci/bench.sh ]; then bash ci/bench.sh --quick; else echo 'no ci/bench.sh: skipped'; fi"
 )
 
