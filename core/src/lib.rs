@@ -27,6 +27,7 @@ extern crate std;
 mod clock;
 mod collector;
 mod counter;
+mod counter32;
 mod desc;
 pub mod encoding;
 mod enumeration;
@@ -44,6 +45,7 @@ mod timer;
 pub use clock::{clock, install_clock, install_time, unix_time, Clock};
 pub use collector::{Collector, NameFilter, Sink};
 pub use counter::{check_increment, Counter, CounterValue};
+pub use counter32::{Counter32, Counter32Value};
 pub use desc::{
     assert_buckets, assert_label_names, assert_states, check_buckets, check_label_names, check_metric_name,
     check_states, is_valid_label_name, is_valid_metric_name, strip_counter_total, Desc, MetricType,
