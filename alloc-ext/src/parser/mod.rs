@@ -258,6 +258,26 @@ fn parse_f64(s: &str) -> Option<f64> {
     s.parse().ok()
 }
 
+/// Fails on the first label name that repeats an earlier one. A hash set keeps this linear: a
+/// line may carry tens of thousands of labels.
+fn check_unique(labels: &[(String, String)]) -> Result<(), ParseErrorKind> {
+    // Comparing pairs is faster for the few labels of ordinary lines.
+    const SMALL: usize = 16;
+    if labels.len() <= SMALL {
+        for (i, (name, _)) in labels.iter().enumerate() {
+            if labels[..i].iter().any(|(n, _)| n == name) {
+                return Err(ParseErrorKind::DuplicateLabelName(b(name)));
+            }
+        }
+        return Ok(());
+    }
+    let mut seen = hashbrown::HashSet::with_capacity(labels.len());
+    match labels.iter().find(|(name, _)| !seen.insert(name.as_str())) {
+        Some((name, _)) => Err(ParseErrorKind::DuplicateLabelName(b(name))),
+        None => Ok(()),
+    }
+}
+
 /// Sorted copy of a label set, for grouping and duplicate detection.
 fn sorted_labels(labels: &[(String, String)]) -> LabelPairs {
     let mut v = labels.to_vec();

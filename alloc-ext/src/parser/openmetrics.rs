@@ -14,7 +14,7 @@
 //! `Timestamp` objects is wrong when nanoseconds differ and seconds do not), and a negative
 //! fraction such as `-0.5` keeps its sign.
 
-use super::{b, parse_f64, read_quoted, sorted_labels, LabelPairs, ParseError, ParseErrorKind};
+use super::{b, check_unique, parse_f64, read_quoted, sorted_labels, LabelPairs, ParseError, ParseErrorKind};
 use crate::metric_family::{MetricFamily, OwnedExemplar, OwnedSample};
 use alloc::borrow::Cow;
 use alloc::collections::BTreeSet;
@@ -284,11 +284,9 @@ fn parse_labels(s: &str) -> Result<(LabelPairs, &str), ParseErrorKind> {
             .strip_prefix('"')
             .ok_or(ParseErrorKind::InvalidLabels("label value must be quoted"))?;
         let (value, r) = read_quoted(after)?;
-        if labels.iter().any(|(n, _)| n == name) {
-            return Err(ParseErrorKind::DuplicateLabelName(b(name)));
-        }
         labels.push((String::from(name), value));
         if let Some(r) = r.strip_prefix('}') {
+            check_unique(&labels)?;
             return Ok((labels, r));
         }
         rest = r
