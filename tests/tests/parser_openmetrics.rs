@@ -156,11 +156,12 @@ fn histogram_noncanonical() {
     .unwrap();
 }
 
-// test_negative_bucket_histogram
+// test_negative_bucket_histogram, as Python 0.26 has it: without the `a_count 3` of 0.8.0's case,
+// since `_count` now needs `_sum` and negative buckets forbid `_sum` (issue 10, item 19).
 #[test]
 fn negative_bucket_histogram() {
     check(
-        "# TYPE a histogram\n# HELP a help\na_bucket{le=\"-1.0\"} 0\na_bucket{le=\"1.0\"} 1\na_bucket{le=\"+Inf\"} 3\na_count 3\n# EOF\n",
+        "# TYPE a histogram\n# HELP a help\na_bucket{le=\"-1.0\"} 0\na_bucket{le=\"1.0\"} 1\na_bucket{le=\"+Inf\"} 3\n# EOF\n",
         vec![HistogramMetricFamily::with_buckets("a", "help", [(-1.0, 0.0), (1.0, 1.0), (f64::INFINITY, 3.0)], None)
             .unwrap()
             .into_family()],
@@ -768,7 +769,6 @@ fn invalid_input() {
         ("# TYPE a summary\na{quantile=\"foo\"} 0\n# EOF\n", kind!(K::InvalidQuantile(_))),
         ("# TYPE a summary\na{quantile=\"1.01\"} 0\n# EOF\n", kind!(K::InvalidQuantile(_))),
         ("# TYPE a summary\na{quantile=\"NaN\"} 0\n# EOF\n", kind!(K::InvalidQuantile(_))),
-        ("# TYPE a summary\na{quantile=\"1\"} 0\n# EOF\n", kind!(K::InvalidQuantile(_))),
         ("# TYPE a histogram\na_bucket 0\n# EOF\n", kind!(K::InvalidLe(_))),
         ("# TYPE a gaugehistogram\na_bucket 0\n# EOF\n", kind!(K::InvalidLe(_))),
         ("# TYPE a stateset\na 0\n# EOF\n", kind!(K::MissingStateLabel(_))),
@@ -787,12 +787,17 @@ fn invalid_input() {
         ),
         (
             "# TYPE a histogram\na_bucket{le=\"-1.0\"} 1\na_bucket{le=\"+Inf\"} 2\na_sum 1\n# EOF\n",
-            kind!(K::InvalidHistogram { .. }),
+            kind!(K::CountSumMismatch { .. }),
         ),
         ("# TYPE a gaugehistogram\na_bucket{le=\"+Inf\"} NaN\n# EOF\n", kind!(K::NanCounterLike(_))),
         ("# TYPE a gaugehistogram\na_bucket{le=\"+Inf\"} -1\na_gcount -1\n# EOF\n", kind!(K::NegativeCounterLike(_))),
         ("# TYPE a gaugehistogram\na_bucket{le=\"+Inf\"} -1\n# EOF\n", kind!(K::NegativeCounterLike(_))),
-        ("# TYPE a gaugehistogram\na_bucket{le=\"+Inf\"} 1\na_gsum -1\n# EOF\n", kind!(K::InvalidHistogram { .. })),
+        // 0.8.0 refused the negative `_gsum`; the missing `_gcount` is found first now.
+        ("# TYPE a gaugehistogram\na_bucket{le=\"+Inf\"} 1\na_gsum -1\n# EOF\n", kind!(K::CountSumMismatch { .. })),
+        (
+            "# TYPE a gaugehistogram\na_bucket{le=\"+Inf\"} 1\na_gsum -1\na_gcount 1\n# EOF\n",
+            kind!(K::InvalidHistogram { .. }),
+        ),
         ("# TYPE a gaugehistogram\na_bucket{le=\"+Inf\"} 1\na_gsum NaN\n# EOF\n", kind!(K::NanCounterLike(_))),
         ("# TYPE a summary\na_sum NaN\n# EOF\n", kind!(K::NanCounterLike(_))),
         ("# TYPE a summary\na_count NaN\n# EOF\n", kind!(K::NanCounterLike(_))),
@@ -804,27 +809,14 @@ fn invalid_input() {
         ("# TYPE a gaugehistogram\na_gsum 1\n# EOF\n", kind!(K::InvalidHistogram { .. })),
         ("# TYPE a histogram\na_count 1\na_bucket{le=\"+Inf\"} 0\n# EOF\n", kind!(K::InvalidHistogram { .. })),
         ("# TYPE a histogram\na_bucket{le=\"+Inf\"} 0\na_count 1\n# EOF\n", kind!(K::InvalidHistogram { .. })),
-        ("# TYPE a histogram\na_bucket{le=\"0\"} 0\na_bucket{le=\"+Inf\"} 0\n# EOF\n", kind!(K::InvalidLe(_))),
-        ("# TYPE a histogram\na_bucket{le=\"1\"} 0\na_bucket{le=\"+Inf\"} 0\n# EOF\n", kind!(K::InvalidLe(_))),
-        (
-            "# TYPE a histogram\na_bucket{le=\"0.0000000001\"} 0\na_bucket{le=\"+Inf\"} 0\n# EOF\n",
-            kind!(K::InvalidLe(_)),
-        ),
-        ("# TYPE a histogram\na_bucket{le=\"1.1e-2\"} 0\na_bucket{le=\"+Inf\"} 0\n# EOF\n", kind!(K::InvalidLe(_))),
-        ("# TYPE a histogram\na_bucket{le=\"1e-04\"} 0\na_bucket{le=\"+Inf\"} 0\n# EOF\n", kind!(K::InvalidLe(_))),
-        ("# TYPE a histogram\na_bucket{le=\"1e+05\"} 0\na_bucket{le=\"+Inf\"} 0\n# EOF\n", kind!(K::InvalidLe(_))),
-        (
-            "# TYPE a histogram\na_bucket{le=\"10000000000\"} 0\na_bucket{le=\"+Inf\"} 0\n# EOF\n",
-            kind!(K::InvalidLe(_)),
-        ),
         ("# TYPE a histogram\na_bucket{le=\"+INF\"} 0\n# EOF\n", kind!(K::InvalidLe(_))),
         (
             "# TYPE a histogram\na_bucket{le=\"2\"} 0\na_bucket{le=\"1\"} 0\na_bucket{le=\"+Inf\"} 0\n# EOF\n",
-            kind!(K::InvalidLe(_)),
+            kind!(K::InvalidHistogram { .. }),
         ),
         (
             "# TYPE a histogram\na_bucket{le=\"1\"} 1\na_bucket{le=\"2\"} 1\na_bucket{le=\"+Inf\"} 0\n# EOF\n",
-            kind!(K::InvalidLe(_)),
+            kind!(K::InvalidHistogram { .. }),
         ),
         // Bad grouping or ordering.
         (
@@ -833,7 +825,7 @@ fn invalid_input() {
         ),
         (
             "# TYPE a histogram\na_bucket{a=\"1\",le=\"1\"} 0\na_bucket{a=\"2\",le=\"+Inf\"\"} 0\na_bucket{a=\"1\",le=\"+Inf\"} 0\n# EOF\n",
-            kind!(K::InvalidLe(_)),
+            kind!(K::InvalidLabels(_)),
         ),
         (
             "# TYPE a gaugehistogram\na_gsum{a=\"1\"} 0\na_gsum{a=\"2\"} 0\na_gcount{a=\"1\"} 0\n# EOF\n",
@@ -861,6 +853,114 @@ fn invalid_input() {
 }
 
 // ---- promstack decisions (not in test_parser.py, or differing from it) ----
+
+// Issue 10, item 19: `_count` if and only if `_sum` (`_gcount` iff `_gsum`), per child and
+// timestamp, as OpenMetrics 1.0 and Python 0.26's `_check_histogram` require (0.8.0 did not).
+#[test]
+fn count_and_sum_come_together() {
+    let mismatch = |input: &str, present: &str, missing: &str| {
+        let err = parse_openmetrics(input).expect_err(input);
+        match &err.kind {
+            ParseErrorKind::CountSumMismatch { family, present: p, missing: m } => {
+                assert_eq!((family.as_str(), *p, *m), ("a", present, missing), "{input:?}")
+            }
+            _ => panic!("{input:?}: {err}"),
+        }
+        err
+    };
+    let err = mismatch("# TYPE a histogram\na_bucket{le=\"+Inf\"} 0\na_sum 0\n# EOF\n", "_sum", "_count");
+    assert_eq!(err.to_string(), "line 3: histogram \"a\" has _sum without _count");
+    mismatch("# TYPE a histogram\na_bucket{le=\"+Inf\"} 0\na_count 0\n# EOF\n", "_count", "_sum");
+    mismatch("# TYPE a gaugehistogram\na_bucket{le=\"+Inf\"} 0\na_gsum 0\n# EOF\n", "_gsum", "_gcount");
+    mismatch("# TYPE a gaugehistogram\na_bucket{le=\"+Inf\"} 0\na_gcount 0\n# EOF\n", "_gcount", "_gsum");
+    // Per child: the second child lacks `_sum`.
+    mismatch(
+        "# TYPE a histogram\na_bucket{x=\"1\",le=\"+Inf\"} 0\na_count{x=\"1\"} 0\na_sum{x=\"1\"} 0\n\
+         a_bucket{x=\"2\",le=\"+Inf\"} 0\na_count{x=\"2\"} 0\n# EOF\n",
+        "_count",
+        "_sum",
+    );
+    // Per timestamp: the child at time 2 lacks `_count`.
+    mismatch(
+        "# TYPE a histogram\na_bucket{le=\"+Inf\"} 0 1\na_count 0 1\na_sum 0 1\n\
+         a_bucket{le=\"+Inf\"} 0 2\na_sum 0 2\n# EOF\n",
+        "_sum",
+        "_count",
+    );
+    // Negative buckets: no `_sum`, so no `_count` either (Python 0.26 agrees).
+    let err = parse_openmetrics(
+        "# TYPE a histogram\na_bucket{le=\"-1\"} 0\na_bucket{le=\"+Inf\"} 0\na_sum 0\na_count 0\n# EOF\n",
+    )
+    .unwrap_err();
+    assert!(matches!(err.kind, ParseErrorKind::InvalidHistogram { .. }), "{err}");
+    // Both or neither are fine.
+    for ok in [
+        "# TYPE a histogram\na_bucket{le=\"+Inf\"} 0\na_count 0\na_sum 0\n# EOF\n",
+        "# TYPE a histogram\na_bucket{le=\"+Inf\"} 0\n# EOF\n",
+        "# TYPE a histogram\na_bucket{le=\"-1\"} 0\na_bucket{le=\"+Inf\"} 0\n# EOF\n",
+        "# TYPE a gaugehistogram\na_bucket{le=\"+Inf\"} 0\na_gcount 0\na_gsum 0\n# EOF\n",
+        "# TYPE a gaugehistogram\na_bucket{le=\"-1\"} 0\na_bucket{le=\"+Inf\"} 0\na_gcount 0\na_gsum -1\n# EOF\n",
+    ] {
+        parse_openmetrics(ok).unwrap_or_else(|e| panic!("{ok:?}: {e}"));
+    }
+}
+
+// A sample is a duplicate only of one at the same timestamp: 0.8.0 and 0.26 keep their set of seen
+// series until the child changes, and so drop `a_created 5 2` here.
+#[test]
+fn later_timestamp_is_not_a_duplicate() {
+    let mut c = CounterMetricFamily::new("a", "").unwrap();
+    c.add_metric(&[], 1.0, Some(5.0), Some(1.0)).unwrap();
+    c.add_metric(&[], 2.0, Some(5.0), Some(2.0)).unwrap();
+    check(
+        "# TYPE a counter\na_total 1 1\na_created 5 1\na_total 2 2\na_created 5 2\n# EOF\n",
+        vec![c.into_family()],
+    );
+}
+
+// Issue 10, item 20: `le` and `quantile` numbers in any spelling; only `+Inf` must be exact. From
+// Python 0.26's test_histogram_noncanonical and test_summary_quantiles (0.8.0 refused "1", "0",
+// "1e-04", "1e+05", "10000000000", "0.0000000001" and "1.1e-2").
+#[test]
+fn noncanonical_numbers() {
+    let les = [
+        "0", "0.00000000001", "0.0000000001", "1e-04", "1.1e-4", "1.1e-3", "1.1e-2", "1", "1e+05",
+        "10000000000", "100000000000.0", "+Inf",
+    ];
+    let mut input = String::from("# TYPE a histogram\n# HELP a help\n");
+    for le in les {
+        input.push_str(&format!("a_bucket{{le=\"{le}\"}} 0\n"));
+    }
+    input.push_str("a_count 0\na_sum 2\n# EOF\n");
+    let mut expected: Vec<OwnedSample> = les.iter().map(|le| s("_bucket", &[("le", le)], 0.0)).collect();
+    expected.push(s("_count", &[], 0.0));
+    expected.push(s("_sum", &[], 2.0));
+    check(&input, vec![fam("a", "help", MetricType::Histogram, expected)]);
+
+    check(
+        "# TYPE a summary\na{quantile=\"0\"} 0.5\na{quantile=\"1\"} 0.8\na{quantile=\"5e-1\"} 0.7\n# EOF\n",
+        vec![fam(
+            "a",
+            "",
+            MetricType::Summary,
+            vec![
+                s("", &[("quantile", "0")], 0.5),
+                s("", &[("quantile", "1")], 0.8),
+                s("", &[("quantile", "5e-1")], 0.7),
+            ],
+        )],
+    );
+    // Values compare as numbers: "1" and "1.0" are the same bound.
+    let err = parse_openmetrics(
+        "# TYPE a histogram\na_bucket{le=\"1\"} 0\na_bucket{le=\"1.0\"} 0\na_bucket{le=\"+Inf\"} 0\n# EOF\n",
+    )
+    .unwrap_err();
+    assert!(matches!(err.kind, ParseErrorKind::InvalidHistogram { .. }), "{err}");
+    for inf in ["Inf", "inf", "+inf", "Infinity", "+INF"] {
+        let input = format!("# TYPE a histogram\na_bucket{{le=\"{inf}\"}} 0\n# EOF\n");
+        assert_eq!(parse_openmetrics(&input).unwrap_err().kind, ParseErrorKind::InvalidLe(inf.into()), "{inf}");
+    }
+}
 
 // test_invalid_input rejects an exemplar whose labels are 65 characters long: 0.8.0's limit was
 // 64. OpenMetrics 1.0 (and SPEC.md section 3) allows 128, which the encoders also write, so

@@ -109,9 +109,9 @@ pub enum ParseErrorKind {
     TimestampsBackwards(String),
     /// A stateset sample lacks the label named after the family.
     MissingStateLabel(String),
-    /// A bucket's `le` is missing, not a number, NaN, or not written canonically.
+    /// A bucket's `le` is missing, not a number, NaN, or an infinity not spelled `+Inf`.
     InvalidLe(String),
-    /// A summary quantile label is missing, outside `[0, 1]`, or not written canonically.
+    /// A summary quantile label is missing, not a number, or outside `[0, 1]`.
     InvalidQuantile(String),
     /// A stateset value other than 0 or 1.
     InvalidStateValue(String),
@@ -129,6 +129,16 @@ pub enum ParseErrorKind {
         family: String,
         /// What is wrong.
         problem: &'static str,
+    },
+    /// A histogram child has `_count` without `_sum` or the reverse (`_gcount` and `_gsum` for a
+    /// gauge histogram): OpenMetrics wants both or neither.
+    CountSumMismatch {
+        /// The family.
+        family: String,
+        /// The sample the child has (`_count`, `_sum`, `_gcount` or `_gsum`).
+        present: &'static str,
+        /// The sample it lacks.
+        missing: &'static str,
     },
     /// Lines follow `# EOF`.
     TextAfterEof,
@@ -189,6 +199,9 @@ impl fmt::Display for ParseErrorKind {
             K::NanCounterLike(s) => write!(f, "counter-like sample {s:?} is NaN"),
             K::NegativeCounterLike(s) => write!(f, "counter-like sample {s:?} is negative"),
             K::InvalidHistogram { family, problem } => write!(f, "histogram {family:?}: {problem}"),
+            K::CountSumMismatch { family, present, missing } => {
+                write!(f, "histogram {family:?} has {present} without {missing}")
+            }
             K::TextAfterEof => f.write_str("text after # EOF"),
             K::MissingEof => f.write_str("missing # EOF at the end"),
         }

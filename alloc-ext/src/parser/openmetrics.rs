@@ -2,8 +2,8 @@
 //!
 //! Every rule that parser enforces is enforced here: `# EOF` last and required; one space
 //! between fields; `# HELP`/`# TYPE`/`# UNIT` at most once each and before the samples; no
-//! interleaved families or children; type-specific sample names, `le`/`quantile` labels written
-//! canonically, value ranges, histogram consistency, timestamps not going backwards, exemplars
+//! interleaved families or children; type-specific sample names, `le`/`quantile` labels that are
+//! numbers (`+Inf` spelled so), value ranges, histogram consistency, timestamps not going backwards, exemplars
 //! only on histogram buckets and counter totals. Exact duplicates of a sample within a child (same
 //! series and timestamp) are dropped, as 0.8.0 does.
 //!
@@ -12,7 +12,8 @@
 //! is NaN in any spelling is refused (0.8.0 only refuses the literal `NaN`); a metadata line must
 //! start with `# ` exactly; timestamps are compared by value (0.8.0's comparison of
 //! `Timestamp` objects is wrong when nanoseconds differ and seconds do not), and a negative
-//! fraction such as `-0.5` keeps its sign.
+//! fraction such as `-0.5` keeps its sign; a sample is a duplicate only of one at the same
+//! timestamp (0.8.0 and 0.26 also drop `a_created 5 2` after `a_created 5 1`, `a_total 2 2`).
 
 use super::{b, check_unique, parse_f64, read_quoted, sorted_labels, LabelPairs, ParseError, ParseErrorKind};
 use crate::metric_family::{MetricFamily, OwnedExemplar, OwnedSample};
@@ -21,7 +22,6 @@ use alloc::collections::BTreeSet;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cmp::Ordering;
-use promstack_core::encoding::{go_float, FLOAT_BUF};
 use promstack_core::{is_valid_label_name, is_valid_metric_name, MetricType};
 
 /// Parses OpenMetrics 1.0 text (which must end with `# EOF`).
@@ -147,35 +147,13 @@ fn parse_value(s: &str) -> Result<f64, ParseErrorKind> {
     parse_f64(s).ok_or_else(|| ParseErrorKind::InvalidValue(b(s)))
 }
 
-/// The numbers 0.8.0 requires in canonical spelling: `i / 1000` for `i` in `0..10000`, `10^i`
-/// for `i` in `-10..=10`, and `+Inf`.
-fn is_canonical_number(v: f64) -> bool {
-    if v == f64::INFINITY {
-        return true;
-    }
-    // The nearest multiple of 1/1000 (no `f64::round` without std); NaN and huge values land
-    // outside the range or compare unequal.
-    let k = (v * 1000.0 + 0.5) as i64;
-    if (0..10000).contains(&k) && k as f64 / 1000.0 == v {
-        return true;
-    }
-    const POWERS: [&str; 21] = [
-        "1e-10", "1e-9", "1e-8", "1e-7", "1e-6", "1e-5", "1e-4", "1e-3", "1e-2", "1e-1", "1e0", "1e1", "1e2",
-        "1e3", "1e4", "1e5", "1e6", "1e7", "1e8", "1e9", "1e10",
-    ];
-    POWERS.iter().any(|p| p.parse::<f64>() == Ok(v))
-}
-
-/// `true` when `s` parses and, if it is one of the canonical numbers, is spelled canonically.
-fn canonical_label(s: &str) -> Option<f64> {
-    let v = parse_f64(s)?;
-    if is_canonical_number(v) {
-        let mut buf = [0u8; FLOAT_BUF];
-        if go_float(v, &mut buf) != s {
-            return None;
-        }
-    }
-    Some(v)
+/// The number in an `le` or `quantile` label. OpenMetrics 1.0 asks exposers to spell some numbers
+/// canonically (`1.0`, `0.001`, `1e-05`, `+Inf`) and forbids parsers to reject a number outside
+/// that set for its spelling; Python 0.26 goes further and requires only `+Inf` spelled exactly,
+/// as here, so `"1"`, `"0"` and `"1e-04"` are accepted (0.8.0 refused them). Values compare
+/// numerically, never as text.
+fn label_number(s: &str) -> Option<f64> {
+    parse_f64(s).filter(|v| *v != f64::INFINITY || s == "+Inf")
 }
 
 /// One parsed sample line.
@@ -428,13 +406,13 @@ impl Parser {
         }
         if is_hist && suffix == "_bucket" {
             let le = label("le");
-            if le.and_then(canonical_label).is_none_or(f64::is_nan) {
+            if le.and_then(label_number).is_none_or(f64::is_nan) {
                 return Err(ParseErrorKind::InvalidLe(b(le.unwrap_or(""))));
             }
         }
         if t == Some(MetricType::Summary) && suffix.is_empty() {
             let q = label("quantile");
-            if !q.and_then(canonical_label).is_some_and(|v| (0.0..=1.0).contains(&v)) {
+            if !q.and_then(label_number).is_some_and(|v| (0.0..=1.0).contains(&v)) {
                 return Err(ParseErrorKind::InvalidQuantile(b(q.unwrap_or(""))));
             }
         }
@@ -469,9 +447,13 @@ impl Parser {
             c.seen_groups.insert(group.clone());
             c.group = Some(group);
         }
-        let series = (suffix, sorted);
-        let keep = s.timestamp != c.group_ts || !c.group_series.contains(&series);
-        c.group_series.insert(series);
+        // Python keeps this set until the child changes, so at a later timestamp it drops a
+        // series it saw at an earlier one (`a_total 2 2` kept, `a_created 5 2` dropped); only a
+        // repeat at the same timestamp is a duplicate.
+        if s.timestamp != c.group_ts {
+            c.group_series.clear();
+        }
+        let keep = c.group_series.insert((suffix, sorted));
         c.group_ts = s.timestamp;
 
         // Values each type and suffix allows.
@@ -533,7 +515,7 @@ impl Parser {
             }
         }
         if matches!(t, MetricType::Histogram | MetricType::GaugeHistogram) {
-            check_histogram(&c.name, &c.samples, &c.meta)?;
+            check_histogram(&c.name, t == MetricType::GaugeHistogram, &c.samples, &c.meta)?;
         }
         let mut family = MetricFamily::unchecked(c.name, c.help.unwrap_or_default(), t);
         family.unit = unit;
@@ -543,11 +525,13 @@ impl Parser {
     }
 }
 
-/// 0.8.0's `_check_histogram`: per child and timestamp, buckets ascending and cumulative, ending
-/// with `+Inf` whose count equals `_count`/`_gcount`; no `_sum` with negative buckets; no
-/// negative `_gsum` without them.
+/// Python's `_check_histogram`: per child and timestamp, buckets ascending and cumulative, ending
+/// with `+Inf` whose count equals `_count`/`_gcount`; `_count` if and only if `_sum` (`_gcount`
+/// iff `_gsum`, a rule 0.8.0 lacks and 0.26 has); no `_sum` with negative buckets; no negative
+/// `_gsum` without them.
 fn check_histogram(
     name: &str,
+    gauge: bool,
     samples: &[OwnedSample],
     meta: &[(usize, Option<Ts>)],
 ) -> Result<(), ParseError> {
@@ -560,6 +544,7 @@ fn check_histogram(
         value: f64,
         negative_buckets: bool,
         has_sum: bool,
+        has_gsum: bool,
         negative_gsum: bool,
     }
     let fail = |line, problem| ParseError {
@@ -572,6 +557,17 @@ fn check_histogram(
         }
         if g.count.is_some_and(|c| c != g.value) {
             return Err(fail(g.line, "count does not match the +Inf bucket"));
+        }
+        // OpenMetrics 1.0: `_count` and `_sum` (`_gcount`, `_gsum`) come together or not at all.
+        let (count, sum) = if gauge { ("_gcount", "_gsum") } else { ("_count", "_sum") };
+        let mismatch = |present, missing| ParseError {
+            line: g.line,
+            kind: ParseErrorKind::CountSumMismatch { family: b(name), present, missing },
+        };
+        match (g.count.is_some(), g.has_sum || g.has_gsum) {
+            (true, false) => return Err(mismatch(count, sum)),
+            (false, true) => return Err(mismatch(sum, count)),
+            _ => {}
         }
         if g.negative_buckets && g.has_sum {
             return Err(fail(g.line, "cannot have _sum with negative buckets"));
@@ -602,6 +598,7 @@ fn check_histogram(
                 value: 0.0,
                 negative_buckets: false,
                 has_sum: false,
+                has_gsum: false,
                 negative_gsum: false,
             });
         }
@@ -624,7 +621,10 @@ fn check_histogram(
             }
             "_count" | "_gcount" => g.count = Some(s.value),
             "_sum" => g.has_sum = true,
-            "_gsum" if s.value < 0.0 => g.negative_gsum = true,
+            "_gsum" => {
+                g.has_gsum = true;
+                g.negative_gsum |= s.value < 0.0;
+            }
             _ => {}
         }
     }
@@ -682,29 +682,25 @@ mod tests {
     }
 
     #[test]
-    fn canonical_numbers() {
-        for (s, ok) in [
-            ("1.0", true),
-            ("1", false),
-            ("0.0", true),
-            ("0", false),
-            ("+Inf", true),
-            ("1e-05", true),
-            ("1e-5", false),
-            ("0.0001", true),
-            ("1e-04", false),
-            ("100000.0", true),
-            ("1e+05", false),
-            ("1e+06", true),
-            ("1e+010", true),
-            ("10000000000", false),
-            ("1.1e-2", false),
-            ("0.011", true),
-            ("0.00000000001", true),
-            ("1.1e-4", true),
-            ("-1.0", true),
+    fn label_numbers() {
+        for (text, value) in [
+            ("1.0", Some(1.0)),
+            ("1", Some(1.0)),
+            ("0", Some(0.0)),
+            ("1e-04", Some(1e-4)),
+            ("1e+05", Some(1e5)),
+            ("1.1e-4", Some(1.1e-4)),
+            ("-1.0", Some(-1.0)),
+            ("-Inf", Some(f64::NEG_INFINITY)),
+            ("+Inf", Some(f64::INFINITY)),
+            ("Inf", None),
+            ("+INF", None),
+            ("inf", None),
+            ("Infinity", None),
+            ("foo", None),
+            ("", None),
         ] {
-            assert_eq!(canonical_label(s).is_some(), ok, "{s}");
+            assert_eq!(label_number(text), value, "{text}");
         }
     }
 
