@@ -92,6 +92,14 @@ pub enum ParseErrorKind {
     MetadataAfterSamples(String),
     /// A family appears a second time after another family (families may not interleave).
     DuplicateFamily(String),
+    /// A sample name the family can have (`x`, `x_total`, `x_created`, `x_bucket`, ...) is one
+    /// another family has or produces (OpenMetrics).
+    ClashingName {
+        /// The family.
+        family: String,
+        /// The name both can have.
+        name: String,
+    },
     /// `# UNIT` is not the suffix of the family name.
     UnitMismatch {
         /// The family.
@@ -178,6 +186,9 @@ impl fmt::Display for ParseErrorKind {
             K::MetadataAfterSamples(n) => write!(f, "metadata for metric {n:?} after its samples"),
             K::DuplicateFamily(n) => {
                 write!(f, "metric {n:?} appears again after other metrics (families cannot be interleaved)")
+            }
+            K::ClashingName { family, name } => {
+                write!(f, "metric {family:?} clashes with another metric over the sample name {name:?}")
             }
             K::UnitMismatch { family, unit } => {
                 write!(f, "unit {unit:?} is not the suffix of metric name {family:?}")

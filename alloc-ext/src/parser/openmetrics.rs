@@ -299,6 +299,8 @@ type LabelSet = LabelPairs;
 #[derive(Default)]
 struct Family {
     name: String,
+    /// The line that started it.
+    line: usize,
     help: Option<String>,
     metric_type: Option<MetricType>,
     unit: Option<String>,
@@ -319,18 +321,25 @@ struct Parser {
     out: Vec<MetricFamily>,
     cur: Option<Family>,
     seen: BTreeSet<String>,
+    /// Every sample name the finished families can have, for the clash check.
+    sample_names: BTreeSet<String>,
     eof: bool,
 }
 
 impl Parser {
-    fn start_family(&mut self, name: &str, metric_type: Option<MetricType>) -> Result<(), ParseErrorKind> {
+    fn start_family(
+        &mut self,
+        name: &str,
+        metric_type: Option<MetricType>,
+        line: usize,
+    ) -> Result<(), ParseErrorKind> {
         if !is_valid_metric_name(name) {
             return Err(ParseErrorKind::InvalidMetricName(b(name)));
         }
         if !self.seen.insert(String::from(name)) {
             return Err(ParseErrorKind::DuplicateFamily(b(name)));
         }
-        self.cur = Some(Family { name: String::from(name), metric_type, ..Family::default() });
+        self.cur = Some(Family { name: String::from(name), line, metric_type, ..Family::default() });
         Ok(())
     }
 
@@ -353,7 +362,7 @@ impl Parser {
             }
             _ => {
                 self.finish_family().map_err(|e| e.kind)?;
-                self.start_family(name, None)?;
+                self.start_family(name, None, line_no)?;
             }
         }
         let Some(c) = self.cur.as_mut() else { return Ok(()) };
@@ -392,7 +401,7 @@ impl Parser {
             Some(suffix) => suffix,
             None => {
                 self.finish_family().map_err(|e| e.kind)?;
-                self.start_family(s.name, Some(MetricType::Unknown))?;
+                self.start_family(s.name, Some(MetricType::Unknown), line_no)?;
                 ""
             }
         };
@@ -514,6 +523,23 @@ impl Parser {
                 return Err(err(ParseErrorKind::UnitNotAllowed(b(&c.name))));
             }
         }
+        // Python's "clashing name": each name a family's samples can take (and its bare name) is
+        // taken once, so `# TYPE a_created gauge` cannot precede or follow `# TYPE a counter`.
+        let mut names: Vec<String> = Vec::new();
+        for suffix in allowed_suffixes(Some(t)).iter().copied().chain([""]) {
+            let mut full = c.name.clone();
+            full.push_str(suffix);
+            if !names.contains(&full) {
+                names.push(full);
+            }
+        }
+        if let Some(taken) = names.iter().find(|n| self.sample_names.contains(*n)) {
+            return Err(ParseError {
+                line: c.line,
+                kind: ParseErrorKind::ClashingName { family: b(&c.name), name: b(taken) },
+            });
+        }
+        self.sample_names.extend(names);
         if matches!(t, MetricType::Histogram | MetricType::GaugeHistogram) {
             check_histogram(&c.name, t == MetricType::GaugeHistogram, &c.samples, &c.meta)?;
         }
