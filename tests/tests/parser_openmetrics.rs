@@ -6,7 +6,7 @@ use promstack_alloc::{
     HistogramMetricFamily, InfoMetricFamily, MetricFamily, OwnedExemplar, OwnedSample, ParseErrorKind,
     StateSetMetricFamily, SummaryMetricFamily,
 };
-use promstack_core::{encode_openmetrics, MetricType};
+use promstack_core::{encode_openmetrics, MetricType, Timestamp};
 
 fn fam(name: &str, help: &str, t: MetricType, samples: Vec<OwnedSample>) -> MetricFamily {
     let mut f = MetricFamily::new(name, help, t).unwrap();
@@ -859,6 +859,39 @@ fn invalid_input() {
 
 // ---- promstack decisions (not in test_parser.py, or differing from it) ----
 
+// Issue 10, item 23: timestamps keep their exact value through parse -> encode -> parse. With f64
+// seconds the two samples 1 ns apart were written alike and the second was dropped as a
+// duplicate, and `.1234567891` came back as `.12345678...` rounded.
+#[test]
+fn timestamps_are_exact_through_encode() {
+    let input = "# TYPE a gauge\n\
+                 a 1 1600000000.000000001\n\
+                 a 2 1600000000.000000002\n\
+                 b 1 1.1234567891\n\
+                 c 1 -0.000000001\n\
+                 # TYPE d histogram\n\
+                 d_bucket{le=\"+Inf\"} 1 1600000000.5 # {t=\"x\"} 1 1600000000.999999999\n\
+                 # EOF\n";
+    let first = parse_openmetrics(input).unwrap();
+    let a: Vec<_> = first[0].samples().iter().map(|s| s.timestamp.and_then(Timestamp::nanos)).collect();
+    assert_eq!(a, [Some(1_600_000_000_000_000_001), Some(1_600_000_000_000_000_002)]);
+    let text = String::from_utf8(encode_openmetrics(Vec::new(), &first.as_slice()).unwrap()).unwrap();
+    assert!(text.contains("a 1.0 1600000000.000000001\na 2.0 1600000000.000000002\n"), "{text}");
+    assert!(text.contains("b 1.0 1.123456789\n"), "{text}");
+    assert!(text.contains("c 1.0 -0.000000001\n"), "{text}");
+    let second = parse_openmetrics(&text).unwrap();
+    assert_eq!(second, first);
+    let nanos = |f: &[MetricFamily]| -> Vec<Option<i128>> {
+        f.iter()
+            .flat_map(|f| f.samples())
+            .flat_map(|s| [s.timestamp, s.exemplar.as_ref().and_then(|e| e.timestamp)])
+            .map(|t| t.and_then(Timestamp::nanos))
+            .collect()
+    };
+    assert_eq!(nanos(&second), nanos(&first));
+    assert_eq!(nanos(&second)[4], Some(1_123_456_789));
+}
+
 // Issue 10, item 19: `_count` if and only if `_sum` (`_gcount` iff `_gsum`), per child and
 // timestamp, as OpenMetrics 1.0 and Python 0.26's `_check_histogram` require (0.8.0 did not).
 #[test]
@@ -1049,7 +1082,7 @@ fn nan_le_in_any_spelling() {
 fn timestamps_compare_by_value() {
     let f = parse_openmetrics("# TYPE a gauge\na 0 1.5\na 1 2.0\nb 1 -0.5\n# EOF\n").unwrap();
     assert_eq!(f[0].samples().len(), 2);
-    assert_eq!(f[1].samples()[0].timestamp, Some(-0.5));
+    assert_eq!(f[1].samples()[0].timestamp, Some(Timestamp::from_nanos(-500_000_000)));
 }
 
 // Errors name their line.

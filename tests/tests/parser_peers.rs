@@ -7,7 +7,7 @@ use promstack_alloc::{
     GaugeMetricFamily, HistogramMetricFamily, InfoMetricFamily, MetricFamily, OwnedExemplar, OwnedSample,
     StateSetMetricFamily, UnknownMetricFamily,
 };
-use promstack_core::{Encoder, Format, MetricType};
+use promstack_core::{Encoder, Format, MetricType, Timestamp};
 use promstack_tests::{promtool_check, python, TempDir};
 use std::fmt::Write as _;
 use std::process::Command;
@@ -178,8 +178,8 @@ fn hex_bytes(b: &[u8]) -> String {
     })
 }
 
-fn ts(t: Option<f64>) -> String {
-    match t {
+fn ts(t: Option<Timestamp>) -> String {
+    match t.map(Timestamp::as_secs_f64) {
         None => "-".into(),
         Some(t) => num(if t == 0.0 { 0.0 } else { t }),
     }

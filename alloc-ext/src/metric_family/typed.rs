@@ -13,6 +13,7 @@ use alloc::vec::Vec;
 use promstack_core::encoding::{go_float, FLOAT_BUF};
 use promstack_core::{
     check_label_names, is_valid_label_name, BoundedStr, CollectError, Collector, DescError, MetricType, Sink,
+    Timestamp,
 };
 
 /// The state shared by every typed family: the family and its label names.
@@ -69,7 +70,7 @@ impl Inner {
             suffix: Cow::Borrowed(suffix),
             labels,
             value,
-            timestamp,
+            timestamp: timestamp.map(Timestamp::from),
             exemplar,
         });
     }

@@ -7,7 +7,9 @@
 //! rejects everything 0.8.0's `openmetrics/parser.py` rejects. Errors name the line (1-based)
 //! and the problem. Neither parser panics on any input.
 //!
-//! Families come back in input order. Sample values are `f64`; timestamps are unix seconds.
+//! Families come back in input order. Sample values are `f64`; timestamps are exact
+//! [`Timestamp`](promstack_core::Timestamp)s (whole nanoseconds, as written), so they survive
+//! parse -> encode -> parse unchanged.
 
 mod openmetrics;
 mod text;

@@ -21,14 +21,13 @@ use alloc::borrow::Cow;
 use alloc::collections::BTreeSet;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::cmp::Ordering;
-use promstack_core::{is_valid_label_name, is_valid_metric_name, MetricType};
+use promstack_core::{is_valid_label_name, is_valid_metric_name, MetricType, Timestamp};
 
 /// Parses OpenMetrics 1.0 text (which must end with `# EOF`).
 ///
 /// ```
 /// use promstack_alloc::parse_openmetrics;
-/// use promstack_core::MetricType;
+/// use promstack_core::{MetricType, Timestamp};
 /// let families = parse_openmetrics(
 ///     "# TYPE latency_seconds histogram\n# UNIT latency_seconds seconds\n\
 ///      latency_seconds_bucket{le=\"0.5\"} 1 # {trace_id=\"a1\"} 0.31 1600000000.25\n\
@@ -39,7 +38,7 @@ use promstack_core::{is_valid_label_name, is_valid_metric_name, MetricType};
 /// let h = &families[0];
 /// assert_eq!((h.metric_type(), h.unit()), (MetricType::Histogram, "seconds"));
 /// let ex = h.samples()[0].exemplar.as_ref().unwrap();
-/// assert_eq!((ex.value, ex.timestamp), (0.31, Some(1600000000.25)));
+/// assert_eq!((ex.value, ex.timestamp), (0.31, Some(Timestamp::from_millis(1600000000250))));
 /// assert!(parse_openmetrics("a 1\n").is_err()); // no # EOF
 /// ```
 pub fn parse_openmetrics(input: &str) -> Result<Vec<MetricFamily>, ParseError> {
@@ -68,31 +67,10 @@ pub fn parse_openmetrics(input: &str) -> Result<Vec<MetricFamily>, ParseError> {
     Ok(p.out)
 }
 
-/// A timestamp: unix seconds, plus the exact nanoseconds when it was written in decimal form
-/// (0.8.0 keeps those as `Timestamp(sec, nsec)`, truncating beyond nine fractional digits).
-#[derive(Debug, Clone, Copy)]
-struct Ts {
-    nanos: Option<i128>,
-    secs: f64,
-}
-
-impl PartialEq for Ts {
-    fn eq(&self, other: &Self) -> bool {
-        self.partial_cmp(other) == Some(Ordering::Equal)
-    }
-}
-
-impl PartialOrd for Ts {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        match (self.nanos, other.nanos) {
-            (Some(a), Some(b)) => Some(a.cmp(&b)),
-            _ => self.secs.partial_cmp(&other.secs),
-        }
-    }
-}
-
-/// `_parse_timestamp` of 0.8.0: an integer, `sec.frac` kept to the nanosecond, or any finite float.
-fn parse_timestamp(s: &str) -> Result<Ts, ParseErrorKind> {
+/// Python's `_parse_timestamp`: an integer or `sec.frac` is kept to the nanosecond, exactly
+/// (digits after the ninth are dropped, as Python's `Timestamp(sec, nsec)` drops them); any other
+/// finite float (`1.5e3`, `.5`) is kept as the `f64` it reads as.
+fn parse_timestamp(s: &str) -> Result<Timestamp, ParseErrorKind> {
     let bad = || ParseErrorKind::InvalidTimestamp(b(s));
     if s.is_empty() || s.contains('_') {
         return Err(bad());
@@ -108,33 +86,20 @@ fn parse_timestamp(s: &str) -> Result<Ts, ParseErrorKind> {
     };
     let digits = |d: &str| !d.is_empty() && d.bytes().all(|c| c.is_ascii_digit());
     if digits(int_part) && frac.is_none_or(digits) {
-        let frac = frac.unwrap_or("");
-        let kept = frac.get(..9).unwrap_or(frac);
+        let frac = frac.unwrap_or("").as_bytes();
         let exact = int_part.parse::<i128>().ok().and_then(|sec| {
             let mut nsec: i128 = 0;
             for i in 0..9 {
-                nsec = nsec * 10 + kept.as_bytes().get(i).map_or(0, |c| i128::from(c - b'0'));
+                nsec = nsec * 10 + frac.get(i).map_or(0, |c| i128::from(c - b'0'));
             }
             sec.checked_mul(1_000_000_000)?.checked_add(nsec)
         });
         if let Some(nanos) = exact {
-            let nanos = if neg { -nanos } else { nanos };
-            // The value is the decimal as written, cut after nine fractional digits.
-            let secs = if kept.len() == frac.len() {
-                s.parse::<f64>().ok()
-            } else {
-                let mut cut = String::with_capacity(s.len());
-                cut.push_str(&s[..s.len() - unsigned.len()]);
-                cut.push_str(int_part);
-                cut.push('.');
-                cut.push_str(kept);
-                cut.parse::<f64>().ok()
-            };
-            return secs.map(|secs| Ts { nanos: Some(nanos), secs }).ok_or_else(bad);
+            return Ok(Timestamp::from_nanos(if neg { -nanos } else { nanos }));
         }
     }
     match parse_f64(s) {
-        Some(secs) if secs.is_finite() => Ok(Ts { nanos: None, secs }),
+        Some(secs) if secs.is_finite() => Ok(Timestamp::from(secs)),
         _ => Err(bad()),
     }
 }
@@ -162,8 +127,8 @@ struct Line<'a> {
     labels: Vec<(String, String)>,
     value: f64,
     value_text: &'a str,
-    timestamp: Option<Ts>,
-    exemplar: Option<(LabelPairs, f64, Option<Ts>)>,
+    timestamp: Option<Timestamp>,
+    exemplar: Option<(LabelPairs, f64, Option<Timestamp>)>,
 }
 
 /// Splits at the first space: the token and what follows the space, if there is one.
@@ -307,10 +272,10 @@ struct Family {
     unit_line: usize,
     samples: Vec<OwnedSample>,
     /// Line and timestamp of each kept sample, for the histogram checks.
-    meta: Vec<(usize, Option<Ts>)>,
+    meta: Vec<(usize, Option<Timestamp>)>,
     /// The current child (label set without `le`/`quantile`/state) and its last timestamp.
     group: Option<LabelSet>,
-    group_ts: Option<Ts>,
+    group_ts: Option<Timestamp>,
     seen_groups: BTreeSet<LabelSet>,
     /// Series of the current child seen at the current timestamp, to drop exact duplicates.
     group_series: BTreeSet<(&'static str, LabelSet)>,
@@ -491,16 +456,13 @@ impl Parser {
         }
 
         if keep {
-            let exemplar = s.exemplar.map(|(labels, value, ts)| OwnedExemplar {
-                labels,
-                value,
-                timestamp: ts.map(|t| t.secs),
-            });
+            let exemplar =
+                s.exemplar.map(|(labels, value, timestamp)| OwnedExemplar { labels, value, timestamp });
             c.samples.push(OwnedSample {
                 suffix: Cow::Borrowed(suffix),
                 labels: s.labels,
                 value: v,
-                timestamp: s.timestamp.map(|t| t.secs),
+                timestamp: s.timestamp,
                 exemplar,
             });
             c.meta.push((line_no, s.timestamp));
@@ -559,11 +521,11 @@ fn check_histogram(
     name: &str,
     gauge: bool,
     samples: &[OwnedSample],
-    meta: &[(usize, Option<Ts>)],
+    meta: &[(usize, Option<Timestamp>)],
 ) -> Result<(), ParseError> {
     struct Group {
         key: LabelSet,
-        ts: Option<Ts>,
+        ts: Option<Timestamp>,
         line: usize,
         count: Option<f64>,
         bucket: Option<f64>,
@@ -689,19 +651,22 @@ mod tests {
 
     #[test]
     fn timestamps() {
-        let ts = |s| parse_timestamp(s).map(|t| (t.nanos, t.secs));
+        let ts = |s| parse_timestamp(s).map(|t| (t.nanos(), t.as_secs_f64()));
         assert_eq!(ts("0"), Ok((Some(0), 0.0)));
         assert_eq!(ts("1.1"), Ok((Some(1_100_000_000), 1.1)));
         assert_eq!(ts("-1.5"), Ok((Some(-1_500_000_000), -1.5)));
         assert_eq!(ts("-0.5"), Ok((Some(-500_000_000), -0.5)));
         assert_eq!(ts("0.0000000001"), Ok((Some(0), 0.0)));
         assert_eq!(ts("0.0000000010"), Ok((Some(1), 1e-9)));
+        assert_eq!(ts("1.1234567891"), Ok((Some(1_123_456_789), 1.123456789)));
         assert_eq!(ts("1.5e3"), Ok((None, 1500.0)));
         assert_eq!(ts("1."), Ok((None, 1.0)));
         assert_eq!(ts(".5"), Ok((None, 0.5)));
         let big = ts("12345678901234567890.1234567890").unwrap();
         assert_eq!(big.0, Some(12_345_678_901_234_567_890_123_456_789));
         assert_eq!(big.1, 12345678901234567890.123456789);
+        // Beyond i128 nanoseconds: the float it reads as.
+        assert_eq!(ts("1234567890123456789012345678901234567890"), Ok((None, 1.2345678901234568e39)));
         for bad in ["", "z", "1z", "1_2", "1.1.1", "NaN", "Inf", "+Inf", "-Inf", "0x1p-3", " 1", "1 "] {
             assert!(parse_timestamp(bad).is_err(), "{bad}");
         }

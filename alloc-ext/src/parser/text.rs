@@ -19,13 +19,13 @@ use alloc::borrow::Cow;
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::String;
 use alloc::vec::Vec;
-use promstack_core::{is_valid_label_name, is_valid_metric_name, MetricType};
+use promstack_core::{is_valid_label_name, is_valid_metric_name, MetricType, Timestamp};
 
 /// Parses Prometheus text format 0.0.4.
 ///
 /// ```
 /// use promstack_alloc::parse_text;
-/// use promstack_core::MetricType;
+/// use promstack_core::{MetricType, Timestamp};
 /// let families = parse_text(
 ///     "# HELP http_requests_total Requests.\n# TYPE http_requests_total counter\n\
 ///      http_requests_total{code=\"200\"} 1027 1395066363000\n",
@@ -33,7 +33,7 @@ use promstack_core::{is_valid_label_name, is_valid_metric_name, MetricType};
 /// let f = &families[0];
 /// assert_eq!((f.name(), f.metric_type()), ("http_requests", MetricType::Counter));
 /// assert_eq!(f.samples()[0].suffix, "_total");
-/// assert_eq!(f.samples()[0].timestamp, Some(1395066363.0));
+/// assert_eq!(f.samples()[0].timestamp, Some(Timestamp::from_millis(1395066363000)));
 /// ```
 pub fn parse_text(input: &str) -> Result<Vec<MetricFamily>, ParseError> {
     let mut out = Vec::new();
@@ -307,7 +307,7 @@ struct TextSample<'a> {
     name: &'a str,
     labels: Vec<(String, String)>,
     value: f64,
-    timestamp: Option<f64>,
+    timestamp: Option<Timestamp>,
 }
 
 fn is_blank(c: char) -> bool {
@@ -337,7 +337,7 @@ fn parse_sample(line: &str) -> Result<TextSample<'_>, ParseErrorKind> {
                 .ok()
                 .filter(|_| t.bytes().all(|c| c.is_ascii_digit() || c == b'-' || c == b'+'))
                 .ok_or_else(|| ParseErrorKind::InvalidTimestamp(b(t)))?;
-            Some(ms as f64 / 1000.0)
+            Some(Timestamp::from_millis(ms))
         }
         None => None,
     };
@@ -416,7 +416,7 @@ mod tests {
 
     #[test]
     fn timestamps_are_integer_milliseconds() {
-        assert_eq!(parse_sample("a 1 -1500").unwrap().timestamp, Some(-1.5));
+        assert_eq!(parse_sample("a 1 -1500").unwrap().timestamp, Some(Timestamp::from_millis(-1500)));
         assert!(parse_sample("a 1 1.5").is_err());
         assert!(parse_sample("a 1 1e3").is_err());
         assert!(matches!(parse_sample("a 1 2 3"), Err(ParseErrorKind::TrailingText(_))));
