@@ -289,7 +289,11 @@ fn counter_exemplars_are_kept() {
     let f = parse_openmetrics(COUNTER_EXEMPLARS).unwrap();
     let samples = f[0].samples();
     let first = samples[0].exemplar.as_ref().unwrap();
-    assert_eq!(first, &ex(&[("trace_id", "abc"), ("span_id", "d")], 0.5).with_timestamp(1600000000.123456789));
+    assert_eq!(
+        first,
+        &ex(&[("trace_id", "abc"), ("span_id", "d")], 0.5)
+            .with_timestamp(Timestamp::from_nanos(1_600_000_000_123_456_789))
+    );
     assert_eq!(first.timestamp.and_then(Timestamp::nanos), Some(1_600_000_000_123_456_789));
     assert_eq!(samples[1].exemplar, None);
     assert_eq!(samples[2].exemplar, Some(ex(&[], 1.0)));
@@ -1062,8 +1066,18 @@ fn clashing_names() {
 #[test]
 fn noncanonical_numbers() {
     let les = [
-        "0", "0.00000000001", "0.0000000001", "1e-04", "1.1e-4", "1.1e-3", "1.1e-2", "1", "1e+05",
-        "10000000000", "100000000000.0", "+Inf",
+        "0",
+        "0.00000000001",
+        "0.0000000001",
+        "1e-04",
+        "1.1e-4",
+        "1.1e-3",
+        "1.1e-2",
+        "1",
+        "1e+05",
+        "10000000000",
+        "100000000000.0",
+        "+Inf",
     ];
     let mut input = String::from("# TYPE a histogram\n# HELP a help\n");
     for le in les {
@@ -1096,7 +1110,11 @@ fn noncanonical_numbers() {
     assert!(matches!(err.kind, ParseErrorKind::InvalidHistogram { .. }), "{err}");
     for inf in ["Inf", "inf", "+inf", "Infinity", "+INF"] {
         let input = format!("# TYPE a histogram\na_bucket{{le=\"{inf}\"}} 0\n# EOF\n");
-        assert_eq!(parse_openmetrics(&input).unwrap_err().kind, ParseErrorKind::InvalidLe(inf.into()), "{inf}");
+        assert_eq!(
+            parse_openmetrics(&input).unwrap_err().kind,
+            ParseErrorKind::InvalidLe(inf.into()),
+            "{inf}"
+        );
     }
 }
 
