@@ -3,9 +3,11 @@
 //! Both follow Python `prometheus_client` 0.8.0's parsers: the text parser is as lenient as
 //! 0.8.0's `parser.py` where its tests ask for leniency (spaces and tabs anywhere between tokens,
 //! a trailing comma in a label set, unknown escapes kept) and strict where a lenient reading
-//! would be a guess (a bad label name, a missing comma, extra tokens); the OpenMetrics parser
-//! rejects everything 0.8.0's `openmetrics/parser.py` rejects. Errors name the line (1-based)
-//! and the problem. Neither parser panics on any input.
+//! would be a guess (a bad label name, a missing comma, extra tokens), and follows promtool on
+//! metadata; the OpenMetrics parser rejects everything 0.8.0's `openmetrics/parser.py` rejects
+//! (except `le`/`quantile` numbers not spelled canonically, which OpenMetrics and Python 0.26
+//! accept) and what 0.26 added (`_count` without `_sum`, clashing names). Errors name the line
+//! (1-based) and the problem. Neither parser panics on any input.
 //!
 //! Families come back in input order. Sample values are `f64`; timestamps are exact
 //! [`Timestamp`](promstack_core::Timestamp)s (whole nanoseconds, as written), so they survive

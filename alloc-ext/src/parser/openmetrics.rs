@@ -1,11 +1,14 @@
-//! OpenMetrics 1.0 text, as strict as 0.8.0's `openmetrics/parser.py`.
+//! OpenMetrics 1.0 text, as strict as 0.8.0's `openmetrics/parser.py`, plus the rules 0.26 added.
 //!
 //! Every rule that parser enforces is enforced here: `# EOF` last and required; one space
 //! between fields; `# HELP`/`# TYPE`/`# UNIT` at most once each and before the samples; no
 //! interleaved families or children; type-specific sample names, `le`/`quantile` labels that are
-//! numbers (`+Inf` spelled so), value ranges, histogram consistency, timestamps not going backwards, exemplars
-//! only on histogram buckets and counter totals. Exact duplicates of a sample within a child (same
-//! series and timestamp) are dropped, as 0.8.0 does.
+//! numbers, value ranges, histogram consistency, timestamps not going backwards, exemplars only
+//! on histogram buckets and counter totals. Exact duplicates of a sample within a child (same
+//! series and timestamp) are dropped, as 0.8.0 does. From Python 0.26 and the OpenMetrics 1.0
+//! text: `_count` if and only if `_sum` (`_gcount` iff `_gsum`); no two families that can have a
+//! sample of the same name (`a_created` and the counter `a`); `le`/`quantile` numbers in any
+//! spelling (0.8.0 wanted `1.0`, not `1`), except `+Inf`.
 //!
 //! Where this parser differs from 0.8.0, on purpose: exemplar labels may be 128 characters long
 //! (the OpenMetrics 1.0 limit, which the encoders also allow; 0.8.0 stops at 64); an `le` that

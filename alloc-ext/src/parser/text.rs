@@ -12,6 +12,12 @@
 //! checked, repeated label names and missing commas are errors (0.8.0 accepts and overwrites);
 //! the only types are the five of text 0.0.4; the timestamp is an integer of milliseconds and
 //! nothing may follow it (0.8.0 accepts a float and ignores tokens between value and timestamp).
+//!
+//! Metadata follows promtool (`promtool check metrics`, expfmt's parser) where 0.8.0 is silent:
+//! one `# TYPE` and one `# HELP` per metric name in the whole input, no `# TYPE` after the name's
+//! samples (`x_count`/`x_sum`/`x_bucket` count as `x` when `x` is a summary or histogram, as
+//! expfmt resolves them), and a `# HELP` after the samples of the current family belongs to it.
+//! The value may follow the closing brace directly (`a{l="1"}1`), which 0.8.0 cannot read.
 
 use super::{b, check_unique, parse_f64, read_quoted, LabelPairs, ParseError, ParseErrorKind};
 use crate::metric_family::{MetricFamily, OwnedSample};
@@ -67,7 +73,7 @@ pub fn parse_text(input: &str) -> Result<Vec<MetricFamily>, ParseError> {
             };
             let metric_type = metric_type.transpose()?;
             seen.metadata(name, metric_type).map_err(err)?;
-            // A HELP may follow the samples of its metric (as in expfmt); a TYPE cannot, see above.
+            // A HELP may follow the samples of its family (as in expfmt); a TYPE there was refused.
             let same = cur.as_ref().is_some_and(|c| c.family.name() == *name);
             if !same {
                 if let Some(done) = cur.take() {
