@@ -41,6 +41,7 @@ mod registry;
 mod sample;
 mod sync;
 mod timer;
+mod timestamp;
 
 pub use clock::{clock, install_clock, install_time, unix_time, Clock};
 pub use collector::{Collector, NameFilter, Sink};
@@ -63,3 +64,4 @@ pub use metric::Metric;
 pub use registry::StaticRegistry;
 pub use sample::{Exemplar, Labels, Sample, SortedLabels, Value};
 pub use timer::{time, Timer};
+pub use timestamp::Timestamp;

@@ -2,6 +2,8 @@
 //!
 //! Everything here borrows; building a sample allocates nothing.
 
+use crate::timestamp::Timestamp;
+
 /// A sample value. Integers are written without going through floating point.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Value {
@@ -143,8 +145,8 @@ pub struct Exemplar<'a> {
     pub labels: Labels<'a>,
     /// The observed value.
     pub value: f64,
-    /// Unix time in seconds, if known.
-    pub timestamp: Option<f64>,
+    /// When it was observed, if known.
+    pub timestamp: Option<Timestamp>,
 }
 
 /// One sample of a family: the family name plus `suffix`, labels, value.
@@ -162,8 +164,8 @@ pub struct Sample<'a> {
     pub labels: Labels<'a>,
     /// The value.
     pub value: Value,
-    /// Unix time in seconds, if the sample carries one.
-    pub timestamp: Option<f64>,
+    /// When the value was taken, if the sample carries a time.
+    pub timestamp: Option<Timestamp>,
     /// An exemplar (histogram buckets in OpenMetrics only).
     pub exemplar: Option<Exemplar<'a>>,
 }

@@ -224,7 +224,7 @@ impl Collector for Custom<'_> {
 fn ts_samples<'a>(labels: &'a [[&'a str; 1]; 3]) -> [Sample<'a>; 3] {
     let n: &'a [&'a str] = &["foo"];
     let mk = |i: usize, ts: f64| Sample {
-        timestamp: Some(ts),
+        timestamp: Some(ts.into()),
         ..Sample::new("", Labels::new(n, &labels[i]), Value::Int(0))
     };
     [mk(0, 123.456), mk(1, -123.456), mk(2, 123.0)]
@@ -260,14 +260,14 @@ fn om_timestamps() {
 fn om_exemplars() {
     let le = ["le"];
     let vals = [["1"], ["2"], ["3"], ["4"], ["+Inf"]];
-    let ex = |names: &'static [&'static str], values: &'static [&'static str], v, ts| {
-        Some(Exemplar { labels: Labels::new(names, values), value: v, timestamp: ts })
+    let ex = |names: &'static [&'static str], values: &'static [&'static str], v, ts: Option<f64>| {
+        Some(Exemplar { labels: Labels::new(names, values), value: v, timestamp: ts.map(f64::into) })
     };
     let mk = |i: usize| Sample::new("_bucket", Labels::new(&le, &vals[i]), Value::Int(0));
     let samples = [
         Sample { exemplar: ex(&["a"], &["b"], 0.5, None), ..mk(0) },
         Sample { exemplar: ex(&["le"], &["7"], 0.5, Some(12.0)), ..mk(1) },
-        Sample { timestamp: Some(123.0), exemplar: ex(&["a"], &["b"], 2.5, Some(12.0)), ..mk(2) },
+        Sample { timestamp: Some(123.0.into()), exemplar: ex(&["a"], &["b"], 2.5, Some(12.0)), ..mk(2) },
         Sample { exemplar: ex(&["a"], &["\n\"\\"], 3.5, None), ..mk(3) },
         mk(4),
     ];

@@ -6,7 +6,7 @@ use promstack_alloc::{
     HistogramMetricFamily, InfoMetricFamily, MetricFamily, OwnedExemplar, OwnedSample, ParseErrorKind,
     StateSetMetricFamily, SummaryMetricFamily,
 };
-use promstack_core::{encode_openmetrics, MetricType};
+use promstack_core::{encode_openmetrics, MetricType, Timestamp};
 
 fn fam(name: &str, help: &str, t: MetricType, samples: Vec<OwnedSample>) -> MetricFamily {
     let mut f = MetricFamily::new(name, help, t).unwrap();
@@ -156,11 +156,12 @@ fn histogram_noncanonical() {
     .unwrap();
 }
 
-// test_negative_bucket_histogram
+// test_negative_bucket_histogram, as Python 0.26 has it: without the `a_count 3` of 0.8.0's case,
+// since `_count` now needs `_sum` and negative buckets forbid `_sum` (issue 10, item 19).
 #[test]
 fn negative_bucket_histogram() {
     check(
-        "# TYPE a histogram\n# HELP a help\na_bucket{le=\"-1.0\"} 0\na_bucket{le=\"1.0\"} 1\na_bucket{le=\"+Inf\"} 3\na_count 3\n# EOF\n",
+        "# TYPE a histogram\n# HELP a help\na_bucket{le=\"-1.0\"} 0\na_bucket{le=\"1.0\"} 1\na_bucket{le=\"+Inf\"} 3\n# EOF\n",
         vec![HistogramMetricFamily::with_buckets("a", "help", [(-1.0, 0.0), (1.0, 1.0), (f64::INFINITY, 3.0)], None)
             .unwrap()
             .into_family()],
@@ -257,6 +258,63 @@ fn counter_exemplars() {
             vec![s("_total", &[], 0.0).with_timestamp(123.0).with_exemplar(ex(&[("a", "b")], 0.5))],
         )],
     );
+}
+
+// test_counter_exemplars_empty_brackets (Python 0.26)
+#[test]
+fn counter_exemplars_empty_brackets() {
+    check(
+        "# TYPE a counter\n# HELP a help\na_total{} 0 123 # {a=\"b\"} 0.5\n# EOF\n",
+        vec![fam(
+            "a",
+            "help",
+            MetricType::Counter,
+            vec![s("_total", &[], 0.0).with_timestamp(123.0).with_exemplar(ex(&[("a", "b")], 0.5))],
+        )],
+    );
+}
+
+/// Counter totals with exemplars of every shape: labels, none, a timestamp, on labeled children.
+const COUNTER_EXEMPLARS: &str = "# TYPE a counter\n# HELP a help\n\
+    a_total{x=\"1\"} 3 # {trace_id=\"abc\",span_id=\"d\"} 0.5 1600000000.123456789\n\
+    a_created{x=\"1\"} 1500000000\n\
+    a_total{x=\"2\"} 7 # {} 1\n\
+    a_total{x=\"3\"} 0\n\
+    # EOF\n";
+
+// Issue 10, item 22: exemplars on counter `_total` samples are valid OpenMetrics and are kept
+// (on `_created` they are refused, as before).
+#[test]
+fn counter_exemplars_are_kept() {
+    let f = parse_openmetrics(COUNTER_EXEMPLARS).unwrap();
+    let samples = f[0].samples();
+    let first = samples[0].exemplar.as_ref().unwrap();
+    assert_eq!(
+        first,
+        &ex(&[("trace_id", "abc"), ("span_id", "d")], 0.5)
+            .with_timestamp(Timestamp::from_nanos(1_600_000_000_123_456_789))
+    );
+    assert_eq!(first.timestamp.and_then(Timestamp::nanos), Some(1_600_000_000_123_456_789));
+    assert_eq!(samples[1].exemplar, None);
+    assert_eq!(samples[2].exemplar, Some(ex(&[], 1.0)));
+    assert_eq!(samples[3].exemplar, None);
+    let err = parse_openmetrics("# TYPE a counter\na_created 1 # {a=\"b\"} 0.5\n# EOF\n").unwrap_err();
+    assert!(matches!(err.kind, ParseErrorKind::MisplacedExemplar(ref n) if n == "a_created"), "{err}");
+}
+
+// Issue 10, item 22, whole path: parse -> encode -> parse keeps counter exemplars. Needs core's
+// encoder to write exemplars on counter totals (the encoder half of item 22, on another branch;
+// today it refuses them with `MisplacedExemplar`). Remove the `ignore` when both are merged.
+#[test]
+#[ignore = "needs the core encoder half of issue 10 item 22 (counter exemplars written)"]
+fn counter_exemplars_round_trip() {
+    let first = parse_openmetrics(COUNTER_EXEMPLARS).unwrap();
+    let text = String::from_utf8(encode_openmetrics(Vec::new(), &first.as_slice()).unwrap()).unwrap();
+    assert!(
+        text.contains("a_total{x=\"1\"} 3.0 # {span_id=\"d\",trace_id=\"abc\"} 0.5 1600000000.123456789\n"),
+        "{text}"
+    );
+    assert_eq!(parse_openmetrics(&text).unwrap(), first, "{text}");
 }
 
 // test_simple_info
@@ -768,7 +826,6 @@ fn invalid_input() {
         ("# TYPE a summary\na{quantile=\"foo\"} 0\n# EOF\n", kind!(K::InvalidQuantile(_))),
         ("# TYPE a summary\na{quantile=\"1.01\"} 0\n# EOF\n", kind!(K::InvalidQuantile(_))),
         ("# TYPE a summary\na{quantile=\"NaN\"} 0\n# EOF\n", kind!(K::InvalidQuantile(_))),
-        ("# TYPE a summary\na{quantile=\"1\"} 0\n# EOF\n", kind!(K::InvalidQuantile(_))),
         ("# TYPE a histogram\na_bucket 0\n# EOF\n", kind!(K::InvalidLe(_))),
         ("# TYPE a gaugehistogram\na_bucket 0\n# EOF\n", kind!(K::InvalidLe(_))),
         ("# TYPE a stateset\na 0\n# EOF\n", kind!(K::MissingStateLabel(_))),
@@ -787,12 +844,17 @@ fn invalid_input() {
         ),
         (
             "# TYPE a histogram\na_bucket{le=\"-1.0\"} 1\na_bucket{le=\"+Inf\"} 2\na_sum 1\n# EOF\n",
-            kind!(K::InvalidHistogram { .. }),
+            kind!(K::CountSumMismatch { .. }),
         ),
         ("# TYPE a gaugehistogram\na_bucket{le=\"+Inf\"} NaN\n# EOF\n", kind!(K::NanCounterLike(_))),
         ("# TYPE a gaugehistogram\na_bucket{le=\"+Inf\"} -1\na_gcount -1\n# EOF\n", kind!(K::NegativeCounterLike(_))),
         ("# TYPE a gaugehistogram\na_bucket{le=\"+Inf\"} -1\n# EOF\n", kind!(K::NegativeCounterLike(_))),
-        ("# TYPE a gaugehistogram\na_bucket{le=\"+Inf\"} 1\na_gsum -1\n# EOF\n", kind!(K::InvalidHistogram { .. })),
+        // 0.8.0 refused the negative `_gsum`; the missing `_gcount` is found first now.
+        ("# TYPE a gaugehistogram\na_bucket{le=\"+Inf\"} 1\na_gsum -1\n# EOF\n", kind!(K::CountSumMismatch { .. })),
+        (
+            "# TYPE a gaugehistogram\na_bucket{le=\"+Inf\"} 1\na_gsum -1\na_gcount 1\n# EOF\n",
+            kind!(K::InvalidHistogram { .. }),
+        ),
         ("# TYPE a gaugehistogram\na_bucket{le=\"+Inf\"} 1\na_gsum NaN\n# EOF\n", kind!(K::NanCounterLike(_))),
         ("# TYPE a summary\na_sum NaN\n# EOF\n", kind!(K::NanCounterLike(_))),
         ("# TYPE a summary\na_count NaN\n# EOF\n", kind!(K::NanCounterLike(_))),
@@ -804,27 +866,14 @@ fn invalid_input() {
         ("# TYPE a gaugehistogram\na_gsum 1\n# EOF\n", kind!(K::InvalidHistogram { .. })),
         ("# TYPE a histogram\na_count 1\na_bucket{le=\"+Inf\"} 0\n# EOF\n", kind!(K::InvalidHistogram { .. })),
         ("# TYPE a histogram\na_bucket{le=\"+Inf\"} 0\na_count 1\n# EOF\n", kind!(K::InvalidHistogram { .. })),
-        ("# TYPE a histogram\na_bucket{le=\"0\"} 0\na_bucket{le=\"+Inf\"} 0\n# EOF\n", kind!(K::InvalidLe(_))),
-        ("# TYPE a histogram\na_bucket{le=\"1\"} 0\na_bucket{le=\"+Inf\"} 0\n# EOF\n", kind!(K::InvalidLe(_))),
-        (
-            "# TYPE a histogram\na_bucket{le=\"0.0000000001\"} 0\na_bucket{le=\"+Inf\"} 0\n# EOF\n",
-            kind!(K::InvalidLe(_)),
-        ),
-        ("# TYPE a histogram\na_bucket{le=\"1.1e-2\"} 0\na_bucket{le=\"+Inf\"} 0\n# EOF\n", kind!(K::InvalidLe(_))),
-        ("# TYPE a histogram\na_bucket{le=\"1e-04\"} 0\na_bucket{le=\"+Inf\"} 0\n# EOF\n", kind!(K::InvalidLe(_))),
-        ("# TYPE a histogram\na_bucket{le=\"1e+05\"} 0\na_bucket{le=\"+Inf\"} 0\n# EOF\n", kind!(K::InvalidLe(_))),
-        (
-            "# TYPE a histogram\na_bucket{le=\"10000000000\"} 0\na_bucket{le=\"+Inf\"} 0\n# EOF\n",
-            kind!(K::InvalidLe(_)),
-        ),
         ("# TYPE a histogram\na_bucket{le=\"+INF\"} 0\n# EOF\n", kind!(K::InvalidLe(_))),
         (
             "# TYPE a histogram\na_bucket{le=\"2\"} 0\na_bucket{le=\"1\"} 0\na_bucket{le=\"+Inf\"} 0\n# EOF\n",
-            kind!(K::InvalidLe(_)),
+            kind!(K::InvalidHistogram { .. }),
         ),
         (
             "# TYPE a histogram\na_bucket{le=\"1\"} 1\na_bucket{le=\"2\"} 1\na_bucket{le=\"+Inf\"} 0\n# EOF\n",
-            kind!(K::InvalidLe(_)),
+            kind!(K::InvalidHistogram { .. }),
         ),
         // Bad grouping or ordering.
         (
@@ -833,15 +882,16 @@ fn invalid_input() {
         ),
         (
             "# TYPE a histogram\na_bucket{a=\"1\",le=\"1\"} 0\na_bucket{a=\"2\",le=\"+Inf\"\"} 0\na_bucket{a=\"1\",le=\"+Inf\"} 0\n# EOF\n",
-            kind!(K::InvalidLe(_)),
+            kind!(K::InvalidLabels(_)),
         ),
         (
             "# TYPE a gaugehistogram\na_gsum{a=\"1\"} 0\na_gsum{a=\"2\"} 0\na_gcount{a=\"1\"} 0\n# EOF\n",
             kind!(K::InvalidGrouping(_)),
         ),
         (
+            // `a_sum` is a sample name of the summary `a` (Python 0.26 finds this clash first too).
             "# TYPE a summary\nquantile{quantile=\"0\"} 0\na_sum{a=\"1\"} 0\nquantile{quantile=\"1\"} 0\n# EOF\n",
-            kind!(K::DuplicateFamily(_)),
+            kind!(K::ClashingName { .. }),
         ),
         ("# TYPE a gauge\na 0 -1\na 0 -2\n# EOF\n", kind!(K::TimestampsBackwards(_))),
         ("# TYPE a gauge\na 0 -1\na 0 -1.1\n# EOF\n", kind!(K::TimestampsBackwards(_))),
@@ -850,6 +900,10 @@ fn invalid_input() {
         ("# TYPE a gauge\na 0 1\na 0 0\n# EOF\n", kind!(K::TimestampsBackwards(_))),
         ("# TYPE a gauge\na 0\na 0 0\n# EOF\n", kind!(K::TimestampPresenceMix(_))),
         ("# TYPE a gauge\na 0 0\na 0\n# EOF\n", kind!(K::TimestampPresenceMix(_))),
+        // Clashing names (Python 0.26's cases).
+        ("# TYPE a counter\n# TYPE a counter\n# EOF\n", kind!(K::DuplicateMetadata { .. })),
+        ("# TYPE a info\n# TYPE a counter\n# EOF\n", kind!(K::DuplicateMetadata { .. })),
+        ("# TYPE a_created gauge\n# TYPE a counter\n# EOF\n", kind!(K::ClashingName { .. })),
     ];
     assert!(parse_openmetrics(long_exemplar_65).is_ok());
     for (input, kind) in cases {
@@ -861,6 +915,208 @@ fn invalid_input() {
 }
 
 // ---- promstack decisions (not in test_parser.py, or differing from it) ----
+
+// Issue 10, item 23: timestamps keep their exact value through parse -> encode -> parse. With f64
+// seconds the two samples 1 ns apart were written alike and the second was dropped as a
+// duplicate, and `.1234567891` came back as `.12345678...` rounded.
+#[test]
+fn timestamps_are_exact_through_encode() {
+    let input = "# TYPE a gauge\n\
+                 a 1 1600000000.000000001\n\
+                 a 2 1600000000.000000002\n\
+                 b 1 1.1234567891\n\
+                 c 1 -0.000000001\n\
+                 # TYPE d histogram\n\
+                 d_bucket{le=\"+Inf\"} 1 1600000000.5 # {t=\"x\"} 1 1600000000.999999999\n\
+                 # EOF\n";
+    let first = parse_openmetrics(input).unwrap();
+    let a: Vec<_> = first[0].samples().iter().map(|s| s.timestamp.and_then(Timestamp::nanos)).collect();
+    assert_eq!(a, [Some(1_600_000_000_000_000_001), Some(1_600_000_000_000_000_002)]);
+    let text = String::from_utf8(encode_openmetrics(Vec::new(), &first.as_slice()).unwrap()).unwrap();
+    assert!(text.contains("a 1.0 1600000000.000000001\na 2.0 1600000000.000000002\n"), "{text}");
+    assert!(text.contains("b 1.0 1.123456789\n"), "{text}");
+    assert!(text.contains("c 1.0 -0.000000001\n"), "{text}");
+    let second = parse_openmetrics(&text).unwrap();
+    assert_eq!(second, first);
+    let nanos = |f: &[MetricFamily]| -> Vec<Option<i128>> {
+        f.iter()
+            .flat_map(|f| f.samples())
+            .flat_map(|s| [s.timestamp, s.exemplar.as_ref().and_then(|e| e.timestamp)])
+            .map(|t| t.and_then(Timestamp::nanos))
+            .collect()
+    };
+    assert_eq!(nanos(&second), nanos(&first));
+    assert_eq!(nanos(&second)[4], Some(1_123_456_789));
+}
+
+// Issue 10, item 19: `_count` if and only if `_sum` (`_gcount` iff `_gsum`), per child and
+// timestamp, as OpenMetrics 1.0 and Python 0.26's `_check_histogram` require (0.8.0 did not).
+#[test]
+fn count_and_sum_come_together() {
+    let mismatch = |input: &str, present: &str, missing: &str| {
+        let err = parse_openmetrics(input).expect_err(input);
+        match &err.kind {
+            ParseErrorKind::CountSumMismatch { family, present: p, missing: m } => {
+                assert_eq!((family.as_str(), *p, *m), ("a", present, missing), "{input:?}")
+            }
+            _ => panic!("{input:?}: {err}"),
+        }
+        err
+    };
+    let err = mismatch("# TYPE a histogram\na_bucket{le=\"+Inf\"} 0\na_sum 0\n# EOF\n", "_sum", "_count");
+    assert_eq!(err.to_string(), "line 3: histogram \"a\" has _sum without _count");
+    mismatch("# TYPE a histogram\na_bucket{le=\"+Inf\"} 0\na_count 0\n# EOF\n", "_count", "_sum");
+    mismatch("# TYPE a gaugehistogram\na_bucket{le=\"+Inf\"} 0\na_gsum 0\n# EOF\n", "_gsum", "_gcount");
+    mismatch("# TYPE a gaugehistogram\na_bucket{le=\"+Inf\"} 0\na_gcount 0\n# EOF\n", "_gcount", "_gsum");
+    // Per child: the second child lacks `_sum`.
+    mismatch(
+        "# TYPE a histogram\na_bucket{x=\"1\",le=\"+Inf\"} 0\na_count{x=\"1\"} 0\na_sum{x=\"1\"} 0\n\
+         a_bucket{x=\"2\",le=\"+Inf\"} 0\na_count{x=\"2\"} 0\n# EOF\n",
+        "_count",
+        "_sum",
+    );
+    // Per timestamp: the child at time 2 lacks `_count`.
+    mismatch(
+        "# TYPE a histogram\na_bucket{le=\"+Inf\"} 0 1\na_count 0 1\na_sum 0 1\n\
+         a_bucket{le=\"+Inf\"} 0 2\na_sum 0 2\n# EOF\n",
+        "_sum",
+        "_count",
+    );
+    // Negative buckets: no `_sum`, so no `_count` either (Python 0.26 agrees).
+    let err = parse_openmetrics(
+        "# TYPE a histogram\na_bucket{le=\"-1\"} 0\na_bucket{le=\"+Inf\"} 0\na_sum 0\na_count 0\n# EOF\n",
+    )
+    .unwrap_err();
+    assert!(matches!(err.kind, ParseErrorKind::InvalidHistogram { .. }), "{err}");
+    // Both or neither are fine.
+    for ok in [
+        "# TYPE a histogram\na_bucket{le=\"+Inf\"} 0\na_count 0\na_sum 0\n# EOF\n",
+        "# TYPE a histogram\na_bucket{le=\"+Inf\"} 0\n# EOF\n",
+        "# TYPE a histogram\na_bucket{le=\"-1\"} 0\na_bucket{le=\"+Inf\"} 0\n# EOF\n",
+        "# TYPE a gaugehistogram\na_bucket{le=\"+Inf\"} 0\na_gcount 0\na_gsum 0\n# EOF\n",
+        "# TYPE a gaugehistogram\na_bucket{le=\"-1\"} 0\na_bucket{le=\"+Inf\"} 0\na_gcount 0\na_gsum -1\n# EOF\n",
+    ] {
+        parse_openmetrics(ok).unwrap_or_else(|e| panic!("{ok:?}: {e}"));
+    }
+}
+
+// A sample is a duplicate only of one at the same timestamp: 0.8.0 and 0.26 keep their set of seen
+// series until the child changes, and so drop `a_created 5 2` here.
+#[test]
+fn later_timestamp_is_not_a_duplicate() {
+    let mut c = CounterMetricFamily::new("a", "").unwrap();
+    c.add_metric(&[], 1.0, Some(5.0), Some(1.0)).unwrap();
+    c.add_metric(&[], 2.0, Some(5.0), Some(2.0)).unwrap();
+    check(
+        "# TYPE a counter\na_total 1 1\na_created 5 1\na_total 2 2\na_created 5 2\n# EOF\n",
+        vec![c.into_family()],
+    );
+}
+
+// Issue 10, item 21: a family's possible sample names may not be another family's (Python 0.26's
+// "Clashing name"), in either order, for every suffix a type produces.
+#[test]
+fn clashing_names() {
+    let cases: &[(&str, &str, usize)] = &[
+        ("# TYPE a_created gauge\n# TYPE a counter\n# EOF\n", "a_created", 2),
+        ("# TYPE a counter\n# TYPE a_created gauge\n# EOF\n", "a_created", 2),
+        ("# TYPE a_total gauge\n# TYPE a counter\n# EOF\n", "a_total", 2),
+        ("# TYPE a counter\na_total 1\n# TYPE a_total gauge\n# EOF\n", "a_total", 3),
+        ("a_total 1\n# TYPE a counter\n# EOF\n", "a_total", 2),
+        ("# TYPE a_bucket gauge\n# TYPE a histogram\n# EOF\n", "a_bucket", 2),
+        ("# TYPE a histogram\n# TYPE a_bucket gauge\n# EOF\n", "a_bucket", 2),
+        ("# TYPE a_count gauge\n# TYPE a summary\n# EOF\n", "a_count", 2),
+        ("# TYPE a summary\n# TYPE a_sum unknown\n# EOF\n", "a_sum", 2),
+        ("# TYPE a_sum gauge\n# TYPE a histogram\n# EOF\n", "a_sum", 2),
+        ("# TYPE a histogram\n# TYPE a_created gauge\n# EOF\n", "a_created", 2),
+        ("# TYPE a_gcount gauge\n# TYPE a gaugehistogram\n# EOF\n", "a_gcount", 2),
+        ("# TYPE a gaugehistogram\n# TYPE a_gsum gauge\n# EOF\n", "a_gsum", 2),
+        ("# TYPE a_info gauge\n# TYPE a info\n# EOF\n", "a_info", 2),
+        ("# TYPE a info\n# TYPE a_info stateset\n# EOF\n", "a_info", 2),
+        // The bare name counts too, even where the type has no sample of that name.
+        ("# TYPE a_total counter\n# TYPE a_total_total gauge\n# EOF\n", "a_total_total", 2),
+    ];
+    for (input, name, line) in cases {
+        let err = parse_openmetrics(input).expect_err(input);
+        assert_eq!(err.line, *line, "{input:?}: {err}");
+        match &err.kind {
+            ParseErrorKind::ClashingName { name: n, .. } => assert_eq!(n, name, "{input:?}"),
+            _ => panic!("{input:?}: {err}"),
+        }
+    }
+    let err = parse_openmetrics("# TYPE a_created gauge\n# TYPE a counter\n# EOF\n").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "line 2: metric \"a\" clashes with another metric over the sample name \"a_created\""
+    );
+    // Names that only look alike are fine.
+    for ok in [
+        "# TYPE a counter\n# TYPE a_bucket gauge\n# EOF\n",
+        "# TYPE a gauge\n# TYPE a_total gauge\n# EOF\n",
+        "# TYPE a gaugehistogram\n# TYPE a_count gauge\n# TYPE a_created gauge\n# EOF\n",
+        "# TYPE a stateset\n# TYPE a_info gauge\n# EOF\n",
+    ] {
+        parse_openmetrics(ok).unwrap_or_else(|e| panic!("{ok:?}: {e}"));
+    }
+}
+
+// Issue 10, item 20: `le` and `quantile` numbers in any spelling; only `+Inf` must be exact. From
+// Python 0.26's test_histogram_noncanonical and test_summary_quantiles (0.8.0 refused "1", "0",
+// "1e-04", "1e+05", "10000000000", "0.0000000001" and "1.1e-2").
+#[test]
+fn noncanonical_numbers() {
+    let les = [
+        "0",
+        "0.00000000001",
+        "0.0000000001",
+        "1e-04",
+        "1.1e-4",
+        "1.1e-3",
+        "1.1e-2",
+        "1",
+        "1e+05",
+        "10000000000",
+        "100000000000.0",
+        "+Inf",
+    ];
+    let mut input = String::from("# TYPE a histogram\n# HELP a help\n");
+    for le in les {
+        input.push_str(&format!("a_bucket{{le=\"{le}\"}} 0\n"));
+    }
+    input.push_str("a_count 0\na_sum 2\n# EOF\n");
+    let mut expected: Vec<OwnedSample> = les.iter().map(|le| s("_bucket", &[("le", le)], 0.0)).collect();
+    expected.push(s("_count", &[], 0.0));
+    expected.push(s("_sum", &[], 2.0));
+    check(&input, vec![fam("a", "help", MetricType::Histogram, expected)]);
+
+    check(
+        "# TYPE a summary\na{quantile=\"0\"} 0.5\na{quantile=\"1\"} 0.8\na{quantile=\"5e-1\"} 0.7\n# EOF\n",
+        vec![fam(
+            "a",
+            "",
+            MetricType::Summary,
+            vec![
+                s("", &[("quantile", "0")], 0.5),
+                s("", &[("quantile", "1")], 0.8),
+                s("", &[("quantile", "5e-1")], 0.7),
+            ],
+        )],
+    );
+    // Values compare as numbers: "1" and "1.0" are the same bound.
+    let err = parse_openmetrics(
+        "# TYPE a histogram\na_bucket{le=\"1\"} 0\na_bucket{le=\"1.0\"} 0\na_bucket{le=\"+Inf\"} 0\n# EOF\n",
+    )
+    .unwrap_err();
+    assert!(matches!(err.kind, ParseErrorKind::InvalidHistogram { .. }), "{err}");
+    for inf in ["Inf", "inf", "+inf", "Infinity", "+INF"] {
+        let input = format!("# TYPE a histogram\na_bucket{{le=\"{inf}\"}} 0\n# EOF\n");
+        assert_eq!(
+            parse_openmetrics(&input).unwrap_err().kind,
+            ParseErrorKind::InvalidLe(inf.into()),
+            "{inf}"
+        );
+    }
+}
 
 // test_invalid_input rejects an exemplar whose labels are 65 characters long: 0.8.0's limit was
 // 64. OpenMetrics 1.0 (and SPEC.md section 3) allows 128, which the encoders also write, so
@@ -897,7 +1153,7 @@ fn nan_le_in_any_spelling() {
 fn timestamps_compare_by_value() {
     let f = parse_openmetrics("# TYPE a gauge\na 0 1.5\na 1 2.0\nb 1 -0.5\n# EOF\n").unwrap();
     assert_eq!(f[0].samples().len(), 2);
-    assert_eq!(f[1].samples()[0].timestamp, Some(-0.5));
+    assert_eq!(f[1].samples()[0].timestamp, Some(Timestamp::from_nanos(-500_000_000)));
 }
 
 // Errors name their line.

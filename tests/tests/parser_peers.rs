@@ -7,7 +7,7 @@ use promstack_alloc::{
     GaugeMetricFamily, HistogramMetricFamily, InfoMetricFamily, MetricFamily, OwnedExemplar, OwnedSample,
     StateSetMetricFamily, UnknownMetricFamily,
 };
-use promstack_core::{Encoder, Format, MetricType};
+use promstack_core::{Encoder, Format, MetricType, Timestamp};
 use promstack_tests::{promtool_check, python, TempDir};
 use std::fmt::Write as _;
 use std::process::Command;
@@ -178,8 +178,8 @@ fn hex_bytes(b: &[u8]) -> String {
     })
 }
 
-fn ts(t: Option<f64>) -> String {
-    match t {
+fn ts(t: Option<Timestamp>) -> String {
+    match t.map(Timestamp::as_secs_f64) {
         None => "-".into(),
         Some(t) => num(if t == 0.0 { 0.0 } else { t }),
     }
@@ -296,5 +296,47 @@ sys.stdout.buffer.write(out)
             python_canonical(&python, format, &text),
             "{format} exposition:\n{text}"
         );
+    }
+}
+
+/// `promtool check metrics` fails on a parse error, and also on lint warnings ("no help text"):
+/// only the first counts here.
+fn promtool_parses(text: &str) -> Option<bool> {
+    let (ok, output) = promtool_check(text)?;
+    Some(ok || !output.contains("parsing error"))
+}
+
+// Issue 10, item 24: the metadata rules of text 0.0.4 and the value right after `}` are promtool's.
+#[test]
+fn promtool_agrees_on_text_metadata() {
+    let rejected = [
+        "# TYPE a counter\n# TYPE a counter\na 1\n",
+        "# HELP a x\n# HELP a y\na 1\n",
+        "# HELP a x\nb 1\n# HELP a y\n",
+        "# TYPE a gauge\na 1\nb 1\n# TYPE a gauge\n",
+        "a 1\n# TYPE a counter\n",
+        "a 1\nb 1\n# TYPE a gauge\n",
+        "# TYPE a summary\n# TYPE a_count gauge\n",
+        "# TYPE a histogram\na_bucket{le=\"+Inf\"} 1\n# TYPE a_sum gauge\n",
+        "# TYPE a summary\n# HELP a x\n# HELP a_count y\n",
+        "a{l=\"1\",l=\"2\"} 1\n",
+    ];
+    let accepted = [
+        "# TYPE a counter\na 1\n# HELP a x\n",
+        "a 1\n# HELP a x\na 2\n",
+        "a_count 1\n# TYPE a summary\na_count 2\n",
+        "a{l=\"1\"}1\n",
+        "a{}1\n",
+        "a{l=\"1\"}1 5\n",
+    ];
+    for input in rejected {
+        let Some(parses) = promtool_parses(input) else { return };
+        assert!(!parses, "promtool accepts {input:?}");
+        assert!(parse_text(input).is_err(), "promstack accepts {input:?}");
+    }
+    for input in accepted {
+        let Some(parses) = promtool_parses(input) else { return };
+        assert!(parses, "promtool rejects {input:?}");
+        parse_text(input).unwrap_or_else(|e| panic!("promstack rejects {input:?}: {e}"));
     }
 }

@@ -408,7 +408,7 @@ fn rejected() {
         ("\n\na\n", 3, |k| matches!(k, ParseErrorKind::MissingValue)),
         ("a{} \n", 1, |k| matches!(k, ParseErrorKind::MissingValue)),
         ("a x\n", 1, |k| matches!(k, ParseErrorKind::InvalidValue(v) if v == "x")),
-        ("a{}1\n", 1, |k| matches!(k, ParseErrorKind::InvalidValue(_))),
+        ("a{}1x\n", 1, |k| matches!(k, ParseErrorKind::InvalidValue(_))),
         ("a 1 1.5\n", 1, |k| matches!(k, ParseErrorKind::InvalidTimestamp(t) if t == "1.5")),
         ("a 1 2 3\n", 1, |k| matches!(k, ParseErrorKind::TrailingText(t) if t == "3")),
         ("0a 1\n", 1, |k| matches!(k, ParseErrorKind::InvalidMetricName(n) if n == "0a")),
@@ -425,4 +425,105 @@ fn rejected() {
         assert_eq!(err.line, *line, "{input:?}: {err}");
         assert!(kind(&err.kind), "{input:?}: {err}");
     }
+}
+
+// Issue 10, item 24. promtool's rules (`promtool check metrics`, which uses expfmt's parser): one
+// TYPE and one HELP per metric name, anywhere in the input; no TYPE once the name's samples were
+// reported. A name that is `x_count`/`x_sum` of a summary or histogram `x`, or `x_bucket` of a
+// histogram `x`, counts as `x`, as expfmt resolves it. `parser_peers::promtool_agrees_on_text_metadata`
+// checks the same cases against promtool itself.
+const METADATA_REJECTED: &[(&str, usize)] = &[
+    ("# TYPE a counter\n# TYPE a counter\na 1\n", 2),
+    ("# TYPE a gauge\n# TYPE a counter\n", 2),
+    ("# HELP a x\n# HELP a y\na 1\n", 2),
+    ("# HELP a x\nb 1\n# HELP a y\n", 3),
+    ("# HELP a x\n# TYPE a gauge\n# TYPE b gauge\n# TYPE a gauge\n", 4),
+    ("# TYPE a gauge\na 1\nb 1\n# TYPE a gauge\n", 4),
+    ("a 1\n# TYPE a counter\n", 2),
+    ("# HELP a x\na 1\n# TYPE a gauge\n", 3),
+    ("a 1\nb 1\n# TYPE a gauge\n", 3),
+    ("# TYPE a summary\n# TYPE a_count gauge\n", 2),
+    ("# TYPE a summary\na_count 1\n# TYPE a_count gauge\n", 3),
+    ("# TYPE a histogram\na_bucket{le=\"+Inf\"} 1\n# TYPE a_sum gauge\n", 3),
+    ("# TYPE a summary\n# HELP a x\n# HELP a_count y\n", 3),
+];
+
+/// Inputs promtool accepts that look close to the rejected ones.
+const METADATA_ACCEPTED: &[&str] = &[
+    "# TYPE a counter\na 1\n# HELP a x\n",
+    "a 1\n# HELP a x\n",
+    "a_count 1\n# TYPE a summary\na_count 2\n",
+    "# TYPE a gauge\n# TYPE b gauge\n",
+    "a{l=\"1\"}1\n",
+    "a{}1\n",
+    "a{l=\"1\"}1 5\n",
+    "a{l=\"1\"}\t1\n",
+];
+
+#[test]
+fn metadata_rules_follow_promtool() {
+    for (input, line) in METADATA_REJECTED {
+        let err = parse_text(input).expect_err(input);
+        assert_eq!(err.line, *line, "{input:?}: {err}");
+        assert!(
+            matches!(
+                err.kind,
+                ParseErrorKind::DuplicateMetadata { .. } | ParseErrorKind::MetadataAfterSamples(_)
+            ),
+            "{input:?}: {err}"
+        );
+    }
+    for input in METADATA_ACCEPTED {
+        parse_text(input).unwrap_or_else(|e| panic!("{input:?}: {e}"));
+    }
+    let err = parse_text("# TYPE a gauge\n# TYPE a counter\n").unwrap_err();
+    assert_eq!(err.to_string(), "line 2: more than one TYPE line for metric \"a\"");
+    let err = parse_text("a 1\n# TYPE a counter\n").unwrap_err();
+    assert_eq!(err.to_string(), "line 2: metadata for metric \"a\" after its samples");
+    // A HELP after the samples of the same metric belongs to it, as in expfmt.
+    check(
+        "a 1\n# HELP a x\na 2\n",
+        vec![fam("a", "x", MetricType::Unknown, vec![s("", &[], 1.0), s("", &[], 2.0)])],
+    );
+}
+
+// Issue 10, item 24: the value may follow the closing brace directly (promtool accepts it; 0.8.0
+// fails with "substring not found").
+#[test]
+fn value_right_after_labels() {
+    check("a{l=\"1\"}1\n", vec![fam("a", "", MetricType::Unknown, vec![s("", &[("l", "1")], 1.0)])]);
+    check("a{}-1.5\n", vec![fam("a", "", MetricType::Unknown, vec![s("", &[], -1.5)])]);
+    check(
+        "a{l=\"1\"}1 5\n",
+        vec![fam("a", "", MetricType::Unknown, vec![s("", &[("l", "1")], 1.0).with_timestamp(0.005)])],
+    );
+    let err = parse_text("a{l=\"1\"}x\n").unwrap_err();
+    assert!(matches!(&err.kind, ParseErrorKind::InvalidValue(v) if v == "x"), "{err}");
+}
+
+/// `name{l0="v0",...,l<n-1>="v<n-1>"} 1`, then `extra` inside the braces.
+fn many_labels_line(name: &str, n: usize, extra: &str) -> String {
+    let mut line = String::with_capacity(n * 12 + 32);
+    line.push_str(name);
+    line.push('{');
+    for i in 0..n {
+        line.push_str(&format!("l{i:05}=\"v\","));
+    }
+    line.push_str(extra);
+    line.push_str("} 1\n");
+    line
+}
+
+// Issue 10, item 24: duplicate label names are found with a hash set, not by comparing every pair
+// (a 430 KB line with 40k labels took 1.5 s). Correctness only here; the time is in the report.
+#[test]
+fn forty_thousand_labels() {
+    let line = many_labels_line("a", 40_000, "z=\"w\"");
+    assert!(line.len() > 400_000);
+    let families = parse_text(&line).unwrap();
+    let labels = &families[0].samples()[0].labels;
+    assert_eq!(labels.len(), 40_001);
+    assert_eq!(labels[12_345], ("l12345".to_string(), "v".to_string()));
+    let err = parse_text(&many_labels_line("a", 40_000, "l39999=\"w\"")).unwrap_err();
+    assert_eq!(err.kind, ParseErrorKind::DuplicateLabelName("l39999".into()));
 }

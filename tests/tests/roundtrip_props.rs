@@ -6,7 +6,7 @@ use promstack_alloc::{
     parse_openmetrics, parse_text, Bucket, CounterMetricFamily, GaugeHistogramMetricFamily,
     HistogramMetricFamily, InfoMetricFamily, MetricFamily, OwnedExemplar, OwnedSample, StateSetMetricFamily,
 };
-use promstack_core::{encode_openmetrics, encode_text, MetricType};
+use promstack_core::{encode_openmetrics, encode_text, MetricType, Timestamp};
 use proptest::collection::vec;
 use proptest::option;
 use proptest::prelude::*;
@@ -233,7 +233,7 @@ fn build(spec: Spec, index: usize) -> MetricFamily {
                 let labels: Vec<(&str, &str)> =
                     names.iter().copied().zip(c.values.iter().map(String::as_str)).collect();
                 let mut s = OwnedSample::new("", &labels, c.nums[0]);
-                s.timestamp = ts;
+                s.timestamp = ts.map(Timestamp::from);
                 f.add_sample(s);
             }
             f
@@ -247,7 +247,7 @@ fn build(spec: Spec, index: usize) -> MetricFamily {
                     let mut l = labels.clone();
                     l.extend(extra);
                     let mut s = OwnedSample::new(suffix, &l, v);
-                    s.timestamp = ts;
+                    s.timestamp = ts.map(Timestamp::from);
                     f.add_sample(s);
                 };
                 for (i, q) in ["0.0", "0.5", "0.99", "1.0"].into_iter().enumerate() {
@@ -280,7 +280,7 @@ fn build(spec: Spec, index: usize) -> MetricFamily {
                         if i == 0 {
                             if let Some((v, x, ets)) = &c.exemplar {
                                 let mut e = OwnedExemplar::new(&[("trace_id", v.as_str())], *x);
-                                e.timestamp = ets.map(|ms| ms as f64 / 1000.0);
+                                e.timestamp = ets.map(|ms| Timestamp::from(ms as f64 / 1000.0));
                                 b = b.with_exemplar(e);
                             }
                         }
@@ -365,7 +365,7 @@ fn text_view(families: &[MetricFamily]) -> Vec<MetricFamily> {
         suffix,
         labels: s.labels.clone(),
         value: s.value,
-        timestamp: s.timestamp.map(|ts| (ts * 1000.0) as i64 as f64 / 1000.0),
+        timestamp: s.timestamp.map(|ts| Timestamp::from_millis(ts.as_millis())),
         exemplar: None,
     };
     let family = |name: &str, help: &str, t: MetricType, samples: Vec<OwnedSample>| {
@@ -426,6 +426,26 @@ proptest! {
             Ok(parsed) => prop_assert_eq!(parsed, families, "exposition:\n{}", text),
             Err(e) => prop_assert!(false, "{} in:\n{}", e, text),
         }
+    }
+
+    // Issue 10, item 23: any nanosecond timestamp, on a sample and on an exemplar, comes back
+    // exactly from OpenMetrics, and to the millisecond (truncated) from text 0.0.4.
+    #[test]
+    fn timestamps_round_trip_exactly(nanos in any::<i64>(), ex_nanos in any::<i64>()) {
+        let mut f = MetricFamily::new("t", "", MetricType::Histogram).unwrap();
+        let ex = OwnedExemplar::new(&[("a", "b")], 1.0).with_timestamp(Timestamp::from_nanos(ex_nanos.into()));
+        let ts = Timestamp::from_nanos(nanos.into());
+        f.add_sample(OwnedSample::new("_bucket", &[("le", "+Inf")], 1.0).with_timestamp(ts).with_exemplar(ex));
+        let text = String::from_utf8(encode_openmetrics(Vec::new(), &f).unwrap()).unwrap();
+        let parsed = parse_openmetrics(&text).unwrap();
+        let s = &parsed[0].samples()[0];
+        prop_assert_eq!(s.timestamp.and_then(Timestamp::nanos), Some(i128::from(nanos)), "{}", text);
+        let ex_ts = s.exemplar.as_ref().and_then(|e| e.timestamp).and_then(Timestamp::nanos);
+        prop_assert_eq!(ex_ts, Some(i128::from(ex_nanos)), "{}", text);
+        let text = String::from_utf8(encode_text(Vec::new(), &f).unwrap()).unwrap();
+        let parsed = parse_text(&text).unwrap();
+        let ms = parsed[0].samples()[0].timestamp.map(Timestamp::as_millis);
+        prop_assert_eq!(ms, Some(nanos / 1_000_000), "{}", text);
     }
 
     #[test]

@@ -22,16 +22,17 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use promstack_core::{
     check_metric_name, strip_counter_total, CollectError, Collector, Desc, Exemplar, Labels, MetricType,
-    Sample, Sink, Value,
+    Sample, Sink, Timestamp, Value,
 };
 
 /// An exemplar owned by an [`OwnedSample`]: labels (e.g. a trace id), value, optional timestamp.
 ///
 /// ```
 /// use promstack_alloc::OwnedExemplar;
+/// use promstack_core::Timestamp;
 /// let ex = OwnedExemplar::new(&[("trace_id", "abc")], 0.43).with_timestamp(1_600_000_000.5);
 /// assert_eq!(ex.labels, [("trace_id".to_string(), "abc".to_string())]);
-/// assert_eq!(ex.timestamp, Some(1_600_000_000.5));
+/// assert_eq!(ex.timestamp, Some(Timestamp::from_millis(1_600_000_000_500)));
 /// ```
 #[derive(Debug, Clone)]
 pub struct OwnedExemplar {
@@ -39,8 +40,8 @@ pub struct OwnedExemplar {
     pub labels: Vec<(String, String)>,
     /// The observed value.
     pub value: f64,
-    /// Unix time in seconds, if known.
-    pub timestamp: Option<f64>,
+    /// When it was observed, if known.
+    pub timestamp: Option<Timestamp>,
 }
 
 impl OwnedExemplar {
@@ -49,9 +50,9 @@ impl OwnedExemplar {
         OwnedExemplar { labels: owned_pairs(labels), value, timestamp: None }
     }
 
-    /// Sets the timestamp (unix seconds).
-    pub fn with_timestamp(mut self, timestamp: f64) -> Self {
-        self.timestamp = Some(timestamp);
+    /// Sets the timestamp (unix seconds as an `f64`, or an exact [`Timestamp`]).
+    pub fn with_timestamp(mut self, timestamp: impl Into<Timestamp>) -> Self {
+        self.timestamp = Some(timestamp.into());
         self
     }
 }
@@ -62,7 +63,7 @@ impl PartialEq for OwnedExemplar {
     fn eq(&self, other: &Self) -> bool {
         same_labels(&self.labels, &other.labels)
             && same_f64(self.value, other.value)
-            && same_opt_f64(self.timestamp, other.timestamp)
+            && same_timestamp(self.timestamp, other.timestamp)
     }
 }
 
@@ -75,6 +76,7 @@ impl PartialEq for OwnedExemplar {
 /// ```
 /// use promstack_alloc::OwnedSample;
 /// let s = OwnedSample::new("_bucket", &[("le", "0.5")], 3.0).with_timestamp(12.0);
+/// assert_eq!(s.timestamp.map(|t| t.as_secs_f64()), Some(12.0));
 /// assert_eq!(s.label("le"), Some("0.5"));
 /// // Equality ignores label order.
 /// let a = OwnedSample::new("", &[("a", "1"), ("b", "2")], 1.0);
@@ -88,9 +90,9 @@ pub struct OwnedSample {
     pub labels: Vec<(String, String)>,
     /// The value.
     pub value: f64,
-    /// Unix time in seconds, if the sample carries one.
-    pub timestamp: Option<f64>,
-    /// An exemplar (OpenMetrics; core's encoders write one on histogram buckets only).
+    /// When the value was taken, if the sample carries a time (kept exactly as parsed).
+    pub timestamp: Option<Timestamp>,
+    /// An exemplar (OpenMetrics: on histogram buckets and counter totals).
     pub exemplar: Option<OwnedExemplar>,
 }
 
@@ -106,9 +108,9 @@ impl OwnedSample {
         }
     }
 
-    /// Sets the timestamp (unix seconds).
-    pub fn with_timestamp(mut self, timestamp: f64) -> Self {
-        self.timestamp = Some(timestamp);
+    /// Sets the timestamp (unix seconds as an `f64`, or an exact [`Timestamp`]).
+    pub fn with_timestamp(mut self, timestamp: impl Into<Timestamp>) -> Self {
+        self.timestamp = Some(timestamp.into());
         self
     }
 
@@ -131,7 +133,7 @@ impl PartialEq for OwnedSample {
         self.suffix == other.suffix
             && same_labels(&self.labels, &other.labels)
             && same_f64(self.value, other.value)
-            && same_opt_f64(self.timestamp, other.timestamp)
+            && same_timestamp(self.timestamp, other.timestamp)
             && self.exemplar == other.exemplar
     }
 }
@@ -148,9 +150,9 @@ fn same_f64(a: f64, b: f64) -> bool {
     a == b || (a.is_nan() && b.is_nan())
 }
 
-fn same_opt_f64(a: Option<f64>, b: Option<f64>) -> bool {
+fn same_timestamp(a: Option<Timestamp>, b: Option<Timestamp>) -> bool {
     match (a, b) {
-        (Some(a), Some(b)) => same_f64(a, b),
+        (Some(a), Some(b)) => a == b || (a.as_secs_f64().is_nan() && b.as_secs_f64().is_nan()),
         (None, None) => true,
         _ => false,
     }

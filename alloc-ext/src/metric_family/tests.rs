@@ -40,10 +40,12 @@ fn histogram_samples() {
             s("_sum", &[], 9.0),
         ]
     );
-    // No _sum when a bucket bound is negative.
+    // No _sum when a bucket bound is negative, and so no _count (OpenMetrics: both or neither).
     let h = HistogramMetricFamily::with_buckets("h", "h", [(-1.0, 1.0), (f64::INFINITY, 3.0)], Some(9.0))
         .unwrap();
-    assert_eq!(h.family().samples().last(), Some(&s("_count", &[], 3.0)));
+    assert_eq!(h.family().samples().last(), Some(&s("_bucket", &[("le", "+Inf")], 3.0)));
+    let h = HistogramMetricFamily::with_buckets("h", "h", [(f64::INFINITY, 3.0)], None).unwrap();
+    assert_eq!(h.family().samples(), [s("_bucket", &[("le", "+Inf")], 3.0)]);
     // `le` is spelled as floatToGoString does.
     let h = HistogramMetricFamily::with_buckets("h", "h", [(1e6, 1.0), (f64::INFINITY, 3.0)], None).unwrap();
     assert_eq!(h.family().samples()[0].label("le"), Some("1e+06"));
@@ -62,6 +64,8 @@ fn gauge_histogram_samples() {
             s("_gsum", &[("a", "b")], 7.0),
         ]
     );
+    g.add_metric(&["c"], [(f64::INFINITY, 1.0)], None, None).unwrap();
+    assert_eq!(g.family().samples().last(), Some(&s("_bucket", &[("a", "c"), ("le", "+Inf")], 1.0)));
 }
 
 #[test]

@@ -13,6 +13,7 @@ use alloc::vec::Vec;
 use promstack_core::encoding::{go_float, FLOAT_BUF};
 use promstack_core::{
     check_label_names, is_valid_label_name, BoundedStr, CollectError, Collector, DescError, MetricType, Sink,
+    Timestamp,
 };
 
 /// The state shared by every typed family: the family and its label names.
@@ -69,7 +70,7 @@ impl Inner {
             suffix: Cow::Borrowed(suffix),
             labels,
             value,
-            timestamp,
+            timestamp: timestamp.map(Timestamp::from),
             exemplar,
         });
     }
@@ -410,8 +411,9 @@ fn push_buckets(
     }
 }
 
-/// A histogram family from cumulative buckets: `name_bucket{le=...}` per bucket, `name_count`
-/// (the `+Inf` count) and `name_sum` (when given, and only when no bucket bound is negative).
+/// A histogram family from cumulative buckets: `name_bucket{le=...}` per bucket, then
+/// `name_count` (the `+Inf` count) and `name_sum` when a sum is given and no bucket bound is
+/// negative (OpenMetrics wants both or neither, as Python 0.26 writes them).
 ///
 /// ```
 /// use promstack_alloc::HistogramMetricFamily;
@@ -456,15 +458,13 @@ impl HistogramMetricFamily {
         let labels = self.0.pairs(label_values)?;
         let buckets = collect_buckets(&self.0.family.name, buckets)?;
         let count = buckets.last().map_or(0.0, |b| b.count);
-        // A sum is meaningless when observations can be negative (0.8.0 drops it then).
+        // A sum is meaningless when observations can be negative (0.8.0 drops it then), and
+        // `_count` comes only with `_sum`.
         let first_le = buckets.first().map_or(0.0, |b| b.le);
         push_buckets(&mut self.0, &labels, buckets, timestamp);
-        match sum {
-            Some(sum) if first_le >= 0.0 => {
-                self.0.push("_count", labels.clone(), count, timestamp, None);
-                self.0.push("_sum", labels, sum, timestamp, None);
-            }
-            _ => self.0.push("_count", labels, count, timestamp, None),
+        if let Some(sum) = sum.filter(|_| first_le >= 0.0) {
+            self.0.push("_count", labels.clone(), count, timestamp, None);
+            self.0.push("_sum", labels, sum, timestamp, None);
         }
         Ok(self)
     }
@@ -476,8 +476,8 @@ impl HistogramMetricFamily {
 common!(HistogramMetricFamily);
 unit!(HistogramMetricFamily);
 
-/// A gauge histogram family: `name_bucket{le=...}` per bucket, `name_gcount` (the `+Inf`
-/// count) and `name_gsum` when given.
+/// A gauge histogram family: `name_bucket{le=...}` per bucket, then `name_gcount` (the `+Inf`
+/// count) and `name_gsum` when a sum is given (OpenMetrics wants both or neither).
 ///
 /// ```
 /// use promstack_alloc::GaugeHistogramMetricFamily;
@@ -522,12 +522,9 @@ impl GaugeHistogramMetricFamily {
         let buckets = collect_buckets(&self.0.family.name, buckets)?;
         let count = buckets.last().map_or(0.0, |b| b.count);
         push_buckets(&mut self.0, &labels, buckets, timestamp);
-        match gsum {
-            Some(gsum) => {
-                self.0.push("_gcount", labels.clone(), count, timestamp, None);
-                self.0.push("_gsum", labels, gsum, timestamp, None);
-            }
-            None => self.0.push("_gcount", labels, count, timestamp, None),
+        if let Some(gsum) = gsum {
+            self.0.push("_gcount", labels.clone(), count, timestamp, None);
+            self.0.push("_gsum", labels, gsum, timestamp, None);
         }
         Ok(self)
     }

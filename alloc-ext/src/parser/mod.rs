@@ -3,11 +3,15 @@
 //! Both follow Python `prometheus_client` 0.8.0's parsers: the text parser is as lenient as
 //! 0.8.0's `parser.py` where its tests ask for leniency (spaces and tabs anywhere between tokens,
 //! a trailing comma in a label set, unknown escapes kept) and strict where a lenient reading
-//! would be a guess (a bad label name, a missing comma, extra tokens); the OpenMetrics parser
-//! rejects everything 0.8.0's `openmetrics/parser.py` rejects. Errors name the line (1-based)
-//! and the problem. Neither parser panics on any input.
+//! would be a guess (a bad label name, a missing comma, extra tokens), and follows promtool on
+//! metadata; the OpenMetrics parser rejects everything 0.8.0's `openmetrics/parser.py` rejects
+//! (except `le`/`quantile` numbers not spelled canonically, which OpenMetrics and Python 0.26
+//! accept) and what 0.26 added (`_count` without `_sum`, clashing names). Errors name the line
+//! (1-based) and the problem. Neither parser panics on any input.
 //!
-//! Families come back in input order. Sample values are `f64`; timestamps are unix seconds.
+//! Families come back in input order. Sample values are `f64`; timestamps are exact
+//! [`Timestamp`](promstack_core::Timestamp)s (whole nanoseconds, as written), so they survive
+//! parse -> encode -> parse unchanged.
 
 mod openmetrics;
 mod text;
@@ -92,6 +96,14 @@ pub enum ParseErrorKind {
     MetadataAfterSamples(String),
     /// A family appears a second time after another family (families may not interleave).
     DuplicateFamily(String),
+    /// A sample name the family can have (`x`, `x_total`, `x_created`, `x_bucket`, ...) is one
+    /// another family has or produces (OpenMetrics).
+    ClashingName {
+        /// The family.
+        family: String,
+        /// The name both can have.
+        name: String,
+    },
     /// `# UNIT` is not the suffix of the family name.
     UnitMismatch {
         /// The family.
@@ -109,9 +121,9 @@ pub enum ParseErrorKind {
     TimestampsBackwards(String),
     /// A stateset sample lacks the label named after the family.
     MissingStateLabel(String),
-    /// A bucket's `le` is missing, not a number, NaN, or not written canonically.
+    /// A bucket's `le` is missing, not a number, NaN, or an infinity not spelled `+Inf`.
     InvalidLe(String),
-    /// A summary quantile label is missing, outside `[0, 1]`, or not written canonically.
+    /// A summary quantile label is missing, not a number, or outside `[0, 1]`.
     InvalidQuantile(String),
     /// A stateset value other than 0 or 1.
     InvalidStateValue(String),
@@ -129,6 +141,16 @@ pub enum ParseErrorKind {
         family: String,
         /// What is wrong.
         problem: &'static str,
+    },
+    /// A histogram child has `_count` without `_sum` or the reverse (`_gcount` and `_gsum` for a
+    /// gauge histogram): OpenMetrics wants both or neither.
+    CountSumMismatch {
+        /// The family.
+        family: String,
+        /// The sample the child has (`_count`, `_sum`, `_gcount` or `_gsum`).
+        present: &'static str,
+        /// The sample it lacks.
+        missing: &'static str,
     },
     /// Lines follow `# EOF`.
     TextAfterEof,
@@ -169,6 +191,9 @@ impl fmt::Display for ParseErrorKind {
             K::DuplicateFamily(n) => {
                 write!(f, "metric {n:?} appears again after other metrics (families cannot be interleaved)")
             }
+            K::ClashingName { family, name } => {
+                write!(f, "metric {family:?} clashes with another metric over the sample name {name:?}")
+            }
             K::UnitMismatch { family, unit } => {
                 write!(f, "unit {unit:?} is not the suffix of metric name {family:?}")
             }
@@ -189,6 +214,9 @@ impl fmt::Display for ParseErrorKind {
             K::NanCounterLike(s) => write!(f, "counter-like sample {s:?} is NaN"),
             K::NegativeCounterLike(s) => write!(f, "counter-like sample {s:?} is negative"),
             K::InvalidHistogram { family, problem } => write!(f, "histogram {family:?}: {problem}"),
+            K::CountSumMismatch { family, present, missing } => {
+                write!(f, "histogram {family:?} has {present} without {missing}")
+            }
             K::TextAfterEof => f.write_str("text after # EOF"),
             K::MissingEof => f.write_str("missing # EOF at the end"),
         }
@@ -256,6 +284,26 @@ fn parse_f64(s: &str) -> Option<f64> {
         return None;
     }
     s.parse().ok()
+}
+
+/// Fails on the first label name that repeats an earlier one. A hash set keeps this linear: a
+/// line may carry tens of thousands of labels.
+fn check_unique(labels: &[(String, String)]) -> Result<(), ParseErrorKind> {
+    // Comparing pairs is faster for the few labels of ordinary lines.
+    const SMALL: usize = 16;
+    if labels.len() <= SMALL {
+        for (i, (name, _)) in labels.iter().enumerate() {
+            if labels[..i].iter().any(|(n, _)| n == name) {
+                return Err(ParseErrorKind::DuplicateLabelName(b(name)));
+            }
+        }
+        return Ok(());
+    }
+    let mut seen = hashbrown::HashSet::with_capacity(labels.len());
+    match labels.iter().find(|(name, _)| !seen.insert(name.as_str())) {
+        Some((name, _)) => Err(ParseErrorKind::DuplicateLabelName(b(name))),
+        None => Ok(()),
+    }
 }
 
 /// Sorted copy of a label set, for grouping and duplicate detection.

@@ -12,19 +12,26 @@
 //! checked, repeated label names and missing commas are errors (0.8.0 accepts and overwrites);
 //! the only types are the five of text 0.0.4; the timestamp is an integer of milliseconds and
 //! nothing may follow it (0.8.0 accepts a float and ignores tokens between value and timestamp).
+//!
+//! Metadata follows promtool (`promtool check metrics`, expfmt's parser) where 0.8.0 is silent:
+//! one `# TYPE` and one `# HELP` per metric name in the whole input, no `# TYPE` after the name's
+//! samples (`x_count`/`x_sum`/`x_bucket` count as `x` when `x` is a summary or histogram, as
+//! expfmt resolves them), and a `# HELP` after the samples of the current family belongs to it.
+//! The value may follow the closing brace directly (`a{l="1"}1`), which 0.8.0 cannot read.
 
-use super::{b, parse_f64, read_quoted, LabelPairs, ParseError, ParseErrorKind};
+use super::{b, check_unique, parse_f64, read_quoted, LabelPairs, ParseError, ParseErrorKind};
 use crate::metric_family::{MetricFamily, OwnedSample};
 use alloc::borrow::Cow;
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::String;
 use alloc::vec::Vec;
-use promstack_core::{is_valid_label_name, is_valid_metric_name, MetricType};
+use promstack_core::{is_valid_label_name, is_valid_metric_name, MetricType, Timestamp};
 
 /// Parses Prometheus text format 0.0.4.
 ///
 /// ```
 /// use promstack_alloc::parse_text;
-/// use promstack_core::MetricType;
+/// use promstack_core::{MetricType, Timestamp};
 /// let families = parse_text(
 ///     "# HELP http_requests_total Requests.\n# TYPE http_requests_total counter\n\
 ///      http_requests_total{code=\"200\"} 1027 1395066363000\n",
@@ -32,11 +39,12 @@ use promstack_core::{is_valid_label_name, is_valid_metric_name, MetricType};
 /// let f = &families[0];
 /// assert_eq!((f.name(), f.metric_type()), ("http_requests", MetricType::Counter));
 /// assert_eq!(f.samples()[0].suffix, "_total");
-/// assert_eq!(f.samples()[0].timestamp, Some(1395066363.0));
+/// assert_eq!(f.samples()[0].timestamp, Some(Timestamp::from_millis(1395066363000)));
 /// ```
 pub fn parse_text(input: &str) -> Result<Vec<MetricFamily>, ParseError> {
     let mut out = Vec::new();
     let mut cur: Option<Current> = None;
+    let mut seen = Seen::default();
     // Lines end at `\n` only, as Python's `StringIO` splits them.
     for (i, raw) in input.split('\n').enumerate() {
         let line_no = i + 1;
@@ -64,7 +72,9 @@ pub fn parse_text(input: &str) -> Result<Vec<MetricFamily>, ParseError> {
                 None
             };
             let metric_type = metric_type.transpose()?;
-            let same = cur.as_ref().is_some_and(|c| c.from_metadata && c.family.name() == *name);
+            seen.metadata(name, metric_type).map_err(err)?;
+            // A HELP may follow the samples of its family (as in expfmt); a TYPE there was refused.
+            let same = cur.as_ref().is_some_and(|c| c.family.name() == *name);
             if !same {
                 if let Some(done) = cur.take() {
                     out.push(done.finish()?);
@@ -72,7 +82,7 @@ pub fn parse_text(input: &str) -> Result<Vec<MetricFamily>, ParseError> {
                 if !is_valid_metric_name(name) {
                     return Err(err(ParseErrorKind::InvalidMetricName(b(name))));
                 }
-                cur = Some(Current::new(name, true, line_no));
+                cur = Some(Current::new(name, line_no));
             }
             if let Some(c) = cur.as_mut() {
                 match metric_type {
@@ -90,7 +100,7 @@ pub fn parse_text(input: &str) -> Result<Vec<MetricFamily>, ParseError> {
                     if let Some(done) = cur.take() {
                         out.push(done.finish()?);
                     }
-                    (cur.insert(Current::new(s.name, false, line_no)), "")
+                    (cur.insert(Current::new(s.name, line_no)), "")
                 }
             };
             let sample = OwnedSample {
@@ -100,6 +110,7 @@ pub fn parse_text(input: &str) -> Result<Vec<MetricFamily>, ParseError> {
                 timestamp: s.timestamp,
                 exemplar: None,
             };
+            seen.sample(c.family.name(), s.name);
             c.family.add_sample(sample);
         }
     }
@@ -109,23 +120,88 @@ pub fn parse_text(input: &str) -> Result<Vec<MetricFamily>, ParseError> {
     Ok(out)
 }
 
+/// What promtool remembers across the whole input (expfmt's `TextParser`): one TYPE and one HELP
+/// per metric name, and no TYPE once the name's samples were reported.
+#[derive(Default)]
+struct Seen {
+    /// Metric name to its TYPE (`None`: HELP only), and whether it has a HELP.
+    metadata: BTreeMap<String, (Option<MetricType>, bool)>,
+    /// Family names and full sample names that samples were reported under.
+    samples: BTreeSet<String>,
+}
+
+impl Seen {
+    /// Records a `# HELP` (`metric_type` `None`) or `# TYPE` line for `name`.
+    fn metadata(&mut self, name: &str, metric_type: Option<MetricType>) -> Result<(), ParseErrorKind> {
+        let key = self.resolve(name);
+        let duplicate = |keyword| ParseErrorKind::DuplicateMetadata { keyword, family: b(&key) };
+        let entry = self.metadata.entry(key.clone()).or_insert((None, false));
+        match metric_type {
+            Some(t) => {
+                if entry.0.is_some() {
+                    return Err(duplicate("TYPE"));
+                }
+                if self.samples.contains(name) || self.samples.contains(key.as_str()) {
+                    return Err(ParseErrorKind::MetadataAfterSamples(b(&key)));
+                }
+                entry.0 = Some(t);
+            }
+            None => {
+                if entry.1 {
+                    return Err(duplicate("HELP"));
+                }
+                entry.1 = true;
+            }
+        }
+        Ok(())
+    }
+
+    /// expfmt's lookup: `x_count`/`x_sum` of a summary or histogram `x`, and `x_bucket` of a
+    /// histogram `x`, are `x`; any other name is itself.
+    fn resolve(&self, name: &str) -> String {
+        if !self.metadata.contains_key(name) {
+            let typed = |stem: &str, histogram_only: bool| {
+                self.metadata.get(stem).is_some_and(|(t, _)| match t {
+                    Some(MetricType::Histogram) => true,
+                    Some(MetricType::Summary) => !histogram_only,
+                    _ => false,
+                })
+            };
+            for (suffix, histogram_only) in [("_count", false), ("_sum", false), ("_bucket", true)] {
+                if let Some(stem) = name.strip_suffix(suffix) {
+                    if typed(stem, histogram_only) {
+                        return String::from(stem);
+                    }
+                }
+            }
+        }
+        String::from(name)
+    }
+
+    /// Records a sample named `sample_name` of the family `family`.
+    fn sample(&mut self, family: &str, sample_name: &str) {
+        for name in [family, sample_name] {
+            if !self.samples.contains(name) {
+                self.samples.insert(String::from(name));
+            }
+        }
+    }
+}
+
 /// The family being read.
 struct Current {
     family: MetricFamily,
     /// Suffixes of the sample names this family takes.
     allowed: &'static [&'static str],
-    /// Started by `# HELP`/`# TYPE` (rather than by a sample of an untyped metric).
-    from_metadata: bool,
     /// Where it started, for errors found when it ends.
     line: usize,
 }
 
 impl Current {
-    fn new(name: &str, from_metadata: bool, line: usize) -> Self {
+    fn new(name: &str, line: usize) -> Self {
         Current {
             family: MetricFamily::unchecked(String::from(name), String::new(), MetricType::Unknown),
             allowed: &[""],
-            from_metadata,
             line,
         }
     }
@@ -237,7 +313,7 @@ struct TextSample<'a> {
     name: &'a str,
     labels: Vec<(String, String)>,
     value: f64,
-    timestamp: Option<f64>,
+    timestamp: Option<Timestamp>,
 }
 
 fn is_blank(c: char) -> bool {
@@ -254,12 +330,8 @@ fn parse_sample(line: &str) -> Result<TextSample<'_>, ParseErrorKind> {
     let mut rest = line[end..].trim_start_matches(is_blank);
     let mut labels = Vec::new();
     if let Some(after_brace) = rest.strip_prefix('{') {
-        let (l, r) = parse_labels(after_brace)?;
-        labels = l;
-        if !r.is_empty() && !r.starts_with(is_blank) {
-            return Err(ParseErrorKind::InvalidValue(b(r)));
-        }
-        rest = r;
+        // The value may follow `}` without a blank, as expfmt reads it.
+        (labels, rest) = parse_labels(after_brace)?;
     }
     let mut tokens = rest.split(is_blank).filter(|t| !t.is_empty());
     let value_token = tokens.next().ok_or(ParseErrorKind::MissingValue)?;
@@ -271,7 +343,7 @@ fn parse_sample(line: &str) -> Result<TextSample<'_>, ParseErrorKind> {
                 .ok()
                 .filter(|_| t.bytes().all(|c| c.is_ascii_digit() || c == b'-' || c == b'+'))
                 .ok_or_else(|| ParseErrorKind::InvalidTimestamp(b(t)))?;
-            Some(ms as f64 / 1000.0)
+            Some(Timestamp::from_millis(ms))
         }
         None => None,
     };
@@ -289,6 +361,7 @@ fn parse_labels(s: &str) -> Result<(LabelPairs, &str), ParseErrorKind> {
     loop {
         rest = rest.trim_start_matches(is_blank);
         if let Some(r) = rest.strip_prefix('}') {
+            check_unique(&labels)?;
             return Ok((labels, r));
         }
         if labels.is_empty() {
@@ -319,9 +392,6 @@ fn parse_labels(s: &str) -> Result<(LabelPairs, &str), ParseErrorKind> {
         rest = rest.trim_start_matches(is_blank);
         rest = rest.strip_prefix('"').ok_or(ParseErrorKind::InvalidLabels("label value must be quoted"))?;
         let (value, r) = read_quoted(rest)?;
-        if labels.iter().any(|(n, _)| n == name) {
-            return Err(ParseErrorKind::DuplicateLabelName(b(name)));
-        }
         labels.push((String::from(name), value));
         rest = r.trim_start_matches(is_blank);
         if let Some(r) = rest.strip_prefix(',') {
@@ -352,7 +422,7 @@ mod tests {
 
     #[test]
     fn timestamps_are_integer_milliseconds() {
-        assert_eq!(parse_sample("a 1 -1500").unwrap().timestamp, Some(-1.5));
+        assert_eq!(parse_sample("a 1 -1500").unwrap().timestamp, Some(Timestamp::from_millis(-1500)));
         assert!(parse_sample("a 1 1.5").is_err());
         assert!(parse_sample("a 1 1e3").is_err());
         assert!(matches!(parse_sample("a 1 2 3"), Err(ParseErrorKind::TrailingText(_))));

@@ -14,6 +14,7 @@ use crate::collector::{Collector, NameFilter, Sink};
 use crate::desc::{Desc, MetricType};
 use crate::error::{CollectError, EncodeError};
 use crate::sample::{Labels, Sample, Value};
+use crate::timestamp::Timestamp;
 use embedded_io::Write;
 
 /// Content type of Prometheus text 0.0.4.
@@ -486,17 +487,10 @@ impl<W: Write> Encoder<W> {
         self.put_str(s)
     }
 
-    /// An OpenMetrics timestamp: whole seconds as an integer (`123`), others as the shortest float.
-    fn put_seconds(&mut self, ts: f64) -> Result<(), CollectError> {
-        // Whole seconds below 2^53 are exact as i64 (no `f64::fract` in core).
-        const EXACT: f64 = 9_007_199_254_740_992.0;
-        if ts > -EXACT && ts < EXACT && ts == (ts as i64) as f64 {
-            let mut b = itoa::Buffer::new();
-            let s = b.format(ts as i64);
-            self.put_str(s)
-        } else {
-            self.put_f64(ts)
-        }
+    /// An OpenMetrics timestamp, exactly as given (see [`Timestamp::write_seconds`]).
+    fn put_seconds(&mut self, ts: Timestamp) -> Result<(), CollectError> {
+        let mut buf = [0u8; Timestamp::BUF];
+        self.put_str(ts.write_seconds(&mut buf))
     }
 
     fn put_header(
@@ -539,9 +533,7 @@ impl<W: Write> Encoder<W> {
                 if let Some(ts) = sample.timestamp {
                     self.put(b" ")?;
                     let mut b = itoa::Buffer::new();
-                    // Python: int(float(ts) * 1000), truncating toward zero.
-                    let ms = (ts * 1000.0) as i64;
-                    let s = b.format(ms);
+                    let s = b.format(ts.as_millis());
                     self.put_str(s)?;
                 }
             }
