@@ -229,6 +229,15 @@ fn a_burst_of_connects_beyond_std_backlog_completes_while_the_server_is_not_acce
         eprintln!("skipping: net.core.somaxconn is {somaxconn:?}, the kernel caps the backlog below {BURST}");
         return;
     }
+    // Each connect is a descriptor of this process, alive until the end.
+    let open_files = std::fs::read_to_string("/proc/self/limits").ok().and_then(|l| {
+        let line = l.lines().find(|l| l.starts_with("Max open files"))?.to_owned();
+        line.split_whitespace().nth(3)?.parse::<usize>().ok()
+    });
+    if open_files.is_some_and(|n| n < BURST + 500) {
+        eprintln!("skipping: the open files limit is {open_files:?}, too small for {BURST} connections");
+        return;
+    }
     static G: Gauge = Gauge::new("burst_gauge", "Gauge.");
     // One connection slot, taken by an idle keep-alive connection: nothing more is accepted,
     // so every connect of the burst must fit in the listen backlog.
