@@ -15,6 +15,9 @@
 //! | a malformed request line or header (server) | 400 |
 //! | request headers over [`HttpServer::max_header_size`] (server) | 431 |
 //! | headers not complete within [`HttpServer::header_read_timeout`] (server) | connection closed |
+//! | a response not read within [`HttpServer::write_timeout`] (server) | connection closed |
+//! | too many requests in flight, or too many unread response bytes (server) | 503 |
+//! | collection slower than the scrape timeout (server; `X-Prometheus-Scrape-Timeout-Seconds`) | 503 |
 //!
 //! The path is `/metrics` by default; [`MetricsService::with_path`] moves it and
 //! [`MetricsService::any_path`] serves every path (Python 0.8.0's behaviour), which is what you
@@ -34,8 +37,9 @@
 //! written the response, so a steady scrape rate allocates nothing for the output, and the
 //! exposition is produced once (compressed on the fly when gzip is asked for).
 //!
-//! Collectors run on the task serving the request: a collector that blocks for a long time
-//! delays the other connections of a [`start_http_server`] server.
+//! A [`MetricsService`] runs collectors on the task serving the request, so mounted in your own
+//! server a collector that blocks delays that task. [`HttpServer`] runs them on blocking threads
+//! instead, so its connections are served while a collector is slow.
 
 use bytes::Bytes;
 use flate2::write::DeflateEncoder;
@@ -48,10 +52,13 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use promstack_core::{Collector, EncodeError, Encoder, Format};
 use std::borrow::Cow;
 use std::convert::Infallible;
+use std::future::Future;
 use std::future::{ready, Ready};
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::thread::JoinHandle;
@@ -469,6 +476,19 @@ impl<B> tower_service::Service<Request<B>> for MetricsService {
 /// Configuration of a metrics HTTP server running on its own thread; [`HttpServer::start`]
 /// binds and starts it.
 ///
+/// Collectors run on a blocking thread, not on the thread that serves the connections, so a
+/// slow collector delays only the scrapes waiting for it. What a peer can hold is bounded:
+///
+/// | limit | default | when reached |
+/// |---|---|---|
+/// | [`header_read_timeout`](HttpServer::header_read_timeout) | 10 s | connection closed |
+/// | [`max_header_size`](HttpServer::max_header_size) | 16 KiB | 431, connection closed |
+/// | [`write_timeout`](HttpServer::write_timeout) | 30 s | connection closed |
+/// | [`max_requests_in_flight`](HttpServer::max_requests_in_flight) | 64 | 503 |
+/// | [`max_unsent_bytes`](HttpServer::max_unsent_bytes) | 128 MiB | 503 |
+/// | [`scrape_timeout`](HttpServer::scrape_timeout), or a smaller `X-Prometheus-Scrape-Timeout-Seconds` | 30 s | 503 |
+/// | [`max_connections`](HttpServer::max_connections) | 4096 | further connections wait in the listen backlog ([`LISTEN_BACKLOG`]) |
+///
 /// ```
 /// use std::sync::Arc;
 /// use std::time::Duration;
@@ -476,6 +496,8 @@ impl<B> tower_service::Service<Request<B>> for MetricsService {
 /// static HITS: Counter = Counter::new("hits", "Hits.");
 /// let server = HttpServer::new(Arc::new(&HITS))
 ///     .header_read_timeout(Duration::from_secs(5))
+///     .write_timeout(Duration::from_secs(10))
+///     .max_requests_in_flight(8)
 ///     .start("127.0.0.1:0")
 ///     .unwrap();
 /// println!("serving on http://{}/metrics", server.local_addr());
@@ -486,11 +508,19 @@ pub struct HttpServer {
     header_read_timeout: Duration,
     max_header_size: usize,
     max_connections: usize,
+    write_timeout: Duration,
+    max_in_flight: usize,
+    max_unsent_bytes: usize,
+    scrape_timeout: Duration,
 }
 
+/// The listen backlog of an [`HttpServer`]: connections the kernel completes before the server
+/// accepts them. Linux caps it at `net.core.somaxconn` (4096 by default), as Go's servers use.
+/// A small backlog (std's 128) makes a burst of connects wait for SYN retransmits (1 s, 3 s ...).
+pub const LISTEN_BACKLOG: u32 = 4096;
+
 impl HttpServer {
-    /// A server for `collector` at `/metrics` with the defaults: 10 s header read timeout,
-    /// 16 KiB of request headers at most, 4096 connections at most.
+    /// A server for `collector` at `/metrics` with the defaults listed on [`HttpServer`].
     pub fn new(collector: Arc<dyn Collector>) -> Self {
         HttpServer::with_service(MetricsService::new(collector))
     }
@@ -502,6 +532,10 @@ impl HttpServer {
             header_read_timeout: Duration::from_secs(10),
             max_header_size: 16 * 1024,
             max_connections: 4096,
+            write_timeout: Duration::from_secs(30),
+            max_in_flight: 64,
+            max_unsent_bytes: 128 << 20,
+            scrape_timeout: Duration::from_secs(30),
         }
     }
 
@@ -525,28 +559,60 @@ impl HttpServer {
         self
     }
 
-    /// Binds `addr` and serves from a new thread with its own single-threaded tokio runtime.
+    /// Closes a connection whose response is not completely handed to the kernel this long
+    /// after the server started writing it, so a client that does not read cannot keep the
+    /// response's memory (Go's `http.Server.WriteTimeout`).
+    pub fn write_timeout(mut self, timeout: Duration) -> Self {
+        self.write_timeout = timeout;
+        self
+    }
+
+    /// Requests being collected or written at once; more get 503 at once, without collecting
+    /// (client_golang's `MaxRequestsInFlight`). At least 1.
+    pub fn max_requests_in_flight(mut self, n: usize) -> Self {
+        self.max_in_flight = n.max(1);
+        self
+    }
+
+    /// While responses not yet written to their clients hold this many bytes or more, further
+    /// requests get 503 without collecting. The bound is checked before a scrape, so the memory
+    /// held stays below it plus one exposition per request in flight.
+    pub fn max_unsent_bytes(mut self, bytes: usize) -> Self {
+        self.max_unsent_bytes = bytes;
+        self
+    }
+
+    /// The longest a scrape may wait for its collectors before it is answered 503. A request's
+    /// `X-Prometheus-Scrape-Timeout-Seconds` header (sent by Prometheus) shortens it. The
+    /// collector itself cannot be interrupted: it keeps its in-flight slot until it returns.
+    pub fn scrape_timeout(mut self, timeout: Duration) -> Self {
+        self.scrape_timeout = timeout;
+        self
+    }
+
+    /// Binds `addr` (with a [`LISTEN_BACKLOG`] backlog) and serves from a new thread with its
+    /// own single-threaded tokio runtime; collectors run on that runtime's blocking threads.
     /// Installs the [`StdClock`](crate::StdClock) if no clock is installed.
     pub fn start(self, addr: impl ToSocketAddrs) -> io::Result<HttpServerHandle> {
         crate::install_std_clock();
-        let listener = std::net::TcpListener::bind(addr)?;
-        listener.set_nonblocking(true)?;
-        let local_addr = listener.local_addr()?;
         let runtime = tokio::runtime::Builder::new_current_thread().enable_io().enable_time().build()?;
+        // The listener registers with the runtime it is created in.
+        let listener = {
+            let _in_runtime = runtime.enter();
+            listen(addr)?
+        };
+        let local_addr = listener.local_addr()?;
         let stop = Arc::new(tokio::sync::Notify::new());
         let stop2 = stop.clone();
         let thread =
             std::thread::Builder::new().name(format!("promstack-http-{local_addr}")).spawn(move || {
                 runtime.block_on(async move {
-                    match tokio::net::TcpListener::from_std(listener) {
-                        Ok(listener) => {
-                            tokio::spawn(self.accept_loop(listener));
-                            stop2.notified().await;
-                        }
-                        Err(e) => log::error!("metrics server on {local_addr} cannot start: {e}"),
-                    }
+                    tokio::spawn(self.accept_loop(listener));
+                    stop2.notified().await;
                 });
-                // Dropping the runtime here cancels the accept loop and every open connection.
+                // Cancels the accept loop and closes every connection now; a collector still
+                // running on a blocking thread is left to finish on its own, not waited for.
+                runtime.shutdown_background();
             })?;
         Ok(HttpServerHandle { local_addr, stop, thread: Some(thread) })
     }
@@ -559,6 +625,16 @@ impl HttpServer {
             .max_buf_size(self.max_header_size.max(8192) * 2);
         let http = Arc::new(http);
         let slots = Arc::new(tokio::sync::Semaphore::new(self.max_connections));
+        let service = ServerService {
+            service: self.service.clone(),
+            limits: Arc::new(Limits {
+                max_in_flight: self.max_in_flight,
+                max_unsent_bytes: self.max_unsent_bytes,
+                in_flight: AtomicUsize::new(0),
+                unsent_bytes: AtomicUsize::new(0),
+            }),
+            scrape_timeout: self.scrape_timeout,
+        };
         loop {
             let Ok(permit) = slots.clone().acquire_owned().await else { return };
             let stream = match listener.accept().await {
@@ -571,15 +647,259 @@ impl HttpServer {
                 }
             };
             let _ = stream.set_nodelay(true);
-            let service = self.service.clone();
+            let io = TokioIo::new(WriteDeadline::new(stream, self.write_timeout));
+            let service = service.clone();
             let http = http.clone();
             tokio::spawn(async move {
-                if let Err(e) = http.serve_connection(TokioIo::new(stream), service).await {
+                if let Err(e) = http.serve_connection(io, service).await {
                     log::debug!("metrics connection ended: {e}");
                 }
                 drop(permit);
             });
         }
+    }
+}
+
+/// Binds the first address of `addr` that works, with a [`LISTEN_BACKLOG`] backlog.
+fn listen(addr: impl ToSocketAddrs) -> io::Result<tokio::net::TcpListener> {
+    let mut last = None;
+    for addr in addr.to_socket_addrs()? {
+        let socket =
+            if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+        // As std's `TcpListener::bind` does on Unix: a restarted server can rebind at once.
+        #[cfg(unix)]
+        socket.set_reuseaddr(true)?;
+        match socket.bind(addr).and_then(|()| socket.listen(LISTEN_BACKLOG)) {
+            Ok(listener) => return Ok(listener),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to bind")))
+}
+
+/// The limits shared by every connection of one server.
+struct Limits {
+    max_in_flight: usize,
+    max_unsent_bytes: usize,
+    in_flight: AtomicUsize,
+    unsent_bytes: AtomicUsize,
+}
+
+/// One admitted request: counted in flight until its response has been written (or its
+/// connection dropped), along with the response's bytes once they are known.
+struct InFlight {
+    limits: Arc<Limits>,
+    bytes: usize,
+}
+
+impl InFlight {
+    /// Admits a request, or says why not.
+    fn admit(limits: &Arc<Limits>) -> Result<InFlight, String> {
+        // Relaxed is enough: the counters are independent bounds, not a protocol between threads.
+        let unsent = limits.unsent_bytes.load(Ordering::Relaxed);
+        if unsent >= limits.max_unsent_bytes {
+            return Err(format!(
+                "responses not yet read by their clients hold {unsent} bytes (limit {})",
+                limits.max_unsent_bytes
+            ));
+        }
+        let n = limits.in_flight.fetch_add(1, Ordering::Relaxed);
+        if n >= limits.max_in_flight {
+            limits.in_flight.fetch_sub(1, Ordering::Relaxed);
+            return Err(format!("{n} scrapes in flight (limit {})", limits.max_in_flight));
+        }
+        Ok(InFlight { limits: limits.clone(), bytes: 0 })
+    }
+
+    fn hold_bytes(&mut self, n: usize) {
+        self.limits.unsent_bytes.fetch_add(n, Ordering::Relaxed);
+        self.bytes += n;
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.limits.unsent_bytes.fetch_sub(self.bytes, Ordering::Relaxed);
+        self.limits.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// A response chunk that keeps its request counted until hyper has written and dropped it.
+struct HeldChunk {
+    bytes: Bytes,
+    _in_flight: InFlight,
+}
+
+impl AsRef<[u8]> for HeldChunk {
+    fn as_ref(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+/// The service of an [`HttpServer`] connection: [`MetricsService::respond`] on a blocking
+/// thread, under the server's limits.
+#[derive(Clone)]
+struct ServerService {
+    service: MetricsService,
+    limits: Arc<Limits>,
+    scrape_timeout: Duration,
+}
+
+type BoxedResponse = Pin<Box<dyn Future<Output = Result<Response<MetricsBody>, Infallible>> + Send>>;
+
+/// The header in which Prometheus sends its scrape timeout.
+const SCRAPE_TIMEOUT_HEADER: &str = "x-prometheus-scrape-timeout-seconds";
+
+impl ServerService {
+    /// The request's `X-Prometheus-Scrape-Timeout-Seconds` when shorter than the server's own.
+    fn timeout_for<B>(&self, req: &Request<B>) -> Duration {
+        req.headers()
+            .get(SCRAPE_TIMEOUT_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
+            .filter(|d| !d.is_zero())
+            .map_or(self.scrape_timeout, |d| d.min(self.scrape_timeout))
+    }
+}
+
+impl<B> hyper::service::Service<Request<B>> for ServerService {
+    type Response = Response<MetricsBody>;
+    type Error = Infallible;
+    type Future = BoxedResponse;
+
+    fn call(&self, req: Request<B>) -> BoxedResponse {
+        let mut in_flight = match InFlight::admit(&self.limits) {
+            Ok(f) => f,
+            Err(why) => {
+                log::warn!("metrics request refused: {why}");
+                let resp =
+                    plain(StatusCode::SERVICE_UNAVAILABLE, &format!("too busy: {why}; try again later\n"));
+                return Box::pin(ready(Ok(resp)));
+            }
+        };
+        let timeout = self.timeout_for(&req);
+        let (parts, _) = req.into_parts();
+        let req = Request::from_parts(parts, ());
+        let service = self.service.clone();
+        let collecting = tokio::task::spawn_blocking(move || {
+            let resp = service.respond(&req);
+            // The body is one chunk; it takes the admission along so the request stays counted
+            // until hyper has written the chunk and let go of it.
+            let (parts, body) = resp.into_parts();
+            let bytes = body_bytes(body);
+            in_flight.hold_bytes(bytes.len());
+            let held = Bytes::from_owner(HeldChunk { bytes, _in_flight: in_flight });
+            Response::from_parts(parts, Full::new(held))
+        });
+        Box::pin(async move {
+            let resp = match tokio::time::timeout(timeout, collecting).await {
+                Ok(Ok(resp)) => resp,
+                // `respond` catches collector panics; this is a panic in the server itself.
+                Ok(Err(e)) => {
+                    log::error!("metrics request failed: {e}");
+                    plain(StatusCode::INTERNAL_SERVER_ERROR, "error collecting metrics\n")
+                }
+                Err(_) => {
+                    log::warn!("collecting metrics took longer than the scrape timeout of {timeout:?}");
+                    plain(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        &format!("collecting metrics took longer than the scrape timeout of {timeout:?}\n"),
+                    )
+                }
+            };
+            Ok(resp)
+        })
+    }
+}
+
+/// The single chunk of a [`MetricsBody`] (it is ready at once and cannot fail).
+fn body_bytes(body: MetricsBody) -> Bytes {
+    let mut body = std::pin::pin!(body);
+    let waker = std::task::Waker::noop();
+    match hyper::body::Body::poll_frame(body.as_mut(), &mut Context::from_waker(waker)) {
+        Poll::Ready(Some(Ok(frame))) => frame.into_data().unwrap_or_default(),
+        _ => Bytes::new(),
+    }
+}
+
+/// A TCP stream whose writes fail with [`io::ErrorKind::TimedOut`] when data handed to it is not
+/// all written within the timeout. The clock starts at the first write after everything was
+/// flushed and stops when hyper flushes (which it does only once its buffer is empty), so it
+/// times one response, however slowly the client reads it.
+struct WriteDeadline {
+    stream: tokio::net::TcpStream,
+    timeout: Duration,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+    armed: bool,
+}
+
+impl WriteDeadline {
+    fn new(stream: tokio::net::TcpStream, timeout: Duration) -> Self {
+        WriteDeadline { stream, timeout, deadline: Box::pin(tokio::time::sleep(timeout)), armed: false }
+    }
+
+    /// Runs `write`; while it cannot progress, checks the deadline (which also registers the
+    /// waker for it).
+    fn poll_with_deadline(
+        &mut self,
+        cx: &mut Context<'_>,
+        write: impl FnOnce(Pin<&mut tokio::net::TcpStream>, &mut Context<'_>) -> Poll<io::Result<usize>>,
+    ) -> Poll<io::Result<usize>> {
+        if !self.armed {
+            self.armed = true;
+            match tokio::time::Instant::now().checked_add(self.timeout) {
+                Some(at) => self.deadline.as_mut().reset(at),
+                // A timeout too large to represent: never fires.
+                None => self.armed = false,
+            }
+        }
+        match write(Pin::new(&mut self.stream), cx) {
+            Poll::Pending if self.armed && self.deadline.as_mut().poll(cx).is_ready() => Poll::Ready(Err(
+                io::Error::new(io::ErrorKind::TimedOut, "response not read within the write timeout"),
+            )),
+            other => other,
+        }
+    }
+}
+
+impl tokio::io::AsyncRead for WriteDeadline {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for WriteDeadline {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
+        self.poll_with_deadline(cx, |s, cx| s.poll_write(cx, data))
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_with_deadline(cx, |s, cx| s.poll_write_vectored(cx, bufs))
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let flushed = Pin::new(&mut self.stream).poll_flush(cx);
+        if let Poll::Ready(Ok(())) = flushed {
+            self.armed = false;
+        }
+        flushed
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
     }
 }
 

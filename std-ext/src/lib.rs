@@ -98,7 +98,8 @@
 //! OpenMetrics or text 0.0.4; `?name[]=x` restricts the output; `Accept-Encoding: gzip`
 //! compresses; wrong methods, paths and malformed or oversized requests get 405/404/400/431, and a
 //! failing or panicking collector a 500 while the server keeps serving. Slow clients are cut off
-//! by a header read timeout. See [`http`] for the details and [`HttpServer`] for the settings.
+//! by header read and write timeouts; requests beyond the in-flight limits, and scrapes whose
+//! collectors outlast the scrape timeout, get 503. See [`http`] for the details and [`HttpServer`] for the settings.
 //!
 //! Inside an existing hyper, tower or axum application, mount a [`MetricsService`] instead (it is
 //! a hyper and a tower service); `cargo run --example axum_mount -p promstack` shows axum.

@@ -10,11 +10,16 @@
 //!
 //! The URL is `<gateway>/metrics/job/<job>[/<key>/<value>...]` with the grouping key sorted by
 //! key; `http://` is prepended when the gateway has no scheme. A value that is empty becomes
-//! `<key>@base64/=`, one containing `/` becomes `<key>@base64/<URL-safe base64>`, and any other
-//! value is form-quoted (Python's `quote_plus`); the job follows the same rule. The body is text
-//! 0.0.4. The request goes through a [`Handler`]: [`DefaultHandler`] (plain HTTP, the timeout
-//! covers connecting, sending and the response), [`BasicAuthHandler`], or your own (TLS, other
-//! auth, a test double).
+//! `<key>@base64/=`, one containing `/` (or that is `.` or `..`, which HTTP servers resolve as
+//! path steps) becomes `<key>@base64/<URL-safe base64>`, and any other value is percent-encoded
+//! as a path segment (a space is `%20`: Python's `quote_plus` writes `+`, which the gateway keeps
+//! as a literal `+`); the job follows the same rule. The body is text 0.0.4. The request goes
+//! through a [`Handler`]: [`DefaultHandler`] (plain HTTP, the timeout covers connecting, sending
+//! and the response), [`BasicAuthHandler`], or your own (TLS, other auth, a test double).
+//!
+//! Credentials in the gateway URL (`http://user:password@host:9091`) are sent as basic auth by
+//! [`DefaultHandler`] and never appear in an error message or a `Debug` output: those show
+//! `http://***@host:9091/...`.
 
 use base64::Engine;
 use http_body_util::{BodyExt, Full};
@@ -48,9 +53,11 @@ impl PushMethod {
     }
 }
 
+/// The most of an error response's body kept in [`PushError::Status`]; the rest is not read.
+pub const MAX_ERROR_BODY: usize = 4096;
+
 /// A push failed.
 #[non_exhaustive]
-#[derive(Debug)]
 pub enum PushError {
     /// The gateway answered with a status >= 400.
     Status {
@@ -58,14 +65,15 @@ pub enum PushError {
         status: u16,
         /// Its reason phrase (`Bad Request`, ...).
         reason: String,
-        /// The response body (the gateway's explanation), cut to 4 KiB.
+        /// The response body (the gateway's explanation), cut to [`MAX_ERROR_BODY`] bytes.
         body: String,
     },
     /// The request did not complete within the timeout.
     Timeout(Duration),
     /// Connecting, sending or receiving failed.
     Io(std::io::Error),
-    /// The gateway URL cannot be used (bad scheme, no host, bad port).
+    /// The gateway URL cannot be used (bad scheme, no host, bad port). Credentials in it are
+    /// shown as `***` by `Display` and `Debug`.
     InvalidUrl(String),
     /// The collector failed while the body was encoded.
     Encode(String),
@@ -87,11 +95,41 @@ impl fmt::Display for PushError {
             }
             PushError::Timeout(d) => write!(f, "pushgateway request timed out after {d:?}"),
             PushError::Io(e) => write!(f, "error talking to pushgateway: {e}"),
-            PushError::InvalidUrl(u) => write!(f, "invalid pushgateway url: {u:?}"),
+            PushError::InvalidUrl(u) => write!(f, "invalid pushgateway url: {:?}", redact(u)),
             PushError::Encode(e) => write!(f, "cannot encode metrics for the pushgateway: {e}"),
             PushError::Handler(e) => write!(f, "pushgateway handler failed: {e}"),
             PushError::MultiProcess(e) => write!(f, "cannot push: {e}"),
         }
+    }
+}
+
+impl fmt::Debug for PushError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PushError::Status { status, reason, body } => f
+                .debug_struct("Status")
+                .field("status", status)
+                .field("reason", reason)
+                .field("body", body)
+                .finish(),
+            PushError::Timeout(d) => f.debug_tuple("Timeout").field(d).finish(),
+            PushError::Io(e) => f.debug_tuple("Io").field(e).finish(),
+            // A handler may have put a URL with credentials here.
+            PushError::InvalidUrl(u) => f.debug_tuple("InvalidUrl").field(&redact(u)).finish(),
+            PushError::Encode(e) => f.debug_tuple("Encode").field(e).finish(),
+            PushError::Handler(e) => f.debug_tuple("Handler").field(e).finish(),
+            PushError::MultiProcess(e) => f.debug_tuple("MultiProcess").field(e).finish(),
+        }
+    }
+}
+
+/// `url` with the user information of its authority (`user:password@`) replaced by `***@`.
+fn redact(url: &str) -> std::borrow::Cow<'_, str> {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let authority_len = url[start..].find(['/', '?', '#']).unwrap_or(url.len() - start);
+    match url[start..start + authority_len].rfind('@') {
+        Some(at) => format!("{}***{}", &url[..start], &url[start + at..]).into(),
+        None => url.into(),
     }
 }
 
@@ -106,10 +144,12 @@ impl std::error::Error for PushError {
     }
 }
 
-/// One request to the gateway, as handed to a [`Handler`].
-#[derive(Debug, Clone)]
+/// One request to the gateway, as handed to a [`Handler`]. `Debug` shows the URL without its
+/// credentials and the headers without their values (an `Authorization` header is a secret).
+#[derive(Clone)]
 pub struct PushRequest<'a> {
-    /// The full URL, e.g. `http://localhost:9091/metrics/job/my_job/a/9`.
+    /// The full URL, e.g. `http://localhost:9091/metrics/job/my_job/a/9` (with the credentials
+    /// of the gateway URL, if it had any).
     pub url: &'a str,
     /// The method.
     pub method: PushMethod,
@@ -119,6 +159,19 @@ pub struct PushRequest<'a> {
     pub headers: Vec<(String, String)>,
     /// The body (empty for DELETE).
     pub body: &'a [u8],
+}
+
+impl fmt::Debug for PushRequest<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let header_names: Vec<&str> = self.headers.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("PushRequest")
+            .field("url", &redact(self.url))
+            .field("method", &self.method)
+            .field("timeout", &self.timeout)
+            .field("headers", &header_names)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
 }
 
 /// Performs a [`PushRequest`]: Python's `handler(url, method, timeout, headers, data)`.
@@ -147,18 +200,21 @@ impl<F: Fn(PushRequest<'_>) -> Result<(), PushError> + Send + Sync> Handler for 
 
 /// Plain HTTP/1.1 on hyper's client, on a small single-threaded tokio runtime per request.
 /// `https://` is refused with [`PushError::InvalidUrl`]: give a handler that speaks TLS.
+/// Credentials in the URL (`http://user:password@host`, percent-encoded) are sent as
+/// `Authorization: Basic`, unless the request already has an `Authorization` header.
+/// Of an error response, at most [`MAX_ERROR_BODY`] bytes are read.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DefaultHandler;
 
 impl Handler for DefaultHandler {
     fn handle(&self, req: PushRequest<'_>) -> Result<(), PushError> {
-        let (host, port, path) = split_url(req.url)?;
+        let Target { host, port, path, authorization } = split_url(req.url)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_io()
             .enable_time()
             .build()
             .map_err(PushError::Io)?;
-        let exchange = exchange(&host, port, &path, &req);
+        let exchange = exchange(&host, port, &path, authorization.as_deref(), &req);
         match req.timeout {
             None => runtime.block_on(exchange),
             Some(t) => runtime.block_on(async {
@@ -170,16 +226,34 @@ impl Handler for DefaultHandler {
     }
 }
 
-/// Splits `http://host[:port]/path` into host (brackets removed), port and path.
-fn split_url(url: &str) -> Result<(String, u16, String), PushError> {
-    let bad = || PushError::InvalidUrl(url.to_owned());
+/// Where a URL points: host (brackets removed), port, path, and the `Authorization` value made
+/// of its credentials.
+#[derive(Debug, PartialEq)]
+struct Target {
+    host: String,
+    port: u16,
+    path: String,
+    authorization: Option<String>,
+}
+
+/// Splits `http://[user:password@]host[:port]/path`.
+fn split_url(url: &str) -> Result<Target, PushError> {
+    let bad = || PushError::InvalidUrl(redact(url).into_owned());
     let rest = url.strip_prefix("http://").ok_or_else(bad)?;
     let (authority, path) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, "/"),
     };
-    // Credentials in the URL are not supported; use BasicAuthHandler.
-    if authority.is_empty() || authority.contains('@') {
+    let (authorization, authority) = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+            let credentials = format!("{}:{}", percent_decode(user), percent_decode(password));
+            let token = base64::engine::general_purpose::STANDARD.encode(credentials);
+            (Some(format!("Basic {token}")), host)
+        }
+        None => (None, authority),
+    };
+    if authority.is_empty() {
         return Err(bad());
     }
     let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
@@ -196,10 +270,40 @@ fn split_url(url: &str) -> Result<(String, u16, String), PushError> {
             None => (authority.to_owned(), 80),
         }
     };
-    Ok((host, port, path.to_owned()))
+    Ok(Target { host, port, path: path.to_owned(), authorization })
 }
 
-async fn exchange(host: &str, port: u16, path: &str, req: &PushRequest<'_>) -> Result<(), PushError> {
+/// Decodes `%XX` escapes (invalid ones are kept as they are; invalid UTF-8 is replaced).
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let escaped = (b[i] == b'%')
+            .then(|| s.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escaped {
+            Some(byte) => {
+                out.push(byte);
+                i += 3;
+            }
+            None => {
+                out.push(b[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+async fn exchange(
+    host: &str,
+    port: u16,
+    path: &str,
+    authorization: Option<&str>,
+    req: &PushRequest<'_>,
+) -> Result<(), PushError> {
     let stream = tokio::net::TcpStream::connect((host, port)).await.map_err(PushError::Io)?;
     let _ = stream.set_nodelay(true);
     let (mut sender, conn) =
@@ -213,22 +317,42 @@ async fn exchange(host: &str, port: u16, path: &str, req: &PushRequest<'_>) -> R
     for (k, v) in &req.headers {
         builder = builder.header(k.as_str(), v.as_str());
     }
+    if let Some(auth) = authorization {
+        if !req.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("authorization")) {
+            builder = builder.header(http::header::AUTHORIZATION, auth);
+        }
+    }
     let request = builder
         .body(Full::new(bytes::Bytes::copy_from_slice(req.body)))
-        .map_err(|e| PushError::InvalidUrl(format!("{}: {e}", req.url)))?;
+        .map_err(|e| PushError::InvalidUrl(format!("{}: {e}", redact(req.url))))?;
     let response = sender.send_request(request).await.map_err(hyper_to_io)?;
     let status = response.status();
-    let body = response.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
-    driver.abort();
-    if status.as_u16() >= 400 {
-        let cut = &body[..body.len().min(4096)];
-        return Err(PushError::Status {
-            status: status.as_u16(),
-            reason: status.canonical_reason().unwrap_or("").to_owned(),
-            body: String::from_utf8_lossy(cut).into_owned(),
-        });
+    if status.as_u16() < 400 {
+        // The body of a success says nothing we use; dropping the connection skips it.
+        driver.abort();
+        return Ok(());
     }
-    Ok(())
+    // Only the start of an error body is kept, so only that much is read: a gateway (or
+    // whatever answers in its place) cannot make the client buffer an endless body.
+    let mut body = response.into_body();
+    let mut kept = Vec::new();
+    while kept.len() < MAX_ERROR_BODY {
+        match body.frame().await {
+            Some(Ok(frame)) => {
+                if let Some(data) = frame.data_ref() {
+                    kept.extend_from_slice(&data[..data.len().min(MAX_ERROR_BODY - kept.len())]);
+                }
+            }
+            // A body cut short still explains something: keep what arrived.
+            Some(Err(_)) | None => break,
+        }
+    }
+    driver.abort();
+    Err(PushError::Status {
+        status: status.as_u16(),
+        reason: status.canonical_reason().unwrap_or("").to_owned(),
+        body: String::from_utf8_lossy(&kept).into_owned(),
+    })
 }
 
 fn hyper_to_io(e: hyper::Error) -> PushError {
@@ -268,33 +392,35 @@ impl Handler for BasicAuthHandler {
     }
 }
 
-/// Escapes one grouping key pair (or the job) for the URL: `(key, value)` path segments.
+/// Escapes one grouping key pair (or the job) for the URL: `(key, value)` path segments that
+/// the Pushgateway decodes back to exactly `value`.
 ///
 /// ```
 /// use promstack::push::escape_grouping_key;
 /// assert_eq!(escape_grouping_key("a", "9"), ("a".to_string(), "9".to_string()));
 /// assert_eq!(escape_grouping_key("a", ""), ("a@base64".to_string(), "=".to_string()));
 /// assert_eq!(escape_grouping_key("b", "a/ z"), ("b@base64".to_string(), "YS8geg==".to_string()));
-/// assert_eq!(escape_grouping_key("c", "a b&c"), ("c".to_string(), "a+b%26c".to_string()));
+/// assert_eq!(escape_grouping_key("c", "a b+c&ä"), ("c".to_string(), "a%20b%2Bc%26%C3%A4".to_string()));
+/// assert_eq!(escape_grouping_key("d", ".."), ("d@base64".to_string(), "Li4=".to_string()));
 /// ```
 pub fn escape_grouping_key(key: &str, value: &str) -> (String, String) {
     if value.is_empty() {
         (format!("{key}@base64"), "=".to_owned())
-    } else if value.contains('/') {
+    } else if value.contains('/') || value == "." || value == ".." {
+        // The gateway splits the decoded path at `/`, and `.`/`..` segments are resolved away.
         (format!("{key}@base64"), base64::engine::general_purpose::URL_SAFE.encode(value))
     } else {
-        (key.to_owned(), quote_plus(value))
+        (key.to_owned(), encode_segment(value))
     }
 }
 
-/// Python's `urllib.parse.quote_plus`: letters, digits and `_.-~` stay, space becomes `+`,
-/// every other byte of the UTF-8 `%XX`.
-fn quote_plus(s: &str) -> String {
+/// Percent-encodes a path segment: letters, digits and `_.-~` stay, every other byte of the
+/// UTF-8 is `%XX` (a space too: in a path `+` is a literal plus, unlike in a query string).
+fn encode_segment(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
             b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' | b'.' | b'-' | b'~' => out.push(b as char),
-            b' ' => out.push('+'),
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -328,7 +454,8 @@ pub fn gateway_url(gateway: &str, job: &str, grouping_key: &[(&str, &str)]) -> S
     url
 }
 
-/// A configured push target: gateway, job, grouping key, timeout and handler.
+/// A configured push target: gateway, job, grouping key, timeout and handler. `Debug` shows the
+/// gateway without its credentials.
 ///
 /// ```no_run
 /// use std::time::Duration;
@@ -346,6 +473,17 @@ pub struct Pusher {
     grouping_key: Vec<(String, String)>,
     timeout: Option<Duration>,
     handler: Box<dyn Handler>,
+}
+
+impl fmt::Debug for Pusher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pusher")
+            .field("gateway", &redact(&self.gateway))
+            .field("job", &self.job)
+            .field("grouping_key", &self.grouping_key)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Pusher {
@@ -388,7 +526,7 @@ impl Pusher {
         self
     }
 
-    /// The URL requests go to.
+    /// The URL requests go to (with the gateway's credentials, if it has any).
     pub fn url(&self) -> String {
         let pairs: Vec<(&str, &str)> =
             self.grouping_key.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
@@ -470,20 +608,47 @@ pub fn instance_ip_grouping_key() -> std::io::Result<[(String, String); 1]> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn urls() {
-        assert_eq!(split_url("http://h:1/p/q").unwrap(), ("h".into(), 1, "/p/q".into()));
-        assert_eq!(split_url("http://h").unwrap(), ("h".into(), 80, "/".into()));
-        assert_eq!(split_url("http://[::1]:9091/m").unwrap(), ("::1".into(), 9091, "/m".into()));
-        assert!(split_url("https://h/").is_err());
-        assert!(split_url("http://h:x/").is_err());
-        assert!(split_url("http://u:p@h/").is_err());
+    fn target(host: &str, port: u16, path: &str, authorization: Option<&str>) -> Target {
+        Target { host: host.into(), port, path: path.into(), authorization: authorization.map(Into::into) }
     }
 
     #[test]
-    fn quoting_matches_python_quote_plus() {
-        // urllib.parse.quote_plus("a b&c=d/é~") == 'a+b%26c%3Dd%2F%C3%A9~'
-        assert_eq!(quote_plus("a b&c=d/é~"), "a+b%26c%3Dd%2F%C3%A9~");
-        assert_eq!(quote_plus("9"), "9");
+    fn urls() {
+        assert_eq!(split_url("http://h:1/p/q").unwrap(), target("h", 1, "/p/q", None));
+        assert_eq!(split_url("http://h").unwrap(), target("h", 80, "/", None));
+        assert_eq!(split_url("http://[::1]:9091/m").unwrap(), target("::1", 9091, "/m", None));
+        assert!(split_url("https://h/").is_err());
+        assert!(split_url("http://h:x/").is_err());
+        // base64("u:p") and base64("u@x:p:q")
+        assert_eq!(split_url("http://u:p@h/").unwrap(), target("h", 80, "/", Some("Basic dTpw")));
+        assert_eq!(
+            split_url("http://u%40x:p:q@h:2/").unwrap(),
+            target("h", 2, "/", Some("Basic dUB4OnA6cQ=="))
+        );
+        assert!(split_url("http://u:p@/").is_err());
+    }
+
+    #[test]
+    fn credentials_are_redacted() {
+        assert_eq!(
+            redact("http://u:p@h:1/metrics/job/x@base64/eA=="),
+            "http://***@h:1/metrics/job/x@base64/eA=="
+        );
+        assert_eq!(redact("u:p@h:1"), "***@h:1");
+        assert_eq!(redact("http://h:1/a@b"), "http://h:1/a@b");
+        assert_eq!(redact("http://a@b@h"), "http://***@h");
+        let err = split_url("http://user:s3cret@h:x/").unwrap_err();
+        assert!(!err.to_string().contains("s3cret"), "{err}");
+        assert!(!format!("{err:?}").contains("s3cret"), "{err:?}");
+        let err = PushError::InvalidUrl("https://user:s3cret@h/".into());
+        assert_eq!(err.to_string(), "invalid pushgateway url: \"https://***@h/\"");
+        assert_eq!(format!("{err:?}"), "InvalidUrl(\"https://***@h/\")");
+    }
+
+    #[test]
+    fn segments() {
+        assert_eq!(encode_segment("a b&c=d/é~"), "a%20b%26c%3Dd%2F%C3%A9~");
+        assert_eq!(encode_segment("9"), "9");
+        assert_eq!(percent_decode("a%20b%zz%4"), "a b%zz%4");
     }
 }

@@ -98,10 +98,11 @@ fn python_vectors_through_a_recording_handler() {
     let (seen, handler) = recorder();
     Pusher::new("localhost:9091", "my_job").handler(handler).push(&G).unwrap();
     assert_eq!(seen.lock().unwrap()[0].url, "http://localhost:9091/metrics/job/my_job");
-    // Other values are quote_plus'ed.
+    // Other values are percent-encoded as path segments (Python's quote_plus would write the
+    // space as `+`, which the gateway stores as a `+`).
     let (seen, handler) = recorder();
     Pusher::new("h", "my job").grouping_key("k", "a&b=ü").handler(handler).delete().unwrap();
-    assert_eq!(seen.lock().unwrap()[0].url, "http://h/metrics/job/my+job/k/a%26b%3D%C3%BC");
+    assert_eq!(seen.lock().unwrap()[0].url, "http://h/metrics/job/my%20job/k/a%26b%3D%C3%BC");
 }
 
 /// Accepts one connection, records the raw request, answers `status`.
@@ -337,4 +338,145 @@ fn basic_auth_against_a_real_pushgateway() {
     let series = gw.series(Some("Basic cHVzaGVyOnMzY3JldA=="));
     assert_eq!(series.len(), 1, "{series:?}");
     assert!(series[0].starts_with("pg_temperature{instance=\"\",job=\"secure\"}"), "{series:?}");
+}
+
+/// Accepts one connection, reads the request head, answers `head` and then an endless body
+/// until the client goes away (or 1 GiB); returns how many body bytes it managed to send.
+fn endless_body_server(head: &'static str) -> (u16, std::thread::JoinHandle<u64>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let t = std::thread::spawn(move || {
+        let (s, _) = listener.accept().unwrap();
+        s.set_write_timeout(Some(Duration::from_secs(30))).unwrap();
+        let mut r = BufReader::new(s);
+        let mut line = String::new();
+        while r.read_line(&mut line).unwrap() > 0 && line != "\r\n" {
+            line.clear();
+        }
+        let mut s = r.into_inner();
+        s.write_all(head.as_bytes()).unwrap();
+        let chunk = vec![b'x'; 1 << 16];
+        let mut sent = 0u64;
+        while sent < 1 << 30 {
+            match s.write(&chunk) {
+                Ok(n) => sent += n as u64,
+                Err(_) => break,
+            }
+        }
+        sent
+    });
+    (port, t)
+}
+
+#[test]
+fn an_endless_response_body_is_not_read() {
+    // An error status: the error keeps MAX_ERROR_BODY bytes of the body and reads no further.
+    for head in [
+        "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 1099511627776\r\n\r\n",
+        "HTTP/1.1 500 Internal Server Error\r\nTransfer-Encoding: chunked\r\n\r\n10000\r\n",
+        "HTTP/1.1 500 Internal Server Error\r\nConnection: close\r\n\r\n",
+    ] {
+        let (port, t) = endless_body_server(head);
+        let err = Pusher::new(&format!("127.0.0.1:{port}"), "j")
+            .timeout(Some(Duration::from_secs(60)))
+            .push(&G)
+            .unwrap_err();
+        match &err {
+            PushError::Status { status: 500, body, .. } => {
+                assert_eq!(body.len(), promstack::push::MAX_ERROR_BODY, "{head:?}");
+                assert!(body.bytes().all(|b| b == b'x'), "{head:?}");
+            }
+            other => panic!("{head:?}: unexpected {other:?}"),
+        }
+        // The client stopped reading: the server could only fill the socket buffers.
+        let sent = t.join().unwrap();
+        assert!(sent < 256 << 20, "{head:?}: the client read {sent} bytes");
+    }
+    // A success: the body is not read at all.
+    let (port, t) = endless_body_server("HTTP/1.1 200 OK\r\nContent-Length: 1099511627776\r\n\r\n");
+    Pusher::new(&format!("127.0.0.1:{port}"), "j").timeout(Some(Duration::from_secs(60))).push(&G).unwrap();
+    let sent = t.join().unwrap();
+    assert!(sent < 256 << 20, "the client read {sent} bytes");
+}
+
+#[test]
+fn credentials_in_the_gateway_url_are_used_and_never_shown() {
+    let secret = "s3cret";
+    // Malformed URLs, a handler's view, the pusher itself.
+    for url in ["http://pusher:s3cret@127.0.0.1:notaport", "https://pusher:s3cret@127.0.0.1:1"] {
+        let err = Pusher::new(url, "j").push(&G).unwrap_err();
+        assert!(matches!(err, PushError::InvalidUrl(_)), "{err:?}");
+        for shown in [err.to_string(), format!("{err:?}"), format!("{:?}", Pusher::new(url, "j"))] {
+            assert!(!shown.contains(secret), "{shown}");
+            assert!(shown.contains("***@127.0.0.1"), "{shown}");
+        }
+    }
+    let seen = Arc::new(Mutex::new(String::new()));
+    let s = seen.clone();
+    let handler = move |r: PushRequest<'_>| {
+        *s.lock().unwrap() = format!("{r:?}");
+        Err(PushError::InvalidUrl(r.url.to_owned()))
+    };
+    let err = Pusher::new("http://pusher:s3cret@h:1", "j").handler(handler).push(&G).unwrap_err();
+    let debug = seen.lock().unwrap().clone();
+    assert!(debug.contains("http://***@h:1/metrics/job/j") && !debug.contains(secret), "{debug}");
+    assert!(!err.to_string().contains(secret) && !format!("{err:?}").contains(secret), "{err:?}");
+
+    // The credentials are basic auth, checked by a real gateway.
+    let Some(gw) = gateway(Some(&format!("basic_auth_users:\n  pusher: {S3CRET_BCRYPT}\n"))) else { return };
+    Pusher::new(&format!("http://pusher:s3cret@{}", gw.addr), "in_url").push(&TEMP).unwrap();
+    let series = gw.series(Some("Basic cHVzaGVyOnMzY3JldA=="));
+    assert!(series.iter().any(|l| l.contains("job=\"in_url\"")), "{series:?}");
+    let err =
+        Pusher::new(&format!("http://pusher:wrong{secret}@{}", gw.addr), "in_url").push(&TEMP).unwrap_err();
+    assert!(matches!(err, PushError::Status { status: 401, .. }), "{err:?}");
+    assert!(!err.to_string().contains(secret) && !format!("{err:?}").contains(secret), "{err:?}");
+}
+
+/// Undoes the text format's label value escaping.
+fn unescape(v: &str) -> String {
+    let mut out = String::new();
+    let mut chars = v.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('n') => out.push('\n'),
+                Some(other) => out.push(other),
+                None => out.push('\\'),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[test]
+fn grouping_key_values_reach_a_real_pushgateway_unchanged() {
+    let Some(gw) = gateway(None) else { return };
+    let values = [
+        "a b", "a+b", "a/b", "ä", "", ".", "..", "a%20b", "%", "a?b#c", "a&b=c;d", "~x-_.", " ", "+", "日本",
+        "a\"b\\c", "a\nb", "@base64",
+    ];
+    for (i, value) in values.iter().enumerate() {
+        let job = format!("enc{i} {value}");
+        Pusher::new(&gw.addr, &job)
+            .grouping_key("k", value)
+            .push(&TEMP)
+            .unwrap_or_else(|e| panic!("{value:?}: {e}"));
+    }
+    let text = http_common::get(gw.addr.parse().unwrap(), "/metrics", "").text();
+    for (i, value) in values.iter().enumerate() {
+        // The series of this push: `pg_temperature{instance="",job="enc<i> <value>",k="<value>"}`.
+        let prefix = format!("pg_temperature{{instance=\"\",job=\"enc{i} ");
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&prefix))
+            .unwrap_or_else(|| panic!("{value:?}: no series with {prefix}\n{text}"));
+        let labels = &line[line.find('{').unwrap() + 1..line.rfind('}').unwrap()];
+        let (job, k) = labels.split_once("\",k=\"").unwrap_or_else(|| panic!("{value:?}: {line}"));
+        let job = unescape(job.trim_start_matches("instance=\"\",job=\""));
+        let k = unescape(k.strip_suffix('"').unwrap());
+        assert_eq!((job.as_str(), k.as_str()), (format!("enc{i} {value}").as_str(), *value), "{line}");
+    }
 }

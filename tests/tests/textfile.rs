@@ -5,6 +5,7 @@ mod http_common;
 
 use promstack::{write_to_textfile, CollectError, Collector, Counter, Gauge, Sink};
 use promstack_tests::{free_port, peer, wait_for_port, PeerProcess, TempDir};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -122,4 +123,130 @@ fn node_exporter_reads_our_file() {
     let backups = text.lines().find(|l| l.starts_with("tf_backups_total ")).unwrap();
     let v: f64 = backups.split_whitespace().nth(1).unwrap().parse().unwrap();
     assert!(v >= 7.0, "{backups}");
+}
+
+/// The existing file, the planted symlinks and their target are untouched, and `path` is a new
+/// regular file.
+#[cfg(unix)]
+#[test]
+fn planted_symlinks_are_not_followed() {
+    let dir = TempDir::new("textfile-symlink");
+    let path = dir.path().join("metrics.prom");
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, "precious\n").unwrap();
+    // Links at every name an attacker could predict: the old scheme's `<path>.<pid>.<n>` for the
+    // first thread numbers, plus a dangling one whose target must not appear.
+    let pid = std::process::id();
+    let mut planted = Vec::new();
+    for n in 0..256 {
+        let link = format!("metrics.prom.{pid}.{n}");
+        std::os::unix::fs::symlink(&victim, dir.path().join(&link)).unwrap();
+        planted.push(link);
+    }
+    std::os::unix::fs::symlink(dir.path().join("created"), dir.path().join("metrics.prom.tmp")).unwrap();
+    planted.push("metrics.prom.tmp".into());
+
+    static LINKED: Gauge = Gauge::new("tf_linked", "Gauge.");
+    LINKED.set(4096.0);
+    write_to_textfile(&path, &LINKED).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&victim).unwrap(),
+        "precious\n",
+        "a planted symlink was written through"
+    );
+    assert!(
+        std::fs::symlink_metadata(&path).unwrap().file_type().is_file(),
+        "metrics.prom is not a regular file"
+    );
+    assert!(std::fs::read_to_string(&path).unwrap().ends_with("tf_linked 4096.0\n"));
+    let mut expected = planted;
+    expected.extend(["metrics.prom".to_owned(), "victim".to_owned()]);
+    expected.sort();
+    assert_eq!(files_in(dir.path()), expected);
+}
+
+struct Panicking;
+impl Collector for Panicking {
+    fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
+        SIZE.collect(sink)?;
+        panic!("collector bug");
+    }
+}
+
+#[test]
+fn a_panicking_collector_leaves_no_temp_file() {
+    let dir = TempDir::new("textfile-panic");
+    let path = dir.path().join("metrics.prom");
+    write_to_textfile(&path, &SIZE).unwrap();
+    let old = std::fs::read_to_string(&path).unwrap();
+    let panicked = catch_unwind(AssertUnwindSafe(|| write_to_textfile(&path, &Panicking)));
+    assert!(panicked.is_err());
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), old, "old file must be intact");
+    assert_eq!(files_in(dir.path()), ["metrics.prom"], "temp file must be removed");
+}
+
+/// Set in the child process that runs with a small tmpfs mounted at the given directory.
+const TMPFS_DIR: &str = "PROMSTACK_TEST_TMPFS_DIR";
+
+/// Writing on a full filesystem (a 256 KiB tmpfs in a private mount namespace, in a child
+/// process of this test binary) fails with ENOSPC, keeps the old file and leaves no temp file.
+#[test]
+fn a_full_filesystem_fails_cleanly() {
+    if let Some(dir) = std::env::var_os(TMPFS_DIR) {
+        return full_filesystem_child(std::path::Path::new(&dir));
+    }
+    let unshare_works = Command::new("unshare")
+        .args(["-rm", "true"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !unshare_works {
+        eprintln!("skipping: `unshare -rm` (a private mount namespace for a tmpfs) is not available");
+        return;
+    }
+    let dir = TempDir::new("textfile-tmpfs");
+    let out = Command::new("unshare")
+        .args([
+            "-rm",
+            "sh",
+            "-c",
+            r#"mount -t tmpfs -o size=256k tmpfs "$1" && exec "$2" --exact "$3" --nocapture"#,
+            "sh",
+        ])
+        .arg(dir.path())
+        .arg(std::env::current_exe().unwrap())
+        .arg("a_full_filesystem_fails_cleanly")
+        .env(TMPFS_DIR, dir.path())
+        .output()
+        .unwrap();
+    let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("1 passed"), "{log}");
+}
+
+fn full_filesystem_child(dir: &std::path::Path) {
+    let path = dir.join("metrics.prom");
+    write_to_textfile(&path, &SIZE).unwrap();
+    let old = std::fs::read_to_string(&path).unwrap();
+    // Fill every block that is left.
+    let mut filler = std::fs::File::create(dir.join("filler")).unwrap();
+    let block = vec![0u8; 4096];
+    let full = loop {
+        if let Err(e) = std::io::Write::write_all(&mut filler, &block) {
+            break e;
+        }
+    };
+    assert_eq!(full.raw_os_error(), Some(28), "{full}"); // ENOSPC
+    drop(filler);
+
+    let err = write_to_textfile(&path, &SIZE).unwrap_err();
+    assert_eq!(err.raw_os_error(), Some(28), "{err}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), old, "old file must be intact");
+    assert_eq!(files_in(dir), ["filler", "metrics.prom"], "temp file must be removed");
+    // With room again, writing works.
+    std::fs::remove_file(dir.join("filler")).unwrap();
+    SIZE.set(8192.0);
+    write_to_textfile(&path, &SIZE).unwrap();
+    assert!(std::fs::read_to_string(&path).unwrap().ends_with("tf_backup_size_bytes 8192.0\n"));
+    assert_eq!(files_in(dir), ["metrics.prom"]);
 }
