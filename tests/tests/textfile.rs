@@ -201,7 +201,7 @@ fn a_full_filesystem_fails_cleanly() {
         .status()
         .is_ok_and(|s| s.success());
     if !unshare_works {
-        eprintln!("skipping: `unshare -rm` (a private mount namespace for a tmpfs) is not available");
+        skip_or_fail("`unshare -rm` (a private mount namespace for a tmpfs) is not available");
         return;
     }
     let dir = TempDir::new("textfile-tmpfs");
@@ -249,4 +249,11 @@ fn full_filesystem_child(dir: &std::path::Path) {
     write_to_textfile(&path, &SIZE).unwrap();
     assert!(std::fs::read_to_string(&path).unwrap().ends_with("tf_backup_size_bytes 8192.0\n"));
     assert_eq!(files_in(dir), ["metrics.prom"]);
+}
+
+/// Outside CI a test whose precondition the machine lacks says so and passes; in CI (`CI=true`)
+/// that is a failure, so a missing capability is never a silent skip.
+fn skip_or_fail(why: &str) {
+    assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true and the machine lacks: {why}");
+    eprintln!("skipping: {why}");
 }
