@@ -120,6 +120,43 @@ impl Sink for Earlier<'_> {
     }
 }
 
+/// Identifies one registration in a registry: returned when registering, accepted by
+/// `unregister_id` ([`StaticRegistry::unregister_id`], and the same in promstack-alloc's
+/// `Registry`). Unlike a collector's address, which two zero-sized collectors (or a collector
+/// and its first field) may share, an id names one registration.
+///
+/// ```
+/// use promstack_core::{Gauge, StaticRegistry};
+/// static A: Gauge = Gauge::new("a", "");
+/// static B: Gauge = Gauge::new("b", "");
+/// static REGISTRY: StaticRegistry<2> = StaticRegistry::new(&[]);
+/// let a = REGISTRY.register(&A).unwrap();
+/// let b = REGISTRY.register(&B).unwrap();
+/// assert_ne!(a, b);
+/// REGISTRY.unregister_id(a).unwrap();
+/// assert!(REGISTRY.unregister_id(a).is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CollectorId(u64);
+
+impl CollectorId {
+    /// The id numbered `n`: for registries, which hand out each number once.
+    pub const fn from_raw(n: u64) -> Self {
+        CollectorId(n)
+    }
+
+    /// The id's number.
+    pub const fn get(self) -> u64 {
+        self.0
+    }
+}
+
+/// The collectors registered at run time, with their ids.
+struct Runtime<const R: usize> {
+    entries: heapless::Vec<(CollectorId, &'static dyn Collector), R>,
+    next_id: u64,
+}
+
 /// Collectors known at compile time plus up to `R` registered at run time.
 ///
 /// Name collisions among the compile-time collectors are found by [`StaticRegistry::check`]
@@ -144,26 +181,35 @@ impl Sink for Earlier<'_> {
 /// ```
 pub struct StaticRegistry<const R: usize = 0> {
     fixed: &'static [&'static dyn Collector],
-    runtime: Mutex<RefCell<heapless::Vec<&'static dyn Collector, R>>>,
+    runtime: Mutex<RefCell<Runtime<R>>>,
 }
 
 impl<const R: usize> StaticRegistry<R> {
     /// A registry over `fixed` with room for `R` run-time registrations.
     pub const fn new(fixed: &'static [&'static dyn Collector]) -> Self {
-        StaticRegistry { fixed, runtime: Mutex::new(RefCell::new(heapless::Vec::new())) }
+        let runtime = Runtime { entries: heapless::Vec::new(), next_id: 1 };
+        StaticRegistry { fixed, runtime: Mutex::new(RefCell::new(runtime)) }
     }
 
-    fn runtime(&self) -> heapless::Vec<&'static dyn Collector, R> {
+    fn runtime(&self) -> heapless::Vec<(CollectorId, &'static dyn Collector), R> {
         // Copy the pointers out so no critical section is held while collecting.
-        critical_section::with(|cs| self.runtime.borrow(cs).borrow().clone())
+        critical_section::with(|cs| self.runtime.borrow(cs).borrow().entries.clone())
+    }
+
+    /// Every collector: the compile-time ones, then `runtime`.
+    fn all<'a>(
+        &'a self,
+        runtime: &'a [(CollectorId, &'static dyn Collector)],
+    ) -> impl Iterator<Item = &'static dyn Collector> + 'a {
+        self.fixed.iter().copied().chain(runtime.iter().map(|(_, c)| *c))
     }
 
     fn describe_all(
         &self,
-        runtime: &[&'static dyn Collector],
+        runtime: &[(CollectorId, &'static dyn Collector)],
         sink: &mut dyn Sink,
     ) -> Result<(), CollectError> {
-        for c in self.fixed.iter().chain(runtime) {
+        for c in self.all(runtime) {
             c.describe(sink)?;
         }
         Ok(())
@@ -189,8 +235,9 @@ impl<const R: usize> StaticRegistry<R> {
     }
 
     /// Registers `collector` at run time; refused when its names overlap a registered
-    /// collector's (the error names the first duplicate) or when all `R` slots are taken.
-    pub fn register(&self, collector: &'static dyn Collector) -> Result<(), RegistryError> {
+    /// collector's (the error names the first duplicate) or when all `R` slots are taken. The id
+    /// is for [`StaticRegistry::unregister_id`].
+    pub fn register(&self, collector: &'static dyn Collector) -> Result<CollectorId, RegistryError> {
         let mut own = SelfOverlap { collector, seen: 0, found: None };
         collector.describe(&mut own).map_err(RegistryError::Collect)?;
         if let Some(name) = own.found {
@@ -207,26 +254,46 @@ impl<const R: usize> StaticRegistry<R> {
             let mut rt = self.runtime.borrow(cs).borrow_mut();
             // Another registration may have happened since the snapshot; it was checked
             // against its own snapshot, so re-check only against what is new.
-            for added in rt.iter().filter(|c| !snapshot.iter().any(|s| core::ptr::addr_eq(*s, **c))) {
+            let new = rt.entries.iter().filter(|(id, _)| !snapshot.iter().any(|(s, _)| s == id));
+            for (_, added) in new {
                 let mut o = CheckAgainst { existing: &|s: &mut dyn Sink| added.describe(s), found: None };
                 collector.describe(&mut o).map_err(RegistryError::Collect)?;
                 if let Some(name) = o.found {
                     return Err(RegistryError::Duplicate(name));
                 }
             }
-            rt.push(collector).map_err(|_| RegistryError::Full { capacity: R })
+            let id = CollectorId(rt.next_id);
+            rt.entries.push((id, collector)).map_err(|_| RegistryError::Full { capacity: R })?;
+            rt.next_id += 1;
+            Ok(id)
         })
     }
 
-    /// Removes a collector registered at run time.
+    /// Removes a collector registered at run time, found by its address.
+    ///
+    /// Distinct zero-sized collectors may share an address (so may a collector and its first
+    /// field); when more than one registration has `collector`'s address, nothing is removed
+    /// and the error is [`RegistryError::Ambiguous`]: use [`StaticRegistry::unregister_id`].
     pub fn unregister(&self, collector: &'static dyn Collector) -> Result<(), RegistryError> {
         critical_section::with(|cs| {
             let mut rt = self.runtime.borrow(cs).borrow_mut();
-            let i = rt
-                .iter()
-                .position(|c| core::ptr::addr_eq(*c, collector))
-                .ok_or(RegistryError::NotRegistered)?;
-            rt.remove(i);
+            let same = |(_, c): &&(CollectorId, &dyn Collector)| core::ptr::addr_eq(*c, collector);
+            let i = rt.entries.iter().position(|e| same(&e)).ok_or(RegistryError::NotRegistered)?;
+            let matches = rt.entries.iter().filter(same).count();
+            if matches > 1 {
+                return Err(RegistryError::Ambiguous { matches });
+            }
+            rt.entries.remove(i);
+            Ok(())
+        })
+    }
+
+    /// Removes the collector registered as `id`.
+    pub fn unregister_id(&self, id: CollectorId) -> Result<(), RegistryError> {
+        critical_section::with(|cs| {
+            let mut rt = self.runtime.borrow(cs).borrow_mut();
+            let i = rt.entries.iter().position(|(e, _)| *e == id).ok_or(RegistryError::NotRegistered)?;
+            rt.entries.remove(i);
             Ok(())
         })
     }
@@ -255,7 +322,7 @@ impl<const R: usize> StaticRegistry<R> {
 
 impl<const R: usize> Collector for StaticRegistry<R> {
     fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
-        for c in self.fixed.iter().chain(&self.runtime()) {
+        for c in self.all(&self.runtime()) {
             c.collect(sink)?;
         }
         Ok(())
@@ -269,8 +336,8 @@ impl<const R: usize> Collector for StaticRegistry<R> {
         &self,
         visit: &mut dyn FnMut(&dyn Collector) -> Result<(), CollectError>,
     ) -> Result<bool, CollectError> {
-        for c in self.fixed.iter().chain(&self.runtime()) {
-            visit(*c)?;
+        for c in self.all(&self.runtime()) {
+            visit(c)?;
         }
         Ok(true)
     }
