@@ -40,9 +40,9 @@ use core::hash::{BuildHasher, Hasher};
 use core::ops::Deref;
 use hashbrown::{DefaultHashBuilder, HashTable};
 use promstack_core::{
-    check_label_names, check_label_pairs, check_metric_name, strip_counter_total, BoundedStr, CollectError, Collector,
-    CounterValue, Desc, DescError, EnumValue, GaugeValue, HistogramValue, LabelError, Labels, Metric,
-    MetricType, Observe, Sink, SummaryValue, ValueError,
+    check_label_names, check_label_pairs, check_metric_name, strip_counter_total, BoundedStr, CollectError,
+    Collector, CounterValue, Desc, DescError, EnumValue, GaugeValue, HistogramValue, LabelError, Labels,
+    Metric, MetricType, Observe, Sink, SummaryValue, ValueError,
 };
 
 /// How many copies of the child table a family keeps, each behind its own lock.

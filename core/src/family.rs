@@ -313,6 +313,10 @@ pub struct Child<'a, M: Metric> {
     state: &'a AtomicU32,
     inflight: &'a AtomicU32,
     generation: u32,
+    slot_hash: &'a AtomicU64,
+    /// The label hash, so a handle whose 30-bit generation comes round again (after 2^29
+    /// removals and re-claims of its slot) still does not match another label set.
+    hash: u64,
 }
 
 /// Ends an update's in-flight window, also if the update unwinds.
@@ -338,6 +342,7 @@ impl<'a, M: Metric> Child<'a, M> {
     #[inline]
     pub fn is_live(&self) -> bool {
         self.state.load(Ordering::Relaxed) == self.generation
+            && self.slot_hash.load(Ordering::Relaxed) == self.hash
     }
 
     /// The child's value, for reading. After the child was removed this may be another child's
@@ -354,7 +359,11 @@ impl<'a, M: Metric> Child<'a, M> {
         // An in-flight count cannot overflow: that would take 2^32 updates at once on one slot.
         self.inflight.fetch_add(1, Ordering::SeqCst);
         let _done = InFlight(self.inflight);
-        (self.state.load(Ordering::SeqCst) == self.generation).then(|| update(self.metric))
+        // Once the state matched, no claim can rewrite the hash while we are in flight (it would
+        // see us and back off), so the hash read is that generation's.
+        let live = self.state.load(Ordering::SeqCst) == self.generation
+            && self.slot_hash.load(Ordering::Relaxed) == self.hash;
+        live.then(|| update(self.metric))
     }
 }
 
@@ -494,7 +503,9 @@ impl<M: Metric, const L: usize, const N: usize, const V: usize> FixedFamily<M, L
     ///
     /// Errors, each counted in [`FixedFamily::rejected`] and [`LABEL_REJECTIONS`], leave every
     /// existing series untouched: a wrong number of values, a value longer than `V` bytes, or
-    /// no free slot.
+    /// no free slot. A removed child's slot that an update through a stale handle is writing
+    /// to at that moment does not count as free (that update must not land on a new child), so
+    /// with every other slot taken the table is reported full until that update is done.
     pub fn get<'s>(&self, values: impl AsRef<[&'s str]>) -> Result<Child<'_, M>, LabelError> {
         let values = values.as_ref();
         let values: &[&str; L] = values
@@ -556,7 +567,7 @@ impl<M: Metric, const L: usize, const N: usize, const V: usize> FixedFamily<M, L
                 READY if slot.hash.load(Ordering::Relaxed) == hash && slot.matches(values) => {
                     fence(Ordering::Acquire);
                     if slot.state.load(Ordering::Relaxed) == s {
-                        return Some(self.child(slot, s));
+                        return Some(self.child(slot, s, hash));
                     }
                     // Changed while reading: the writer holds the critical section;
                     // the claim path re-checks under it.
@@ -568,13 +579,15 @@ impl<M: Metric, const L: usize, const N: usize, const V: usize> FixedFamily<M, L
         None
     }
 
-    fn child<'a>(&'a self, slot: &'a Slot<M, L, V>, state: u32) -> Child<'a, M> {
+    fn child<'a>(&'a self, slot: &'a Slot<M, L, V>, state: u32, hash: u64) -> Child<'a, M> {
         Child {
             metric: &slot.metric,
             config: &self.config,
             state: &slot.state,
             inflight: &slot.inflight,
             generation: state,
+            slot_hash: &slot.hash,
+            hash,
         }
     }
 
@@ -587,7 +600,7 @@ impl<M: Metric, const L: usize, const N: usize, const V: usize> FixedFamily<M, L
                 match s & STATUS {
                     EMPTY => break,
                     READY if slot.hash.load(Ordering::Relaxed) == hash && slot.matches(values) => {
-                        return Ok(self.child(slot, s));
+                        return Ok(self.child(slot, s, hash));
                     }
                     _ => {}
                 }
@@ -644,7 +657,7 @@ impl<M: Metric, const L: usize, const N: usize, const V: usize> FixedFamily<M, L
         slot.metric.reset();
         let ready = generation << 2 | READY;
         slot.state.store(ready, Ordering::Release);
-        Some(self.child(slot, ready))
+        Some(self.child(slot, ready, hash))
     }
 
     /// Removes the child for `values`; `true` if it existed. Its slot becomes free.
@@ -833,5 +846,30 @@ impl<M: Metric, const L: usize, const N: usize, const V: usize> Collector for Fi
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A handle whose generation comes round again (the generation has 30 bits) still does not
+    /// update the label set that now holds its slot.
+    #[test]
+    fn a_generation_that_wraps_round_does_not_revive_a_stale_handle() {
+        let f: FixedFamily<CounterValue, 1, 1, 8> = FixedFamily::counter("wrap", "", ["k"]);
+        let stale = f.get(["old"]).unwrap();
+        assert!(f.remove(["old"]));
+        // Skip ahead ~2^30 generations: the next claim gets the stale handle's generation.
+        let slot = &f.slots[0];
+        let generation = stale.generation >> 2;
+        slot.state.store(generation.wrapping_sub(1) << 2 | FREE, Ordering::Relaxed);
+        let new = f.get(["new"]).unwrap();
+        assert_eq!(new.generation, stale.generation, "the test needs the same generation");
+        assert!(!stale.is_live());
+        stale.inc();
+        assert_eq!(new.get(), 0.0);
+        new.inc();
+        assert_eq!(new.get(), 1.0);
     }
 }

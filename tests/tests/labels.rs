@@ -130,7 +130,10 @@ fn labels_by_name() {
         assert_eq!(two.remove_by_name(pairs).unwrap_err(), want, "two remove {pairs:?}");
     }
     // A name given twice: every name known, none missing, one too many.
-    assert_eq!(counter.get_by_name(&[("l", "x"), ("l", "y")]).unwrap_err(), LabelError::DuplicateName(b("l")));
+    assert_eq!(
+        counter.get_by_name(&[("l", "x"), ("l", "y")]).unwrap_err(),
+        LabelError::DuplicateName(b("l"))
+    );
     // `two_labels.labels({'a': 'x'}, b='y')`: both styles at once.
     assert_eq!(two.labels(&["x"], &[("b", "y")]).unwrap_err(), LabelError::MixedStyles);
     // `two_labels.labels()`: neither.
@@ -400,7 +403,11 @@ fn repeated_label_name_is_one_error_in_every_family() {
         &[("b", "y"), ("b", "y")],
     ];
     for pairs in cases {
-        let want = LabelError::DuplicateName(b(pairs.iter().find(|(n, _)| pairs.iter().filter(|(m, _)| m == n).count() > 1).unwrap().0));
+        let want = LabelError::DuplicateName(b(pairs
+            .iter()
+            .find(|(n, _)| pairs.iter().filter(|(m, _)| m == n).count() > 1)
+            .unwrap()
+            .0));
         assert_eq!(FIXED.get_by_name(pairs).err(), Some(want.clone()), "fixed {pairs:?}");
         assert_eq!(heap.get_by_name(pairs).err(), Some(want.clone()), "alloc {pairs:?}");
         assert_eq!(heap.remove_by_name(pairs).err(), Some(want.clone()), "alloc remove {pairs:?}");

@@ -653,7 +653,10 @@ fn unregister_tells_zero_sized_collectors_apart() {
     let id_b = r.register_static(b).unwrap();
     let err = r.unregister(b).unwrap_err();
     assert_eq!(err, RegistryError::Ambiguous { matches: 2 });
-    assert_eq!(err.to_string(), "2 registered collectors share this collector's address; unregister it by its id");
+    assert_eq!(
+        err.to_string(),
+        "2 registered collectors share this collector's address; unregister it by its id"
+    );
     assert_eq!(r.get_sample_value("zst_a", &[]), Some(1.0), "a must stay registered");
     assert_eq!(r.get_sample_value("zst_b", &[]), Some(1.0));
     r.unregister_id(id_b).unwrap();

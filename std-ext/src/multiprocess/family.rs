@@ -580,10 +580,8 @@ impl<M: Member> Family<M> {
         let names = &self.inner.meta.label_names;
         // The same errors, in the same order, as every family's by-name lookup.
         promstack_core::check_label_pairs(names, pairs)?;
-        let values: Vec<&str> = names
-            .iter()
-            .filter_map(|name| pairs.iter().find(|(n, _)| n == name).map(|(_, v)| *v))
-            .collect();
+        let values: Vec<&str> =
+            names.iter().filter_map(|name| pairs.iter().find(|(n, _)| n == name).map(|(_, v)| *v)).collect();
         self.get(&values)
     }
 
