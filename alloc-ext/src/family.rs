@@ -40,9 +40,9 @@ use core::hash::{BuildHasher, Hasher};
 use core::ops::Deref;
 use hashbrown::{DefaultHashBuilder, HashTable};
 use promstack_core::{
-    check_label_names, check_metric_name, strip_counter_total, BoundedStr, CollectError, Collector,
-    CounterValue, Desc, DescError, EnumValue, GaugeValue, HistogramValue, LabelError, Labels, Metric,
-    MetricType, Observe, Sink, SummaryValue, ValueError,
+    check_label_names, check_label_pairs, check_metric_name, strip_counter_total, BoundedStr, CollectError,
+    Collector, CounterValue, Desc, DescError, EnumValue, GaugeValue, HistogramValue, LabelError, Labels,
+    Metric, MetricType, Observe, Sink, SummaryValue, ValueError,
 };
 
 /// How many copies of the child table a family keeps, each behind its own lock.
@@ -651,8 +651,9 @@ impl<M: Metric> Family<M> {
     }
 
     /// The child for `(name, value)` pairs given in any order. A name that is not a label name is
-    /// [`LabelError::UnknownName`], a label name left out is [`LabelError::MissingName`], a name
-    /// given twice is [`LabelError::WrongCount`]. Allocates nothing for an existing child.
+    /// [`LabelError::UnknownName`], a name given twice is [`LabelError::DuplicateName`], a label
+    /// name left out is [`LabelError::MissingName`] (the same errors as every family's, from
+    /// [`promstack_core::check_label_pairs`]). Allocates nothing for an existing child.
     pub fn get_by_name(&self, pairs: &[(&str, &str)]) -> Result<OwnedChild<M>, LabelError> {
         Ok(self.lookup(&self.named(pairs)?, OwnedChild::clone))
     }
@@ -768,12 +769,7 @@ impl<M: Metric> Family<M> {
     #[cold]
     fn named_slow<'k>(&'k self, pairs: &'k [(&'k str, &'k str)]) -> Result<Named<'k>, LabelError> {
         let names = &self.shared.label_names;
-        if let Some((n, _)) = pairs.iter().find(|(n, _)| !names.iter().any(|l| &**l == *n)) {
-            return Err(LabelError::UnknownName(BoundedStr::new(n)));
-        }
-        if let Some(l) = names.iter().find(|l| !pairs.iter().any(|(n, _)| ***l == **n)) {
-            return Err(LabelError::MissingName(BoundedStr::new(l)));
-        }
+        check_label_pairs(names, pairs)?;
         if pairs.len() != names.len() {
             return Err(LabelError::WrongCount { expected: names.len(), got: pairs.len() });
         }

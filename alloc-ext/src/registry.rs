@@ -20,7 +20,7 @@ use promstack_core::{
 };
 
 /// Identifies one registration; returned by the `register` methods, accepted by
-/// [`Registry::unregister_id`].
+/// [`Registry::unregister_id`] (promstack-core's type, shared with its `StaticRegistry`).
 ///
 /// ```
 /// use promstack_alloc::{Family, Registry};
@@ -32,8 +32,7 @@ use promstack_core::{
 /// registry.unregister_id(a).unwrap();
 /// assert_eq!(registry.len(), 1);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct CollectorId(u64);
+pub use promstack_core::CollectorId;
 
 #[derive(Clone)]
 enum Handle {
@@ -256,7 +255,7 @@ impl Registry {
         if !duplicates.is_empty() {
             return Err(RegistryError::Duplicate(name_list(duplicates.into_iter())));
         }
-        let id = CollectorId(st.next_id);
+        let id = CollectorId::from_raw(st.next_id);
         st.next_id += 1;
         for n in &claimed.names {
             st.owners.insert(n.clone(), Owner::Collector(id));
@@ -267,10 +266,18 @@ impl Registry {
 
     /// Unregisters `collector` (compared by address: pass `&*arc` for an `Arc`, or the
     /// `&'static` reference), freeing its names. [`RegistryError::NotRegistered`] if absent.
+    ///
+    /// Distinct zero-sized collectors may share an address (so may a collector and its first
+    /// field): when more than one registration has `collector`'s address, nothing is removed
+    /// and the error is [`RegistryError::Ambiguous`]; [`Registry::unregister_id`] always knows.
     pub fn unregister(&self, collector: &dyn Collector) -> Result<(), RegistryError> {
         let addr = collector as *const dyn Collector as *const () as usize;
         let mut st = self.state.write();
         let i = st.entries.iter().position(|e| e.addr == addr).ok_or(RegistryError::NotRegistered)?;
+        let matches = st.entries.iter().filter(|e| e.addr == addr).count();
+        if matches > 1 {
+            return Err(RegistryError::Ambiguous { matches });
+        }
         st.remove_at(i);
         Ok(())
     }

@@ -26,8 +26,31 @@ pub fn check_increment(v: f64) -> Result<(), ValueError> {
     }
 }
 
+/// Whole-number increments below this may go to the integer part; larger ones go to the float
+/// part. See [`CounterValue`] for why this bound keeps the integer part from wrapping.
+const INT_STEP_LIMIT: u64 = 1 << 32;
+
+/// Once the integer part reaches this, whole-number increments go to the float part.
+const INT_FULL: u64 = 1 << 63;
+
 /// The value of a counter: an integer part (so [`CounterValue::inc`] is one atomic add) and a
 /// float part for fractional increments.
+///
+/// The integer part never wraps. [`CounterValue::inc_by_int`] adds to it only amounts below
+/// 2^32, and only after reading it below 2^63; otherwise the amount goes to the float part.
+/// Between the read and the add other threads may add too, but each adds less than 2^32, so
+/// passing 2^64 would take 2^31 threads inside that window at once. [`CounterValue::inc`] adds
+/// without looking (it stays one `fetch_add`): from 2^63 it would take 2^63 calls, centuries at
+/// one per nanosecond, to reach 2^64. Both parts only ever grow, so a reader never sees the
+/// value go down.
+///
+/// ```
+/// use promstack_core::CounterValue;
+/// let c = CounterValue::new();
+/// c.inc_by_int(u64::MAX);
+/// c.inc_by_int(2);
+/// assert_eq!(c.get(), u64::MAX as f64 + 2.0); // 2^64 + 1, as close as an f64 gets
+/// ```
 pub struct CounterValue {
     int: AtomicU64,
     float: AtomicF64,
@@ -47,19 +70,25 @@ impl CounterValue {
         self.int.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Adds a whole number.
+    /// Adds a whole number (amounts of 2^32 and more are kept in floating point).
     #[inline]
     pub fn inc_by_int(&self, n: u64) {
-        self.int.fetch_add(n, Ordering::Relaxed);
+        // Relaxed: the read only bounds the integer part (see the type's docs); nothing else
+        // is ordered by it.
+        if n < INT_STEP_LIMIT && self.int.load(Ordering::Relaxed) < INT_FULL {
+            self.int.fetch_add(n, Ordering::Relaxed);
+        } else {
+            self.float.fetch_add(n as f64, Ordering::Relaxed);
+        }
     }
 
     /// Adds `v`. A negative or NaN `v` is refused and changes nothing.
     #[inline]
     pub fn inc_by(&self, v: f64) -> Result<(), ValueError> {
         check_increment(v)?;
-        // Whole numbers below 2^53 are exact as u64 and keep the cheap integer path.
-        if v <= 9_007_199_254_740_992.0 && v == (v as u64) as f64 {
-            self.int.fetch_add(v as u64, Ordering::Relaxed);
+        // Small whole numbers keep the cheap, exact integer path.
+        if v < INT_STEP_LIMIT as f64 && v == (v as u64) as f64 {
+            self.inc_by_int(v as u64);
         } else {
             self.float.fetch_add(v, Ordering::Relaxed);
         }
@@ -177,7 +206,7 @@ impl Counter {
         self.value.inc_by(v)
     }
 
-    /// Adds a whole number.
+    /// Adds a whole number; see [`CounterValue::inc_by_int`].
     #[inline]
     pub fn inc_by_int(&self, n: u64) {
         self.value.inc_by_int(n);
@@ -198,5 +227,36 @@ impl Collector for Counter {
     fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
         sink.family(&self.desc)?;
         self.value.report(&(), &self.desc, Labels::EMPTY, sink)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_integer_part_does_not_wrap() {
+        let c = CounterValue::new();
+        c.inc_by_int(u64::MAX);
+        c.inc_by_int(2);
+        assert_eq!(c.get(), 18_446_744_073_709_551_616.0);
+        c.inc_by(u64::MAX as f64).unwrap();
+        assert_eq!(c.get(), 36_893_488_147_419_103_232.0);
+    }
+
+    #[test]
+    fn a_full_integer_part_sends_increments_to_the_float_part() {
+        let c = CounterValue::new();
+        c.int.store(INT_FULL - 5, Ordering::Relaxed);
+        c.inc_by_int(INT_STEP_LIMIT - 1); // read below the limit: still added to the integer part
+        let int = c.int.load(Ordering::Relaxed);
+        for _ in 0..1000 {
+            c.inc_by_int(INT_STEP_LIMIT - 1);
+            c.inc_by(3.0).unwrap();
+            c.inc();
+        }
+        assert_eq!(c.int.load(Ordering::Relaxed), int + 1000, "only inc() added to it");
+        let expected = (INT_FULL - 5) as f64 + 1001.0 * (INT_STEP_LIMIT - 1) as f64 + 4000.0;
+        assert!((c.get() - expected).abs() <= expected * 1e-15, "{} vs {expected}", c.get());
     }
 }

@@ -144,6 +144,8 @@ pub enum LabelError {
     UnknownName(BoundedStr),
     /// A label name of the metric was not given.
     MissingName(BoundedStr),
+    /// A label name was given more than once.
+    DuplicateName(BoundedStr),
     /// Positional values and named values were mixed.
     MixedStyles,
 }
@@ -162,6 +164,7 @@ impl fmt::Display for LabelError {
             }
             LabelError::UnknownName(n) => write!(f, "unknown label name: {n:?}"),
             LabelError::MissingName(n) => write!(f, "missing label name: {n:?}"),
+            LabelError::DuplicateName(n) => write!(f, "label name given more than once: {n:?}"),
             LabelError::MixedStyles => f.write_str("label values given both by position and by name"),
         }
     }
@@ -182,6 +185,12 @@ pub enum RegistryError {
     },
     /// The collector is not registered.
     NotRegistered,
+    /// More than one registration has the address of the collector to unregister (zero-sized
+    /// collectors share addresses); nothing was removed. Unregister by `CollectorId` instead.
+    Ambiguous {
+        /// Registrations at that address.
+        matches: usize,
+    },
     /// The collector failed while describing itself.
     Collect(CollectError),
     /// A name given to the registry itself (e.g. a target-info label) is invalid.
@@ -196,6 +205,10 @@ impl fmt::Display for RegistryError {
                 write!(f, "registry is full: all {capacity} slots are taken")
             }
             RegistryError::NotRegistered => f.write_str("collector is not registered"),
+            RegistryError::Ambiguous { matches } => write!(
+                f,
+                "{matches} registered collectors share this collector's address; unregister it by its id"
+            ),
             RegistryError::Collect(e) => write!(f, "collector failed to describe itself: {e}"),
             RegistryError::Desc(e) => write!(f, "{e}"),
         }

@@ -16,18 +16,38 @@
 //! Handles returned by [`FixedFamily::get`] remember the generation they were found in; after the
 //! child is removed (and its slot perhaps reused) their updates are dropped instead of landing in
 //! another series.
+//!
+//! Checking the generation and then updating is not enough on its own: a handle could pass the
+//! check, be delayed, and update after the child was removed and its slot re-claimed and reset
+//! for another label set. So each slot also counts the updates in flight through its handles
+//! (`inflight`), and the two sides run a store-then-load handshake on the two words, all
+//! `SeqCst`:
+//! - an update: `inflight += 1`, load `state`; only if it still equals the handle's generation,
+//!   update the metric; then `inflight -= 1` (Release);
+//! - a claim of a removed slot (inside the critical section): store the new generation (BUSY)
+//!   into `state`, then load `inflight`; if it is not zero, the slot is handed back (FREE) and
+//!   another free slot is tried.
+//!
+//! In the single order of `SeqCst` operations, either the update's load of `state` comes after
+//! the claim's store, and the update sees a new generation and is dropped; or the update's
+//! increment comes before the claim's load of `inflight`, and the claim sees it unless the
+//! update already finished: then its Release decrement is read by the claim's load, so the
+//! update happened before the metric is reset and the reset erases it. No side ever waits for
+//! the other, so this is safe in interrupt handlers: an update never blocks, and a claim that
+//! meets an update in flight takes another slot (or reports the table full) instead of
+//! spinning. A slot that was never used has no handles, so claiming an EMPTY one always works.
 
 use crate::collector::{Collector, Sink};
 use crate::counter::{Counter, CounterValue};
 use crate::desc::{assert_buckets, assert_label_names, assert_states, Desc, MetricType};
 use crate::enumeration::EnumValue;
-use crate::error::{CollectError, LabelError, ValueError};
+use crate::error::{BoundedStr, CollectError, LabelError, ValueError};
 use crate::gauge::GaugeValue;
 use crate::histogram::{HistogramValue, Observe, SummaryValue};
 use crate::info::{InfoPairs, InfoValue};
 use crate::metric::Metric;
 use crate::sample::Labels;
-use crate::sync::{exclusive, AtomicU64};
+use crate::sync::{self, exclusive, AtomicU64};
 use core::sync::atomic::fence;
 // Slot state and label bytes are only loaded and stored (writers are serialized by
 // `exclusive`): native on every target.
@@ -48,6 +68,8 @@ pub static LABEL_REJECTIONS: Counter = Counter::new(
 
 struct Slot<M, const L: usize, const V: usize> {
     state: AtomicU32,
+    /// Updates through handles that are between their generation check and their update.
+    inflight: sync::AtomicU32,
     hash: AtomicU64,
     lens: [AtomicU8; L],
     bytes: [[AtomicU8; V]; L],
@@ -57,6 +79,7 @@ struct Slot<M, const L: usize, const V: usize> {
 impl<M: Metric, const L: usize, const V: usize> Slot<M, L, V> {
     const EMPTY: Self = Slot {
         state: AtomicU32::new(EMPTY),
+        inflight: sync::AtomicU32::new(0),
         hash: AtomicU64::new(0),
         lens: [const { AtomicU8::new(0) }; L],
         bytes: [const { [const { AtomicU8::new(0) }; V] }; L],
@@ -211,6 +234,53 @@ fn hash_values(values: &[&str]) -> u64 {
     h
 }
 
+/// Checks `(name, value)` pairs given by name against a metric's label names: every label name
+/// exactly once. The first problem found, in this order, is the error: a name that is not a
+/// label name ([`LabelError::UnknownName`], the first in `pairs`), a name given twice
+/// ([`LabelError::DuplicateName`], the first repeated in `pairs`), a label name not given
+/// ([`LabelError::MissingName`], the first in `label_names`). Every family's by-name lookup
+/// reports its errors through this, so they all agree.
+///
+/// ```
+/// use promstack_core::{check_label_pairs, BoundedStr, LabelError};
+/// let names = ["method", "code"];
+/// assert_eq!(check_label_pairs(&names, &[("code", "200"), ("method", "get")]), Ok(()));
+/// assert_eq!(
+///     check_label_pairs(&names, &[("code", "200"), ("code", "404")]),
+///     Err(LabelError::DuplicateName(BoundedStr::new("code")))
+/// );
+/// assert_eq!(
+///     check_label_pairs(&names, &[("code", "200")]),
+///     Err(LabelError::MissingName(BoundedStr::new("method")))
+/// );
+/// ```
+pub fn check_label_pairs<N: AsRef<str>>(label_names: &[N], pairs: &[(&str, &str)]) -> Result<(), LabelError> {
+    let is_label = |name: &str| label_names.iter().any(|l| l.as_ref() == name);
+    if let Some((name, _)) = pairs.iter().find(|(n, _)| !is_label(n)) {
+        return Err(LabelError::UnknownName(BoundedStr::new(name)));
+    }
+    // Label sets are small; a quadratic scan allocates nothing.
+    for (i, (name, _)) in pairs.iter().enumerate() {
+        if pairs[..i].iter().any(|(n, _)| n == name) {
+            return Err(LabelError::DuplicateName(BoundedStr::new(name)));
+        }
+    }
+    if let Some(l) = label_names.iter().find(|l| !pairs.iter().any(|(n, _)| *n == l.as_ref())) {
+        return Err(LabelError::MissingName(BoundedStr::new(l.as_ref())));
+    }
+    Ok(())
+}
+
+/// The error for pairs that [`check_label_pairs`] refuses (the callers only ask after they did).
+#[cold]
+fn pairs_error(label_names: &[&str], pairs: &[(&str, &str)]) -> LabelError {
+    match check_label_pairs(label_names, pairs) {
+        Err(e) => e,
+        // Unreachable for the callers; the count is the remaining way pairs can be wrong.
+        Ok(()) => LabelError::WrongCount { expected: label_names.len(), got: pairs.len() },
+    }
+}
+
 /// A labeled metric with `L` label names and room for `N` children whose label values are at
 /// most `V` bytes each (default 32, at most 255).
 ///
@@ -244,7 +314,23 @@ pub struct Child<'a, M: Metric> {
     metric: &'a M,
     config: &'a M::Config,
     state: &'a AtomicU32,
+    inflight: &'a sync::AtomicU32,
     generation: u32,
+    slot_hash: &'a AtomicU64,
+    /// The label hash, so a handle whose 30-bit generation comes round again (after 2^29
+    /// removals and re-claims of its slot) still does not match another label set.
+    hash: u64,
+}
+
+/// Ends an update's in-flight window, also if the update unwinds.
+struct InFlight<'a>(&'a sync::AtomicU32);
+
+impl Drop for InFlight<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        // Release: a claim that reads the count after this sees the update as done.
+        self.0.fetch_sub(1, Ordering::Release);
+    }
 }
 
 impl<M: Metric> Clone for Child<'_, M> {
@@ -259,11 +345,28 @@ impl<'a, M: Metric> Child<'a, M> {
     #[inline]
     pub fn is_live(&self) -> bool {
         self.state.load(Ordering::Relaxed) == self.generation
+            && self.slot_hash.load(Ordering::Relaxed) == self.hash
     }
 
-    /// The child's value, for reading.
+    /// The child's value, for reading. After the child was removed this may be another child's
+    /// value; and updating through it skips the check that drops stale updates, so update
+    /// through the handle's own methods.
     pub fn value(&self) -> &'a M {
         self.metric
+    }
+
+    /// Runs `update` on the metric if the child is still live (see the module docs for why this
+    /// cannot race with a re-claim of the slot).
+    #[inline]
+    fn update<R>(&self, update: impl FnOnce(&M) -> R) -> Option<R> {
+        // An in-flight count cannot overflow: that would take 2^32 updates at once on one slot.
+        self.inflight.fetch_add(1, Ordering::SeqCst);
+        let _done = InFlight(self.inflight);
+        // Once the state matched, no claim can rewrite the hash while we are in flight (it would
+        // see us and back off), so the hash read is that generation's.
+        let live = self.state.load(Ordering::SeqCst) == self.generation
+            && self.slot_hash.load(Ordering::Relaxed) == self.hash;
+        live.then(|| update(self.metric))
     }
 }
 
@@ -271,19 +374,15 @@ impl Child<'_, CounterValue> {
     /// Adds 1.
     #[inline]
     pub fn inc(&self) {
-        if self.is_live() {
-            self.metric.inc();
-        }
+        self.update(CounterValue::inc);
     }
 
     /// Adds `v`; negative or NaN is refused.
     #[inline]
     pub fn inc_by(&self, v: f64) -> Result<(), ValueError> {
-        if self.is_live() {
-            self.metric.inc_by(v)
-        } else {
-            Ok(())
-        }
+        // Checked first, so a refused value is an error whether or not the child is live.
+        crate::counter::check_increment(v)?;
+        self.update(|m| m.inc_by(v)).unwrap_or(Ok(()))
     }
 
     /// The current value.
@@ -296,17 +395,13 @@ impl Child<'_, GaugeValue> {
     /// Sets the value.
     #[inline]
     pub fn set(&self, v: f64) {
-        if self.is_live() {
-            self.metric.set(v);
-        }
+        self.update(|m| m.set(v));
     }
 
     /// Adds `v`.
     #[inline]
     pub fn add(&self, v: f64) {
-        if self.is_live() {
-            self.metric.add(v);
-        }
+        self.update(|m| m.add(v));
     }
 
     /// Adds 1.
@@ -331,17 +426,13 @@ impl<const B: usize> Child<'_, HistogramValue<B>> {
     /// Records one observation.
     #[inline]
     pub fn observe(&self, v: f64) {
-        if self.is_live() {
-            self.metric.observe(self.config, v);
-        }
+        self.update(|m| m.observe(self.config, v));
     }
 }
 
 impl<const B: usize> Observe for Child<'_, HistogramValue<B>> {
     fn observe(&self, v: f64) {
-        if self.is_live() {
-            self.metric.observe(self.config, v);
-        }
+        self.update(|m| m.observe(self.config, v));
     }
 }
 
@@ -349,28 +440,20 @@ impl Child<'_, SummaryValue> {
     /// Records one observation.
     #[inline]
     pub fn observe(&self, v: f64) {
-        if self.is_live() {
-            self.metric.observe(v);
-        }
+        self.update(|m| m.observe(v));
     }
 }
 
 impl Observe for Child<'_, SummaryValue> {
     fn observe(&self, v: f64) {
-        if self.is_live() {
-            self.metric.observe(v);
-        }
+        self.update(|m| m.observe(v));
     }
 }
 
 impl Child<'_, EnumValue> {
     /// Switches to `state`; unknown states are refused.
     pub fn set(&self, state: &str) -> Result<(), ValueError> {
-        if self.is_live() {
-            self.metric.set(self.config, state)
-        } else {
-            Ok(())
-        }
+        self.update(|m| m.set(self.config, state)).unwrap_or(Ok(()))
     }
 
     /// The current state.
@@ -423,7 +506,9 @@ impl<M: Metric, const L: usize, const N: usize, const V: usize> FixedFamily<M, L
     ///
     /// Errors, each counted in [`FixedFamily::rejected`] and [`LABEL_REJECTIONS`], leave every
     /// existing series untouched: a wrong number of values, a value longer than `V` bytes, or
-    /// no free slot.
+    /// no free slot. A removed child's slot that an update through a stale handle is writing
+    /// to at that moment does not count as free (that update must not land on a new child), so
+    /// with every other slot taken the table is reported full until that update is done.
     pub fn get<'s>(&self, values: impl AsRef<[&'s str]>) -> Result<Child<'_, M>, LabelError> {
         let values = values.as_ref();
         let values: &[&str; L] = values
@@ -439,21 +524,32 @@ impl<M: Metric, const L: usize, const N: usize, const V: usize> FixedFamily<M, L
         self.claim(values, hash).map_err(|e| self.reject(e))
     }
 
-    /// The child for `(name, value)` pairs given in any order.
+    /// The child for `(name, value)` pairs given in any order, every label name exactly once;
+    /// otherwise the error [`check_label_pairs`] gives (the same in every family).
+    ///
+    /// ```
+    /// use promstack_core::{BoundedStr, CounterValue, FixedFamily, LabelError};
+    /// static F: FixedFamily<CounterValue, 2, 4> = FixedFamily::counter("f", "", ["a", "b"]);
+    /// assert!(F.get_by_name(&[("b", "2"), ("a", "1")]).is_ok());
+    /// assert_eq!(
+    ///     F.get_by_name(&[("a", "1"), ("a", "2")]).err(),
+    ///     Some(LabelError::DuplicateName(BoundedStr::new("a")))
+    /// );
+    /// ```
     pub fn get_by_name<'s>(&self, pairs: &[(&str, &'s str)]) -> Result<Child<'_, M>, LabelError> {
         let mut values: [&'s str; L] = [""; L];
         let mut seen = [false; L];
         for (name, value) in pairs {
-            let i = self
-                .label_names
-                .iter()
-                .position(|n| n == name)
-                .ok_or_else(|| self.reject(LabelError::UnknownName(crate::BoundedStr::new(name))))?;
-            values[i] = value;
-            seen[i] = true;
+            match self.label_names.iter().position(|n| n == name) {
+                Some(i) if !seen[i] => {
+                    values[i] = value;
+                    seen[i] = true;
+                }
+                _ => return Err(self.reject(pairs_error(&self.label_names, pairs))),
+            }
         }
-        if let Some(i) = seen.iter().position(|s| !s) {
-            return Err(self.reject(LabelError::MissingName(crate::BoundedStr::new(self.label_names[i]))));
+        if seen.contains(&false) {
+            return Err(self.reject(pairs_error(&self.label_names, pairs)));
         }
         self.get(values)
     }
@@ -474,7 +570,7 @@ impl<M: Metric, const L: usize, const N: usize, const V: usize> FixedFamily<M, L
                 READY if slot.hash.load(Ordering::Relaxed) == hash && slot.matches(values) => {
                     fence(Ordering::Acquire);
                     if slot.state.load(Ordering::Relaxed) == s {
-                        return Some(self.child(slot, s));
+                        return Some(self.child(slot, s, hash));
                     }
                     // Changed while reading: the writer holds the critical section;
                     // the claim path re-checks under it.
@@ -486,47 +582,85 @@ impl<M: Metric, const L: usize, const N: usize, const V: usize> FixedFamily<M, L
         None
     }
 
-    fn child<'a>(&'a self, slot: &'a Slot<M, L, V>, state: u32) -> Child<'a, M> {
-        Child { metric: &slot.metric, config: &self.config, state: &slot.state, generation: state }
+    fn child<'a>(&'a self, slot: &'a Slot<M, L, V>, state: u32, hash: u64) -> Child<'a, M> {
+        Child {
+            metric: &slot.metric,
+            config: &self.config,
+            state: &slot.state,
+            inflight: &slot.inflight,
+            generation: state,
+            slot_hash: &slot.hash,
+            hash,
+        }
     }
 
     fn claim(&self, values: &[&str; L], hash: u64) -> Result<Child<'_, M>, LabelError> {
         exclusive(|| {
             // Writers are serialized here, so this scan sees a stable table.
-            let mut free = None;
             for i in Self::probe(hash) {
                 let slot = &self.slots[i];
                 let s = slot.state.load(Ordering::Relaxed);
                 match s & STATUS {
-                    EMPTY => {
-                        free = free.or(Some(i));
-                        break;
-                    }
+                    EMPTY => break,
                     READY if slot.hash.load(Ordering::Relaxed) == hash && slot.matches(values) => {
-                        return Ok(self.child(slot, s));
+                        return Ok(self.child(slot, s, hash));
                     }
-                    FREE => free = free.or(Some(i)),
                     _ => {}
                 }
             }
-            let i = free.ok_or(LabelError::TableFull { capacity: N })?;
-            let slot = &self.slots[i];
-            let generation = (slot.state.load(Ordering::Relaxed) >> 2).wrapping_add(1);
-            slot.state.store(generation << 2 | BUSY, Ordering::Relaxed);
-            fence(Ordering::Release);
-            slot.hash.store(hash, Ordering::Relaxed);
-            for ((v, len), bytes) in values.iter().zip(&slot.lens).zip(&slot.bytes) {
-                // Lengths were checked against V <= 255 before.
-                len.store(v.len() as u8, Ordering::Relaxed);
-                for (b, c) in bytes.iter().zip(v.as_bytes()) {
-                    b.store(*c, Ordering::Relaxed);
+            // Not there: take the first free slot on the probe path that no stale update is
+            // still writing to (the first EMPTY one at the latest).
+            for i in Self::probe(hash) {
+                let slot = &self.slots[i];
+                let s = slot.state.load(Ordering::Relaxed);
+                match s & STATUS {
+                    EMPTY | FREE => {
+                        if let Some(child) = self.take(slot, s, values, hash) {
+                            return Ok(child);
+                        }
+                        if s & STATUS == EMPTY {
+                            break;
+                        }
+                    }
+                    _ => {}
                 }
             }
-            slot.metric.reset();
-            let ready = generation << 2 | READY;
-            slot.state.store(ready, Ordering::Release);
-            Ok(self.child(slot, ready))
+            Err(LabelError::TableFull { capacity: N })
         })
+    }
+
+    /// Claims `slot` (EMPTY or FREE, state `s`) for `values`, unless an update through a stale
+    /// handle is in flight on it; the caller holds the critical section.
+    fn take<'a>(
+        &'a self,
+        slot: &'a Slot<M, L, V>,
+        s: u32,
+        values: &[&str; L],
+        hash: u64,
+    ) -> Option<Child<'a, M>> {
+        let generation = (s >> 2).wrapping_add(1);
+        // The handshake of the module docs: publish the new generation, then look for updates
+        // that passed the old one's check.
+        slot.state.store(generation << 2 | BUSY, Ordering::SeqCst);
+        if slot.inflight.load(Ordering::SeqCst) != 0 {
+            // Back to free (probing continues past it); a later claim tries again.
+            slot.state.store(generation << 2 | FREE, Ordering::Release);
+            return None;
+        }
+        // Orders the BUSY state before the bytes, for the lock-free readers' re-check.
+        fence(Ordering::Release);
+        slot.hash.store(hash, Ordering::Relaxed);
+        for ((v, len), bytes) in values.iter().zip(&slot.lens).zip(&slot.bytes) {
+            // Lengths were checked against V <= 255 before.
+            len.store(v.len() as u8, Ordering::Relaxed);
+            for (b, c) in bytes.iter().zip(v.as_bytes()) {
+                b.store(*c, Ordering::Relaxed);
+            }
+        }
+        slot.metric.reset();
+        let ready = generation << 2 | READY;
+        slot.state.store(ready, Ordering::Release);
+        Some(self.child(slot, ready, hash))
     }
 
     /// Removes the child for `values`; `true` if it existed. Its slot becomes free.
@@ -715,5 +849,30 @@ impl<M: Metric, const L: usize, const N: usize, const V: usize> Collector for Fi
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A handle whose generation comes round again (the generation has 30 bits) still does not
+    /// update the label set that now holds its slot.
+    #[test]
+    fn a_generation_that_wraps_round_does_not_revive_a_stale_handle() {
+        let f: FixedFamily<CounterValue, 1, 1, 8> = FixedFamily::counter("wrap", "", ["k"]);
+        let stale = f.get(["old"]).unwrap();
+        assert!(f.remove(["old"]));
+        // Skip ahead ~2^30 generations: the next claim gets the stale handle's generation.
+        let slot = &f.slots[0];
+        let generation = stale.generation >> 2;
+        slot.state.store(generation.wrapping_sub(1) << 2 | FREE, Ordering::Relaxed);
+        let new = f.get(["new"]).unwrap();
+        assert_eq!(new.generation, stale.generation, "the test needs the same generation");
+        assert!(!stale.is_live());
+        stale.inc();
+        assert_eq!(new.get(), 0.0);
+        new.inc();
+        assert_eq!(new.get(), 1.0);
     }
 }

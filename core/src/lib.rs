@@ -56,12 +56,12 @@ pub use encoding::{
 };
 pub use enumeration::{Enum, EnumValue};
 pub use error::{BoundedStr, CollectError, DescError, EncodeError, LabelError, RegistryError, ValueError};
-pub use family::{Child, FixedFamily, LABEL_REJECTIONS};
+pub use family::{check_label_pairs, Child, FixedFamily, LABEL_REJECTIONS};
 pub use gauge::{Gauge, GaugeFn, GaugeValue};
 pub use histogram::{Histogram, HistogramValue, Observe, Summary, SummaryValue, DEFAULT_BUCKETS};
 pub use info::{Info, InfoPairs, InfoValue};
 pub use metric::Metric;
-pub use registry::StaticRegistry;
+pub use registry::{CollectorId, StaticRegistry};
 pub use sample::{Exemplar, Labels, Sample, SortedLabels, Value};
 pub use timer::{time, Timer};
 pub use timestamp::Timestamp;

@@ -119,6 +119,44 @@ impl Sink for Earlier<'_> {
     }
 }
 
+/// Identifies one registration in a registry: returned when registering, accepted by
+/// `unregister_id` ([`StaticRegistry::unregister_id`], and the same in promstack-alloc's
+/// `Registry`). Unlike a collector's address, which two zero-sized collectors (or a collector
+/// and its first field) may share, an id names one registration.
+///
+/// ```
+/// use promstack_core::{Gauge, StaticRegistry};
+/// static A: Gauge = Gauge::new("a", "");
+/// static B: Gauge = Gauge::new("b", "");
+/// static REGISTRY: StaticRegistry<2> = StaticRegistry::new(&[]);
+/// let a = REGISTRY.register(&A).unwrap();
+/// let b = REGISTRY.register(&B).unwrap();
+/// assert_ne!(a, b);
+/// REGISTRY.unregister_id(a).unwrap();
+/// assert!(REGISTRY.unregister_id(a).is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CollectorId(u64);
+
+impl CollectorId {
+    /// The id numbered `n`: for registries, which hand out each number once.
+    pub const fn from_raw(n: u64) -> Self {
+        CollectorId(n)
+    }
+
+    /// The id's number.
+    pub const fn get(self) -> u64 {
+        self.0
+    }
+}
+
+/// The collectors registered at run time, with their ids. `next_id` also tells a registration
+/// whether others registered since it checked, without running collector code under the lock.
+struct Runtime<const R: usize> {
+    entries: heapless::Vec<(CollectorId, &'static dyn Collector), R>,
+    next_id: u64,
+}
+
 /// Collectors known at compile time plus up to `R` registered at run time.
 ///
 /// Name collisions among the compile-time collectors are found by [`StaticRegistry::check`]
@@ -146,35 +184,37 @@ pub struct StaticRegistry<const R: usize = 0> {
     runtime: Lock<Runtime<R>>,
 }
 
-/// The run-time registrations, and a count of changes so a registration can tell whether the
-/// list it checked against is still current without running collector code under the lock.
-#[derive(Clone)]
-struct Runtime<const R: usize> {
-    changes: u32,
-    collectors: heapless::Vec<&'static dyn Collector, R>,
-}
-
 impl<const R: usize> StaticRegistry<R> {
     /// A registry over `fixed` with room for `R` run-time registrations.
     pub const fn new(fixed: &'static [&'static dyn Collector]) -> Self {
-        StaticRegistry { fixed, runtime: Lock::new(Runtime { changes: 0, collectors: heapless::Vec::new() }) }
+        let runtime = Runtime { entries: heapless::Vec::new(), next_id: 1 };
+        StaticRegistry { fixed, runtime: Lock::new(runtime) }
     }
 
-    fn runtime(&self) -> heapless::Vec<&'static dyn Collector, R> {
-        self.snapshot().collectors
+    fn runtime(&self) -> heapless::Vec<(CollectorId, &'static dyn Collector), R> {
+        self.snapshot().0
     }
 
-    fn snapshot(&self) -> Runtime<R> {
-        // Copy the pointers out so no lock is held while collecting.
-        self.runtime.with(|rt| rt.clone())
+    /// The run-time registrations and the next id, copied out so no lock is held while
+    /// collecting.
+    fn snapshot(&self) -> (heapless::Vec<(CollectorId, &'static dyn Collector), R>, u64) {
+        self.runtime.with(|rt| (rt.entries.clone(), rt.next_id))
+    }
+
+    /// Every collector: the compile-time ones, then `runtime`.
+    fn all<'a>(
+        &'a self,
+        runtime: &'a [(CollectorId, &'static dyn Collector)],
+    ) -> impl Iterator<Item = &'static dyn Collector> + 'a {
+        self.fixed.iter().copied().chain(runtime.iter().map(|(_, c)| *c))
     }
 
     fn describe_all(
         &self,
-        runtime: &[&'static dyn Collector],
+        runtime: &[(CollectorId, &'static dyn Collector)],
         sink: &mut dyn Sink,
     ) -> Result<(), CollectError> {
-        for c in self.fixed.iter().chain(runtime) {
+        for c in self.all(runtime) {
             c.describe(sink)?;
         }
         Ok(())
@@ -200,46 +240,64 @@ impl<const R: usize> StaticRegistry<R> {
     }
 
     /// Registers `collector` at run time; refused when its names overlap a registered
-    /// collector's (the error names the first duplicate) or when all `R` slots are taken.
-    pub fn register(&self, collector: &'static dyn Collector) -> Result<(), RegistryError> {
+    /// collector's (the error names the first duplicate) or when all `R` slots are taken. The id
+    /// is for [`StaticRegistry::unregister_id`].
+    pub fn register(&self, collector: &'static dyn Collector) -> Result<CollectorId, RegistryError> {
         let mut own = SelfOverlap { collector, seen: 0, found: None };
         collector.describe(&mut own).map_err(RegistryError::Collect)?;
         if let Some(name) = own.found {
             return Err(RegistryError::Duplicate(name));
         }
         loop {
-            let snapshot = self.snapshot();
-            let existing = |s: &mut dyn Sink| self.describe_all(&snapshot.collectors, s);
+            let (snapshot, next_id) = self.snapshot();
+            let existing = |s: &mut dyn Sink| self.describe_all(&snapshot, s);
             let mut check = CheckAgainst { existing: &existing, found: None };
             collector.describe(&mut check).map_err(RegistryError::Collect)?;
             if let Some(name) = check.found {
                 return Err(RegistryError::Duplicate(name));
             }
             // Collector code never runs under the lock (an interrupt handler or another thread
-            // may be waiting on it); if the list changed since the check, check again.
+            // may be waiting on it); if another registration came in since the check, check
+            // again. (A removal since then can only remove a conflict.)
             let done = self.runtime.with(|rt| {
-                if rt.changes != snapshot.changes {
+                if rt.next_id != next_id {
                     return None;
                 }
-                rt.changes = rt.changes.wrapping_add(1);
-                Some(rt.collectors.push(collector).map_err(|_| RegistryError::Full { capacity: R }))
+                let id = CollectorId(rt.next_id);
+                Some(rt.entries.push((id, collector)).map(|()| {
+                    rt.next_id += 1;
+                    id
+                }))
             });
             if let Some(result) = done {
-                return result;
+                return result.map_err(|_| RegistryError::Full { capacity: R });
             }
         }
     }
 
-    /// Removes a collector registered at run time.
+    /// Removes a collector registered at run time, found by its address.
+    ///
+    /// Distinct zero-sized collectors may share an address (so may a collector and its first
+    /// field); when more than one registration has `collector`'s address, nothing is removed
+    /// and the error is [`RegistryError::Ambiguous`]: use [`StaticRegistry::unregister_id`].
     pub fn unregister(&self, collector: &'static dyn Collector) -> Result<(), RegistryError> {
         self.runtime.with(|rt| {
-            let i = rt
-                .collectors
-                .iter()
-                .position(|c| core::ptr::addr_eq(*c, collector))
-                .ok_or(RegistryError::NotRegistered)?;
-            rt.collectors.remove(i);
-            rt.changes = rt.changes.wrapping_add(1);
+            let same = |(_, c): &&(CollectorId, &dyn Collector)| core::ptr::addr_eq(*c, collector);
+            let i = rt.entries.iter().position(|e| same(&e)).ok_or(RegistryError::NotRegistered)?;
+            let matches = rt.entries.iter().filter(same).count();
+            if matches > 1 {
+                return Err(RegistryError::Ambiguous { matches });
+            }
+            rt.entries.remove(i);
+            Ok(())
+        })
+    }
+
+    /// Removes the collector registered as `id`.
+    pub fn unregister_id(&self, id: CollectorId) -> Result<(), RegistryError> {
+        self.runtime.with(|rt| {
+            let i = rt.entries.iter().position(|(e, _)| *e == id).ok_or(RegistryError::NotRegistered)?;
+            rt.entries.remove(i);
             Ok(())
         })
     }
@@ -268,7 +326,7 @@ impl<const R: usize> StaticRegistry<R> {
 
 impl<const R: usize> Collector for StaticRegistry<R> {
     fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
-        for c in self.fixed.iter().chain(&self.runtime()) {
+        for c in self.all(&self.runtime()) {
             c.collect(sink)?;
         }
         Ok(())
@@ -282,8 +340,8 @@ impl<const R: usize> Collector for StaticRegistry<R> {
         &self,
         visit: &mut dyn FnMut(&dyn Collector) -> Result<(), CollectError>,
     ) -> Result<bool, CollectError> {
-        for c in self.fixed.iter().chain(&self.runtime()) {
-            visit(*c)?;
+        for c in self.all(&self.runtime()) {
+            visit(c)?;
         }
         Ok(true)
     }

@@ -2,7 +2,17 @@
 //!
 //! Everything here borrows; building a sample allocates nothing.
 
+use crate::error::LabelError;
 use crate::timestamp::Timestamp;
+
+/// One value per name, or [`LabelError::WrongCount`].
+fn check_pairs(names: &[&str], values: &[&str]) -> Result<(), LabelError> {
+    if names.len() == values.len() {
+        Ok(())
+    } else {
+        Err(LabelError::WrongCount { expected: names.len(), got: values.len() })
+    }
+}
 
 /// A sample value. Integers are written without going through floating point.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -50,20 +60,53 @@ impl<'a> Labels<'a> {
     pub const EMPTY: Labels<'static> =
         Labels { names: &[], values: &[], extra_names: &[], extra_values: &[] };
 
-    /// Label pairs from parallel slices; extra values beyond the shorter slice are ignored.
+    /// Label pairs from parallel slices, one value per name.
+    ///
+    /// # Panics
+    /// When the slices differ in length (a compile error in a `const`); see [`Labels::try_new`].
+    ///
+    /// ```should_panic
+    /// promstack_core::Labels::new(&["method", "code"], &["get"]); // "code" has no value
+    /// ```
     pub const fn new(names: &'a [&'a str], values: &'a [&'a str]) -> Self {
-        let n = if names.len() < values.len() { names.len() } else { values.len() };
-        let (names, _) = names.split_at(n);
-        let (values, _) = values.split_at(n);
+        if names.len() != values.len() {
+            panic!("Labels::new needs one value per label name");
+        }
         Labels { names, values, extra_names: &[], extra_values: &[] }
     }
 
-    /// Adds the second group of pairs.
+    /// Label pairs from parallel slices; [`LabelError::WrongCount`] (expected: the number of
+    /// names) unless there is exactly one value per name.
+    ///
+    /// ```
+    /// use promstack_core::{LabelError, Labels};
+    /// assert_eq!(
+    ///     Labels::try_new(&["method", "code"], &["get"]).unwrap_err(),
+    ///     LabelError::WrongCount { expected: 2, got: 1 }
+    /// );
+    /// assert_eq!(Labels::try_new(&["code"], &["200"]).unwrap().get("code"), Some("200"));
+    /// ```
+    pub fn try_new(names: &'a [&'a str], values: &'a [&'a str]) -> Result<Self, LabelError> {
+        check_pairs(names, values)?;
+        Ok(Labels { names, values, extra_names: &[], extra_values: &[] })
+    }
+
+    /// Adds the second group of pairs, one value per name.
+    ///
+    /// # Panics
+    /// When the slices differ in length; see [`Labels::try_with_extra`].
     pub const fn with_extra(self, names: &'a [&'a str], values: &'a [&'a str]) -> Self {
-        let n = if names.len() < values.len() { names.len() } else { values.len() };
-        let (extra_names, _) = names.split_at(n);
-        let (extra_values, _) = values.split_at(n);
-        Labels { extra_names, extra_values, ..self }
+        if names.len() != values.len() {
+            panic!("Labels::with_extra needs one value per label name");
+        }
+        Labels { extra_names: names, extra_values: values, ..self }
+    }
+
+    /// Adds the second group of pairs; [`LabelError::WrongCount`] unless there is exactly one
+    /// value per name.
+    pub fn try_with_extra(self, names: &'a [&'a str], values: &'a [&'a str]) -> Result<Self, LabelError> {
+        check_pairs(names, values)?;
+        Ok(Labels { extra_names: names, extra_values: values, ..self })
     }
 
     /// Number of pairs.
@@ -190,9 +233,27 @@ mod tests {
     }
 
     #[test]
-    fn mismatched_lengths_are_cut() {
-        let l = Labels::new(&["a", "b"], &["1"]);
-        assert_eq!(l.len(), 1);
-        assert_eq!(l.get("b"), None);
+    fn a_name_without_a_value_is_an_error() {
+        assert_eq!(
+            Labels::try_new(&["a", "b"], &["1"]).unwrap_err(),
+            LabelError::WrongCount { expected: 2, got: 1 }
+        );
+        assert_eq!(
+            Labels::try_new(&["a"], &["1", "2"]).unwrap_err(),
+            LabelError::WrongCount { expected: 1, got: 2 }
+        );
+        assert_eq!(
+            Labels::EMPTY.try_with_extra(&["le"], &[]).unwrap_err(),
+            LabelError::WrongCount { expected: 1, got: 0 }
+        );
+        let l = Labels::try_new(&["a", "b"], &["1", "2"]).unwrap().try_with_extra(&["le"], &["1.0"]).unwrap();
+        assert_eq!(l.len(), 3);
+        assert_eq!(l.get("b"), Some("2"));
+    }
+
+    #[test]
+    #[should_panic(expected = "one value per label name")]
+    fn new_panics_on_a_name_without_a_value() {
+        let _ = Labels::new(&["a", "b"], &["1"]);
     }
 }

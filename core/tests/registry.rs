@@ -13,7 +13,7 @@ static I: Info = Info::new("reg_i", "", InfoPairs::new(&[], &[]));
 static G_INFO: Gauge = Gauge::new("reg_i_info", "");
 static FREE: Gauge = Gauge::new("reg_free", "");
 
-fn dup(r: Result<(), RegistryError>) -> String {
+fn dup<T: std::fmt::Debug>(r: Result<T, RegistryError>) -> String {
     match r {
         Err(RegistryError::Duplicate(n)) => n.as_str().to_owned(),
         other => panic!("expected a duplicate, got {other:?}"),
@@ -67,4 +67,36 @@ fn registry_encodes_in_order_and_both_formats() {
     );
     let om = String::from_utf8(R.encode_openmetrics(Vec::new()).unwrap()).unwrap();
     assert!(om.ends_with("reg_enc_b_total 1.0\n# EOF\n"), "{om}");
+}
+
+/// A zero-sized collector reporting one gauge.
+struct Zst<const A: bool>;
+impl<const A: bool> Collector for Zst<A> {
+    fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
+        let name = if A { "reg_zst_a" } else { "reg_zst_b" };
+        let desc = Desc { name, help: "", unit: "", metric_type: MetricType::Gauge };
+        sink.family(&desc)?;
+        sink.sample(&desc, &Sample::new("", Labels::EMPTY, Value::Int(1)))
+    }
+}
+
+/// Two distinct zero-sized collectors share one address: unregistering one by reference is
+/// refused as ambiguous instead of removing the other; the id removes exactly one.
+#[test]
+fn unregister_tells_zero_sized_collectors_apart() {
+    static R: StaticRegistry<2> = StaticRegistry::new(&[]);
+    let a: &'static Zst<true> = Box::leak(Box::new(Zst));
+    let b: &'static Zst<false> = Box::leak(Box::new(Zst));
+    assert!(std::ptr::addr_eq(a, b), "zero-sized boxes share the dangling address");
+    let id_a = R.register(a).unwrap();
+    let id_b = R.register(b).unwrap();
+    assert_ne!(id_a, id_b);
+    assert_eq!(R.unregister(b), Err(RegistryError::Ambiguous { matches: 2 }));
+    let text = |r: &StaticRegistry<2>| String::from_utf8(r.encode_text(Vec::new()).unwrap()).unwrap();
+    assert!(text(&R).contains("reg_zst_a 1.0\n") && text(&R).contains("reg_zst_b 1.0\n"), "{}", text(&R));
+    R.unregister_id(id_b).unwrap();
+    assert!(text(&R).contains("reg_zst_a 1.0\n") && !text(&R).contains("reg_zst_b"), "{}", text(&R));
+    assert_eq!(R.unregister_id(id_b), Err(RegistryError::NotRegistered));
+    R.unregister(a).unwrap();
+    assert_eq!(text(&R), "");
 }

@@ -132,7 +132,7 @@ fn labels_by_name() {
     // A name given twice: every name known, none missing, one too many.
     assert_eq!(
         counter.get_by_name(&[("l", "x"), ("l", "y")]).unwrap_err(),
-        LabelError::WrongCount { expected: 1, got: 2 }
+        LabelError::DuplicateName(b("l"))
     );
     // `two_labels.labels({'a': 'x'}, b='y')`: both styles at once.
     assert_eq!(two.labels(&["x"], &[("b", "y")]).unwrap_err(), LabelError::MixedStyles);
@@ -383,4 +383,41 @@ fn generic_family_constructor_checks_the_config() {
     let overlap = Family::<InfoValue>::new(Opts::new("i", "").label_names(&["version"]), pairs);
     assert!(matches!(overlap, Err(DescError::DuplicateLabelName(n)) if n.as_str() == "version"));
     assert!(Family::<HistogramValue<2>>::new(Opts::new("h", ""), [1.0, 2.0]).is_ok());
+}
+
+/// A label name given twice is `DuplicateName` in all three families (core's fixed-capacity
+/// one, promstack-alloc's and the multiprocess one), whether another name is then missing or
+/// the count is right, and the lookup creates nothing.
+#[test]
+fn repeated_label_name_is_one_error_in_every_family() {
+    use promstack::multiprocess::{Opts as MpOpts, Store};
+    use promstack_core::FixedFamily;
+    static FIXED: FixedFamily<CounterValue, 2, 4> = FixedFamily::counter("dup_fixed", "", ["a", "b"]);
+    let heap = Family::counter("dup_heap", "", &["a", "b"]).unwrap();
+    let store = Store::memory();
+    let mp = store.counter_family(MpOpts::new("dup_mp", "help"), &["a", "b"]).unwrap();
+    let cases: [&[(&str, &str)]; 4] = [
+        &[("a", "x"), ("a", "y")],             // b missing too
+        &[("a", "x"), ("b", "y"), ("a", "z")], // one too many
+        &[("b", "y"), ("a", "x"), ("a", "x")], // the same pair twice
+        &[("b", "y"), ("b", "y")],
+    ];
+    for pairs in cases {
+        let want = LabelError::DuplicateName(b(pairs
+            .iter()
+            .find(|(n, _)| pairs.iter().filter(|(m, _)| m == n).count() > 1)
+            .unwrap()
+            .0));
+        assert_eq!(FIXED.get_by_name(pairs).err(), Some(want.clone()), "fixed {pairs:?}");
+        assert_eq!(heap.get_by_name(pairs).err(), Some(want.clone()), "alloc {pairs:?}");
+        assert_eq!(heap.remove_by_name(pairs).err(), Some(want.clone()), "alloc remove {pairs:?}");
+        assert_eq!(mp.get_by_name(pairs).err(), Some(want.clone()), "multiprocess {pairs:?}");
+        assert_eq!(promstack_core::check_label_pairs(&["a", "b"], pairs), Err(want));
+    }
+    assert!(FIXED.is_empty() && heap.is_empty() && mp.is_empty());
+    // An unknown name still wins over a repeated one, everywhere.
+    let pairs = [("a", "x"), ("a", "y"), ("c", "z")];
+    assert_eq!(FIXED.get_by_name(&pairs).err(), Some(LabelError::UnknownName(b("c"))));
+    assert_eq!(heap.get_by_name(&pairs).err(), Some(LabelError::UnknownName(b("c"))));
+    assert_eq!(mp.get_by_name(&pairs).err(), Some(LabelError::UnknownName(b("c"))));
 }

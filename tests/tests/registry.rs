@@ -629,3 +629,42 @@ fn text_created_families_follow_their_metric() {
          # HELP rb_created B.\n# TYPE rb_created gauge\nrb_created 123.456\n"
     );
 }
+
+/// A zero-sized collector reporting one gauge `name`.
+struct Zst<const A: bool>;
+impl<const A: bool> Collector for Zst<A> {
+    fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
+        let name = if A { "zst_a" } else { "zst_b" };
+        let desc = Desc { name, help: "help", unit: "", metric_type: MetricType::Gauge };
+        sink.family(&desc)?;
+        sink.sample(&desc, &Sample::new("", Labels::EMPTY, Value::Int(1)))
+    }
+}
+
+/// Two distinct zero-sized collectors share one address: unregistering one by reference must
+/// not remove the other. It is refused as ambiguous; the id names each registration.
+#[test]
+fn unregister_tells_zero_sized_collectors_apart() {
+    let r = registry();
+    let a: &'static Zst<true> = Box::leak(Box::new(Zst));
+    let b: &'static Zst<false> = Box::leak(Box::new(Zst));
+    assert!(std::ptr::addr_eq(a, b), "zero-sized boxes share the dangling address");
+    let id_a = r.register_static(a).unwrap();
+    let id_b = r.register_static(b).unwrap();
+    let err = r.unregister(b).unwrap_err();
+    assert_eq!(err, RegistryError::Ambiguous { matches: 2 });
+    assert_eq!(
+        err.to_string(),
+        "2 registered collectors share this collector's address; unregister it by its id"
+    );
+    assert_eq!(r.get_sample_value("zst_a", &[]), Some(1.0), "a must stay registered");
+    assert_eq!(r.get_sample_value("zst_b", &[]), Some(1.0));
+    r.unregister_id(id_b).unwrap();
+    assert_eq!(r.get_sample_value("zst_a", &[]), Some(1.0));
+    assert_eq!(r.get_sample_value("zst_b", &[]), None);
+    assert_eq!(r.unregister_id(id_b), Err(RegistryError::NotRegistered));
+    // One registration left at that address: the reference form works again.
+    r.unregister(a).unwrap();
+    assert!(r.is_empty());
+    assert_eq!(r.unregister_id(id_a), Err(RegistryError::NotRegistered));
+}

@@ -578,20 +578,10 @@ impl<M: Member> Family<M> {
     /// The child for label values given by name, in any order; every label name exactly once.
     pub fn get_by_name(&self, pairs: &[(&str, &str)]) -> Result<M, LabelError> {
         let names = &self.inner.meta.label_names;
-        if let Some((n, _)) = pairs.iter().find(|(n, _)| !names.iter().any(|m| m == n)) {
-            return Err(LabelError::UnknownName(promstack_core::BoundedStr::new(n)));
-        }
-        let mut values = Vec::with_capacity(names.len());
-        for name in names {
-            let mut found = pairs.iter().filter(|(n, _)| n == name);
-            match (found.next(), found.next()) {
-                (Some((_, v)), None) => values.push(*v),
-                _ => return Err(LabelError::MissingName(promstack_core::BoundedStr::new(name))),
-            }
-        }
-        if pairs.len() != names.len() {
-            return Err(LabelError::WrongCount { expected: names.len(), got: pairs.len() });
-        }
+        // The same errors, in the same order, as every family's by-name lookup.
+        promstack_core::check_label_pairs(names, pairs)?;
+        let values: Vec<&str> =
+            names.iter().filter_map(|name| pairs.iter().find(|(n, _)| n == name).map(|(_, v)| *v)).collect();
         self.get(&values)
     }
 
