@@ -41,6 +41,7 @@ steps+=(
   "firmware under qemu|ci/firmware.sh run"
   "main demo|ci/examples.sh"
   "bench --quick|if [ -e ci/bench.sh ]; then bash ci/bench.sh --quick; else echo 'no ci/bench.sh: skipped'; fi"
+  "fuzz|ci/fuzz.sh 60"
 )
 
 if [ "${1-}" = --list ]; then
