@@ -6,7 +6,8 @@ Usage: ci/fuzz-seeds.py        (from anywhere; rewrites fuzz/seeds/ from scratch
 Every Rust string literal in the test files below that holds a line break is taken to be an
 exposition (or a piece of one, which is a fine seed too) and written to a file named by its hash.
 The parser tests seed their parser's target; core's golden encoder outputs seed both; the round
-trip target gets them all. Run it again when those tests change and commit the result.
+trip target gets them all, and a few hand-written inputs (EXTRA_*) add corners the tests touch
+lightly. Run it again when those tests change and commit the result.
 """
 import hashlib
 import pathlib
@@ -21,6 +22,24 @@ TARGETS = {
     "parse_openmetrics": OPENMETRICS,
     "roundtrip": sorted(set(TEXT + OPENMETRICS)),
 }
+
+# Hand-written seeds for corners the tests touch only lightly: nanosecond timestamps on large
+# seconds, exemplars with timestamps, bounds and quantiles at the edges of their spelling.
+EXTRA_OPENMETRICS = [
+    '# TYPE a gauge\na{x="1"} 1 1600000000.000000001\na{x="1"} 2 1600000000.000000002\n# EOF\n',
+    "# TYPE a counter\na_total 1 1600000000.123456789 # {trace_id=\"x\"} 0.5 1600000000.987654321\n"
+    "a_created 1600000000.5\n# EOF\n",
+    '# TYPE a histogram\na_bucket{le="-1e-07"} 0\na_bucket{le="0.0"} 1 # {} -0.0\n'
+    'a_bucket{le="+Inf"} 2 # {a="\\\\\\n\\""} NaN 1e-3\na_count 2\na_sum -1.5\na_created 0\n# EOF\n',
+    '# TYPE a gaugehistogram\n# UNIT a \na_bucket{le="1e+21"} 0\na_bucket{le="+Inf"} 5\na_gcount 5\na_gsum -0.0\n# EOF\n',
+    '# TYPE a summary\na{quantile="0.0"} 0\na{quantile="1e-04"} -0.0\na{quantile="1.0"} 1.7976931348623157e308\n'
+    "a_count 18446744073709551615\na_sum 5e-324\n# EOF\n",
+    '# TYPE a stateset\na{a="x"} 1 -1.5\na{a="y"} 0 -1.5\n# TYPE b info\nb_info{v="1"} 1\n# EOF\n',
+]
+EXTRA_TEXT = [
+    "# TYPE a gauge\na 1 1600000000001\na{l=\"1\"}1 -1\n# TYPE b summary\nb{quantile=\"0.5\"} -0.0\nb_sum NaN\n",
+    '# TYPE a histogram\na_bucket{le="0"} 1 9007199254740993\na_bucket{le="+Inf"} 1\na_count 1\na_sum 1e-7\n',
+]
 
 ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", '"': '"', "'": "'"}
 # A char literal ('x', '\n', '\u{..}', '"'); anything else after a quote is a lifetime.
@@ -87,13 +106,14 @@ def main():
         out = seeds_root / target
         out.mkdir(parents=True)
         seen = set()
-        for f in files:
-            for s in literals((ROOT / f).read_text()):
-                if "\n" not in s or s in seen:
-                    continue
-                seen.add(s)
-                data = s.encode()
-                (out / hashlib.sha1(data).hexdigest()[:16]).write_bytes(data)
+        extra = (EXTRA_TEXT if files is not OPENMETRICS else []) + (EXTRA_OPENMETRICS if files is not TEXT else [])
+        found = [s for f in files for s in literals((ROOT / f).read_text())]
+        for s in found + extra:
+            if "\n" not in s or s in seen:
+                continue
+            seen.add(s)
+            data = s.encode()
+            (out / hashlib.sha1(data).hexdigest()[:16]).write_bytes(data)
         print(f"{target}: {len(seen)} seeds in {out.relative_to(ROOT)}")
 
 

@@ -57,9 +57,6 @@ fn round_trip(
 
 /// The first difference between two parses, or `None` when they are the same.
 fn difference(a: &[MetricFamily], b: &[MetricFamily]) -> Option<String> {
-    if a.len() != b.len() {
-        return Some(format!("{} families became {}", a.len(), b.len()));
-    }
     for (i, (fa, fb)) in a.iter().zip(b).enumerate() {
         let at = |what: &str| format!("family {i} ({:?}): {what}", fa.name());
         let meta =
@@ -73,16 +70,22 @@ fn difference(a: &[MetricFamily], b: &[MetricFamily]) -> Option<String> {
             return Some(at(&format!("type {:?} became {:?}", fa.metric_type(), fb.metric_type())));
         }
         let (sa, sb) = (fa.samples(), fb.samples());
-        if sa.len() != sb.len() {
-            return Some(at(&format!("{} samples became {}", sa.len(), sb.len())));
-        }
         for (j, (x, y)) in sa.iter().zip(sb).enumerate() {
             if let Some(why) = sample_difference(x, y) {
                 return Some(at(&format!("sample {j} ({}{}): {why}", fa.name(), x.suffix)));
             }
         }
+        if sa.len() != sb.len() {
+            return Some(at(&format!("{} samples became {}", sa.len(), sb.len())));
+        }
     }
-    None
+    let names = |f: &[MetricFamily]| {
+        f.iter().map(|f| format!("{} {:?}", f.name(), f.metric_type())).collect::<Vec<_>>()
+    };
+    (a.len() != b.len()).then(|| {
+        let n = a.len().min(b.len());
+        format!("{} families became {}: {:?} became {:?}", a.len(), b.len(), names(&a[n..]), names(&b[n..]))
+    })
 }
 
 fn sample_difference(a: &OwnedSample, b: &OwnedSample) -> Option<String> {
