@@ -26,7 +26,7 @@ cross_builds=(
 # The steps, in order: "name|shell command". Adding a step is adding a line.
 steps=(
   "install peers|ci/install-peers.sh target/peers-venv"
-  "fmt|cargo fmt --all -- --check && (cd examples/firmware && cargo fmt -- --check)"
+  "fmt|cargo fmt --all -- --check && (cd examples/firmware && cargo fmt -- --check) && (cd fuzz && cargo fmt -- --check)"
   "clippy|cargo clippy --workspace --all-targets -- -D warnings"
   "test|cargo test --workspace"
   "doc|RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps"
