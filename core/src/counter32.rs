@@ -75,7 +75,11 @@ impl Metric for Counter32Value {
 }
 
 /// A counter of at most 2^32 - 1 that takes 4 bytes and no lock where the core has 32-bit
-/// atomics; wrapping reads as a counter reset (see the [module docs](self)).
+/// atomics.
+///
+/// It counts modulo 2^32: a wrap back through zero reads, to Prometheus, like a process restart,
+/// and `rate()`/`increase()` count across it as across any counter reset, so nothing is lost
+/// while it is scraped at least once per 2^32 increments. It reports no `_created` sample.
 ///
 /// ```
 /// use promstack_core::{encode_text, Counter32};
