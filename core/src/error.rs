@@ -212,7 +212,8 @@ pub enum CollectError {
     Sink,
     /// The collector could not gather its values.
     Failed(&'static str),
-    /// A sample carries an exemplar where the format allows none (only histogram buckets may).
+    /// A sample carries an exemplar where the format allows none (only histogram and
+    /// gauge-histogram buckets and counter `_total` samples may).
     MisplacedExemplar,
 }
 
@@ -221,7 +222,7 @@ impl fmt::Display for CollectError {
         match self {
             CollectError::Sink => f.write_str("the sink refused more data"),
             CollectError::Failed(why) => write!(f, "collector failed: {why}"),
-            CollectError::MisplacedExemplar => f.write_str("exemplars are only allowed on histogram buckets"),
+            CollectError::MisplacedExemplar => f.write_str("exemplars are only allowed on histogram buckets and counter totals"),
         }
     }
 }

@@ -136,7 +136,7 @@ impl<'a> Iterator for SortedLabels<'a> {
     }
 }
 
-/// An exemplar attached to a histogram bucket sample (OpenMetrics only).
+/// An exemplar attached to a histogram bucket or counter `_total` sample (OpenMetrics only).
 #[derive(Debug, Clone, Copy)]
 pub struct Exemplar<'a> {
     /// Exemplar labels, e.g. `trace_id`.
@@ -164,7 +164,7 @@ pub struct Sample<'a> {
     pub value: Value,
     /// Unix time in seconds, if the sample carries one.
     pub timestamp: Option<f64>,
-    /// An exemplar (histogram buckets in OpenMetrics only).
+    /// An exemplar (histogram buckets and counter `_total` samples, in OpenMetrics only).
     pub exemplar: Option<Exemplar<'a>>,
 }
 

@@ -290,12 +290,46 @@ fn om_exemplars() {
 #[test]
 fn misplaced_exemplars_are_errors() {
     let ex = Some(Exemplar { labels: Labels::new(&["a"], &["b"]), value: 0.5, timestamp: None });
-    for (t, suffix) in [(MetricType::Unknown, "_bucket"), (MetricType::Histogram, "_count")] {
+    for (t, suffix) in [
+        (MetricType::Unknown, "_bucket"),
+        (MetricType::Histogram, "_count"),
+        (MetricType::Counter, "_created"),
+        (MetricType::Gauge, ""),
+        (MetricType::Summary, "_count"),
+    ] {
         let samples = [Sample { exemplar: ex, ..Sample::new(suffix, Labels::EMPTY, Value::Int(0)) }];
         let c = Custom { desc: Desc::new("hh", "help", t), samples: &samples };
         let err = encode_openmetrics(Vec::new(), &c).unwrap_err();
         assert!(matches!(err, EncodeError::Collect(CollectError::MisplacedExemplar)), "{err:?}");
     }
+}
+
+// OpenMetrics 1.0 allows exemplars on counter `_total` samples (issue 10, item 22); text
+// 0.0.4 has no exemplar syntax and drops them.
+#[test]
+fn counter_total_exemplars() {
+    let ex = Exemplar { labels: Labels::new(&["trace_id"], &["ab\"c"]), value: 2.0, timestamp: Some(12.5) };
+    let samples = [
+        Sample { exemplar: Some(ex), ..Sample::new("_total", Labels::new(&["a"], &["x"]), Value::Int(3)) },
+        Sample {
+            exemplar: Some(Exemplar { timestamp: None, labels: Labels::EMPTY, ..ex }),
+            timestamp: Some(100.0),
+            ..Sample::new("_total", Labels::new(&["a"], &["y"]), Value::Float(1.5))
+        },
+        Sample::new("_created", Labels::new(&["a"], &["y"]), Value::Float(1.0)),
+    ];
+    let c = Custom { desc: Desc::new("cc", "help", MetricType::Counter), samples: &samples };
+    assert_eq!(
+        om(&c),
+        "# HELP cc help\n# TYPE cc counter\n\
+         cc_total{a=\"x\"} 3.0 # {trace_id=\"ab\\\"c\"} 2.0 12.5\n\
+         cc_total{a=\"y\"} 1.5 100 # {} 2.0\n\
+         cc_created{a=\"y\"} 1.0\n# EOF\n"
+    );
+    assert_eq!(
+        text_plain(&c),
+        "# HELP cc_total help\n# TYPE cc_total counter\ncc_total{a=\"x\"} 3.0\ncc_total{a=\"y\"} 1.5 100000\n"
+    );
 }
 
 // test_exposition.py: test_gaugehistogram; openmetrics: test_gaugehistogram

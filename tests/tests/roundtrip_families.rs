@@ -368,11 +368,25 @@ fn openmetrics_misplaced_exemplars() {
     let mut untyped = MetricFamily::new("hh", "help", MetricType::Unknown).unwrap();
     untyped.add_sample(OwnedSample::new("_bucket", &[], 0.0).with_exemplar(ex.clone()));
     let mut count = MetricFamily::new("hh", "help", MetricType::Histogram).unwrap();
-    count.add_sample(OwnedSample::new("_count", &[], 0.0).with_exemplar(ex));
-    for f in [untyped, count] {
+    count.add_sample(OwnedSample::new("_count", &[], 0.0).with_exemplar(ex.clone()));
+    let mut created = MetricFamily::new("hh", "help", MetricType::Counter).unwrap();
+    created.add_sample(OwnedSample::new("_created", &[], 0.0).with_exemplar(ex));
+    for f in [untyped, count, created] {
         let err = encode_openmetrics(Vec::new(), &f).unwrap_err();
         assert!(matches!(err, EncodeError::Collect(CollectError::MisplacedExemplar)), "{err:?}");
     }
+}
+
+// OpenMetrics 1.0 allows exemplars on counter `_total` samples (issue 10, item 22).
+#[test]
+fn openmetrics_counter_exemplar() {
+    let mut c = CounterMetricFamily::new("cc", "help").unwrap().with_labels(&["a"]).unwrap();
+    let ex = OwnedExemplar::new(&[("trace_id", "abc")], 0.5).with_timestamp(1.25);
+    c.add_metric_with_exemplar(&["x"], 3.0, Some(10.0), None, Some(ex)).unwrap();
+    let expected = "# HELP cc help\n# TYPE cc counter\n\
+         cc_total{a=\"x\"} 3.0 # {trace_id=\"abc\"} 0.5 1.25\ncc_created{a=\"x\"} 10.0\n# EOF\n";
+    assert_eq!(openmetrics(&c), expected);
+    assert_eq!(openmetrics(&registry_with(c)), expected);
 }
 
 // test_gaugehistogram

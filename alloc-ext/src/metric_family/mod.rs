@@ -90,7 +90,8 @@ pub struct OwnedSample {
     pub value: f64,
     /// Unix time in seconds, if the sample carries one.
     pub timestamp: Option<f64>,
-    /// An exemplar (OpenMetrics; core's encoders write one on histogram buckets only).
+    /// An exemplar (OpenMetrics; core's encoders write one on histogram buckets and counter
+    /// `_total` samples only).
     pub exemplar: Option<OwnedExemplar>,
 }
 

@@ -2,7 +2,12 @@
 
 use crate::desc::MetricType;
 
-/// Exemplars are allowed on histogram and gauge-histogram bucket samples only.
+/// Where OpenMetrics 1.0 allows an exemplar: histogram and gauge-histogram buckets, and a
+/// counter's `_total` samples.
 pub(super) fn allows_exemplar(t: MetricType, suffix: &str) -> bool {
-    matches!(t, MetricType::Histogram | MetricType::GaugeHistogram) && suffix == "_bucket"
+    match t {
+        MetricType::Histogram | MetricType::GaugeHistogram => suffix == "_bucket",
+        MetricType::Counter => suffix == "_total",
+        _ => false,
+    }
 }
