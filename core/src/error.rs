@@ -222,7 +222,9 @@ impl fmt::Display for CollectError {
         match self {
             CollectError::Sink => f.write_str("the sink refused more data"),
             CollectError::Failed(why) => write!(f, "collector failed: {why}"),
-            CollectError::MisplacedExemplar => f.write_str("exemplars are only allowed on histogram buckets and counter totals"),
+            CollectError::MisplacedExemplar => {
+                f.write_str("exemplars are only allowed on histogram buckets and counter totals")
+            }
         }
     }
 }

@@ -116,17 +116,76 @@ fn histogram_default_buckets() {
     );
 }
 
-// openmetrics: test_histogram_negative_buckets (no _sum when a bound is negative)
+// openmetrics: test_histogram_negative_buckets (no _sum when a bound is negative). Python 0.8.0
+// writes `_count` anyway; OpenMetrics 1.0 allows `_count` only with `_sum` (newer Python clients
+// reject it), so OpenMetrics drops it too, while text 0.0.4 keeps 0.8.0's `_count`.
 #[test]
 fn histogram_negative_buckets() {
     static H: Histogram<5> = Histogram::new("hh", "A histogram", [-1.0, -0.5, 0.0, 0.5, 1.0]);
     H.observe(-0.5);
+    let buckets = "hh_bucket{le=\"-1.0\"} 0.0\nhh_bucket{le=\"-0.5\"} 1.0\n\
+         hh_bucket{le=\"0.0\"} 1.0\nhh_bucket{le=\"0.5\"} 1.0\nhh_bucket{le=\"1.0\"} 1.0\nhh_bucket{le=\"+Inf\"} 1.0\n";
     assert_eq!(
         om(&H),
-        "# HELP hh A histogram\n# TYPE hh histogram\nhh_bucket{le=\"-1.0\"} 0.0\nhh_bucket{le=\"-0.5\"} 1.0\n\
-         hh_bucket{le=\"0.0\"} 1.0\nhh_bucket{le=\"0.5\"} 1.0\nhh_bucket{le=\"1.0\"} 1.0\nhh_bucket{le=\"+Inf\"} 1.0\n\
-         hh_count 1.0\nhh_created 123.456\n# EOF\n"
+        format!("# HELP hh A histogram\n# TYPE hh histogram\n{buckets}hh_created 123.456\n# EOF\n")
     );
+    assert_eq!(
+        text_plain(&H),
+        format!("# HELP hh A histogram\n# TYPE hh histogram\n{buckets}hh_count 1.0\n")
+    );
+}
+
+// OpenMetrics 1.0: a histogram point has `_count` if and only if it has `_sum` (gauge histograms:
+// `_gcount` and `_gsum`). Whatever a custom collector reports, the encoder writes only whole
+// pairs: a half without the other (same labels, next to it) is left out.
+#[test]
+fn openmetrics_count_and_sum_come_in_pairs() {
+    let (a, b) = (["x"], ["y"]);
+    let l = |v| Labels::new(&["l"], v);
+    let samples = [
+        Sample::new("_count", l(&a), Value::Int(1)),
+        Sample::new("_bucket", Labels::new(&["le"], &["+Inf"]), Value::Int(1)),
+        Sample::new("_sum", l(&a), Value::Int(2)),
+        Sample::new("_sum", l(&b), Value::Int(3)),
+        Sample::new("_count", l(&b), Value::Int(4)),
+        Sample::new("_count", l(&a), Value::Int(5)),
+        Sample::new("_sum", l(&b), Value::Int(6)),
+        Sample::new("_count", l(&b), Value::Int(7)),
+        Sample::new("_count", l(&a), Value::Int(8)),
+    ];
+    let c = Custom { desc: Desc::new("hh", "help", MetricType::Histogram), samples: &samples };
+    assert_eq!(
+        om(&c),
+        "# HELP hh help\n# TYPE hh histogram\nhh_bucket{le=\"+Inf\"} 1.0\n\
+         hh_sum{l=\"y\"} 3.0\nhh_count{l=\"y\"} 4.0\nhh_sum{l=\"y\"} 6.0\nhh_count{l=\"y\"} 7.0\n# EOF\n"
+    );
+    // Text 0.0.4 writes what it is given.
+    assert_eq!(text_plain(&c).lines().count(), 2 + samples.len());
+
+    let samples = [Sample::new("_gcount", Labels::EMPTY, Value::Int(5))];
+    let gh = Custom { desc: Desc::new("gh", "help", MetricType::GaugeHistogram), samples: &samples };
+    let g = Custom { desc: Desc::new("g", "help", MetricType::Gauge), samples: &[] };
+    assert_eq!(
+        om(&[&gh as &dyn Collector, &g]),
+        "# HELP gh help\n# TYPE gh gaugehistogram\n# HELP g help\n# TYPE g gauge\n# EOF\n"
+    );
+    // A half pair pushed straight into the encoder is dropped by `finish`.
+    let mut enc = Encoder::new(Format::OpenMetrics, Vec::new());
+    enc.family(&gh.desc).unwrap();
+    enc.sample(&gh.desc, &samples[0]).unwrap();
+    assert_eq!(enc.finish().unwrap(), b"# HELP gh help\n# TYPE gh gaugehistogram\n# EOF\n");
+
+    // A lone half too long to take back out of the line buffer is an error, not a bad exposition.
+    let long = "v".repeat(promstack_core::encoding::LINE_BUF);
+    let values = [long.as_str()];
+    let samples = [Sample::new("_count", l(&values), Value::Int(1))];
+    let c = Custom { desc: Desc::new("hh", "help", MetricType::Histogram), samples: &samples };
+    let err = encode_openmetrics(Vec::new(), &c).unwrap_err();
+    assert!(matches!(err, EncodeError::Collect(CollectError::Failed(_))), "{err:?}");
+    // Its pair is fine.
+    let samples = [samples[0], Sample::new("_sum", l(&values), Value::Int(1))];
+    let c = Custom { desc: Desc::new("hh", "help", MetricType::Histogram), samples: &samples };
+    assert_eq!(om(&c).lines().count(), 5);
 }
 
 // test_exposition.py: test_info; openmetrics: test_info

@@ -109,8 +109,25 @@ pub struct Encoder<W: Write> {
     pass: Pass,
     split_seen: u8,
     header_pending: bool,
+    held: Option<Held>,
     buf: [u8; LINE_BUF],
     len: usize,
+}
+
+/// A histogram's `_count` or `_sum` line (OpenMetrics), written into the buffer but taken back
+/// unless the other half of the pair, with the same labels, comes next: OpenMetrics 1.0 allows a
+/// histogram point's count if and only if it has a sum, and a histogram with a negative bound
+/// reports a count but no sum (as Python does, which is right for text 0.0.4).
+#[derive(Debug, Clone, Copy)]
+struct Held {
+    /// Where the line starts in the buffer.
+    start: usize,
+    /// Its `{...}` part, `buf[labels.0..labels.1]` (empty when it has none).
+    labels: (usize, usize),
+    /// `true` for the sum half.
+    sum: bool,
+    /// The buffer was written out since: the line can no longer be taken back.
+    spilled: bool,
 }
 
 /// Bytes the [`Encoder`] collects before it writes them out.
@@ -127,6 +144,7 @@ impl<W: Write> Encoder<W> {
             pass: Pass::Main,
             split_seen: 0,
             header_pending: false,
+            held: None,
             buf: [0; LINE_BUF],
             len: 0,
         }
@@ -165,7 +183,10 @@ impl<W: Write> Encoder<W> {
         collector: &dyn Collector,
         names: Option<&[&str]>,
     ) -> Result<(), EncodeError<W::Error>> {
-        let result = self.run_passes(collector, names);
+        let mut result = self.run_passes(collector, names);
+        if let Err(e) = self.withdraw() {
+            result = result.and(Err(EncodeError::Collect(e)));
+        }
         // Flushed even after a collector's error, as the unbuffered encoder had written it.
         let flushed = self.flush_buf();
         match (result, flushed) {
@@ -241,8 +262,8 @@ impl<W: Write> Encoder<W> {
 
     /// Ends the exposition (OpenMetrics: `# EOF`), flushes, and returns the writer.
     pub fn finish(mut self) -> Result<W, EncodeError<W::Error>> {
-        let mut done = Ok(());
-        if self.format == Format::OpenMetrics {
+        let mut done = self.withdraw();
+        if self.format == Format::OpenMetrics && done.is_ok() {
             done = self.put(b"# EOF\n");
         }
         if done.is_err() || self.flush_buf().is_err() {
@@ -275,6 +296,9 @@ impl<W: Write> Encoder<W> {
     /// when they are larger than the buffer).
     #[inline(never)]
     fn put_through(&mut self, bytes: &[u8]) -> Result<(), CollectError> {
+        if let Some(h) = &mut self.held {
+            h.spilled = true;
+        }
         self.flush_buf()?;
         if bytes.len() <= LINE_BUF {
             self.buf[..bytes.len()].copy_from_slice(bytes);
@@ -520,6 +544,82 @@ impl<W: Write> Encoder<W> {
         self.put(b"\n")
     }
 
+    /// A histogram `_count`/`_sum` sample in OpenMetrics (`sum` tells which), or any sample
+    /// while one is held: keeps a line only when its pair is complete (see [`Held`]).
+    #[inline(never)]
+    fn put_paired(
+        &mut self,
+        desc: &Desc<'_>,
+        sample: &Sample<'_>,
+        sum: Option<bool>,
+    ) -> Result<(), CollectError> {
+        let Some(sum) = sum else {
+            self.withdraw()?;
+            return self.put_sample(desc, sample);
+        };
+        if let Some(held) = self.held.filter(|h| h.sum != sum) {
+            // The other half: keep both when the labels match.
+            let start = self.len;
+            self.put_sample(desc, sample)?;
+            let Some(now) = self.held.take() else { return Ok(()) };
+            if now.spilled {
+                // Written out already; nothing left to compare or take back.
+                return Ok(());
+            }
+            let labels = self.labels_at(start, desc, sample);
+            if self.buf[held.labels.0..held.labels.1] == self.buf[labels.0..labels.1] {
+                return Ok(());
+            }
+            // Two halves of different points: drop the first, hold the second in its place.
+            let shift = start - held.start;
+            self.buf.copy_within(start..self.len, held.start);
+            self.len -= shift;
+            self.held = Some(Held {
+                start: held.start,
+                labels: (labels.0 - shift, labels.1 - shift),
+                sum,
+                spilled: false,
+            });
+            return Ok(());
+        }
+        self.withdraw()?;
+        if self.len + line_bound(desc, sample) > LINE_BUF {
+            self.flush_buf()?;
+        }
+        let start = self.len;
+        self.held = Some(Held { start, labels: (start, start), sum, spilled: false });
+        self.put_sample(desc, sample)?;
+        if self.held.is_some_and(|h| !h.spilled) {
+            let labels = self.labels_at(start, desc, sample);
+            self.held = Some(Held { start, labels, sum, spilled: false });
+        }
+        Ok(())
+    }
+
+    /// Where the `{...}` of the sample line written at `start` lies (the line is still in the
+    /// buffer). Its value and timestamp hold no `}`, so the last one closes the labels.
+    fn labels_at(&self, start: usize, desc: &Desc<'_>, sample: &Sample<'_>) -> (usize, usize) {
+        let from = start + desc.name.len() + sample.suffix.len();
+        match self.buf[from..self.len].iter().rposition(|&c| c == b'}') {
+            Some(end) if self.buf[from] == b'{' => (from, from + end + 1),
+            _ => (from, from),
+        }
+    }
+
+    /// Takes back a held half pair (see [`Held`]); an error if it was written out already.
+    fn withdraw(&mut self) -> Result<(), CollectError> {
+        match self.held.take() {
+            None => Ok(()),
+            Some(h) if h.spilled => Err(CollectError::Failed(
+                "a histogram _count or _sum without the other, on a line too long to take back",
+            )),
+            Some(h) => {
+                self.len = h.start;
+                Ok(())
+            }
+        }
+    }
+
     fn put_sample(&mut self, desc: &Desc<'_>, sample: &Sample<'_>) -> Result<(), CollectError> {
         let (name, suffix) = (desc.name.as_bytes(), sample.suffix.as_bytes());
         if self.len + name.len() + suffix.len() <= LINE_BUF {
@@ -593,6 +693,7 @@ impl<W: Write> Sink for Encoder<W> {
                 self.put_header(desc.name, suffix, desc.help, type_name)
             }
             (Pass::Main, Format::OpenMetrics) => {
+                self.withdraw()?;
                 self.put_header(desc.name, "", desc.help, desc.metric_type.as_str())?;
                 if !desc.unit.is_empty() {
                     self.put(b"# UNIT ")?;
@@ -608,7 +709,11 @@ impl<W: Write> Sink for Encoder<W> {
 
     fn sample(&mut self, desc: &Desc<'_>, sample: &Sample<'_>) -> Result<(), CollectError> {
         if self.format == Format::OpenMetrics {
-            return self.put_sample(desc, sample);
+            let pair = openmetrics::pair_part(desc.metric_type, sample.suffix);
+            if pair.is_none() && self.held.is_none() {
+                return self.put_sample(desc, sample);
+            }
+            return self.put_paired(desc, sample, pair);
         }
         let split = text::split_index(desc.metric_type, sample.suffix);
         match (self.pass, split) {
@@ -651,6 +756,18 @@ pub fn encode_openmetrics<W: Write>(
 /// `true` for the types whose `_created` sample text 0.0.4 moves into its own family.
 pub(crate) fn has_created(t: MetricType) -> bool {
     matches!(t, MetricType::Counter | MetricType::Summary | MetricType::Histogram)
+}
+
+/// At least the length of the line `sample` makes (its labels escaped; no exemplar).
+fn line_bound(desc: &Desc<'_>, sample: &Sample<'_>) -> usize {
+    let labels: usize = (0..sample.labels.len())
+        .map(|i| {
+            let (n, v) = sample.labels.pair(i);
+            n.len() + 2 * v.len() + 4
+        })
+        .sum();
+    // Braces, value, timestamp and newline fit in 64 bytes.
+    desc.name.len() + sample.suffix.len() + labels + 64
 }
 
 /// Length of `name="value"` unescaped.

@@ -11,3 +11,14 @@ pub(super) fn allows_exemplar(t: MetricType, suffix: &str) -> bool {
         _ => false,
     }
 }
+
+/// Which half of a histogram's count/sum pair a sample is: `Some(false)` for `_count`
+/// (`_gcount`), `Some(true)` for `_sum` (`_gsum`). OpenMetrics 1.0 wants both or neither.
+#[inline]
+pub(super) fn pair_part(t: MetricType, suffix: &str) -> Option<bool> {
+    match (t, suffix.as_bytes()) {
+        (MetricType::Histogram, b"_count") | (MetricType::GaugeHistogram, b"_gcount") => Some(false),
+        (MetricType::Histogram, b"_sum") | (MetricType::GaugeHistogram, b"_gsum") => Some(true),
+        _ => None,
+    }
+}
