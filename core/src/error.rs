@@ -215,6 +215,11 @@ pub enum CollectError {
     /// A sample carries an exemplar where the format allows none (only histogram and
     /// gauge-histogram buckets and counter `_total` samples may).
     MisplacedExemplar,
+    /// A metric name, sample suffix, unit or label name is not valid (an [`Encoder`] refuses it
+    /// rather than write lines it could forge; its [`EncodeError::Desc`] names it).
+    ///
+    /// [`Encoder`]: crate::Encoder
+    InvalidName,
 }
 
 impl fmt::Display for CollectError {
@@ -225,6 +230,7 @@ impl fmt::Display for CollectError {
             CollectError::MisplacedExemplar => {
                 f.write_str("exemplars are only allowed on histogram buckets and counter totals")
             }
+            CollectError::InvalidName => f.write_str("invalid metric name, unit or label name"),
         }
     }
 }
@@ -239,6 +245,9 @@ pub enum EncodeError<E> {
     Write(E),
     /// A collector failed; nothing more was written after its last complete line.
     Collect(CollectError),
+    /// A collector reported an invalid metric name (with its sample suffix), unit or label name;
+    /// nothing more was written after the last complete line before it.
+    Desc(DescError),
 }
 
 impl<E: fmt::Debug> fmt::Display for EncodeError<E> {
@@ -246,6 +255,7 @@ impl<E: fmt::Debug> fmt::Display for EncodeError<E> {
         match self {
             EncodeError::Write(e) => write!(f, "write failed: {e:?}"),
             EncodeError::Collect(e) => write!(f, "{e}"),
+            EncodeError::Desc(e) => write!(f, "{e}"),
         }
     }
 }

@@ -518,3 +518,76 @@ fn text_created_families_follow_their_metric_in_registries() {
          # HELP ord_b_created B.\n# TYPE ord_b_created gauge\nord_b_created 123.456\n"
     );
 }
+
+// Issue 10, item 15: a `Desc`, suffix or label name made at run time by a custom collector is
+// checked by the encoder, which refuses it with an error naming it instead of writing lines the
+// name would forge.
+#[test]
+fn forged_names_are_refused() {
+    const FORGED: &str = "x\n# TYPE forged counter\nforged_total 1";
+    let good = Desc::new("ok", "help", MetricType::Counter);
+    let by_hand = |name, unit| Desc { name, help: "help", unit, metric_type: MetricType::Gauge };
+    let ex = |name| Exemplar { labels: Labels::new(name, &["v"]), value: 1.0, timestamp: None };
+    let forged_label = [FORGED];
+    let cases: [(Desc<'_>, Sample<'_>, DescError); 6] = [
+        (
+            by_hand(FORGED, ""),
+            Sample::new("", Labels::EMPTY, Value::Int(1)),
+            DescError::InvalidMetricName(BoundedStr::new(FORGED)),
+        ),
+        (
+            by_hand("", ""),
+            Sample::new("", Labels::EMPTY, Value::Int(1)),
+            DescError::InvalidMetricName(BoundedStr::new("")),
+        ),
+        (
+            by_hand("g_x", "x\n# forged"),
+            Sample::new("", Labels::EMPTY, Value::Int(1)),
+            DescError::InvalidUnit(BoundedStr::new("x\n# forged")),
+        ),
+        (
+            good,
+            Sample::new("_total 1\n# TYPE", Labels::EMPTY, Value::Int(1)),
+            DescError::InvalidMetricName(BoundedStr::new("ok_total 1\n# TYPE")),
+        ),
+        (
+            good,
+            Sample::new("_total", Labels::new(&forged_label, &["v"]), Value::Int(1)),
+            DescError::InvalidLabelName(BoundedStr::new(FORGED)),
+        ),
+        (
+            good,
+            Sample {
+                exemplar: Some(ex(&forged_label)),
+                ..Sample::new("_total", Labels::EMPTY, Value::Int(1))
+            },
+            DescError::InvalidLabelName(BoundedStr::new(FORGED)),
+        ),
+    ];
+    for (desc, sample, want) in cases {
+        let samples = [Sample::new("_total", Labels::EMPTY, Value::Int(2)), sample];
+        // A valid family first, so the refusal is seen mid-exposition.
+        let ok = Custom { desc: good, samples: &samples[..1] };
+        let bad = Custom { desc, samples: &samples[1..] };
+        for format in [Format::Text, Format::OpenMetrics] {
+            let mut enc = Encoder::new(format, Vec::new());
+            let err = enc.encode(&[&ok as &dyn Collector, &bad]).unwrap_err();
+            match &err {
+                EncodeError::Desc(e) => assert_eq!(e, &want, "{format:?}"),
+                other => panic!("{format:?}: {other:?}"),
+            }
+            assert!(err.to_string().contains("invalid"), "{err}");
+            let out = String::from_utf8(enc.writer_mut().clone()).unwrap();
+            assert!(!out.contains("forged"), "{format:?}: {out}");
+            assert!(out.contains("ok_total 2.0\n"), "{format:?}: {out}");
+        }
+    }
+    // The label names of a valid exposition, `le` and `quantile` included, pass.
+    let samples = [Sample::new(
+        "_bucket",
+        Labels::new(&["_a", "B9"], &["1", "2"]).with_extra(&["le"], &["+Inf"]),
+        Value::Int(1),
+    )];
+    let c = Custom { desc: Desc::new("h:x", "help", MetricType::Histogram), samples: &samples };
+    assert!(om(&c).contains("h:x_bucket{B9=\"2\",_a=\"1\",le=\"+Inf\"} 1.0\n"));
+}

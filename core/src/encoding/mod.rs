@@ -11,8 +11,8 @@ mod text;
 pub use float::{go_float, shortest, FLOAT_BUF};
 
 use crate::collector::{Collector, NameFilter, Sink};
-use crate::desc::{Desc, MetricType};
-use crate::error::{CollectError, EncodeError};
+use crate::desc::{is_valid_metric_name, Desc, MetricType};
+use crate::error::{BoundedStr, CollectError, DescError, EncodeError};
 use crate::sample::{Labels, Sample, Value};
 use embedded_io::Write;
 
@@ -110,6 +110,10 @@ pub struct Encoder<W: Write> {
     split_seen: u8,
     header_pending: bool,
     held: Option<Held>,
+    /// Address and length of the last family name checked (see [`Encoder::check_family`]).
+    checked: (usize, usize),
+    /// The invalid name that stopped the encoding, for [`EncodeError::Desc`].
+    bad_name: Option<DescError>,
     buf: [u8; LINE_BUF],
     len: usize,
 }
@@ -145,6 +149,8 @@ impl<W: Write> Encoder<W> {
             split_seen: 0,
             header_pending: false,
             held: None,
+            checked: (0, 0),
+            bad_name: None,
             buf: [0; LINE_BUF],
             len: 0,
         }
@@ -253,11 +259,70 @@ impl<W: Write> Encoder<W> {
         };
         match result {
             Ok(()) => Ok(()),
-            Err(e) => Err(match self.error.take() {
-                Some(w) => EncodeError::Write(w),
-                None => EncodeError::Collect(e),
+            Err(e) => Err(match (self.error.take(), self.bad_name.take()) {
+                (Some(w), _) => EncodeError::Write(w),
+                (None, Some(bad)) => EncodeError::Desc(bad),
+                (None, None) => EncodeError::Collect(e),
             }),
         }
+    }
+
+    // ---- names: checked here, because a `Desc`, suffix or label name made at run time (a
+    // custom collector) has not been through the `const` checks, and a name holding a newline
+    // or a space would write lines of its own ----
+
+    /// Checks a family's name and unit (once per family: its samples compare the name's address).
+    fn check_family(&mut self, desc: &Desc<'_>) -> Result<(), CollectError> {
+        let unit_ok = desc.unit.bytes().all(|c| name_byte(c, true));
+        if !is_valid_metric_name(desc.name) || !unit_ok {
+            self.bad_name = Some(if unit_ok {
+                DescError::InvalidMetricName(BoundedStr::new(desc.name))
+            } else {
+                DescError::InvalidUnit(BoundedStr::new(desc.unit))
+            });
+            return Err(CollectError::InvalidName);
+        }
+        self.checked = (desc.name.as_ptr() as usize, desc.name.len());
+        Ok(())
+    }
+
+    /// Checks the names a sample line is made of: the family name (unless it is the one checked
+    /// last), the suffix, and every label name, its exemplar's too.
+    #[inline]
+    fn check_sample(&mut self, desc: &Desc<'_>, sample: &Sample<'_>) -> Result<(), CollectError> {
+        if (desc.name.as_ptr() as usize, desc.name.len()) != self.checked {
+            self.check_family(desc)?;
+        }
+        let labels_ok = |l: &Labels<'_>| (0..l.len()).all(|i| is_label_name(l.pair(i).0));
+        if sample.suffix.bytes().all(|c| name_byte(c, true))
+            && labels_ok(&sample.labels)
+            && sample.exemplar.as_ref().is_none_or(|e| labels_ok(&e.labels))
+        {
+            return Ok(());
+        }
+        self.refuse_sample(desc, sample)
+    }
+
+    #[cold]
+    fn refuse_sample(&mut self, desc: &Desc<'_>, sample: &Sample<'_>) -> Result<(), CollectError> {
+        let exemplar = sample.exemplar.as_ref().map(|e| e.labels);
+        let bad_label = sample
+            .labels
+            .iter()
+            .chain(exemplar.iter().flat_map(|l| l.iter()))
+            .find(|(n, _)| !is_label_name(n));
+        self.bad_name = Some(match bad_label {
+            Some((n, _)) => DescError::InvalidLabelName(BoundedStr::new(n)),
+            None => {
+                let mut full = heapless::String::<128>::new();
+                let _ = full.push_str(desc.name);
+                for c in sample.suffix.chars() {
+                    let _ = full.push(c);
+                }
+                DescError::InvalidMetricName(BoundedStr::new(&full))
+            }
+        });
+        Err(CollectError::InvalidName)
     }
 
     /// Ends the exposition (OpenMetrics: `# EOF`), flushes, and returns the writer.
@@ -683,6 +748,7 @@ impl<W: Write> Sink for Encoder<W> {
     }
 
     fn family(&mut self, desc: &Desc<'_>) -> Result<(), CollectError> {
+        self.check_family(desc)?;
         match (self.pass, self.format) {
             (Pass::Split(_), _) => {
                 self.header_pending = true;
@@ -708,6 +774,7 @@ impl<W: Write> Sink for Encoder<W> {
     }
 
     fn sample(&mut self, desc: &Desc<'_>, sample: &Sample<'_>) -> Result<(), CollectError> {
+        self.check_sample(desc, sample)?;
         if self.format == Format::OpenMetrics {
             let pair = openmetrics::pair_part(desc.metric_type, sample.suffix);
             if pair.is_none() && self.held.is_none() {
@@ -756,6 +823,24 @@ pub fn encode_openmetrics<W: Write>(
 /// `true` for the types whose `_created` sample text 0.0.4 moves into its own family.
 pub(crate) fn has_created(t: MetricType) -> bool {
     matches!(t, MetricType::Counter | MetricType::Summary | MetricType::Histogram)
+}
+
+/// `true` for the bytes of metric names (`[a-zA-Z0-9_:]`; `:` only when `colon`) and label names.
+#[inline(always)]
+fn name_byte(c: u8, colon: bool) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || (colon && c == b':')
+}
+
+/// `true` if `name` matches `[a-zA-Z_][a-zA-Z0-9_]*` ([`crate::is_valid_label_name`], shorter
+/// for the per-sample check).
+#[inline]
+fn is_label_name(name: &str) -> bool {
+    match name.as_bytes() {
+        [first, rest @ ..] => {
+            !first.is_ascii_digit() && name_byte(*first, false) && rest.iter().all(|&c| name_byte(c, false))
+        }
+        [] => false,
+    }
 }
 
 /// At least the length of the line `sample` makes (its labels escaped; no exemplar).
