@@ -38,7 +38,7 @@ mod sample;
 mod timer;
 
 pub use clock::{clock, install_clock, install_time, unix_time, Clock};
-pub use collector::{Collector, NameFilter, Sink};
+pub use collector::{Collector, NameFilter, NameSet, Sink};
 pub use counter::{check_increment, Counter, CounterValue};
 pub use desc::{
     assert_buckets, assert_label_names, assert_states, check_buckets, check_label_names, check_metric_name,

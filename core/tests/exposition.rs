@@ -446,7 +446,8 @@ fn name_filter_keeps_matching_samples_only() {
     setup();
     let reg: [&dyn Collector; 2] = [&A, &H];
     let mut enc = Encoder::new(Format::Text, Vec::new());
-    enc.encode_filtered(&reg, &["fh_count", "fa_total"]).unwrap();
+    let mut names = ["fh_count", "fa_total"];
+    enc.encode_filtered(&reg, &NameSet::new(&mut names)).unwrap();
     let out = String::from_utf8(enc.finish().unwrap()).unwrap();
     assert_eq!(
         out,

@@ -10,7 +10,7 @@ mod text;
 
 pub use float::{go_float, shortest, FLOAT_BUF};
 
-use crate::collector::{Collector, NameFilter, Sink};
+use crate::collector::{Collector, NameFilter, NameSet, Sink};
 use crate::desc::{is_valid_metric_name, Desc, MetricType};
 use crate::error::{BoundedStr, CollectError, DescError, EncodeError};
 use crate::sample::{Labels, Sample, Value};
@@ -175,11 +175,12 @@ impl<W: Write> Encoder<W> {
     }
 
     /// Writes only samples whose full name is in `names`, and only the headers of families
-    /// that have such a sample.
+    /// that have such a sample. Members of a registry that claim none of the names are not
+    /// collected at all (see [`Collector::members_named`]).
     pub fn encode_filtered(
         &mut self,
         collector: &dyn Collector,
-        names: &[&str],
+        names: &NameSet<'_>,
     ) -> Result<(), EncodeError<W::Error>> {
         self.run(collector, Some(names))
     }
@@ -187,7 +188,7 @@ impl<W: Write> Encoder<W> {
     fn run(
         &mut self,
         collector: &dyn Collector,
-        names: Option<&[&str]>,
+        names: Option<&NameSet<'_>>,
     ) -> Result<(), EncodeError<W::Error>> {
         let mut result = self.run_passes(collector, names);
         if let Err(e) = self.withdraw() {
@@ -213,19 +214,24 @@ impl<W: Write> Encoder<W> {
     fn run_passes(
         &mut self,
         collector: &dyn Collector,
-        names: Option<&[&str]>,
+        names: Option<&NameSet<'_>>,
     ) -> Result<(), EncodeError<W::Error>> {
-        if self.format == Format::Text {
+        if self.format == Format::Text || names.is_some() {
             // Text 0.0.4 writes split families (`x_created`, ...) after each member's own
             // families, as Python does: descend into registries and arrays and run the passes
-            // per member. OpenMetrics splits nothing and takes one pass over everything.
+            // per member. A filtered scrape descends too, to skip the members that claim none
+            // of the names. Otherwise OpenMetrics splits nothing and takes one pass.
             let mut failed = None;
-            let composite = collector.members(&mut |member| {
+            let mut visit = |member: &dyn Collector| {
                 self.run_passes(member, names).map_err(|e| {
                     failed = Some(e);
                     CollectError::Sink
                 })
-            });
+            };
+            let composite = match names {
+                Some(names) => collector.members_named(names, &mut visit),
+                None => collector.members(&mut visit),
+            };
             match (composite, failed) {
                 (_, Some(e)) => return Err(e),
                 (Ok(true), None) => return Ok(()),
@@ -251,11 +257,11 @@ impl<W: Write> Encoder<W> {
     fn collect_pass(
         &mut self,
         collector: &dyn Collector,
-        names: Option<&[&str]>,
+        names: Option<&NameSet<'_>>,
     ) -> Result<(), EncodeError<W::Error>> {
         let result = match names {
             None => collector.collect(self),
-            Some(names) => collector.collect(&mut NameFilter::new(&mut *self, names)),
+            Some(names) => collector.collect(&mut NameFilter::new(&mut *self, *names)),
         };
         match result {
             Ok(()) => Ok(()),
