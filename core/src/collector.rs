@@ -48,6 +48,10 @@ pub trait Sink {
 /// ```
 pub trait Collector: Send + Sync {
     /// Reports every family with its current samples.
+    ///
+    /// It may be called more than once per scrape: a text 0.0.4 [`crate::Encoder`] calls it up
+    /// to 3 times when the collector reports families text 0.0.4 splits (see the encoder's docs);
+    /// OpenMetrics calls it once. Each call must report the same families.
     fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError>;
 
     /// Reports the family headers (samples may be reported too and are ignored); registries use

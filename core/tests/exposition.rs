@@ -592,3 +592,52 @@ fn forged_names_are_refused() {
     let c = Custom { desc: Desc::new("h:x", "help", MetricType::Histogram), samples: &samples };
     assert!(om(&c).contains("h:x_bucket{B9=\"2\",_a=\"1\",le=\"+Inf\"} 1.0\n"));
 }
+
+/// Counts its collections; reports what `samples` says under `desc`.
+struct Counted<'a> {
+    inner: Custom<'a>,
+    collects: core::sync::atomic::AtomicUsize,
+}
+
+impl Collector for Counted<'_> {
+    fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
+        self.collects.fetch_add(1, core::sync::atomic::Ordering::SeqCst);
+        self.inner.collect(sink)
+    }
+}
+
+// Issue 10, item 17: the documented bound on collections per scrape (see `Encoder`): once in
+// OpenMetrics; in text 0.0.4 once, plus once per kind of split family the collector reports.
+#[test]
+fn collections_per_scrape() {
+    let counter = [
+        Sample::new("_total", Labels::EMPTY, Value::Int(1)),
+        Sample::new("_created", Labels::EMPTY, Value::Float(1.0)),
+    ];
+    let gauge_histogram = [
+        Sample::new("_bucket", Labels::new(&["le"], &["+Inf"]), Value::Int(1)),
+        Sample::new("_gcount", Labels::EMPTY, Value::Int(1)),
+        Sample::new("_gsum", Labels::EMPTY, Value::Int(1)),
+    ];
+    let counted = |name, t, samples| Counted {
+        inner: Custom { desc: Desc::new(name, "help", t), samples },
+        collects: Default::default(),
+    };
+    let c = counted("c", MetricType::Counter, &counter[..]);
+    let gh = counted("gh", MetricType::GaugeHistogram, &gauge_histogram[..]);
+    let g = counted("g", MetricType::Gauge, &[]);
+    // (format, `_created` in text, collections of c, gh and g)
+    for (format, created, want) in [
+        (Format::OpenMetrics, false, [1, 1, 1]),
+        (Format::Text, false, [1, 3, 1]),
+        (Format::Text, true, [2, 3, 1]),
+    ] {
+        for x in [&c, &gh, &g] {
+            x.collects.store(0, core::sync::atomic::Ordering::SeqCst);
+        }
+        let mut enc = Encoder::new(format, Vec::new()).with_created_in_text(created);
+        enc.encode(&[&c as &dyn Collector, &gh, &g]).unwrap();
+        let got = [&c, &gh, &g].map(|x| x.collects.load(core::sync::atomic::Ordering::SeqCst));
+        assert_eq!(got, want, "{format:?} created={created}");
+    }
+}

@@ -97,6 +97,17 @@ const SPLIT_SUFFIXES: [&str; 3] = ["_created", "_gcount", "_gsum"];
 /// );
 /// ```
 ///
+/// # How often a collector is collected
+/// An OpenMetrics scrape collects every collector once. A text 0.0.4 scrape collects each
+/// collector once, and once more for each kind of separate gauge family its samples need, in
+/// this order: `x_created` (only [`with_created_in_text`](Encoder::with_created_in_text)),
+/// `x_gcount` and `x_gsum` (gauge histograms) — so at most 3 times, and once by default unless
+/// it reports a gauge histogram. Text 0.0.4 must write those families after the family they
+/// belong to, and their samples come interleaved with the family's own; holding them back
+/// would need memory bounded only by the collector's size, which this allocation-free encoder
+/// does not have, so it asks the collector again instead. Registries are descended into, so
+/// only the collectors with such families are asked again.
+///
 /// Output goes through a small line buffer ([`LINE_BUF`] bytes) so that the writer sees a few
 /// large writes instead of a dozen tiny ones per sample (one syscall or UART transfer per piece
 /// otherwise). [`Encoder::encode`] and [`Encoder::finish`] flush it; samples pushed into the
