@@ -456,8 +456,11 @@ fn families_match_metric_exposition() {
         openmetrics(&h),
         "# HELP hh A histogram\n# TYPE hh histogram\nhh_bucket{le=\"-1.0\"} 0.0\nhh_bucket{le=\"-0.5\"} 1.0\n\
          hh_bucket{le=\"0.0\"} 1.0\nhh_bucket{le=\"0.5\"} 1.0\nhh_bucket{le=\"1.0\"} 1.0\nhh_bucket{le=\"+Inf\"} 1.0\n\
-         hh_count 1.0\n# EOF\n"
+         # EOF\n"
     );
+    // 0.8.0 writes `hh_count 1.0` here; OpenMetrics 1.0 allows `_count` only with `_sum` (issue 10,
+    // item 19). Text 0.0.4 keeps it.
+    assert!(text(&h).ends_with("hh_bucket{le=\"+Inf\"} 1.0\nhh_count 1.0\n"));
 }
 
 // A custom collector can return several families, and describe itself without collecting.
@@ -480,4 +483,32 @@ fn custom_collector_families() {
     // A failing builder stops the scrape with an error instead of writing half a family.
     let failing = CustomCollector::new(|| Ok(vec![GaugeMetricFamily::with_value("0bad", "", 1.0)?.into()]));
     assert!(matches!(encode_text(Vec::new(), &failing), Err(EncodeError::Collect(CollectError::Failed(_)))));
+}
+
+// Issue 10, item 15: `add_sample` checks nothing, so the encoder refuses a label name or suffix
+// that would forge lines, naming it, and writes none of it.
+#[test]
+fn forged_label_names_and_suffixes_are_refused() {
+    use promstack_core::DescError;
+    let forged = "a=\"1\"} 1\nforged_total{b";
+    let mut labels = MetricFamily::new("g", "help", MetricType::Gauge).unwrap();
+    labels.add_sample(OwnedSample::new("", &[(forged, "v")], 1.0));
+    let mut suffix = MetricFamily::new("g", "help", MetricType::Gauge).unwrap();
+    suffix.add_sample(OwnedSample::new("\nforged_total", &[], 1.0));
+    let mut exemplar = MetricFamily::new("h", "help", MetricType::Histogram).unwrap();
+    exemplar.add_sample(
+        OwnedSample::new("_bucket", &[("le", "+Inf")], 1.0)
+            .with_exemplar(OwnedExemplar::new(&[(forged, "v")], 1.0)),
+    );
+    for (f, name) in [(labels, forged), (suffix, "g\nforged_total"), (exemplar, forged)] {
+        for err in [encode_text(Vec::new(), &f).unwrap_err(), encode_openmetrics(Vec::new(), &f).unwrap_err()]
+        {
+            match &err {
+                EncodeError::Desc(DescError::InvalidLabelName(n) | DescError::InvalidMetricName(n)) => {
+                    assert_eq!(n.as_str(), name)
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
 }
