@@ -148,14 +148,6 @@ impl<'n> NameSet<'n> {
         in_range(self.names, family, suffix)
     }
 
-    /// `true` when a sample name `desc`'s family can report is in the set (see
-    /// [`crate::MetricType::claimed_suffixes`]).
-    pub fn claims_any(&self, desc: &Desc<'_>) -> bool {
-        let range = self.with_prefix(desc.name);
-        let names = &self.names[range];
-        !names.is_empty() && desc.metric_type.claimed_suffixes().iter().any(|s| in_range(names, desc.name, s))
-    }
-
     /// The positions of the names that start with `prefix` (contiguous, as the names are sorted).
     fn with_prefix(&self, prefix: &str) -> Range<usize> {
         let start = self.names.partition_point(|n| *n < prefix);
@@ -290,5 +282,33 @@ impl<S: Sink + ?Sized> Sink for &mut S {
     }
     fn wants_created(&self) -> bool {
         (**self).wants_created()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn name_set_lookups_match_a_scan() {
+        let pool = ["", "a", "a_", "a_total", "a_totalx", "ab", "b", "a_b", "a_bucket", "z_sum"];
+        let mut names = ["a_total", "ab", "a_b", "z_sum", "a"];
+        let want: heapless::Vec<&str, 8> = names.iter().copied().collect();
+        let set = NameSet::new(&mut names);
+        assert!(set.as_slice().is_sorted());
+        for family in pool {
+            for suffix in pool {
+                let mut full = heapless::String::<32>::new();
+                full.push_str(family).unwrap();
+                full.push_str(suffix).unwrap();
+                let listed = want.contains(&full.as_str());
+                assert_eq!(set.contains_sample(family, suffix), listed, "{family:?} + {suffix:?}");
+                assert_eq!(set.contains(&full), listed, "{full:?}");
+                let prefixed = set.as_slice()[set.with_prefix(family)].iter().all(|n| n.starts_with(family));
+                assert!(prefixed, "{family:?}");
+                let count = want.iter().filter(|n| n.starts_with(family)).count();
+                assert_eq!(set.with_prefix(family).len(), count, "{family:?}");
+            }
+        }
     }
 }

@@ -89,6 +89,11 @@ impl<'a> Labels<'a> {
         self.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
     }
 
+    /// The label names of both groups (what an encoder checks).
+    pub(crate) fn name_groups(&self) -> [&'a [&'a str]; 2] {
+        [self.names, self.extra_names]
+    }
+
     /// Pairs in the order given.
     pub fn iter(&self) -> impl Iterator<Item = (&'a str, &'a str)> + '_ {
         (0..self.len()).map(move |i| self.pair(i))

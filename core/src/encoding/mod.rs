@@ -290,7 +290,7 @@ impl<W: Write> Encoder<W> {
 
     /// Checks a family's name and unit (once per family: its samples compare the name's address).
     fn check_family(&mut self, desc: &Desc<'_>) -> Result<(), CollectError> {
-        let unit_ok = desc.unit.bytes().all(|c| name_byte(c, true));
+        let unit_ok = bytes_in(desc.unit.as_bytes(), METRIC_BYTE);
         if !is_valid_metric_name(desc.name) || !unit_ok {
             self.bad_name = Some(if unit_ok {
                 DescError::InvalidMetricName(BoundedStr::new(desc.name))
@@ -310,10 +310,9 @@ impl<W: Write> Encoder<W> {
         if (desc.name.as_ptr() as usize, desc.name.len()) != self.checked {
             self.check_family(desc)?;
         }
-        let labels_ok = |l: &Labels<'_>| (0..l.len()).all(|i| is_label_name(l.pair(i).0));
-        if sample.suffix.bytes().all(|c| name_byte(c, true))
-            && labels_ok(&sample.labels)
-            && sample.exemplar.as_ref().is_none_or(|e| labels_ok(&e.labels))
+        if is_suffix(sample.suffix)
+            && label_names_ok(&sample.labels)
+            && sample.exemplar.as_ref().is_none_or(|e| label_names_ok(&e.labels))
         {
             return Ok(());
         }
@@ -842,21 +841,70 @@ pub(crate) fn has_created(t: MetricType) -> bool {
     matches!(t, MetricType::Counter | MetricType::Summary | MetricType::Histogram)
 }
 
-/// `true` for the bytes of metric names (`[a-zA-Z0-9_:]`; `:` only when `colon`) and label names.
-#[inline(always)]
-fn name_byte(c: u8, colon: bool) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_' || (colon && c == b':')
+/// Bit of [`NAME_BYTES`] set for the bytes of label names, `[a-zA-Z0-9_]`.
+const LABEL_BYTE: u8 = 1;
+/// Bit of [`NAME_BYTES`] set for the bytes of metric names, `[a-zA-Z0-9_:]`.
+const METRIC_BYTE: u8 = 2;
+
+/// The classes of every byte value: a table, so the per-sample check is one load and one `and`
+/// per byte with no branch.
+static NAME_BYTES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        if b.is_ascii_alphanumeric() || b == b'_' {
+            t[c] = LABEL_BYTE | METRIC_BYTE;
+        } else if b == b':' {
+            t[c] = METRIC_BYTE;
+        }
+        c += 1;
+    }
+    t
+};
+
+/// `true` if every byte of `b` is in `class` (an empty `b` is).
+#[inline]
+fn bytes_in(b: &[u8], class: u8) -> bool {
+    // A table lookup and an `and` per byte, no branch: faster on names (a few bytes) than
+    // eight-byte range checks were.
+    let mut all = class;
+    for &c in b {
+        all &= NAME_BYTES[usize::from(c)];
+    }
+    all != 0
 }
 
-/// `true` if `name` matches `[a-zA-Z_][a-zA-Z0-9_]*` ([`crate::is_valid_label_name`], shorter
+/// `true` if `name` matches `[a-zA-Z_][a-zA-Z0-9_]*` ([`crate::is_valid_label_name`], cheaper
 /// for the per-sample check).
 #[inline]
 fn is_label_name(name: &str) -> bool {
-    match name.as_bytes() {
-        [first, rest @ ..] => {
-            !first.is_ascii_digit() && name_byte(*first, false) && rest.iter().all(|&c| name_byte(c, false))
-        }
-        [] => false,
+    let b = name.as_bytes();
+    b.first().is_some_and(|c| !c.is_ascii_digit()) && bytes_in(b, LABEL_BYTE)
+}
+
+/// `true` if every label name of `labels` is valid.
+#[inline]
+fn label_names_ok(labels: &Labels<'_>) -> bool {
+    let [a, b] = labels.name_groups();
+    let mut ok = true;
+    for n in a {
+        ok &= is_label_name(n);
+    }
+    for n in b {
+        ok &= is_label_name(n);
+    }
+    ok
+}
+
+/// `true` if a sample suffix may follow a metric name: the suffixes metric types use are matched
+/// as literals (length check and a word compare), anything else byte by byte.
+#[inline]
+fn is_suffix(suffix: &str) -> bool {
+    match suffix.as_bytes() {
+        b"" | b"_total" | b"_bucket" | b"_count" | b"_sum" | b"_created" | b"_info" | b"_gcount"
+        | b"_gsum" => true,
+        other => bytes_in(other, METRIC_BYTE),
     }
 }
 
@@ -976,6 +1024,34 @@ mod fast_path_tests {
                 for quote in [false, true] {
                     let want = b.iter().any(|&c| c == b'\\' || c == b'\n' || (quote && c == b'"'));
                     assert_eq!(needs_escape(b, quote), want, "{b:?} {quote}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn name_checks_match_the_rules() {
+        let mut x: u32 = 987;
+        for len in 0..40 {
+            for _ in 0..2000 {
+                let mut b = [b'a'; 40];
+                for c in b.iter_mut().take(len) {
+                    x ^= x << 13;
+                    x ^= x >> 17;
+                    x ^= x << 5;
+                    // Mostly name bytes, sometimes any byte, so both answers are common.
+                    let pool = b"azAZ09_:`{@[/";
+                    *c = if x.is_multiple_of(29) {
+                        (x >> 8) as u8
+                    } else {
+                        pool[(x >> 8) as usize % pool.len()]
+                    };
+                }
+                let b = &b[..len];
+                for (class, colon) in [(LABEL_BYTE, false), (METRIC_BYTE, true)] {
+                    let want =
+                        b.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'_' || (colon && c == b':'));
+                    assert_eq!(bytes_in(b, class), want, "{b:?} {colon}");
                 }
             }
         }
