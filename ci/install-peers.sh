@@ -2,18 +2,22 @@
 # Installs the third-party programs promstack is tested against, when they are missing.
 # Idempotent: on a machine that has everything it changes nothing and takes about a second.
 #
-# Usage: ci/install-peers.sh [VENV_DIR]      (VENV_DIR default: target/peers-venv at the repo root)
+# Usage: ci/install-peers.sh [VENV_DIR [LATEST_VENV_DIR]]
+#        (defaults: target/peers-venv and target/peers-venv-latest at the repo root)
 #
 #   Debian packages  promtool + prometheus, pushgateway, node_exporter, carbon-cache, whisper,
 #                    qemu-system-arm, qemu-system-misc (riscv32), wrk, curl, size (binutils),
 #                    python3 + venv
 #   Python venv      prometheus_client==0.8.0 (the reference implementation), from PyPI
+#   Python venv      prometheus_client==0.26.0 (the newest, stricter OpenMetrics parser), from PyPI
 #   rustup targets   the no_std cross targets and the firmware target
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 venv=${1:-target/peers-venv}
+latest_venv=${2:-target/peers-venv-latest}
 python_client=prometheus_client==0.8.0
+latest_client=prometheus_client==0.26.0
 rust_targets=(thumbv6m-none-eabi thumbv7m-none-eabi thumbv7em-none-eabihf riscv32imc-unknown-none-elf)
 # command-that-proves-it-is-there:debian-package
 debian=(
@@ -58,23 +62,27 @@ if ((${#need[@]})); then
   "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-# --- the Python reference client in a venv ---------------------------------------------------
-has_client() {
-  "$venv/bin/python" - <<'EOF' >/dev/null 2>&1
+# --- the Python clients, each in a venv -------------------------------------------------------
+has_client() { # VENV VERSION
+  "$1/bin/python" - "$2" <<'EOF' >/dev/null 2>&1
 import importlib.metadata, sys
-sys.exit(importlib.metadata.version("prometheus_client") != "0.8.0")
+sys.exit(importlib.metadata.version("prometheus_client") != sys.argv[1])
 EOF
 }
-if ! has_client; then
-  if [ ! -x "$venv/bin/python" ]; then
-    say "creating venv $venv"
-    mkdir -p "$(dirname "$venv")"
-    python3 -m venv "$venv"
+install_client() { # VENV REQUIREMENT
+  local dir=$1 req=$2
+  has_client "$dir" "${req#*==}" && return 0
+  if [ ! -x "$dir/bin/python" ]; then
+    say "creating venv $dir"
+    mkdir -p "$(dirname "$dir")"
+    python3 -m venv "$dir"
   fi
-  say "installing $python_client into $venv"
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check "$python_client"
-  has_client || { say "$python_client is still not importable from $venv" >&2; exit 1; }
-fi
+  say "installing $req into $dir"
+  "$dir/bin/python" -m pip install -q --disable-pip-version-check "$req"
+  has_client "$dir" "${req#*==}" || { say "$req is still not importable from $dir" >&2; exit 1; }
+}
+install_client "$venv" "$python_client"
+install_client "$latest_venv" "$latest_client"
 
 # --- rustup targets --------------------------------------------------------------------------
 if command -v rustup >/dev/null 2>&1; then
@@ -94,4 +102,4 @@ else
   done
 fi
 
-say "peers ready (python client: $venv/bin/python)"
+say "peers ready (python clients: $venv/bin/python, $latest_venv/bin/python)"

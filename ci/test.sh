@@ -13,6 +13,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 export PROMSTACK_PYTHON=$root/target/peers-venv/bin/python
+export PROMSTACK_PYTHON_LATEST=$root/target/peers-venv-latest/bin/python
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 
 # no_std crates built for targets without std: "package target [cargo flags]". promstack-alloc
@@ -27,7 +28,7 @@ cross_builds=(
 
 # The steps, in order: "name|shell command". Adding a step is adding a line.
 steps=(
-  "install peers|ci/install-peers.sh target/peers-venv"
+  "install peers|ci/install-peers.sh target/peers-venv target/peers-venv-latest"
   "fmt|cargo fmt --all -- --check && for d in examples/firmware examples/firmware-isr examples/downstream/own-critical-section examples/downstream/single-core fuzz; do (cd \"\$d\" && cargo fmt -- --check); done"
   "clippy|cargo clippy --workspace --all-targets -- -D warnings"
   "test|cargo test --workspace"

@@ -16,7 +16,7 @@ use core::fmt;
 use hashbrown::HashMap;
 use promstack_core::{
     check_label_names, BoundedStr, CollectError, Collector, Desc, EncodeError, Encoder, Format, Labels,
-    MetricType, NameFilter, RegistryError, Sample, Sink, Value,
+    MetricType, NameFilter, NameSet, RegistryError, Sample, Sink, Value,
 };
 
 /// Identifies one registration; returned by the `register` methods, accepted by
@@ -464,6 +464,21 @@ impl Collector for Registry {
         handles.iter().try_for_each(|h| visit(h.get()))?;
         Ok(true)
     }
+
+    /// Visits only the collectors that claimed one of `names` when they were registered (and
+    /// `target_info` when it is named), so a collector that cannot contribute is not run.
+    fn members_named(
+        &self,
+        names: &NameSet<'_>,
+        visit: &mut dyn FnMut(&dyn Collector) -> Result<(), CollectError>,
+    ) -> Result<bool, CollectError> {
+        let (target_info, handles) = self.snapshot(|e| e.names.iter().any(|n| names.contains(n)));
+        if let Some(ti) = target_info.filter(|_| names.contains(TARGET_INFO)) {
+            visit(&*ti)?;
+        }
+        handles.iter().try_for_each(|h| visit(h.get()))?;
+        Ok(true)
+    }
 }
 
 /// A filtered view of a [`Registry`], made by [`Registry::restricted`]. Collecting it collects
@@ -492,14 +507,10 @@ impl fmt::Debug for Restricted<'_> {
 
 impl Collector for Restricted<'_> {
     fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
-        let names = self.names;
-        let (target_info, handles) =
-            self.registry.snapshot(|e| e.names.iter().any(|n| names.contains(&&**n)));
+        let mut sorted: Vec<&str> = self.names.to_vec();
+        let names = NameSet::new(&mut sorted);
         let mut filter = NameFilter::new(sink, names);
-        if let Some(ti) = target_info.filter(|_| names.contains(&TARGET_INFO)) {
-            ti.report(&mut filter)?;
-        }
-        handles.iter().try_for_each(|h| h.get().collect(&mut filter))
+        self.registry.members_named(&names, &mut |member| member.collect(&mut filter)).map(|_| ())
     }
 }
 

@@ -7,6 +7,8 @@
 use crate::desc::Desc;
 use crate::error::CollectError;
 use crate::sample::Sample;
+use core::cmp::Ordering;
+use core::ops::Range;
 
 /// Receives families and samples from collectors: an encoder, a name index, a value lookup.
 pub trait Sink {
@@ -46,6 +48,10 @@ pub trait Sink {
 /// ```
 pub trait Collector: Send + Sync {
     /// Reports every family with its current samples.
+    ///
+    /// It may be called more than once per scrape: a text 0.0.4 [`crate::Encoder`] calls it up
+    /// to 3 times when the collector reports families text 0.0.4 splits (see the encoder's docs);
+    /// OpenMetrics calls it once. Each call must report the same families.
     fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError>;
 
     /// Reports the family headers (samples may be reported too and are ignored); registries use
@@ -67,6 +73,19 @@ pub trait Collector: Send + Sync {
         let _ = visit;
         Ok(false)
     }
+
+    /// Like [`Collector::members`], but may leave out the members that report no sample named
+    /// in `names` (a registry knows the names each member claimed when it was registered), so a
+    /// filtered scrape (`name[]`) collects only those that can contribute. The default visits
+    /// every member.
+    fn members_named(
+        &self,
+        names: &NameSet<'_>,
+        visit: &mut dyn FnMut(&dyn Collector) -> Result<(), CollectError>,
+    ) -> Result<bool, CollectError> {
+        let _ = names;
+        self.members(visit)
+    }
 }
 
 impl<C: Collector + ?Sized> Collector for &C {
@@ -81,6 +100,75 @@ impl<C: Collector + ?Sized> Collector for &C {
         visit: &mut dyn FnMut(&dyn Collector) -> Result<(), CollectError>,
     ) -> Result<bool, CollectError> {
         (**self).members(visit)
+    }
+    fn members_named(
+        &self,
+        names: &NameSet<'_>,
+        visit: &mut dyn FnMut(&dyn Collector) -> Result<(), CollectError>,
+    ) -> Result<bool, CollectError> {
+        (**self).members_named(names, visit)
+    }
+}
+
+/// A set of full sample names (`x_total`, `h_bucket`, ...), sorted in place so that a lookup is a
+/// binary search and nothing is allocated: the `name[]` filter of a scrape.
+///
+/// ```
+/// use promstack_core::NameSet;
+/// let mut names = ["b_total", "a", "h_bucket"];
+/// let set = NameSet::new(&mut names);
+/// assert!(set.contains("a"));
+/// assert!(set.contains_sample("h", "_bucket"));
+/// assert!(!set.contains_sample("h", "_count"));
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct NameSet<'n> {
+    names: &'n [&'n str],
+}
+
+impl<'n> NameSet<'n> {
+    /// Sorts `names` and wraps them.
+    pub fn new(names: &'n mut [&'n str]) -> Self {
+        names.sort_unstable();
+        NameSet { names }
+    }
+
+    /// The names, sorted.
+    pub fn as_slice(&self) -> &'n [&'n str] {
+        self.names
+    }
+
+    /// `true` when `name` is in the set.
+    pub fn contains(&self, name: &str) -> bool {
+        self.names.binary_search(&name).is_ok()
+    }
+
+    /// `true` when `family` followed by `suffix` is in the set (without concatenating them).
+    pub fn contains_sample(&self, family: &str, suffix: &str) -> bool {
+        in_range(self.names, family, suffix)
+    }
+
+    /// The positions of the names that start with `prefix` (contiguous, as the names are sorted).
+    fn with_prefix(&self, prefix: &str) -> Range<usize> {
+        let start = self.names.partition_point(|n| *n < prefix);
+        let len = self.names[start..].partition_point(|n| n.starts_with(prefix));
+        start..start + len
+    }
+}
+
+/// `true` when the sorted `names` hold `family + suffix`.
+fn in_range(names: &[&str], family: &str, suffix: &str) -> bool {
+    names.binary_search_by(|n| cmp_concat(n, family, suffix)).is_ok()
+}
+
+/// Compares `n` with `a + b` without concatenating.
+fn cmp_concat(n: &str, a: &str, b: &str) -> Ordering {
+    let (n, a, b) = (n.as_bytes(), a.as_bytes(), b.as_bytes());
+    let k = n.len().min(a.len());
+    match n[..k].cmp(&a[..k]) {
+        Ordering::Equal if n.len() < a.len() => Ordering::Less,
+        Ordering::Equal => n[a.len()..].cmp(b),
+        other => other,
     }
 }
 
@@ -115,27 +203,43 @@ impl<C: Collector, const N: usize> Collector for [C; N] {
     }
 }
 
-/// A sink that forwards only the samples whose full name is in a list, and a family's header
-/// only when at least one of its samples is forwarded (the `name[]` filter of the HTTP exporter).
+/// A sink that forwards only the samples whose full name is in a [`NameSet`], and a family's
+/// header only when at least one of its samples is forwarded (the `name[]` filter of the HTTP
+/// exporter).
 ///
 /// ```
-/// use promstack_core::{Counter, Gauge, Collector, NameFilter, Encoder, Format};
+/// use promstack_core::{Counter, Gauge, Collector, NameFilter, NameSet, Encoder, Format};
 /// static A: Counter = Counter::new("a", "A.");
 /// static B: Gauge = Gauge::new("b", "B.");
+/// let mut names = ["b"];
 /// let mut enc = Encoder::new(Format::Text, Vec::new());
-/// enc.encode_filtered(&[&A as &dyn Collector, &B], &["b"]).unwrap();
+/// enc.encode_filtered(&[&A as &dyn Collector, &B], &NameSet::new(&mut names)).unwrap();
 /// assert_eq!(enc.finish().unwrap(), b"# HELP b B.\n# TYPE b gauge\nb 0.0\n");
 /// ```
 pub struct NameFilter<'n, S> {
     inner: S,
-    names: &'n [&'n str],
+    names: NameSet<'n>,
     header_pending: bool,
+    /// The family whose names `candidates` holds: its name's address and length.
+    family: (usize, usize),
+    /// The names that start with that family's name: its samples are looked up only there.
+    candidates: Range<usize>,
 }
 
 impl<'n, S: Sink> NameFilter<'n, S> {
     /// Wraps `inner`, keeping samples named in `names`.
-    pub fn new(inner: S, names: &'n [&'n str]) -> Self {
-        NameFilter { inner, names, header_pending: false }
+    pub fn new(inner: S, names: NameSet<'n>) -> Self {
+        NameFilter { inner, names, header_pending: false, family: (0, 0), candidates: 0..0 }
+    }
+
+    /// The names of the set that `desc`'s samples may have.
+    fn candidates(&mut self, desc: &Desc<'_>) -> &'n [&'n str] {
+        let key = (desc.name.as_ptr() as usize, desc.name.len());
+        if key != self.family {
+            self.family = key;
+            self.candidates = self.names.with_prefix(desc.name);
+        }
+        &self.names.names[self.candidates.clone()]
     }
 
     /// The wrapped sink.
@@ -144,19 +248,17 @@ impl<'n, S: Sink> NameFilter<'n, S> {
     }
 }
 
-/// `true` when `full == family + suffix`.
-pub(crate) fn is_sample_name(full: &str, family: &str, suffix: &str) -> bool {
-    full.len() == family.len() + suffix.len() && full.starts_with(family) && full.ends_with(suffix)
-}
-
 impl<S: Sink> Sink for NameFilter<'_, S> {
-    fn family(&mut self, _desc: &Desc<'_>) -> Result<(), CollectError> {
+    fn family(&mut self, desc: &Desc<'_>) -> Result<(), CollectError> {
         self.header_pending = true;
+        self.family = (0, 0);
+        self.candidates(desc);
         Ok(())
     }
 
     fn sample(&mut self, desc: &Desc<'_>, sample: &Sample<'_>) -> Result<(), CollectError> {
-        if !self.names.iter().any(|n| is_sample_name(n, desc.name, sample.suffix)) {
+        let candidates = self.candidates(desc);
+        if candidates.is_empty() || !in_range(candidates, desc.name, sample.suffix) {
             return Ok(());
         }
         if self.header_pending {
@@ -180,5 +282,33 @@ impl<S: Sink + ?Sized> Sink for &mut S {
     }
     fn wants_created(&self) -> bool {
         (**self).wants_created()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn name_set_lookups_match_a_scan() {
+        let pool = ["", "a", "a_", "a_total", "a_totalx", "ab", "b", "a_b", "a_bucket", "z_sum"];
+        let mut names = ["a_total", "ab", "a_b", "z_sum", "a"];
+        let want: heapless::Vec<&str, 8> = names.iter().copied().collect();
+        let set = NameSet::new(&mut names);
+        assert!(set.as_slice().is_sorted());
+        for family in pool {
+            for suffix in pool {
+                let mut full = heapless::String::<32>::new();
+                full.push_str(family).unwrap();
+                full.push_str(suffix).unwrap();
+                let listed = want.contains(&full.as_str());
+                assert_eq!(set.contains_sample(family, suffix), listed, "{family:?} + {suffix:?}");
+                assert_eq!(set.contains(&full), listed, "{full:?}");
+                let prefixed = set.as_slice()[set.with_prefix(family)].iter().all(|n| n.starts_with(family));
+                assert!(prefixed, "{family:?}");
+                let count = want.iter().filter(|n| n.starts_with(family)).count();
+                assert_eq!(set.with_prefix(family).len(), count, "{family:?}");
+            }
+        }
     }
 }

@@ -225,8 +225,14 @@ pub enum CollectError {
     Sink,
     /// The collector could not gather its values.
     Failed(&'static str),
-    /// A sample carries an exemplar where the format allows none (only histogram buckets may).
+    /// A sample carries an exemplar where the format allows none (only histogram and
+    /// gauge-histogram buckets and counter `_total` samples may).
     MisplacedExemplar,
+    /// A metric name, sample suffix, unit or label name is not valid (an [`Encoder`] refuses it
+    /// rather than write lines it could forge; its [`EncodeError::Desc`] names it).
+    ///
+    /// [`Encoder`]: crate::Encoder
+    InvalidName,
 }
 
 impl fmt::Display for CollectError {
@@ -234,7 +240,10 @@ impl fmt::Display for CollectError {
         match self {
             CollectError::Sink => f.write_str("the sink refused more data"),
             CollectError::Failed(why) => write!(f, "collector failed: {why}"),
-            CollectError::MisplacedExemplar => f.write_str("exemplars are only allowed on histogram buckets"),
+            CollectError::MisplacedExemplar => {
+                f.write_str("exemplars are only allowed on histogram buckets and counter totals")
+            }
+            CollectError::InvalidName => f.write_str("invalid metric name, unit or label name"),
         }
     }
 }
@@ -249,6 +258,9 @@ pub enum EncodeError<E> {
     Write(E),
     /// A collector failed; nothing more was written after its last complete line.
     Collect(CollectError),
+    /// A collector reported an invalid metric name (with its sample suffix), unit or label name;
+    /// nothing more was written after the last complete line before it.
+    Desc(DescError),
 }
 
 impl<E: fmt::Debug> fmt::Display for EncodeError<E> {
@@ -256,6 +268,7 @@ impl<E: fmt::Debug> fmt::Display for EncodeError<E> {
         match self {
             EncodeError::Write(e) => write!(f, "write failed: {e:?}"),
             EncodeError::Collect(e) => write!(f, "{e}"),
+            EncodeError::Desc(e) => write!(f, "{e}"),
         }
     }
 }

@@ -44,7 +44,7 @@ mod timer;
 mod timestamp;
 
 pub use clock::{clock, install_clock, install_time, unix_time, Clock};
-pub use collector::{Collector, NameFilter, Sink};
+pub use collector::{Collector, NameFilter, NameSet, Sink};
 pub use counter::{check_increment, Counter, CounterValue};
 pub use counter32::{Counter32, Counter32Value};
 pub use desc::{

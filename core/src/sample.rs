@@ -134,6 +134,11 @@ impl<'a> Labels<'a> {
         self.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
     }
 
+    /// The label names of both groups (what an encoder checks).
+    pub(crate) fn name_groups(&self) -> [&'a [&'a str]; 2] {
+        [self.names, self.extra_names]
+    }
+
     /// Pairs in the order given.
     pub fn iter(&self) -> impl Iterator<Item = (&'a str, &'a str)> + '_ {
         (0..self.len()).map(move |i| self.pair(i))
@@ -181,7 +186,7 @@ impl<'a> Iterator for SortedLabels<'a> {
     }
 }
 
-/// An exemplar attached to a histogram bucket sample (OpenMetrics only).
+/// An exemplar attached to a histogram bucket or counter `_total` sample (OpenMetrics only).
 #[derive(Debug, Clone, Copy)]
 pub struct Exemplar<'a> {
     /// Exemplar labels, e.g. `trace_id`.
@@ -209,7 +214,7 @@ pub struct Sample<'a> {
     pub value: Value,
     /// When the value was taken, if the sample carries a time.
     pub timestamp: Option<Timestamp>,
-    /// An exemplar (histogram buckets in OpenMetrics only).
+    /// An exemplar (histogram buckets and counter `_total` samples, in OpenMetrics only).
     pub exemplar: Option<Exemplar<'a>>,
 }
 

@@ -116,17 +116,76 @@ fn histogram_default_buckets() {
     );
 }
 
-// openmetrics: test_histogram_negative_buckets (no _sum when a bound is negative)
+// openmetrics: test_histogram_negative_buckets (no _sum when a bound is negative). Python 0.8.0
+// writes `_count` anyway; OpenMetrics 1.0 allows `_count` only with `_sum` (newer Python clients
+// reject it), so OpenMetrics drops it too, while text 0.0.4 keeps 0.8.0's `_count`.
 #[test]
 fn histogram_negative_buckets() {
     static H: Histogram<5> = Histogram::new("hh", "A histogram", [-1.0, -0.5, 0.0, 0.5, 1.0]);
     H.observe(-0.5);
+    let buckets = "hh_bucket{le=\"-1.0\"} 0.0\nhh_bucket{le=\"-0.5\"} 1.0\n\
+         hh_bucket{le=\"0.0\"} 1.0\nhh_bucket{le=\"0.5\"} 1.0\nhh_bucket{le=\"1.0\"} 1.0\nhh_bucket{le=\"+Inf\"} 1.0\n";
     assert_eq!(
         om(&H),
-        "# HELP hh A histogram\n# TYPE hh histogram\nhh_bucket{le=\"-1.0\"} 0.0\nhh_bucket{le=\"-0.5\"} 1.0\n\
-         hh_bucket{le=\"0.0\"} 1.0\nhh_bucket{le=\"0.5\"} 1.0\nhh_bucket{le=\"1.0\"} 1.0\nhh_bucket{le=\"+Inf\"} 1.0\n\
-         hh_count 1.0\nhh_created 123.456\n# EOF\n"
+        format!("# HELP hh A histogram\n# TYPE hh histogram\n{buckets}hh_created 123.456\n# EOF\n")
     );
+    assert_eq!(
+        text_plain(&H),
+        format!("# HELP hh A histogram\n# TYPE hh histogram\n{buckets}hh_count 1.0\n")
+    );
+}
+
+// OpenMetrics 1.0: a histogram point has `_count` if and only if it has `_sum` (gauge histograms:
+// `_gcount` and `_gsum`). Whatever a custom collector reports, the encoder writes only whole
+// pairs: a half without the other (same labels, next to it) is left out.
+#[test]
+fn openmetrics_count_and_sum_come_in_pairs() {
+    let (a, b) = (["x"], ["y"]);
+    let l = |v| Labels::new(&["l"], v);
+    let samples = [
+        Sample::new("_count", l(&a), Value::Int(1)),
+        Sample::new("_bucket", Labels::new(&["le"], &["+Inf"]), Value::Int(1)),
+        Sample::new("_sum", l(&a), Value::Int(2)),
+        Sample::new("_sum", l(&b), Value::Int(3)),
+        Sample::new("_count", l(&b), Value::Int(4)),
+        Sample::new("_count", l(&a), Value::Int(5)),
+        Sample::new("_sum", l(&b), Value::Int(6)),
+        Sample::new("_count", l(&b), Value::Int(7)),
+        Sample::new("_count", l(&a), Value::Int(8)),
+    ];
+    let c = Custom { desc: Desc::new("hh", "help", MetricType::Histogram), samples: &samples };
+    assert_eq!(
+        om(&c),
+        "# HELP hh help\n# TYPE hh histogram\nhh_bucket{le=\"+Inf\"} 1.0\n\
+         hh_sum{l=\"y\"} 3.0\nhh_count{l=\"y\"} 4.0\nhh_sum{l=\"y\"} 6.0\nhh_count{l=\"y\"} 7.0\n# EOF\n"
+    );
+    // Text 0.0.4 writes what it is given.
+    assert_eq!(text_plain(&c).lines().count(), 2 + samples.len());
+
+    let samples = [Sample::new("_gcount", Labels::EMPTY, Value::Int(5))];
+    let gh = Custom { desc: Desc::new("gh", "help", MetricType::GaugeHistogram), samples: &samples };
+    let g = Custom { desc: Desc::new("g", "help", MetricType::Gauge), samples: &[] };
+    assert_eq!(
+        om(&[&gh as &dyn Collector, &g]),
+        "# HELP gh help\n# TYPE gh gaugehistogram\n# HELP g help\n# TYPE g gauge\n# EOF\n"
+    );
+    // A half pair pushed straight into the encoder is dropped by `finish`.
+    let mut enc = Encoder::new(Format::OpenMetrics, Vec::new());
+    enc.family(&gh.desc).unwrap();
+    enc.sample(&gh.desc, &samples[0]).unwrap();
+    assert_eq!(enc.finish().unwrap(), b"# HELP gh help\n# TYPE gh gaugehistogram\n# EOF\n");
+
+    // A lone half too long to take back out of the line buffer is an error, not a bad exposition.
+    let long = "v".repeat(promstack_core::encoding::LINE_BUF);
+    let values = [long.as_str()];
+    let samples = [Sample::new("_count", l(&values), Value::Int(1))];
+    let c = Custom { desc: Desc::new("hh", "help", MetricType::Histogram), samples: &samples };
+    let err = encode_openmetrics(Vec::new(), &c).unwrap_err();
+    assert!(matches!(err, EncodeError::Collect(CollectError::Failed(_))), "{err:?}");
+    // Its pair is fine.
+    let samples = [samples[0], Sample::new("_sum", l(&values), Value::Int(1))];
+    let c = Custom { desc: Desc::new("hh", "help", MetricType::Histogram), samples: &samples };
+    assert_eq!(om(&c).lines().count(), 5);
 }
 
 // test_exposition.py: test_info; openmetrics: test_info
@@ -290,12 +349,47 @@ fn om_exemplars() {
 #[test]
 fn misplaced_exemplars_are_errors() {
     let ex = Some(Exemplar { labels: Labels::new(&["a"], &["b"]), value: 0.5, timestamp: None });
-    for (t, suffix) in [(MetricType::Unknown, "_bucket"), (MetricType::Histogram, "_count")] {
+    for (t, suffix) in [
+        (MetricType::Unknown, "_bucket"),
+        (MetricType::Histogram, "_count"),
+        (MetricType::Counter, "_created"),
+        (MetricType::Gauge, ""),
+        (MetricType::Summary, "_count"),
+    ] {
         let samples = [Sample { exemplar: ex, ..Sample::new(suffix, Labels::EMPTY, Value::Int(0)) }];
         let c = Custom { desc: Desc::new("hh", "help", t), samples: &samples };
         let err = encode_openmetrics(Vec::new(), &c).unwrap_err();
         assert!(matches!(err, EncodeError::Collect(CollectError::MisplacedExemplar)), "{err:?}");
     }
+}
+
+// OpenMetrics 1.0 allows exemplars on counter `_total` samples (issue 10, item 22); text
+// 0.0.4 has no exemplar syntax and drops them.
+#[test]
+fn counter_total_exemplars() {
+    let ex =
+        Exemplar { labels: Labels::new(&["trace_id"], &["ab\"c"]), value: 2.0, timestamp: Some(12.5.into()) };
+    let samples = [
+        Sample { exemplar: Some(ex), ..Sample::new("_total", Labels::new(&["a"], &["x"]), Value::Int(3)) },
+        Sample {
+            exemplar: Some(Exemplar { timestamp: None, labels: Labels::EMPTY, ..ex }),
+            timestamp: Some(100.0.into()),
+            ..Sample::new("_total", Labels::new(&["a"], &["y"]), Value::Float(1.5))
+        },
+        Sample::new("_created", Labels::new(&["a"], &["y"]), Value::Float(1.0)),
+    ];
+    let c = Custom { desc: Desc::new("cc", "help", MetricType::Counter), samples: &samples };
+    assert_eq!(
+        om(&c),
+        "# HELP cc help\n# TYPE cc counter\n\
+         cc_total{a=\"x\"} 3.0 # {trace_id=\"ab\\\"c\"} 2.0 12.5\n\
+         cc_total{a=\"y\"} 1.5 100 # {} 2.0\n\
+         cc_created{a=\"y\"} 1.0\n# EOF\n"
+    );
+    assert_eq!(
+        text_plain(&c),
+        "# HELP cc_total help\n# TYPE cc_total counter\ncc_total{a=\"x\"} 3.0\ncc_total{a=\"y\"} 1.5 100000\n"
+    );
 }
 
 // test_exposition.py: test_gaugehistogram; openmetrics: test_gaugehistogram
@@ -353,7 +447,8 @@ fn name_filter_keeps_matching_samples_only() {
     setup();
     let reg: [&dyn Collector; 2] = [&A, &H];
     let mut enc = Encoder::new(Format::Text, Vec::new());
-    enc.encode_filtered(&reg, &["fh_count", "fa_total"]).unwrap();
+    let mut names = ["fh_count", "fa_total"];
+    enc.encode_filtered(&reg, &NameSet::new(&mut names)).unwrap();
     let out = String::from_utf8(enc.finish().unwrap()).unwrap();
     assert_eq!(
         out,
@@ -424,4 +519,126 @@ fn text_created_families_follow_their_metric_in_registries() {
          # HELP ord_b B.\n# TYPE ord_b summary\nord_b_count 0.0\nord_b_sum 0.0\n\
          # HELP ord_b_created B.\n# TYPE ord_b_created gauge\nord_b_created 123.456\n"
     );
+}
+
+// Issue 10, item 15: a `Desc`, suffix or label name made at run time by a custom collector is
+// checked by the encoder, which refuses it with an error naming it instead of writing lines the
+// name would forge.
+#[test]
+fn forged_names_are_refused() {
+    const FORGED: &str = "x\n# TYPE forged counter\nforged_total 1";
+    let good = Desc::new("ok", "help", MetricType::Counter);
+    let by_hand = |name, unit| Desc { name, help: "help", unit, metric_type: MetricType::Gauge };
+    let ex = |name| Exemplar { labels: Labels::new(name, &["v"]), value: 1.0, timestamp: None };
+    let forged_label = [FORGED];
+    let cases: [(Desc<'_>, Sample<'_>, DescError); 6] = [
+        (
+            by_hand(FORGED, ""),
+            Sample::new("", Labels::EMPTY, Value::Int(1)),
+            DescError::InvalidMetricName(BoundedStr::new(FORGED)),
+        ),
+        (
+            by_hand("", ""),
+            Sample::new("", Labels::EMPTY, Value::Int(1)),
+            DescError::InvalidMetricName(BoundedStr::new("")),
+        ),
+        (
+            by_hand("g_x", "x\n# forged"),
+            Sample::new("", Labels::EMPTY, Value::Int(1)),
+            DescError::InvalidUnit(BoundedStr::new("x\n# forged")),
+        ),
+        (
+            good,
+            Sample::new("_total 1\n# TYPE", Labels::EMPTY, Value::Int(1)),
+            DescError::InvalidMetricName(BoundedStr::new("ok_total 1\n# TYPE")),
+        ),
+        (
+            good,
+            Sample::new("_total", Labels::new(&forged_label, &["v"]), Value::Int(1)),
+            DescError::InvalidLabelName(BoundedStr::new(FORGED)),
+        ),
+        (
+            good,
+            Sample {
+                exemplar: Some(ex(&forged_label)),
+                ..Sample::new("_total", Labels::EMPTY, Value::Int(1))
+            },
+            DescError::InvalidLabelName(BoundedStr::new(FORGED)),
+        ),
+    ];
+    for (desc, sample, want) in cases {
+        let samples = [Sample::new("_total", Labels::EMPTY, Value::Int(2)), sample];
+        // A valid family first, so the refusal is seen mid-exposition.
+        let ok = Custom { desc: good, samples: &samples[..1] };
+        let bad = Custom { desc, samples: &samples[1..] };
+        for format in [Format::Text, Format::OpenMetrics] {
+            let mut enc = Encoder::new(format, Vec::new());
+            let err = enc.encode(&[&ok as &dyn Collector, &bad]).unwrap_err();
+            match &err {
+                EncodeError::Desc(e) => assert_eq!(e, &want, "{format:?}"),
+                other => panic!("{format:?}: {other:?}"),
+            }
+            assert!(err.to_string().contains("invalid"), "{err}");
+            let out = String::from_utf8(enc.writer_mut().clone()).unwrap();
+            assert!(!out.contains("forged"), "{format:?}: {out}");
+            assert!(out.contains("ok_total 2.0\n"), "{format:?}: {out}");
+        }
+    }
+    // The label names of a valid exposition, `le` and `quantile` included, pass.
+    let samples = [Sample::new(
+        "_bucket",
+        Labels::new(&["_a", "B9"], &["1", "2"]).with_extra(&["le"], &["+Inf"]),
+        Value::Int(1),
+    )];
+    let c = Custom { desc: Desc::new("h:x", "help", MetricType::Histogram), samples: &samples };
+    assert!(om(&c).contains("h:x_bucket{B9=\"2\",_a=\"1\",le=\"+Inf\"} 1.0\n"));
+}
+
+/// Counts its collections; reports what `samples` says under `desc`.
+struct Counted<'a> {
+    inner: Custom<'a>,
+    collects: core::sync::atomic::AtomicUsize,
+}
+
+impl Collector for Counted<'_> {
+    fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
+        self.collects.fetch_add(1, core::sync::atomic::Ordering::SeqCst);
+        self.inner.collect(sink)
+    }
+}
+
+// Issue 10, item 17: the documented bound on collections per scrape (see `Encoder`): once in
+// OpenMetrics; in text 0.0.4 once, plus once per kind of split family the collector reports.
+#[test]
+fn collections_per_scrape() {
+    let counter = [
+        Sample::new("_total", Labels::EMPTY, Value::Int(1)),
+        Sample::new("_created", Labels::EMPTY, Value::Float(1.0)),
+    ];
+    let gauge_histogram = [
+        Sample::new("_bucket", Labels::new(&["le"], &["+Inf"]), Value::Int(1)),
+        Sample::new("_gcount", Labels::EMPTY, Value::Int(1)),
+        Sample::new("_gsum", Labels::EMPTY, Value::Int(1)),
+    ];
+    let counted = |name, t, samples| Counted {
+        inner: Custom { desc: Desc::new(name, "help", t), samples },
+        collects: Default::default(),
+    };
+    let c = counted("c", MetricType::Counter, &counter[..]);
+    let gh = counted("gh", MetricType::GaugeHistogram, &gauge_histogram[..]);
+    let g = counted("g", MetricType::Gauge, &[]);
+    // (format, `_created` in text, collections of c, gh and g)
+    for (format, created, want) in [
+        (Format::OpenMetrics, false, [1, 1, 1]),
+        (Format::Text, false, [1, 3, 1]),
+        (Format::Text, true, [2, 3, 1]),
+    ] {
+        for x in [&c, &gh, &g] {
+            x.collects.store(0, core::sync::atomic::Ordering::SeqCst);
+        }
+        let mut enc = Encoder::new(format, Vec::new()).with_created_in_text(created);
+        enc.encode(&[&c as &dyn Collector, &gh, &g]).unwrap();
+        let got = [&c, &gh, &g].map(|x| x.collects.load(core::sync::atomic::Ordering::SeqCst));
+        assert_eq!(got, want, "{format:?} created={created}");
+    }
 }

@@ -49,7 +49,7 @@ use http::header::{
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use promstack_core::{Collector, EncodeError, Encoder, Format};
+use promstack_core::{Collector, EncodeError, Encoder, Format, NameSet};
 use std::borrow::Cow;
 use std::convert::Infallible;
 use std::future::Future;
@@ -319,8 +319,9 @@ impl MetricsService {
         gzip: bool,
         names: &[String],
     ) -> Result<Bytes, String> {
-        let names: Vec<&str> = names.iter().map(String::as_str).collect();
-        let filter = (!names.is_empty()).then_some(names.as_slice());
+        let mut names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let filter = (!names.is_empty()).then(|| NameSet::new(&mut names));
+        let filter = filter.as_ref();
         let result = if gzip {
             let gz = Gzip::start(self.pool.take_deflater(), buf, self.pool.take())
                 .map_err(|e| format!("compressing: {e}"))?;
@@ -351,7 +352,7 @@ impl MetricsService {
 fn run<W: embedded_io::Write>(
     enc: &mut Encoder<W>,
     collector: &dyn Collector,
-    names: Option<&[&str]>,
+    names: Option<&NameSet<'_>>,
 ) -> Result<(), EncodeError<W::Error>> {
     match names {
         Some(names) => enc.encode_filtered(collector, names),

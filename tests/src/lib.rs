@@ -38,6 +38,21 @@ pub fn python() -> Option<PathBuf> {
     None
 }
 
+/// The Python interpreter of the second peers venv, with the newest prometheus_client
+/// (stricter OpenMetrics parser), from `PROMSTACK_PYTHON_LATEST` or
+/// `<workspace>/target/peers-venv-latest/bin/python`. Same skip rule as [`peer`].
+pub fn python_latest() -> Option<PathBuf> {
+    let p = std::env::var_os("PROMSTACK_PYTHON_LATEST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target/peers-venv-latest/bin/python"));
+    if p.is_file() {
+        return Some(p);
+    }
+    assert!(!in_ci(), "python venv {} is missing; run ci/install-peers.sh", p.display());
+    eprintln!("skipping: python venv {} is missing (run ci/install-peers.sh)", p.display());
+    None
+}
+
 /// The workspace root directory.
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()

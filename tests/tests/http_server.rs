@@ -218,3 +218,59 @@ fn custom_path_and_any_path() {
     assert_eq!(get(addr, "/anything?x=1", "").status, 200);
     server.stop();
 }
+
+/// Panics when collected; describes itself (one gauge family) without panicking, so it registers.
+struct Broken;
+
+impl Collector for Broken {
+    fn collect(&self, _: &mut dyn Sink) -> Result<(), CollectError> {
+        panic!("unrelated collector bug")
+    }
+    fn describe(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
+        sink.family(&promstack::Desc::new("broken", "Broken.", promstack::MetricType::Gauge))
+    }
+}
+
+/// Counts its collections.
+struct Counting {
+    collects: std::sync::atomic::AtomicUsize,
+}
+
+impl Collector for Counting {
+    fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
+        self.collects.fetch_add(1, Ordering::SeqCst);
+        TEMP.collect(sink)
+    }
+    fn describe(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
+        TEMP.describe(sink)
+    }
+}
+
+// Issue 10, item 8: `name[]` collects only the collectors that claimed one of the names, so an
+// unrelated collector that panics (or is slow) does not fail a filtered scrape.
+#[test]
+fn filtered_scrape_collects_only_the_named_collectors() {
+    let registry = Arc::new(promstack::Registry::new());
+    registry.register_static(&REQUESTS).unwrap();
+    registry.register_owned(Broken).unwrap();
+    let counting = registry.register_owned(Counting { collects: Default::default() }).unwrap();
+    let server = HttpServer::new(registry.clone()).start("127.0.0.1:0").unwrap();
+    let addr = server.local_addr();
+
+    let only_requests = "# HELP http_requests_total Requests served.\n# TYPE http_requests_total counter\nhttp_requests_total 0.0\n";
+    for accept in ["", "Accept: application/openmetrics-text\r\n", "Accept-Encoding: gzip\r\n"] {
+        let r = get(addr, "/metrics?name[]=http_requests_total&name[]=nope", accept);
+        assert_eq!(r.status, 200, "{accept:?}: {:?}", String::from_utf8_lossy(&r.body));
+        if accept.is_empty() {
+            assert_eq!(r.text(), only_requests);
+        }
+    }
+    assert_eq!(counting.collects.load(Ordering::SeqCst), 0, "an unrelated collector was collected");
+    let r = get(addr, "/metrics?name[]=temperature_celsius", "");
+    assert_eq!(r.text(), "# HELP temperature_celsius Temperature.\n# TYPE temperature_celsius gauge\ntemperature_celsius 0.0\n");
+    assert_eq!(counting.collects.load(Ordering::SeqCst), 1);
+    // Asking for the broken collector's name, or for everything, still reports its panic.
+    assert_eq!(get(addr, "/metrics?name[]=broken", "").status, 500);
+    assert_eq!(get(addr, "/metrics", "").status, 500);
+    server.stop();
+}

@@ -306,7 +306,6 @@ fn counter_exemplars_are_kept() {
 // encoder to write exemplars on counter totals (the encoder half of item 22, on another branch;
 // today it refuses them with `MisplacedExemplar`). Remove the `ignore` when both are merged.
 #[test]
-#[ignore = "needs the core encoder half of issue 10 item 22 (counter exemplars written)"]
 fn counter_exemplars_round_trip() {
     let first = parse_openmetrics(COUNTER_EXEMPLARS).unwrap();
     let text = String::from_utf8(encode_openmetrics(Vec::new(), &first.as_slice()).unwrap()).unwrap();

@@ -247,11 +247,25 @@ fn python_parsers_agree() {
     }
 }
 
-// OpenMetrics carries everything, so parsing gives back exactly the families encoded.
+// OpenMetrics carries everything, so parsing gives back exactly the families encoded, except a
+// histogram `_count` without `_sum` (the `/neg` child), which OpenMetrics 1.0 does not allow.
 #[test]
 fn openmetrics_gives_the_families_back() {
     let text = encode(Format::OpenMetrics, false);
-    assert_eq!(parse_openmetrics(&text).unwrap(), families());
+    let want: Vec<MetricFamily> = families()
+        .into_iter()
+        .map(|f| {
+            let mut g =
+                MetricFamily::new(f.name(), f.help(), f.metric_type()).unwrap().with_unit(f.unit()).unwrap();
+            for s in
+                f.samples().iter().filter(|s| !(s.suffix == "_count" && s.label("handler") == Some("/neg")))
+            {
+                g.add_sample(s.clone());
+            }
+            g
+        })
+        .collect();
+    assert_eq!(parse_openmetrics(&text).unwrap(), want);
 }
 
 #[test]

@@ -368,11 +368,25 @@ fn openmetrics_misplaced_exemplars() {
     let mut untyped = MetricFamily::new("hh", "help", MetricType::Unknown).unwrap();
     untyped.add_sample(OwnedSample::new("_bucket", &[], 0.0).with_exemplar(ex.clone()));
     let mut count = MetricFamily::new("hh", "help", MetricType::Histogram).unwrap();
-    count.add_sample(OwnedSample::new("_count", &[], 0.0).with_exemplar(ex));
-    for f in [untyped, count] {
+    count.add_sample(OwnedSample::new("_count", &[], 0.0).with_exemplar(ex.clone()));
+    let mut created = MetricFamily::new("hh", "help", MetricType::Counter).unwrap();
+    created.add_sample(OwnedSample::new("_created", &[], 0.0).with_exemplar(ex));
+    for f in [untyped, count, created] {
         let err = encode_openmetrics(Vec::new(), &f).unwrap_err();
         assert!(matches!(err, EncodeError::Collect(CollectError::MisplacedExemplar)), "{err:?}");
     }
+}
+
+// OpenMetrics 1.0 allows exemplars on counter `_total` samples (issue 10, item 22).
+#[test]
+fn openmetrics_counter_exemplar() {
+    let mut c = CounterMetricFamily::new("cc", "help").unwrap().with_labels(&["a"]).unwrap();
+    let ex = OwnedExemplar::new(&[("trace_id", "abc")], 0.5).with_timestamp(1.25);
+    c.add_metric_with_exemplar(&["x"], 3.0, Some(10.0), None, Some(ex)).unwrap();
+    let expected = "# HELP cc help\n# TYPE cc counter\n\
+         cc_total{a=\"x\"} 3.0 # {trace_id=\"abc\"} 0.5 1.25\ncc_created{a=\"x\"} 10.0\n# EOF\n";
+    assert_eq!(openmetrics(&c), expected);
+    assert_eq!(openmetrics(&registry_with(c)), expected);
 }
 
 // test_gaugehistogram
@@ -445,6 +459,9 @@ fn families_match_metric_exposition() {
          hh_bucket{le=\"0.0\"} 1.0\nhh_bucket{le=\"0.5\"} 1.0\nhh_bucket{le=\"1.0\"} 1.0\nhh_bucket{le=\"+Inf\"} 1.0\n\
          # EOF\n"
     );
+    // 0.8.0 writes `hh_count 1.0` here; OpenMetrics 1.0 allows `_count` only with `_sum` (issue 10,
+    // item 19). Text 0.0.4 keeps it.
+    assert!(text(&h).ends_with("hh_bucket{le=\"+Inf\"} 1.0\nhh_count 1.0\n"));
 }
 
 // A custom collector can return several families, and describe itself without collecting.
@@ -467,4 +484,32 @@ fn custom_collector_families() {
     // A failing builder stops the scrape with an error instead of writing half a family.
     let failing = CustomCollector::new(|| Ok(vec![GaugeMetricFamily::with_value("0bad", "", 1.0)?.into()]));
     assert!(matches!(encode_text(Vec::new(), &failing), Err(EncodeError::Collect(CollectError::Failed(_)))));
+}
+
+// Issue 10, item 15: `add_sample` checks nothing, so the encoder refuses a label name or suffix
+// that would forge lines, naming it, and writes none of it.
+#[test]
+fn forged_label_names_and_suffixes_are_refused() {
+    use promstack_core::DescError;
+    let forged = "a=\"1\"} 1\nforged_total{b";
+    let mut labels = MetricFamily::new("g", "help", MetricType::Gauge).unwrap();
+    labels.add_sample(OwnedSample::new("", &[(forged, "v")], 1.0));
+    let mut suffix = MetricFamily::new("g", "help", MetricType::Gauge).unwrap();
+    suffix.add_sample(OwnedSample::new("\nforged_total", &[], 1.0));
+    let mut exemplar = MetricFamily::new("h", "help", MetricType::Histogram).unwrap();
+    exemplar.add_sample(
+        OwnedSample::new("_bucket", &[("le", "+Inf")], 1.0)
+            .with_exemplar(OwnedExemplar::new(&[(forged, "v")], 1.0)),
+    );
+    for (f, name) in [(labels, forged), (suffix, "g\nforged_total"), (exemplar, forged)] {
+        for err in [encode_text(Vec::new(), &f).unwrap_err(), encode_openmetrics(Vec::new(), &f).unwrap_err()]
+        {
+            match &err {
+                EncodeError::Desc(DescError::InvalidLabelName(n) | DescError::InvalidMetricName(n)) => {
+                    assert_eq!(n.as_str(), name)
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
 }

@@ -92,7 +92,8 @@ pub struct OwnedSample {
     pub value: f64,
     /// When the value was taken, if the sample carries a time (kept exactly as parsed).
     pub timestamp: Option<Timestamp>,
-    /// An exemplar (OpenMetrics: on histogram buckets and counter totals).
+    /// An exemplar (OpenMetrics; core's encoders write one on histogram buckets and counter
+    /// `_total` samples only).
     pub exemplar: Option<OwnedExemplar>,
 }
 

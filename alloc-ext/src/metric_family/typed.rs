@@ -178,12 +178,37 @@ impl CounterMetricFamily {
         created: Option<f64>,
         timestamp: Option<f64>,
     ) -> Result<&mut Self, FamilyError> {
+        self.add_metric_with_exemplar(label_values, value, created, timestamp, None)
+    }
+
+    /// [`add_metric`](Self::add_metric) with an exemplar on the `_total` sample (OpenMetrics
+    /// only; text 0.0.4 drops it).
+    ///
+    /// ```
+    /// use promstack_alloc::{CounterMetricFamily, OwnedExemplar};
+    /// use promstack_core::encode_openmetrics;
+    ///
+    /// let mut c = CounterMetricFamily::new("jobs", "Jobs.").unwrap();
+    /// let ex = OwnedExemplar::new(&[("trace_id", "abc")], 1.0).with_timestamp(1_600_000_000.5);
+    /// c.add_metric_with_exemplar(&[], 3.0, None, None, Some(ex)).unwrap();
+    /// let out = encode_openmetrics(Vec::new(), &c).unwrap();
+    /// assert_eq!(String::from_utf8(out).unwrap(), "# HELP jobs Jobs.\n# TYPE jobs counter\n\
+    ///     jobs_total 3.0 # {trace_id=\"abc\"} 1.0 1600000000.5\n# EOF\n");
+    /// ```
+    pub fn add_metric_with_exemplar(
+        &mut self,
+        label_values: &[&str],
+        value: f64,
+        created: Option<f64>,
+        timestamp: Option<f64>,
+        exemplar: Option<OwnedExemplar>,
+    ) -> Result<&mut Self, FamilyError> {
         let labels = self.0.pairs(label_values)?;
         if let Some(created) = created {
-            self.0.push("_total", labels.clone(), value, timestamp, None);
+            self.0.push("_total", labels.clone(), value, timestamp, exemplar);
             self.0.push("_created", labels, created, timestamp, None);
         } else {
-            self.0.push("_total", labels, value, timestamp, None);
+            self.0.push("_total", labels, value, timestamp, exemplar);
         }
         Ok(self)
     }

@@ -10,9 +10,9 @@ mod text;
 
 pub use float::{go_float, shortest, FLOAT_BUF};
 
-use crate::collector::{Collector, NameFilter, Sink};
-use crate::desc::{Desc, MetricType};
-use crate::error::{CollectError, EncodeError};
+use crate::collector::{Collector, NameFilter, NameSet, Sink};
+use crate::desc::{is_valid_metric_name, Desc, MetricType};
+use crate::error::{BoundedStr, CollectError, DescError, EncodeError};
 use crate::sample::{Labels, Sample, Value};
 use crate::timestamp::Timestamp;
 use embedded_io::Write;
@@ -98,6 +98,17 @@ const SPLIT_SUFFIXES: [&str; 3] = ["_created", "_gcount", "_gsum"];
 /// );
 /// ```
 ///
+/// # How often a collector is collected
+/// An OpenMetrics scrape collects every collector once. A text 0.0.4 scrape collects each
+/// collector once, and once more for each kind of separate gauge family its samples need, in
+/// this order: `x_created` (only [`with_created_in_text`](Encoder::with_created_in_text)),
+/// `x_gcount` and `x_gsum` (gauge histograms) — so at most 3 times, and once by default unless
+/// it reports a gauge histogram. Text 0.0.4 must write those families after the family they
+/// belong to, and their samples come interleaved with the family's own; holding them back
+/// would need memory bounded only by the collector's size, which this allocation-free encoder
+/// does not have, so it asks the collector again instead. Registries are descended into, so
+/// only the collectors with such families are asked again.
+///
 /// Output goes through a small line buffer ([`LINE_BUF`] bytes) so that the writer sees a few
 /// large writes instead of a dozen tiny ones per sample (one syscall or UART transfer per piece
 /// otherwise). [`Encoder::encode`] and [`Encoder::finish`] flush it; samples pushed into the
@@ -110,8 +121,29 @@ pub struct Encoder<W: Write> {
     pass: Pass,
     split_seen: u8,
     header_pending: bool,
+    held: Option<Held>,
+    /// Address and length of the last family name checked (see [`Encoder::check_family`]).
+    checked: (usize, usize),
+    /// The invalid name that stopped the encoding, for [`EncodeError::Desc`].
+    bad_name: Option<DescError>,
     buf: [u8; LINE_BUF],
     len: usize,
+}
+
+/// A histogram's `_count` or `_sum` line (OpenMetrics), written into the buffer but taken back
+/// unless the other half of the pair, with the same labels, comes next: OpenMetrics 1.0 allows a
+/// histogram point's count if and only if it has a sum, and a histogram with a negative bound
+/// reports a count but no sum (as Python does, which is right for text 0.0.4).
+#[derive(Debug, Clone, Copy)]
+struct Held {
+    /// Where the line starts in the buffer.
+    start: usize,
+    /// Its `{...}` part, `buf[labels.0..labels.1]` (empty when it has none).
+    labels: (usize, usize),
+    /// `true` for the sum half.
+    sum: bool,
+    /// The buffer was written out since: the line can no longer be taken back.
+    spilled: bool,
 }
 
 /// Bytes the [`Encoder`] collects before it writes them out.
@@ -128,6 +160,9 @@ impl<W: Write> Encoder<W> {
             pass: Pass::Main,
             split_seen: 0,
             header_pending: false,
+            held: None,
+            checked: (0, 0),
+            bad_name: None,
             buf: [0; LINE_BUF],
             len: 0,
         }
@@ -152,11 +187,12 @@ impl<W: Write> Encoder<W> {
     }
 
     /// Writes only samples whose full name is in `names`, and only the headers of families
-    /// that have such a sample.
+    /// that have such a sample. Members of a registry that claim none of the names are not
+    /// collected at all (see [`Collector::members_named`]).
     pub fn encode_filtered(
         &mut self,
         collector: &dyn Collector,
-        names: &[&str],
+        names: &NameSet<'_>,
     ) -> Result<(), EncodeError<W::Error>> {
         self.run(collector, Some(names))
     }
@@ -164,9 +200,12 @@ impl<W: Write> Encoder<W> {
     fn run(
         &mut self,
         collector: &dyn Collector,
-        names: Option<&[&str]>,
+        names: Option<&NameSet<'_>>,
     ) -> Result<(), EncodeError<W::Error>> {
-        let result = self.run_passes(collector, names);
+        let mut result = self.run_passes(collector, names);
+        if let Err(e) = self.withdraw() {
+            result = result.and(Err(EncodeError::Collect(e)));
+        }
         // Flushed even after a collector's error, as the unbuffered encoder had written it.
         let flushed = self.flush_buf();
         match (result, flushed) {
@@ -187,19 +226,24 @@ impl<W: Write> Encoder<W> {
     fn run_passes(
         &mut self,
         collector: &dyn Collector,
-        names: Option<&[&str]>,
+        names: Option<&NameSet<'_>>,
     ) -> Result<(), EncodeError<W::Error>> {
-        if self.format == Format::Text {
+        if self.format == Format::Text || names.is_some() {
             // Text 0.0.4 writes split families (`x_created`, ...) after each member's own
             // families, as Python does: descend into registries and arrays and run the passes
-            // per member. OpenMetrics splits nothing and takes one pass over everything.
+            // per member. A filtered scrape descends too, to skip the members that claim none
+            // of the names. Otherwise OpenMetrics splits nothing and takes one pass.
             let mut failed = None;
-            let composite = collector.members(&mut |member| {
+            let mut visit = |member: &dyn Collector| {
                 self.run_passes(member, names).map_err(|e| {
                     failed = Some(e);
                     CollectError::Sink
                 })
-            });
+            };
+            let composite = match names {
+                Some(names) => collector.members_named(names, &mut visit),
+                None => collector.members(&mut visit),
+            };
             match (composite, failed) {
                 (_, Some(e)) => return Err(e),
                 (Ok(true), None) => return Ok(()),
@@ -225,25 +269,83 @@ impl<W: Write> Encoder<W> {
     fn collect_pass(
         &mut self,
         collector: &dyn Collector,
-        names: Option<&[&str]>,
+        names: Option<&NameSet<'_>>,
     ) -> Result<(), EncodeError<W::Error>> {
         let result = match names {
             None => collector.collect(self),
-            Some(names) => collector.collect(&mut NameFilter::new(&mut *self, names)),
+            Some(names) => collector.collect(&mut NameFilter::new(&mut *self, *names)),
         };
         match result {
             Ok(()) => Ok(()),
-            Err(e) => Err(match self.error.take() {
-                Some(w) => EncodeError::Write(w),
-                None => EncodeError::Collect(e),
+            Err(e) => Err(match (self.error.take(), self.bad_name.take()) {
+                (Some(w), _) => EncodeError::Write(w),
+                (None, Some(bad)) => EncodeError::Desc(bad),
+                (None, None) => EncodeError::Collect(e),
             }),
         }
     }
 
+    // ---- names: checked here, because a `Desc`, suffix or label name made at run time (a
+    // custom collector) has not been through the `const` checks, and a name holding a newline
+    // or a space would write lines of its own ----
+
+    /// Checks a family's name and unit (once per family: its samples compare the name's address).
+    fn check_family(&mut self, desc: &Desc<'_>) -> Result<(), CollectError> {
+        let unit_ok = bytes_in(desc.unit.as_bytes(), METRIC_BYTE);
+        if !is_valid_metric_name(desc.name) || !unit_ok {
+            self.bad_name = Some(if unit_ok {
+                DescError::InvalidMetricName(BoundedStr::new(desc.name))
+            } else {
+                DescError::InvalidUnit(BoundedStr::new(desc.unit))
+            });
+            return Err(CollectError::InvalidName);
+        }
+        self.checked = (desc.name.as_ptr() as usize, desc.name.len());
+        Ok(())
+    }
+
+    /// Checks the names a sample line is made of: the family name (unless it is the one checked
+    /// last), the suffix, and every label name, its exemplar's too.
+    #[inline]
+    fn check_sample(&mut self, desc: &Desc<'_>, sample: &Sample<'_>) -> Result<(), CollectError> {
+        if (desc.name.as_ptr() as usize, desc.name.len()) != self.checked {
+            self.check_family(desc)?;
+        }
+        if is_suffix(sample.suffix)
+            && label_names_ok(&sample.labels)
+            && sample.exemplar.as_ref().is_none_or(|e| label_names_ok(&e.labels))
+        {
+            return Ok(());
+        }
+        self.refuse_sample(desc, sample)
+    }
+
+    #[cold]
+    fn refuse_sample(&mut self, desc: &Desc<'_>, sample: &Sample<'_>) -> Result<(), CollectError> {
+        let exemplar = sample.exemplar.as_ref().map(|e| e.labels);
+        let bad_label = sample
+            .labels
+            .iter()
+            .chain(exemplar.iter().flat_map(|l| l.iter()))
+            .find(|(n, _)| !is_label_name(n));
+        self.bad_name = Some(match bad_label {
+            Some((n, _)) => DescError::InvalidLabelName(BoundedStr::new(n)),
+            None => {
+                let mut full = heapless::String::<128>::new();
+                let _ = full.push_str(desc.name);
+                for c in sample.suffix.chars() {
+                    let _ = full.push(c);
+                }
+                DescError::InvalidMetricName(BoundedStr::new(&full))
+            }
+        });
+        Err(CollectError::InvalidName)
+    }
+
     /// Ends the exposition (OpenMetrics: `# EOF`), flushes, and returns the writer.
     pub fn finish(mut self) -> Result<W, EncodeError<W::Error>> {
-        let mut done = Ok(());
-        if self.format == Format::OpenMetrics {
+        let mut done = self.withdraw();
+        if self.format == Format::OpenMetrics && done.is_ok() {
             done = self.put(b"# EOF\n");
         }
         if done.is_err() || self.flush_buf().is_err() {
@@ -276,6 +378,9 @@ impl<W: Write> Encoder<W> {
     /// when they are larger than the buffer).
     #[inline(never)]
     fn put_through(&mut self, bytes: &[u8]) -> Result<(), CollectError> {
+        if let Some(h) = &mut self.held {
+            h.spilled = true;
+        }
         self.flush_buf()?;
         if bytes.len() <= LINE_BUF {
             self.buf[..bytes.len()].copy_from_slice(bytes);
@@ -514,6 +619,82 @@ impl<W: Write> Encoder<W> {
         self.put(b"\n")
     }
 
+    /// A histogram `_count`/`_sum` sample in OpenMetrics (`sum` tells which), or any sample
+    /// while one is held: keeps a line only when its pair is complete (see [`Held`]).
+    #[inline(never)]
+    fn put_paired(
+        &mut self,
+        desc: &Desc<'_>,
+        sample: &Sample<'_>,
+        sum: Option<bool>,
+    ) -> Result<(), CollectError> {
+        let Some(sum) = sum else {
+            self.withdraw()?;
+            return self.put_sample(desc, sample);
+        };
+        if let Some(held) = self.held.filter(|h| h.sum != sum) {
+            // The other half: keep both when the labels match.
+            let start = self.len;
+            self.put_sample(desc, sample)?;
+            let Some(now) = self.held.take() else { return Ok(()) };
+            if now.spilled {
+                // Written out already; nothing left to compare or take back.
+                return Ok(());
+            }
+            let labels = self.labels_at(start, desc, sample);
+            if self.buf[held.labels.0..held.labels.1] == self.buf[labels.0..labels.1] {
+                return Ok(());
+            }
+            // Two halves of different points: drop the first, hold the second in its place.
+            let shift = start - held.start;
+            self.buf.copy_within(start..self.len, held.start);
+            self.len -= shift;
+            self.held = Some(Held {
+                start: held.start,
+                labels: (labels.0 - shift, labels.1 - shift),
+                sum,
+                spilled: false,
+            });
+            return Ok(());
+        }
+        self.withdraw()?;
+        if self.len + line_bound(desc, sample) > LINE_BUF {
+            self.flush_buf()?;
+        }
+        let start = self.len;
+        self.held = Some(Held { start, labels: (start, start), sum, spilled: false });
+        self.put_sample(desc, sample)?;
+        if self.held.is_some_and(|h| !h.spilled) {
+            let labels = self.labels_at(start, desc, sample);
+            self.held = Some(Held { start, labels, sum, spilled: false });
+        }
+        Ok(())
+    }
+
+    /// Where the `{...}` of the sample line written at `start` lies (the line is still in the
+    /// buffer). Its value and timestamp hold no `}`, so the last one closes the labels.
+    fn labels_at(&self, start: usize, desc: &Desc<'_>, sample: &Sample<'_>) -> (usize, usize) {
+        let from = start + desc.name.len() + sample.suffix.len();
+        match self.buf[from..self.len].iter().rposition(|&c| c == b'}') {
+            Some(end) if self.buf[from] == b'{' => (from, from + end + 1),
+            _ => (from, from),
+        }
+    }
+
+    /// Takes back a held half pair (see [`Held`]); an error if it was written out already.
+    fn withdraw(&mut self) -> Result<(), CollectError> {
+        match self.held.take() {
+            None => Ok(()),
+            Some(h) if h.spilled => Err(CollectError::Failed(
+                "a histogram _count or _sum without the other, on a line too long to take back",
+            )),
+            Some(h) => {
+                self.len = h.start;
+                Ok(())
+            }
+        }
+    }
+
     fn put_sample(&mut self, desc: &Desc<'_>, sample: &Sample<'_>) -> Result<(), CollectError> {
         let (name, suffix) = (desc.name.as_bytes(), sample.suffix.as_bytes());
         if self.len + name.len() + suffix.len() <= LINE_BUF {
@@ -575,6 +756,7 @@ impl<W: Write> Sink for Encoder<W> {
     }
 
     fn family(&mut self, desc: &Desc<'_>) -> Result<(), CollectError> {
+        self.check_family(desc)?;
         match (self.pass, self.format) {
             (Pass::Split(_), _) => {
                 self.header_pending = true;
@@ -585,6 +767,7 @@ impl<W: Write> Sink for Encoder<W> {
                 self.put_header(desc.name, suffix, desc.help, type_name)
             }
             (Pass::Main, Format::OpenMetrics) => {
+                self.withdraw()?;
                 self.put_header(desc.name, "", desc.help, desc.metric_type.as_str())?;
                 if !desc.unit.is_empty() {
                     self.put(b"# UNIT ")?;
@@ -599,8 +782,13 @@ impl<W: Write> Sink for Encoder<W> {
     }
 
     fn sample(&mut self, desc: &Desc<'_>, sample: &Sample<'_>) -> Result<(), CollectError> {
+        self.check_sample(desc, sample)?;
         if self.format == Format::OpenMetrics {
-            return self.put_sample(desc, sample);
+            let pair = openmetrics::pair_part(desc.metric_type, sample.suffix);
+            if pair.is_none() && self.held.is_none() {
+                return self.put_sample(desc, sample);
+            }
+            return self.put_paired(desc, sample, pair);
         }
         let split = text::split_index(desc.metric_type, sample.suffix);
         match (self.pass, split) {
@@ -643,6 +831,85 @@ pub fn encode_openmetrics<W: Write>(
 /// `true` for the types whose `_created` sample text 0.0.4 moves into its own family.
 pub(crate) fn has_created(t: MetricType) -> bool {
     matches!(t, MetricType::Counter | MetricType::Summary | MetricType::Histogram)
+}
+
+/// Bit of [`NAME_BYTES`] set for the bytes of label names, `[a-zA-Z0-9_]`.
+const LABEL_BYTE: u8 = 1;
+/// Bit of [`NAME_BYTES`] set for the bytes of metric names, `[a-zA-Z0-9_:]`.
+const METRIC_BYTE: u8 = 2;
+
+/// The classes of every byte value: a table, so the per-sample check is one load and one `and`
+/// per byte with no branch.
+static NAME_BYTES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        if b.is_ascii_alphanumeric() || b == b'_' {
+            t[c] = LABEL_BYTE | METRIC_BYTE;
+        } else if b == b':' {
+            t[c] = METRIC_BYTE;
+        }
+        c += 1;
+    }
+    t
+};
+
+/// `true` if every byte of `b` is in `class` (an empty `b` is).
+#[inline]
+fn bytes_in(b: &[u8], class: u8) -> bool {
+    // A table lookup and an `and` per byte, no branch: faster on names (a few bytes) than
+    // eight-byte range checks were.
+    let mut all = class;
+    for &c in b {
+        all &= NAME_BYTES[usize::from(c)];
+    }
+    all != 0
+}
+
+/// `true` if `name` matches `[a-zA-Z_][a-zA-Z0-9_]*` ([`crate::is_valid_label_name`], cheaper
+/// for the per-sample check).
+#[inline]
+fn is_label_name(name: &str) -> bool {
+    let b = name.as_bytes();
+    b.first().is_some_and(|c| !c.is_ascii_digit()) && bytes_in(b, LABEL_BYTE)
+}
+
+/// `true` if every label name of `labels` is valid.
+#[inline]
+fn label_names_ok(labels: &Labels<'_>) -> bool {
+    let [a, b] = labels.name_groups();
+    let mut ok = true;
+    for n in a {
+        ok &= is_label_name(n);
+    }
+    for n in b {
+        ok &= is_label_name(n);
+    }
+    ok
+}
+
+/// `true` if a sample suffix may follow a metric name: the suffixes metric types use are matched
+/// as literals (length check and a word compare), anything else byte by byte.
+#[inline]
+fn is_suffix(suffix: &str) -> bool {
+    match suffix.as_bytes() {
+        b"" | b"_total" | b"_bucket" | b"_count" | b"_sum" | b"_created" | b"_info" | b"_gcount"
+        | b"_gsum" => true,
+        other => bytes_in(other, METRIC_BYTE),
+    }
+}
+
+/// At least the length of the line `sample` makes (its labels escaped; no exemplar).
+fn line_bound(desc: &Desc<'_>, sample: &Sample<'_>) -> usize {
+    let labels: usize = (0..sample.labels.len())
+        .map(|i| {
+            let (n, v) = sample.labels.pair(i);
+            n.len() + 2 * v.len() + 4
+        })
+        .sum();
+    // Braces, value, timestamp and newline fit in 64 bytes.
+    desc.name.len() + sample.suffix.len() + labels + 64
 }
 
 /// Length of `name="value"` unescaped.
@@ -749,6 +1016,34 @@ mod fast_path_tests {
                 for quote in [false, true] {
                     let want = b.iter().any(|&c| c == b'\\' || c == b'\n' || (quote && c == b'"'));
                     assert_eq!(needs_escape(b, quote), want, "{b:?} {quote}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn name_checks_match_the_rules() {
+        let mut x: u32 = 987;
+        for len in 0..40 {
+            for _ in 0..2000 {
+                let mut b = [b'a'; 40];
+                for c in b.iter_mut().take(len) {
+                    x ^= x << 13;
+                    x ^= x >> 17;
+                    x ^= x << 5;
+                    // Mostly name bytes, sometimes any byte, so both answers are common.
+                    let pool = b"azAZ09_:`{@[/";
+                    *c = if x.is_multiple_of(29) {
+                        (x >> 8) as u8
+                    } else {
+                        pool[(x >> 8) as usize % pool.len()]
+                    };
+                }
+                let b = &b[..len];
+                for (class, colon) in [(LABEL_BYTE, false), (METRIC_BYTE, true)] {
+                    let want =
+                        b.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'_' || (colon && c == b':'));
+                    assert_eq!(bytes_in(b, class), want, "{b:?} {colon}");
                 }
             }
         }
