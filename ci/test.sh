@@ -40,6 +40,7 @@ for pair in "${cross_builds[@]}"; do
   steps+=("cross $pkg $target|cargo build -p $pkg --target $target ${flags-}")
 done
 steps+=("cross promstack-core small|cargo build -p promstack-core --features small --target thumbv6m-none-eabi")
+steps+=("cross promstack-core defmt|cargo build -p promstack-core --features defmt --target thumbv7em-none-eabihf")
 steps+=(
   "firmware clippy|ci/firmware.sh clippy"
   "firmware under qemu|ci/firmware.sh run"

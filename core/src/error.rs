@@ -36,6 +36,13 @@ impl fmt::Display for BoundedStr {
     }
 }
 
+#[cfg(feature = "defmt")]
+impl defmt::Format for BoundedStr {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(f, "{=str}", self.as_str());
+    }
+}
+
 impl fmt::Debug for BoundedStr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(self.as_str(), f)
@@ -45,6 +52,7 @@ impl fmt::Debug for BoundedStr {
 /// A metric description is invalid: a bad name, label name, unit, bucket list or state list.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum DescError {
     /// The metric name does not match `[a-zA-Z_:][a-zA-Z0-9_:]*`.
     InvalidMetricName(BoundedStr),
@@ -89,6 +97,7 @@ impl core::error::Error for DescError {}
 /// A value update was refused; the metric is unchanged.
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum ValueError {
     /// Counters only go up: the increment was negative.
     NegativeIncrement(f64),
@@ -118,6 +127,7 @@ impl core::error::Error for ValueError {}
 /// A labeled child could not be found or created; existing series are untouched.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum LabelError {
     /// The number of label values differs from the number of label names.
     WrongCount {
@@ -175,6 +185,7 @@ impl core::error::Error for LabelError {}
 /// A collector could not be registered.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum RegistryError {
     /// A name the collector claims is already claimed by a registered collector.
     Duplicate(BoundedStr),
@@ -220,6 +231,7 @@ impl core::error::Error for RegistryError {}
 /// Why a collection stopped early.
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum CollectError {
     /// The sink refused more data, typically because its writer failed; the sink keeps the cause.
     Sink,
@@ -253,6 +265,7 @@ impl core::error::Error for CollectError {}
 /// Encoding failed: the writer failed or a collector failed.
 #[non_exhaustive]
 #[derive(Debug)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum EncodeError<E> {
     /// The underlying writer returned an error.
     Write(E),
