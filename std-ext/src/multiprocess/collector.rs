@@ -130,9 +130,14 @@ fn parse_file_name(path: &Path) -> Option<FileName> {
     Some(FileName { metric_type, mode: None, pid: rest.to_owned() })
 }
 
+/// `labels_no_pid` of a key whose labels are all kept but one is `le`: that set is interned
+/// only when a gauge file needs it.
+const WITH_LE: u32 = u32::MAX;
+
 /// A key parsed and checked once per merge, shared by every file that has it (the same series
 /// appears in every process's file). Names and label sets are interned as small integers, so
 /// adding a sample hashes a few integers and allocates nothing.
+#[derive(Clone, Copy)]
 struct CheckedKey {
     family: u32,
     sample: u32,
@@ -309,7 +314,8 @@ impl Interned {
         } else if le.is_none() {
             labels_no_le
         } else {
-            self.sets.id(&self.hasher, pairs)
+            // Only a gauge file needs it: made when one does (see `labels_with_le`).
+            WITH_LE
         };
         self.checked.push(CheckedKey {
             family: self.families.id(&metric_name),
@@ -453,7 +459,10 @@ fn merge_raw<P: AsRef<Path>>(files: &[P], accumulate: bool) -> RawMerge {
             _ => NO_PID,
         };
         for &(id, value) in &previous {
-            let key = &interned.checked[id as usize];
+            let mut key = interned.checked[id as usize];
+            if name.mode.is_some() && key.labels_no_pid == WITH_LE {
+                key.labels_no_pid = interned.labels_with_le(id);
+            }
             let family = key.family as usize;
             if accs.len() <= family {
                 accs.resize_with(family + 1, || None);
