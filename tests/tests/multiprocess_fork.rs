@@ -100,13 +100,13 @@ fn fork_while_another_thread_holds_store_locks() {
             while !stop.load(Ordering::Relaxed) {
                 busy_fam.labels(&[&i.to_string()]).unwrap().inc();
                 fam.labels(&[&(i % 500).to_string()]).unwrap().inc();
-                if i % 16 == 0 && i < 16 * 200 {
+                if i.is_multiple_of(16) && i < 16 * 200 {
                     let g = store
                         .gauge_family(Opts::new(format!("g{i}"), "help"), GaugeMode::LiveSum, &["k"])
                         .unwrap();
                     g.labels(&["x"]).unwrap().set(1.0);
                 }
-                if i % 64 == 0 && i < 64 * 16 {
+                if i.is_multiple_of(64) && i < 64 * 16 {
                     let other = Store::open_with_identifier(&path, move || 1_000_000 + i).unwrap();
                     other.counter(Opts::new("other", "help")).unwrap().inc();
                 }
