@@ -278,9 +278,10 @@ pub enum GaugeMode {
     LiveAll,
     /// The sum over live processes.
     LiveSum,
-    /// The largest value of any process, alive or dead.
+    /// The largest value of any process, alive or dead. NaN only when every process has NaN,
+    /// whatever order the files are read in (Python 0.8.0's result depends on it).
     Max,
-    /// The smallest value of any process, alive or dead.
+    /// The smallest value of any process, alive or dead; NaN as for [`GaugeMode::Max`].
     Min,
 }
 
