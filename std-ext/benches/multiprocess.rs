@@ -2,6 +2,10 @@
 //! a memory-mapped file, and of a scrape that merges a directory.
 //!
 //! `cargo bench -p promstack --bench multiprocess` (add `-- --quick` for a short run).
+//!
+//! The 8 x 1,000 histogram scrape leaves its directory in place when `PROMSTACK_MP_BENCH_DIR`
+//! names one, so `std-ext/benches/multiprocess_python.py` can time Python 0.8.0's
+//! `MultiProcessCollector` on the very same files.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use promstack::multiprocess::{GaugeMode, MultiProcessCollector, Opts, Store};
@@ -75,5 +79,37 @@ fn scrape(c: &mut Criterion) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-criterion_group!(benches, updates, scrape);
+/// 8 processes x 1 histogram family with 1,000 children (default buckets): 128,000 entries.
+fn scrape_histograms(c: &mut Criterion) {
+    let (dir, keep) = match std::env::var_os("PROMSTACK_MP_BENCH_DIR") {
+        Some(d) => {
+            let d = PathBuf::from(d);
+            let _ = std::fs::remove_dir_all(&d);
+            std::fs::create_dir_all(&d).unwrap();
+            (d, true)
+        }
+        None => (temp_dir("histograms"), false),
+    };
+    for id in 0..8u64 {
+        let store = Store::open_with_identifier(&dir, move || 2000 + id).unwrap();
+        let family =
+            store.histogram_family(Opts::new("latency", "Latency."), &DEFAULT_BUCKETS, &["path"]).unwrap();
+        for i in 0..1000 {
+            family.labels(&[&format!("/p{i}")]).unwrap().observe(i as f64 / 1000.0);
+        }
+    }
+    let collector = MultiProcessCollector::new(&dir).unwrap();
+    let mut g = c.benchmark_group("multiprocess_scrape");
+    g.sample_size(20);
+    g.bench_function("merge_and_encode_8_processes_1000_histograms", |b| {
+        b.iter(|| black_box(encode_text(Vec::with_capacity(1 << 20), &collector).unwrap()))
+    });
+    g.bench_function("merge_only_8_processes_1000_histograms", |b| b.iter(|| black_box(collector.merge())));
+    g.finish();
+    if !keep {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+criterion_group!(benches, updates, scrape, scrape_histograms);
 criterion_main!(benches);

@@ -104,9 +104,55 @@ fn worker_entry() {
                 total.inc();
             }
         }
+        // Reads a 16-byte file whose header claims ~2 GiB, under a small address-space limit.
+        "huge-header" => {
+            let path = dir.join("counter_1.db");
+            let e = promstack::multiprocess::read_all_values_from_file(&path).unwrap_err();
+            assert!(matches!(e, MultiProcessError::Truncated { used: 0x7fff_fff8, len: 16, .. }), "{e}");
+            let m = MultiProcessCollector::new(&dir).unwrap().merge();
+            assert!(matches!(m.errors.as_slice(), [MultiProcessError::Truncated { .. }]), "{:?}", m.errors);
+            println!("refused");
+        }
+        // Counts into a directory on a filesystem with room for one 1 MiB file and a little more.
+        "full-fs" => {
+            let family = store.counter_family(Opts::new("f_requests", "Requests."), &["path"]).unwrap();
+            // The first file fits; the gauge's file does not, so the gauge counts in memory.
+            let first = family.labels(&["/0"]).unwrap();
+            first.inc();
+            let gauge = store.gauge(Opts::new("f_busy", "Busy."), GaugeMode::LiveSum).unwrap();
+            gauge.set(3.0);
+            gauge.inc();
+            assert_eq!(gauge.get(), 4.0);
+            // ~1.5 MB of entries: the counter file must grow past the filesystem.
+            let long = "x".repeat(100);
+            let children: Vec<_> =
+                (0..FULL_FS_CHILDREN).map(|i| family.labels(&[&format!("/{i}/{long}")]).unwrap()).collect();
+            for (i, c) in children.iter().enumerate() {
+                c.inc_by(i as f64).unwrap();
+                c.inc();
+            }
+            for (i, c) in children.iter().enumerate() {
+                assert_eq!(c.get(), i as f64 + 1.0, "child {i}");
+            }
+            let m = MultiProcessCollector::new(&dir).unwrap().merge();
+            assert!(m.errors.is_empty(), "{:?}", m.errors);
+            let mut in_file = 0;
+            for (i, _) in children.iter().enumerate() {
+                let path = format!("/{i}/{long}");
+                if let Some(v) = m.get_sample_value("f_requests_total", &[("path", &path)]) {
+                    assert_eq!(v, i as f64 + 1.0, "child {i} in the file");
+                    in_file += 1;
+                }
+            }
+            assert!(m.get_sample_value("f_busy", &[]).is_none(), "the gauge file cannot exist");
+            println!("in file {in_file}");
+        }
         other => panic!("unknown worker job {other}"),
     }
 }
+
+/// Children the `full-fs` worker makes: more than a 1 MiB file holds.
+const FULL_FS_CHILDREN: usize = 9_000;
 
 #[test]
 fn concurrent_worker_processes_give_exact_totals() {
@@ -964,4 +1010,248 @@ fn prefork_example_runs_and_counts_every_worker() {
         "{:?}",
         file_names(dir.path())
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hostile directories and environments.
+
+/// A FIFO named like a value file would block a plain `open` until a writer comes, and with it
+/// every scrape. It is skipped (and reported) without blocking.
+#[test]
+fn a_fifo_in_the_directory_does_not_block_a_scrape() {
+    let dir = TempDir::new("mp-fifo");
+    let store = Store::open_with_identifier(dir.path(), ident(1)).unwrap();
+    store.counter(Opts::new("c", "help")).unwrap().inc();
+    let fifo = dir.path().join("counter_2.db");
+    let st = Command::new("mkfifo").arg(&fifo).status().expect("run mkfifo");
+    assert!(st.success(), "mkfifo failed");
+    std::fs::create_dir(dir.path().join("gauge_all_3.db")).unwrap();
+
+    let (tx, rx) = std::sync::mpsc::channel();
+    let path = dir.path().to_path_buf();
+    let scrape = std::thread::spawn(move || {
+        let collector = MultiProcessCollector::new(&path).unwrap();
+        let m = collector.merge();
+        let text = String::from_utf8(encode_text(Vec::new(), &collector).unwrap()).unwrap();
+        let _ = tx.send((m, text));
+    });
+    let got = rx.recv_timeout(Duration::from_secs(30));
+    if got.is_err() {
+        // Unblock the scrape (open the FIFO's write end) so the test ends, then fail.
+        let _ = std::fs::OpenOptions::new().write(true).open(&fifo);
+    }
+    let (m, text) = got.expect("the scrape blocked on the FIFO");
+    scrape.join().unwrap();
+    assert_eq!(m.get_sample_value("c_total", &[]), Some(1.0));
+    assert!(text.contains("c_total 1.0\n"), "{text}");
+    let not_files: Vec<_> = m.errors.iter().filter(|e| matches!(e, MultiProcessError::NotAFile(_))).collect();
+    assert_eq!(not_files.len(), 2, "{:?}", m.errors);
+    assert!(not_files.iter().any(|e| e.to_string().contains("counter_2.db")), "{not_files:?}");
+    // Writing into a FIFO is refused too, without blocking.
+    assert!(matches!(MmapDict::open(&fifo), Err(MultiProcessError::NotAFile(_))));
+}
+
+/// A 16-byte file whose header claims ~2 GiB is refused before anything of that size is
+/// allocated: the reading process runs under a 256 MiB address-space limit.
+#[test]
+fn a_header_claiming_more_than_the_file_allocates_nothing() {
+    let dir = TempDir::new("mp-huge-header");
+    let mut bytes = 0x7fff_fff8u32.to_le_bytes().to_vec();
+    bytes.resize(16, 0);
+    std::fs::write(dir.path().join("counter_1.db"), &bytes).unwrap();
+    let out = Command::new("sh")
+        .args(["-c", "ulimit -v 262144 && exec \"$0\" \"$@\""])
+        .arg(std::env::current_exe().expect("current exe"))
+        .args(["worker_entry", "--exact", "--nocapture", "--test-threads=1"])
+        .env(WORKER_ENV, "huge-header")
+        .env(DIR_ENV, dir.path())
+        .output()
+        .expect("run worker");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("refused"),
+        "worker failed ({}): {stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// On a full filesystem, files are reserved (not sparse), so a write cannot die of SIGBUS:
+/// what does not fit counts in process memory, what fits is in the file, nothing is lost.
+/// Needs a small tmpfs: mounted in a private mount namespace (`unshare`), skipped with the
+/// reason when that is not permitted here (and failed under `CI=true`).
+#[test]
+fn a_full_filesystem_falls_back_to_memory_without_losing_values() {
+    let dir = TempDir::new("mp-full-fs");
+    let mnt = dir.path().join("mnt");
+    std::fs::create_dir(&mnt).unwrap();
+    // 1 MiB for the first file plus 64 KiB: the second file and any growth do not fit.
+    let probe = Command::new("unshare")
+        .args([
+            "--user",
+            "--map-root-user",
+            "--mount",
+            "sh",
+            "-c",
+            "mount -t tmpfs -o size=1088k none \"$0\"",
+        ])
+        .arg(&mnt)
+        .output();
+    match &probe {
+        Ok(o) if o.status.success() => {}
+        _ => {
+            let why = match probe {
+                Ok(o) => String::from_utf8_lossy(&o.stderr).into_owned(),
+                Err(e) => e.to_string(),
+            };
+            assert!(!promstack_tests::in_ci(), "cannot mount a tmpfs in a mount namespace: {why}");
+            eprintln!("skipping: cannot mount a tmpfs in a mount namespace: {why}");
+            return;
+        }
+    }
+    let out = Command::new("unshare")
+        .args(["--user", "--map-root-user", "--mount", "sh", "-c"])
+        .arg("mount -t tmpfs -o size=1088k none \"$0\" && exec \"$@\"")
+        .arg(&mnt)
+        .arg(std::env::current_exe().expect("current exe"))
+        .args(["worker_entry", "--exact", "--nocapture", "--test-threads=1"])
+        .env(WORKER_ENV, "full-fs")
+        .env(DIR_ENV, &mnt)
+        .output()
+        .expect("run worker");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "worker failed ({}): {stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let in_file: usize = stdout
+        .lines()
+        .find_map(|l| l.split_once("in file ").map(|(_, n)| n))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no count in {stdout}"));
+    // Both paths ran: the first megabyte of children in the file, the rest in memory.
+    assert!(in_file > 1000 && in_file < FULL_FS_CHILDREN, "{in_file} children in the file");
+}
+
+/// `mark_process_dead` builds file names from the pid: one that is not a plain file-name
+/// component is refused, and nothing outside the directory is removed.
+#[test]
+fn mark_process_dead_refuses_pids_that_leave_the_directory() {
+    let outer = TempDir::new("mp-dead-pid");
+    let dir = outer.path().join("mp");
+    std::fs::create_dir(&dir).unwrap();
+    let victim = outer.path().join("victim.db");
+    std::fs::write(&victim, b"keep").unwrap();
+    // The attack needs a directory named like the start of a gauge file.
+    std::fs::create_dir(dir.join("gauge_livesum_x")).unwrap();
+    std::fs::create_dir(dir.join("gauge_liveall_x")).unwrap();
+    for pid in ["x/../../victim", "", ".", "..", "a/b", "a\0b"] {
+        let e = mark_process_dead(pid, &dir).unwrap_err();
+        assert!(matches!(&e, MultiProcessError::InvalidPid(p) if p == pid), "{pid:?}: {e}");
+        assert!(e.to_string().contains("invalid process id"), "{e}");
+    }
+    assert!(victim.exists(), "a file outside the directory was removed");
+    let store = Store::open_with_identifier(&dir, ident(5)).unwrap();
+    store.gauge(Opts::new("g", "help"), GaugeMode::LiveSum).unwrap().set(1.0);
+    mark_process_dead(5, &dir).unwrap();
+    mark_process_dead("py-worker.1", &dir).unwrap();
+    assert!(!dir.join("gauge_livesum_5.db").exists());
+}
+
+/// Gauges in `max`/`min` mode give the same result whatever order the files are merged in:
+/// NaN only when every process has NaN, and `0.0` (max) / `-0.0` (min) when both are there.
+#[test]
+fn gauge_max_and_min_do_not_depend_on_file_order() {
+    let dir = TempDir::new("mp-max-nan");
+    for (id, v) in [(1, f64::NAN), (2, 5.0), (3, -2.0), (4, f64::NAN)] {
+        let store = Store::open_with_identifier(dir.path(), ident(id)).unwrap();
+        for mode in [GaugeMode::Max, GaugeMode::Min] {
+            let g = store.gauge_family(Opts::new(format!("g_{mode}"), "help"), mode, &["k"]).unwrap();
+            g.labels(&["mixed"]).unwrap().set(v);
+            g.labels(&["nan"]).unwrap().set(f64::NAN);
+            g.labels(&["zero"]).unwrap().set(if id % 2 == 0 { 0.0 } else { -0.0 });
+        }
+    }
+    let mut files = MultiProcessCollector::new(dir.path()).unwrap().files().unwrap();
+    let mut results = Vec::new();
+    for _ in 0..2 {
+        let m = merge_files(&files, true);
+        assert!(m.errors.is_empty(), "{:?}", m.errors);
+        let get = |name: &str, k: &str| m.get_sample_value(name, &[("k", k)]).unwrap();
+        results.push([
+            get("g_max", "mixed").to_bits(),
+            get("g_min", "mixed").to_bits(),
+            get("g_max", "nan").is_nan() as u64,
+            get("g_min", "nan").is_nan() as u64,
+            get("g_max", "zero").to_bits(),
+            get("g_min", "zero").to_bits(),
+        ]);
+        files.reverse();
+    }
+    assert_eq!(results[0], results[1], "the order of the files changed the result");
+    let want = [5f64.to_bits(), (-2f64).to_bits(), 1, 1, 0f64.to_bits(), (-0f64).to_bits()];
+    assert_eq!(results[0], want);
+}
+
+/// A NaN observation and a `-0.0` bucket bound, written by promstack and by Python 0.8.0 into
+/// separate directories: Python reads both the same, and promstack reads each as Python does.
+#[test]
+fn nan_observations_and_negative_zero_bounds_merge_as_in_python() {
+    let Some(py) = python() else { return };
+    let rust_dir = TempDir::new("mp-nan-rs");
+    let py_dir = TempDir::new("mp-nan-py");
+    let observations = [f64::NAN, -1.0, -0.0, 0.5, 2.0, f64::NAN];
+    for id in [51, 52] {
+        let store = Store::open_with_identifier(rust_dir.path(), ident(id)).unwrap();
+        let h = store.histogram(Opts::new("nz_hist", "help"), &[-0.0, 1.0]).unwrap();
+        let hl = store.histogram_family(Opts::new("nz_labeled", "help"), &[-0.0, 1.0], &["k"]).unwrap();
+        let s = store.summary(Opts::new("nz_summary", "help")).unwrap();
+        for v in observations {
+            h.observe(v);
+            hl.labels(&["a"]).unwrap().observe(v);
+            s.observe(v);
+        }
+        // Python counts a NaN in no bucket.
+        assert_eq!(h.count(), 4.0);
+    }
+    for id in [51, 52] {
+        let script = format!(
+            r#"
+from prometheus_client import values
+from prometheus_client.values import MultiProcessValue
+values.ValueClass = MultiProcessValue(lambda: {id})
+from prometheus_client import Histogram, Summary, CollectorRegistry
+r = CollectorRegistry()
+h = Histogram('nz_hist', 'help', registry=r, buckets=[-0.0, 1.0])
+hl = Histogram('nz_labeled', 'help', ['k'], registry=r, buckets=[-0.0, 1.0])
+s = Summary('nz_summary', 'help', registry=r)
+for v in [float('nan'), -1.0, -0.0, 0.5, 2.0, float('nan')]:
+    h.observe(v)
+    hl.labels('a').observe(v)
+    s.observe(v)
+"#
+        );
+        run_python(&py, py_dir.path(), &script);
+    }
+    let python_of_rust = run_python(&py, rust_dir.path(), PYTHON_READER);
+    let python_of_python = run_python(&py, py_dir.path(), PYTHON_READER);
+    assert_same_exposition(&python_of_rust, &python_of_python);
+    assert_same_exposition(&rust_exposition(rust_dir.path()), &python_of_rust);
+    assert_same_exposition(&rust_exposition(py_dir.path()), &python_of_python);
+    // Spot checks, so an agreement on nothing cannot pass.
+    assert!(python_of_python.contains("nz_hist_bucket{le=\"-0.0\"} 4.0\n"), "{python_of_python}");
+    assert!(python_of_python.contains("nz_hist_count 8.0\n"), "{python_of_python}");
+    assert!(python_of_python.contains("nz_summary_count 12.0\n"), "{python_of_python}");
+    // Every key promstack wrote is one Python would write.
+    let keys: Vec<String> = MultiProcessCollector::new(rust_dir.path())
+        .unwrap()
+        .files()
+        .unwrap()
+        .iter()
+        .flat_map(|f| promstack::multiprocess::read_all_values_from_file(f).unwrap())
+        .map(|(k, _, _)| k)
+        .collect();
+    assert!(keys.iter().any(|k| k == r#"["nz_hist", "nz_hist_bucket", {"le": "-0.0"}]"#), "{keys:?}");
 }

@@ -79,6 +79,13 @@ pub enum MultiProcessError {
     },
     /// A file name is not `<type>_<pid>.db` or `gauge_<mode>_<pid>.db`.
     BadFileName(PathBuf),
+    /// A `*.db` name in the directory is not a regular file (a FIFO, socket, device or
+    /// directory): reading it could block or never end, so it is skipped.
+    NotAFile(PathBuf),
+    /// A process id given to [`mark_process_dead`](super::mark_process_dead) is not a plain
+    /// file-name component (empty, `.`, `..`, or with `/` or NUL), so it could name a file
+    /// outside the directory.
+    InvalidPid(String),
     /// A file would grow past the 2 GiB its signed 32-bit header can describe.
     FileFull(PathBuf),
     /// The metric description is invalid (name, label names, buckets).
@@ -116,6 +123,12 @@ impl fmt::Display for MultiProcessError {
                 "{}: not a multiprocess file name (<type>_<pid>.db or gauge_<mode>_<pid>.db)",
                 p.display()
             ),
+            MultiProcessError::NotAFile(p) => {
+                write!(f, "{}: not a regular file (a fifo, socket, device or directory)", p.display())
+            }
+            MultiProcessError::InvalidPid(pid) => {
+                write!(f, "invalid process id {pid:?}: it must be a plain file-name component")
+            }
             MultiProcessError::FileFull(p) => {
                 write!(f, "{}: file would grow past 2 GiB, the most its header can describe", p.display())
             }

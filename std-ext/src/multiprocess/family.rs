@@ -10,17 +10,21 @@
 
 use super::error::MultiProcessError;
 use super::key::mmap_key;
-use super::store::{Backend, Child, FileKind};
+use super::store::{
+    erase_mutex_guard, erase_write_guard, hold, register_fork_locks, try_lock, Backend, Child, FileKind,
+    ForkGate, ForkLocks,
+};
 use crate::{CounterExt, GaugeExt};
 use hashbrown::{DefaultHashBuilder, HashTable};
 use promstack_core::encoding::{go_float, FLOAT_BUF};
 use promstack_core::{
     CollectError, Collector, Desc, LabelError, Labels, MetricType, Observe, Sample, Sink, Value, ValueError,
 };
+use std::any::Any;
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
 use std::marker::PhantomData;
-use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, Weak};
 
 fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
     lock.read().unwrap_or_else(PoisonError::into_inner)
@@ -355,12 +359,17 @@ handle!(
 );
 
 impl Histogram {
-    /// Records one observation in the first bucket whose bound is >= `v` (NaN: only `+Inf`).
+    /// Records one observation in the first bucket whose bound is >= `v`. NaN, as in Python
+    /// 0.8.0, is in no bucket (so not in the count) but makes the sum NaN, so processes of both
+    /// languages merge alike.
     #[inline]
     pub fn observe(&self, v: f64) {
-        let bounds = &self.0.meta.buckets;
-        let i = bounds.partition_point(|b| *b < v || v.is_nan()).min(bounds.len() - 1);
         self.0.add(0, v);
+        if v.is_nan() {
+            return;
+        }
+        let bounds = &self.0.meta.buckets;
+        let i = bounds.partition_point(|b| *b < v).min(bounds.len() - 1);
         self.0.add(1 + i, 1.0);
     }
 
@@ -422,6 +431,26 @@ struct FamilyInner {
     list: Mutex<Vec<Arc<Child>>>,
 }
 
+/// A family's list and every replica of its index are held across `fork()`, so a child never
+/// finds one locked by a thread that did not follow it.
+impl ForkLocks for FamilyInner {
+    fn try_hold(self: Arc<Self>, held: &mut Vec<Box<dyn Any>>) -> bool {
+        let Some(list) = try_lock(&self.list) else { return false };
+        // SAFETY: `self` is held beside the guard and keeps the mutex alive.
+        hold(held, unsafe { erase_mutex_guard(list) }, self.clone());
+        self.replicas.iter().all(|r| {
+            let g = match r.0.try_write() {
+                Ok(g) => g,
+                Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+                Err(std::sync::TryLockError::WouldBlock) => return false,
+            };
+            // SAFETY: `self` is held beside the guard and keeps the lock alive.
+            hold(held, unsafe { erase_write_guard(g) }, self.clone());
+            true
+        })
+    }
+}
+
 /// A labeled multiprocess metric: children by label values, each a [`Counter`], [`Gauge`],
 /// [`Summary`] or [`Histogram`].
 ///
@@ -464,17 +493,16 @@ impl<M> fmt::Debug for Family<M> {
 
 impl<M: Member> Family<M> {
     pub(crate) fn new(meta: Arc<Meta>, backend: Arc<Backend>, kind: FileKind) -> Family<M> {
-        Family {
-            inner: Arc::new(FamilyInner {
-                meta,
-                backend,
-                kind,
-                hasher: DefaultHashBuilder::default(),
-                replicas: std::array::from_fn(|_| Replica(RwLock::new(HashTable::new()))),
-                list: Mutex::new(Vec::new()),
-            }),
-            _member: PhantomData,
-        }
+        let inner = Arc::new(FamilyInner {
+            meta,
+            backend,
+            kind,
+            hasher: DefaultHashBuilder::default(),
+            replicas: std::array::from_fn(|_| Replica(RwLock::new(HashTable::new()))),
+            list: Mutex::new(Vec::new()),
+        });
+        register_fork_locks(Arc::downgrade(&inner) as Weak<dyn ForkLocks>);
+        Family { inner, _member: PhantomData }
     }
 
     /// The family name (counters: without `_total`).
@@ -516,6 +544,7 @@ impl<M: Member> Family<M> {
 
     #[cold]
     fn create(&self, hash: u64, values: &[&str]) -> Arc<Child> {
+        let _gate = ForkGate::enter();
         let mut list = self.inner.list.lock().unwrap_or_else(PoisonError::into_inner);
         // Another thread may have made it meanwhile; every replica gets each child before the
         // list lock is released, so any replica answers.

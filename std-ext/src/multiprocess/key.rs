@@ -6,6 +6,7 @@
 //! The format is narrow (an array of two strings and an object of strings), so this module has its
 //! own small encoder and decoder instead of a general JSON library.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 /// Builds the key Python 0.8.0's `mmap_key` builds: labels sorted by name, separators `", "` and
@@ -100,6 +101,22 @@ pub struct Key {
 /// assert!(parse_key(r#"["h", 1, {}]"#).is_err());
 /// ```
 pub fn parse_key(key: &str) -> Result<Key, &'static str> {
+    let mut labels = Vec::new();
+    let (metric_name, sample_name) = parse_key_into(key, &mut labels)?;
+    Ok(Key {
+        metric_name: metric_name.into_owned(),
+        sample_name: sample_name.into_owned(),
+        labels: labels.into_iter().map(|(n, v)| (n.into_owned(), v.into_owned())).collect(),
+    })
+}
+
+/// [`parse_key`] without copying what needs no unescaping: returns the metric and sample
+/// names and replaces `labels` with the label pairs, sorted by name, names unique.
+pub(crate) fn parse_key_into<'a>(
+    key: &'a str,
+    labels: &mut Vec<(Cow<'a, str>, Cow<'a, str>)>,
+) -> Result<(Cow<'a, str>, Cow<'a, str>), &'static str> {
+    labels.clear();
     let mut p = Parser { s: key.as_bytes(), pos: 0 };
     p.ws();
     p.expect(b'[', "expected '[' at the start of the key")?;
@@ -113,7 +130,6 @@ pub fn parse_key(key: &str) -> Result<Key, &'static str> {
     p.expect(b',', "expected ',' after the sample name")?;
     p.ws();
     p.expect(b'{', "expected a label object")?;
-    let mut labels: Vec<(String, String)> = Vec::new();
     p.ws();
     if p.peek() == Some(b'}') {
         p.pos += 1;
@@ -145,7 +161,7 @@ pub fn parse_key(key: &str) -> Result<Key, &'static str> {
         return Err("unexpected text after the key");
     }
     labels.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(Key { metric_name, sample_name, labels })
+    Ok((metric_name, sample_name))
 }
 
 struct Parser<'a> {
@@ -153,7 +169,7 @@ struct Parser<'a> {
     pos: usize,
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
     fn peek(&self) -> Option<u8> {
         self.s.get(self.pos).copied()
     }
@@ -186,8 +202,24 @@ impl Parser<'_> {
         Ok(v)
     }
 
-    fn string(&mut self) -> Result<String, &'static str> {
+    fn string(&mut self) -> Result<Cow<'a, str>, &'static str> {
         self.expect(b'"', "expected a string")?;
+        // Most strings have no escape: borrow them.
+        let start = self.pos;
+        while matches!(self.peek(), Some(c) if c != b'"' && c != b'\\' && c >= 0x20) {
+            self.pos += 1;
+        }
+        if self.peek() == Some(b'"') {
+            let text = std::str::from_utf8(&self.s[start..self.pos]).map_err(|_| "invalid UTF-8")?;
+            self.pos += 1;
+            return Ok(Cow::Borrowed(text));
+        }
+        self.pos = start;
+        self.escaped_string().map(Cow::Owned)
+    }
+
+    /// The rest of a string (after its opening quote) that has escapes.
+    fn escaped_string(&mut self) -> Result<String, &'static str> {
         let mut out = String::new();
         loop {
             // Copy the run up to the next quote, backslash or control character at once.

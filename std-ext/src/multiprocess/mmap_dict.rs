@@ -44,11 +44,44 @@ pub(crate) fn parse_entries<'d>(
     used: usize,
     path: &Path,
 ) -> Result<Vec<(&'d str, f64, usize)>, MultiProcessError> {
-    let corrupt = |offset, reason| MultiProcessError::Corrupt { path: path.to_path_buf(), offset, reason };
     let mut out = Vec::new();
+    for_each_entry(data, used, path, |key, value, pos| {
+        out.push((key, value, pos));
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Calls `f` with (key, value, offset of the value) for each entry of `data[..used]`, as
+/// [`parse_entries`] returns them, stopping at the first error (of the layout or of `f`).
+pub(crate) fn for_each_entry<'d>(
+    data: &'d [u8],
+    used: usize,
+    path: &Path,
+    mut f: impl FnMut(&'d str, f64, usize) -> Result<(), MultiProcessError>,
+) -> Result<(), MultiProcessError> {
+    for_each_raw_entry(data, used, path, |key, value, pos| {
+        let key = std::str::from_utf8(key).map_err(|_| MultiProcessError::Corrupt {
+            path: path.to_path_buf(),
+            offset: pos - 4 - padded_len(key.len()),
+            reason: "key is not valid UTF-8",
+        })?;
+        f(key, value, pos)
+    })
+}
+
+/// [`for_each_entry`] with the keys as bytes, not checked to be UTF-8.
+pub(crate) fn for_each_raw_entry<'d>(
+    data: &'d [u8],
+    used: usize,
+    path: &Path,
+    mut f: impl FnMut(&'d [u8], f64, usize) -> Result<(), MultiProcessError>,
+) -> Result<(), MultiProcessError> {
+    let corrupt = |offset, reason| MultiProcessError::Corrupt { path: path.to_path_buf(), offset, reason };
+    let data = data.get(..used).ok_or_else(|| corrupt(0, "the used bytes run past the data"))?;
     let mut pos = 8;
     while pos < used {
-        let len_bytes = data.get(pos..pos + 4).filter(|_| pos + 4 <= used);
+        let len_bytes = data.get(pos..pos + 4);
         let len_bytes = len_bytes.ok_or_else(|| corrupt(pos, "entry header runs past the used bytes"))?;
         let len = u32::from_le_bytes([len_bytes[0], len_bytes[1], len_bytes[2], len_bytes[3]]) as usize;
         if len > used {
@@ -59,14 +92,13 @@ pub(crate) fn parse_entries<'d>(
         if end > used {
             return Err(corrupt(pos, "read beyond file size detected: entry runs past the used bytes"));
         }
-        let key = std::str::from_utf8(&data[pos + 4..pos + 4 + len])
-            .map_err(|_| corrupt(pos, "key is not valid UTF-8"))?;
+        let key = &data[pos + 4..pos + 4 + len];
         let mut v = [0u8; 8];
         v.copy_from_slice(&data[value_pos..end]);
-        out.push((key, f64::from_le_bytes(v), value_pos));
+        f(key, f64::from_le_bytes(v), value_pos)?;
         pos = end;
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Validates the `used` header word.
@@ -86,8 +118,9 @@ fn check_used(used: u32, path: &Path) -> Result<usize, MultiProcessError> {
 /// reads `used`, then exactly that many bytes. Entries are (key, value, offset of the value).
 ///
 /// An empty file or a zero header (a file being created) has no entries. A file shorter than
-/// its header says is [`MultiProcessError::Truncated`]; a malformed entry is
-/// [`MultiProcessError::Corrupt`]. Both name the file.
+/// its header says is [`MultiProcessError::Truncated`] (found before anything is allocated for
+/// it); a malformed entry is [`MultiProcessError::Corrupt`]; a FIFO, socket, device or directory
+/// is [`MultiProcessError::NotAFile`] (opened without blocking). Each names the file.
 ///
 /// ```
 /// use promstack::multiprocess::{read_all_values_from_file, MmapDict};
@@ -103,39 +136,94 @@ pub fn read_all_values_from_file(
     path: impl AsRef<Path>,
 ) -> Result<Vec<(String, f64, usize)>, MultiProcessError> {
     let path = path.as_ref();
-    let data = read_used_bytes(path)?;
+    let mut data = Vec::new();
+    read_used_bytes(path, &mut data)?;
     let entries = parse_entries(&data, data.len(), path)?;
     Ok(entries.into_iter().map(|(k, v, pos)| (k.to_owned(), v, pos)).collect())
 }
 
-/// The first `used` bytes of a file (empty for an empty file or a zero header), checked as
-/// [`read_all_values_from_file`] describes.
-pub(crate) fn read_used_bytes(path: &Path) -> Result<Vec<u8>, MultiProcessError> {
+/// Opens `path` without ever blocking (a FIFO would block a plain open until a writer comes)
+/// and refuses anything but a regular file. Returns the file and its metadata.
+fn open_regular(path: &Path, opts: &mut OpenOptions) -> Result<(File, std::fs::Metadata), MultiProcessError> {
     let io = |e| MultiProcessError::io(path, e);
-    let mut f = File::open(path).map_err(io)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(libc::O_NONBLOCK);
+    }
+    let f = opts.open(path).map_err(io)?;
+    let meta = f.metadata().map_err(io)?;
+    if !meta.is_file() {
+        return Err(MultiProcessError::NotAFile(path.to_path_buf()));
+    }
+    Ok((f, meta))
+}
+
+/// Replaces `data` with the first `used` bytes of a file (nothing for an empty file or a zero
+/// header), checked as [`read_all_values_from_file`] describes. `data`'s allocation is reused.
+pub(crate) fn read_used_bytes(path: &Path, data: &mut Vec<u8>) -> Result<(), MultiProcessError> {
+    let io = |e| MultiProcessError::io(path, e);
+    data.clear();
+    let (mut f, _) = open_regular(path, OpenOptions::new().read(true))?;
     let mut header = [0u8; 8];
     let got = read_up_to(&mut f, &mut header).map_err(io)?;
     if got == 0 {
-        return Ok(Vec::new());
+        return Ok(());
     }
     if got < 8 {
         return Err(MultiProcessError::Truncated { path: path.to_path_buf(), used: 8, len: got as u64 });
     }
     let used = check_used(u32::from_le_bytes([header[0], header[1], header[2], header[3]]), path)?;
     if used == 0 {
-        return Ok(Vec::new());
+        return Ok(());
     }
-    let mut data = vec![0u8; used];
-    data[..8].copy_from_slice(&header);
-    let got = 8 + read_up_to(&mut f, &mut data[8..]).map_err(io)?;
+    // The length after the header: a writer grows the file before `used` covers the growth, so
+    // a sound file is at least `used` long now. A header claiming more is not believed before
+    // the allocation below, which is then bounded by the file's real size.
+    let len = f.metadata().map_err(io)?.len();
+    if used as u64 > len {
+        return Err(MultiProcessError::Truncated { path: path.to_path_buf(), used: used as u64, len });
+    }
+    data.reserve(used);
+    data.extend_from_slice(&header);
+    // Into the spare capacity: a reused buffer is not zeroed first.
+    (&mut f).take(used as u64 - 8).read_to_end(data).map_err(io)?;
+    let got = data.len();
     if got < used {
+        data.clear();
         return Err(MultiProcessError::Truncated {
             path: path.to_path_buf(),
             used: used as u64,
             len: got as u64,
         });
     }
-    Ok(data)
+    Ok(())
+}
+
+/// Makes `file` at least `len` bytes long with its blocks allocated, so that writing through a
+/// mapping of it cannot hit a full filesystem (a sparse file would: SIGBUS). A full disk is an
+/// `ENOSPC` error here instead.
+fn reserve(file: &File, len: usize) -> std::io::Result<()> {
+    #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+    {
+        use std::os::fd::AsRawFd;
+        let off =
+            libc::off_t::try_from(len).map_err(|_| std::io::Error::from(std::io::ErrorKind::FileTooLarge))?;
+        loop {
+            // SAFETY: a plain syscall wrapper on a descriptor `file` owns.
+            match unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, off) } {
+                0 => return Ok(()),
+                libc::EINTR => continue,
+                // A filesystem without fallocate (musl does not emulate it): the old way, sparse.
+                libc::EOPNOTSUPP | libc::EINVAL => break,
+                e => return Err(std::io::Error::from_raw_os_error(e)),
+            }
+        }
+    }
+    if file.metadata()?.len() < len as u64 {
+        file.set_len(len as u64)?;
+    }
+    Ok(())
 }
 
 /// Reads until `buf` is full or the file ends; returns the bytes read.
@@ -199,16 +287,17 @@ impl MmapDict {
     pub fn open(path: impl AsRef<Path>) -> Result<Self, MultiProcessError> {
         let path = path.as_ref().to_path_buf();
         let io = |e| MultiProcessError::io(&path, e);
-        let file =
-            OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(io)?;
-        let mut capacity = file.metadata().map_err(io)?.len() as usize;
+        let (file, meta) =
+            open_regular(&path, OpenOptions::new().read(true).write(true).create(true).truncate(false))?;
+        let mut capacity = meta.len() as usize;
         if capacity == 0 {
-            file.set_len(INITIAL_MMAP_SIZE as u64).map_err(io)?;
             capacity = INITIAL_MMAP_SIZE;
         }
         if capacity < 8 {
             return Err(MultiProcessError::Truncated { path, used: 8, len: capacity as u64 });
         }
+        // Also for a file that exists: another writer (Python) may have left it sparse.
+        reserve(&file, capacity).map_err(io)?;
         let map = MmapOptions::new().len(capacity).map_raw(&file).map_err(io)?;
         let mut d = MmapDict {
             path,
@@ -231,11 +320,15 @@ impl MmapDict {
                     len: capacity as u64,
                 });
             }
-            // SAFETY: the mapping is `capacity >= used` bytes long and was just created: no
-            // pointer into it exists in this process, and only this process (the file's pid)
-            // writes the file, so nothing changes the bytes while the slice lives.
-            let data = unsafe { std::slice::from_raw_parts(d.base(), used) };
-            for (key, _, pos) in parse_entries(data, used, &d.path)? {
+            // Copied out word by word: another mapping of the file (another `MmapDict`, or a
+            // process that wrongly shares the pid) may write it, so no `&[u8]` may cover it.
+            let mut data = Vec::with_capacity(used);
+            data.extend_from_slice(&(used as u32).to_le_bytes());
+            data.extend_from_slice(&[0; 4]);
+            for pos in (8..used).step_by(8) {
+                data.extend_from_slice(&d.word_at(pos).load(Ordering::Relaxed).to_ne_bytes());
+            }
+            for (key, _, pos) in parse_entries(&data, used, &d.path)? {
                 let key: Box<str> = key.into();
                 if d.positions.insert(key.clone(), pos).is_none() {
                     d.entries.push((key, pos));
@@ -278,7 +371,7 @@ impl MmapDict {
                 capacity *= 2;
             }
             let io = |e| MultiProcessError::io(&self.path, e);
-            self.file.set_len(capacity as u64).map_err(io)?;
+            reserve(&self.file, capacity).map_err(io)?;
             let map = MmapOptions::new().len(capacity).map_raw(&self.file).map_err(io)?;
             self.maps.push(map);
             self.capacity = capacity;
@@ -288,10 +381,14 @@ impl MmapDict {
         entry.extend_from_slice(k);
         entry.resize(4 + padded_len(k.len()), b' ');
         entry.extend_from_slice(&0f64.to_le_bytes());
-        // SAFETY: `used + entry_len <= capacity`, the length of the last mapping. The bytes past
-        // `used` belong to no entry yet: no pointer into them has been handed out, and readers
-        // in other processes ignore them until `used` grows below.
-        unsafe { std::ptr::copy_nonoverlapping(entry.as_ptr(), self.base().add(self.used), entry_len) };
+        // Word by word through atomics, never a `&mut [u8]`: another mapping of the file may
+        // look at these bytes. `used` and `entry_len` are multiples of 8, so every word is
+        // aligned, and `used + entry_len <= capacity`, the length of the last mapping.
+        for (i, word) in entry.chunks_exact(8).enumerate() {
+            let word =
+                u64::from_ne_bytes([word[0], word[1], word[2], word[3], word[4], word[5], word[6], word[7]]);
+            self.word_at(self.used + 8 * i).store(word, Ordering::Relaxed);
+        }
         self.used = needed;
         // Release: the entry's bytes are in place before `used` covers them.
         self.header().store((needed as u32).to_le(), Ordering::Release);
@@ -304,8 +401,15 @@ impl MmapDict {
 
     /// The value word at `pos`.
     fn slot_at(&self, pos: usize) -> &AtomicU64 {
-        // SAFETY: `pos` is the 8-aligned offset of a value inside the latest mapping (page
-        // aligned, live as long as `self`); values are only ever accessed atomically.
+        self.word_at(pos)
+    }
+
+    /// The 8-byte word at `pos`, which must be 8-aligned, at least 8 and inside the mapping.
+    fn word_at(&self, pos: usize) -> &AtomicU64 {
+        debug_assert!(pos >= 8 && pos.is_multiple_of(8) && pos + 8 <= self.capacity);
+        // SAFETY: the latest mapping is page aligned, `capacity` bytes long and lives as long as
+        // `self`; past the header, every access to the file's bytes in this crate is an aligned
+        // 8-byte atomic one, so this never races a non-atomic or differently sized access.
         unsafe { AtomicU64::from_ptr(self.base().add(pos).cast::<u64>()) }
     }
 

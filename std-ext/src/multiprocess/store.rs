@@ -14,6 +14,17 @@
 //! [`Store::open_with_identifier`] instead calls its identifier on every update, as Python does
 //! with a custom `process_identifier`.
 //!
+//! **Locks across `fork()`.** Updates take no lock, but creating a child, a family or a store
+//! does. A `pthread_atfork` prepare handler waits until no other thread holds any of these locks
+//! and holds them through the fork, and the parent and child handlers release them, so a child
+//! forked while another thread was creating metrics finds every lock free.
+//!
+//! **When a file cannot take a value.** A file's space is reserved when it is created or grows
+//! (`posix_fallocate`, not a sparse file), so a full filesystem is an error at that moment and
+//! never a `SIGBUS` at a later update. The values that did not get a word in a file then count
+//! in process memory (logged with `log::error!`): the process's own reads stay exact, but the
+//! merge, which reads only files, does not see them.
+//!
 //! **Why pointers stay valid.** A file's mappings are never unmapped while its dictionary lives
 //! (growth adds a bigger mapping; see [`MmapDict`]), and a store keeps every dictionary it has
 //! bound cells to until it is dropped, except after a fork, where the child drops its parent's
@@ -25,6 +36,8 @@ use super::error::{Feature, MultiProcessError};
 use super::family::{Counter, Family, Gauge, Histogram, Member, Meta, Summary};
 use super::mmap_dict::MmapDict;
 use promstack_core::{check_buckets, check_label_names, CollectError, Collector, Desc, MetricType, Sink};
+use std::any::Any;
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -35,9 +48,136 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 /// Bumped in every child process right after `fork()` (see the module documentation).
 static FORK_EPOCH: AtomicU64 = AtomicU64::new(0);
 
+/// Something whose locks must not be held by another thread at `fork()`: the child would wait
+/// for them forever, since that thread does not exist there.
+pub(crate) trait ForkLocks: Send + Sync {
+    /// Try-locks every lock of `self`, pushing the guards to `held`; `false` when one is busy
+    /// (the guards already pushed are released by the caller).
+    fn try_hold(self: Arc<Self>, held: &mut Vec<Box<dyn Any>>) -> bool;
+}
+
+/// Every live object with locks the fork handlers take.
+static FORK_LOCKED: Mutex<Vec<Weak<dyn ForkLocks>>> = Mutex::new(Vec::new());
+
+/// Makes `object`'s locks held across every `fork()` of this process (see [`fork_prepare`]).
+pub(crate) fn register_fork_locks(object: Weak<dyn ForkLocks>) {
+    install_fork_hook();
+    let mut all = lock(&FORK_LOCKED);
+    all.retain(|w| w.strong_count() > 0);
+    all.push(object);
+}
+
+/// A guard kept across `fork()` with the `Arc` that owns its lock, so the lock outlives it.
+struct Pinned<G, O> {
+    // Declared first: dropped (unlocked) before the owner may be freed.
+    _guard: G,
+    _owner: O,
+}
+
+thread_local! {
+    /// The guards [`fork_prepare`] took, released by the parent and child handlers.
+    static HELD: RefCell<Vec<Box<dyn Any>>> = const { RefCell::new(Vec::new()) };
+    /// How many [`ForkGate`]s this thread holds.
+    static GATE_DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Entered (shared) by every operation that takes store locks other than an index lookup, and
+/// taken exclusively by [`fork_prepare`]: a thread that keeps creating metrics would otherwise
+/// hold some lock at nearly every instant, and the prepare handler could starve.
+static FORK_GATE: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+/// A shared hold of [`FORK_GATE`]; re-entrant within a thread.
+pub(crate) struct ForkGate(Option<std::sync::RwLockReadGuard<'static, ()>>);
+
+impl ForkGate {
+    pub(crate) fn enter() -> ForkGate {
+        let depth = GATE_DEPTH.with(|d| d.replace(d.get() + 1));
+        // A nested entry must not wait: a fork waiting for the gate would block it forever.
+        ForkGate((depth == 0).then(|| FORK_GATE.read().unwrap_or_else(PoisonError::into_inner)))
+    }
+}
+
+impl Drop for ForkGate {
+    fn drop(&mut self) {
+        self.0.take();
+        GATE_DEPTH.with(|d| d.set(d.get() - 1));
+    }
+}
+
+/// `pthread_atfork` prepare handler: waits until no other thread holds any store, family or
+/// file lock, and holds them all across the fork, so the child finds them free and their data
+/// consistent. Locks are only tried, never waited for while holding others, so it cannot
+/// deadlock with threads that take them in any order; it gives up (and says so) after a few
+/// seconds, e.g. when the forking thread itself holds one (a `Family::with` closure that forks).
 #[cfg(unix)]
-extern "C" fn on_fork_child() {
-    // Async-signal-safe: one atomic add. Relaxed is enough: the child runs one thread here.
+extern "C" fn fork_prepare() {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let mut held: Vec<Box<dyn Any>> = Vec::new();
+    // No new store operation starts once this waits; the ones under way finish.
+    if GATE_DEPTH.with(|d| d.get()) == 0 {
+        held.push(Box::new(FORK_GATE.write().unwrap_or_else(PoisonError::into_inner)));
+    }
+    let gate = held.len();
+    let mut attempt = 0u32;
+    loop {
+        if try_hold_all(&mut held) {
+            HELD.with(|h| *h.borrow_mut() = held);
+            return;
+        }
+        held.truncate(gate);
+        if std::time::Instant::now() >= deadline {
+            held.clear();
+            log::error!(
+                "multiprocess: fork() while a store lock stayed busy for 5 s; the child may block on it"
+            );
+            return;
+        }
+        attempt += 1;
+        if attempt < 100 {
+            std::thread::yield_now();
+        } else {
+            std::thread::sleep(std::time::Duration::from_micros(200));
+        }
+    }
+}
+
+#[cfg(unix)]
+fn try_hold_all(held: &mut Vec<Box<dyn Any>>) -> bool {
+    let all = match FORK_LOCKED.try_lock() {
+        Ok(g) => g,
+        Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+        Err(std::sync::TryLockError::WouldBlock) => return false,
+    };
+    let objects: Vec<Arc<dyn ForkLocks>> = all.iter().filter_map(Weak::upgrade).collect();
+    // SAFETY: FORK_LOCKED is a static, so its guard may live as long as it is held.
+    held.push(Box::new(unsafe { erase_mutex_guard(all) }));
+    let Some(open) = try_lock(open_files()) else { return false };
+    // Every file open for writing, once each (stores of one directory share them).
+    let dicts: Vec<SharedDict> = open.values().filter_map(Weak::upgrade).collect();
+    // SAFETY: as above, the map of open files is a static.
+    held.push(Box::new(unsafe { erase_mutex_guard(open) }));
+    objects.into_iter().all(|o| o.try_hold(held))
+        && dicts.into_iter().all(|d| match try_lock(&d) {
+            Some(g) => {
+                // SAFETY: `d` is held beside the guard and keeps the mutex alive.
+                let g = unsafe { erase_mutex_guard(g) };
+                hold(held, g, d.clone());
+                true
+            }
+            None => false,
+        })
+}
+
+/// `pthread_atfork` parent and child handler: releases what [`fork_prepare`] held.
+#[cfg(unix)]
+extern "C" fn fork_release() {
+    HELD.with(|h| h.borrow_mut().clear());
+}
+
+#[cfg(unix)]
+extern "C" fn fork_child() {
+    fork_release();
+    // Relaxed is enough: the child runs one thread here.
     FORK_EPOCH.fetch_add(1, Ordering::Relaxed);
 }
 
@@ -46,14 +186,55 @@ fn install_fork_hook() {
     ONCE.call_once(|| {
         #[cfg(unix)]
         {
-            // SAFETY: registers a handler that only performs an atomic add; no other
-            // precondition.
-            let rc = unsafe { libc::pthread_atfork(None, None, Some(on_fork_child)) };
+            // SAFETY: registers handlers that run in the forking thread around fork(); the
+            // child handler only releases locks that thread took and bumps an atomic.
+            let rc =
+                unsafe { libc::pthread_atfork(Some(fork_prepare), Some(fork_release), Some(fork_child)) };
             if rc != 0 {
                 log::error!("multiprocess: pthread_atfork failed ({rc}); values written after fork() may land in the parent's files");
             }
         }
     });
+}
+
+/// `lock.try_lock()`, ignoring poisoning (see [`lock`]).
+pub(crate) fn try_lock<T: ?Sized>(m: &Mutex<T>) -> Option<MutexGuard<'_, T>> {
+    match m.try_lock() {
+        Ok(g) => Some(g),
+        Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
+        Err(std::sync::TryLockError::WouldBlock) => None,
+    }
+}
+
+/// Extends a guard's lifetime to `'static` so it can wait in [`HELD`] for the fork to finish.
+///
+/// # Safety
+/// The mutex must outlive the returned guard (a static, or one kept alive beside the guard).
+pub(crate) unsafe fn erase_mutex_guard<T: ?Sized + 'static>(g: MutexGuard<'_, T>) -> MutexGuard<'static, T> {
+    // SAFETY: only the lifetime changes; the caller keeps the mutex alive.
+    unsafe { std::mem::transmute::<MutexGuard<'_, T>, MutexGuard<'static, T>>(g) }
+}
+
+/// Extends a write guard's lifetime as [`erase_mutex_guard`] does.
+///
+/// # Safety
+/// The lock must outlive the returned guard.
+pub(crate) unsafe fn erase_write_guard<T: ?Sized + 'static>(
+    g: std::sync::RwLockWriteGuard<'_, T>,
+) -> std::sync::RwLockWriteGuard<'static, T> {
+    // SAFETY: only the lifetime changes; the caller keeps the lock alive.
+    unsafe {
+        std::mem::transmute::<std::sync::RwLockWriteGuard<'_, T>, std::sync::RwLockWriteGuard<'static, T>>(g)
+    }
+}
+
+/// Holds `guard` in `held` together with `owner`, which keeps the guard's lock alive.
+pub(crate) fn hold<G: 'static, O: ?Sized + Send + Sync + 'static>(
+    held: &mut Vec<Box<dyn Any>>,
+    guard: G,
+    owner: Arc<O>,
+) {
+    held.push(Box::new(Pinned { _guard: guard, _owner: owner }));
 }
 
 /// The directory from `prometheus_multiproc_dir` (Python 0.8.0's name) or, if unset,
@@ -97,9 +278,10 @@ pub enum GaugeMode {
     LiveAll,
     /// The sum over live processes.
     LiveSum,
-    /// The largest value of any process, alive or dead.
+    /// The largest value of any process, alive or dead. NaN only when every process has NaN,
+    /// whatever order the files are read in (Python 0.8.0's result depends on it).
     Max,
-    /// The smallest value of any process, alive or dead.
+    /// The smallest value of any process, alive or dead; NaN as for [`GaugeMode::Max`].
     Min,
 }
 
@@ -239,11 +421,16 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Every file open for writing in this process, so two stores on one directory share a file
-/// instead of both appending to it.
-fn open_shared(path: &Path) -> Result<SharedDict, MultiProcessError> {
+/// Every file open for writing in this process, by path.
+fn open_files() -> &'static Mutex<HashMap<PathBuf, Weak<Mutex<MmapDict>>>> {
     static OPEN: OnceLock<Mutex<HashMap<PathBuf, Weak<Mutex<MmapDict>>>>> = OnceLock::new();
-    let mut open = lock(OPEN.get_or_init(Default::default));
+    OPEN.get_or_init(Default::default)
+}
+
+/// The file at `path` open for writing, shared by every store of this process, so two stores
+/// on one directory share a file instead of both appending to it.
+fn open_shared(path: &Path) -> Result<SharedDict, MultiProcessError> {
+    let mut open = lock(open_files());
     if let Some(d) = open.get(path).and_then(Weak::upgrade) {
         return Ok(d);
     }
@@ -274,9 +461,7 @@ pub(crate) struct Backend {
 
 impl Backend {
     fn new(dir: Option<PathBuf>, identifier: Option<Identifier>) -> Backend {
-        if dir.is_some() {
-            install_fork_hook();
-        }
+        install_fork_hook();
         let epoch = FORK_EPOCH.load(Ordering::Acquire);
         let id = identify(&identifier);
         Backend {
@@ -313,6 +498,7 @@ impl Backend {
 
     #[cold]
     fn rebind(&self) {
+        let _gate = ForkGate::enter();
         let mut st = lock(&self.state);
         self.rebind_locked(&mut st);
     }
@@ -383,6 +569,7 @@ impl Backend {
         file: FileKind,
         keys: Vec<String>,
     ) -> Arc<Child> {
+        let _gate = ForkGate::enter();
         let cells = keys.into_iter().map(Cell::new).collect();
         let child = Arc::new(Child { meta, label_values, hash, backend: self.clone(), file, cells });
         let mut st = lock(&self.state);
@@ -390,6 +577,28 @@ impl Backend {
         self.bind(&mut st, &child);
         st.children.push(Arc::downgrade(&child));
         child
+    }
+}
+
+impl ForkLocks for Backend {
+    fn try_hold(self: Arc<Self>, held: &mut Vec<Box<dyn Any>>) -> bool {
+        // Its files are held through the map of open files (see `try_hold_all`).
+        let Some(st) = try_lock(&self.state) else { return false };
+        // SAFETY: `self` is held beside the guard and keeps the mutex alive.
+        hold(held, unsafe { erase_mutex_guard(st) }, self.clone());
+        true
+    }
+}
+
+impl ForkLocks for StoreInner {
+    fn try_hold(self: Arc<Self>, held: &mut Vec<Box<dyn Any>>) -> bool {
+        let (Some(families), Some(names)) = (try_lock(&self.families), try_lock(&self.names)) else {
+            return false;
+        };
+        // SAFETY: `self` is held beside the guards and keeps the mutexes alive.
+        let guards = unsafe { (erase_mutex_guard(families), erase_mutex_guard(names)) };
+        hold(held, guards, self.clone());
+        true
     }
 }
 
@@ -515,15 +724,18 @@ impl fmt::Debug for Store {
 
 impl Store {
     fn with_backend(backend: Backend) -> Store {
+        let _gate = ForkGate::enter();
         let collector = backend.dir().map(|d| MultiProcessCollector::unchecked(d.to_path_buf()));
-        Store {
-            inner: Arc::new(StoreInner {
-                backend: Arc::new(backend),
-                collector,
-                families: Mutex::new(Vec::new()),
-                names: Mutex::new(HashSet::new()),
-            }),
-        }
+        let backend = Arc::new(backend);
+        register_fork_locks(Arc::downgrade(&backend) as Weak<dyn ForkLocks>);
+        let inner = Arc::new(StoreInner {
+            backend,
+            collector,
+            families: Mutex::new(Vec::new()),
+            names: Mutex::new(HashSet::new()),
+        });
+        register_fork_locks(Arc::downgrade(&inner) as Weak<dyn ForkLocks>);
+        Store { inner }
     }
 
     /// Multiprocess mode in `dir`, which must exist. Files are created when the first metric is.
@@ -602,6 +814,7 @@ impl Store {
     /// assert!(matches!(err, MultiProcessError::Unsupported(Feature::CustomCollector)));
     /// ```
     pub fn register(&self, collector: Arc<dyn Collector>) -> Result<(), MultiProcessError> {
+        let _gate = ForkGate::enter();
         if self.is_multiprocess() {
             let mut types = TypeSink(Vec::new());
             let _ = collector.describe(&mut types);
@@ -636,6 +849,7 @@ impl Store {
         kind: FileKind,
         buckets: Vec<f64>,
     ) -> Result<Family<M>, MultiProcessError> {
+        let _gate = ForkGate::enter();
         let name = opts.full_name(t)?;
         check_label_names(label_names, t)?;
         if matches!(kind, FileKind::Gauge(_)) && self.is_multiprocess() && label_names.contains(&"pid") {
