@@ -94,7 +94,8 @@
 //! ## HTTP
 //!
 //! [`start_http_server`] serves `/metrics` from its own thread (hyper 1.x on a single-threaded
-//! tokio runtime) and returns a handle that stops it. Prometheus' `Accept` header selects
+//! tokio runtime; collectors run on its blocking threads, so a slow one holds up no other
+//! connection) and returns a handle that stops it. Prometheus' `Accept` header selects
 //! OpenMetrics or text 0.0.4; `?name[]=x` restricts the output; `Accept-Encoding: gzip`
 //! compresses; wrong methods, paths and malformed or oversized requests get 405/404/400/431, and a
 //! failing or panicking collector a 500 while the server keeps serving. Slow clients are cut off
