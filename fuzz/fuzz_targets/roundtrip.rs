@@ -10,7 +10,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use promstack_alloc::{parse_openmetrics, parse_text, MetricFamily, OwnedExemplar, OwnedSample, ParseError};
-use promstack_core::{encode_openmetrics, encode_text, EncodeError};
+use promstack_core::{encode_openmetrics, encode_text, EncodeError, Timestamp};
 use std::fmt::Write as _;
 
 fuzz_target!(|data: &[u8]| {
@@ -98,7 +98,7 @@ fn sample_difference(a: &OwnedSample, b: &OwnedSample) -> Option<String> {
     if !same(a.value, b.value) {
         return Some(format!("value {:?} became {:?}", a.value, b.value));
     }
-    if !same_opt(a.timestamp, b.timestamp) {
+    if !same_time(a.timestamp, b.timestamp) {
         return Some(format!("timestamp {:?} became {:?}", a.timestamp, b.timestamp));
     }
     match (&a.exemplar, &b.exemplar) {
@@ -114,7 +114,7 @@ fn exemplar_difference(a: &OwnedExemplar, b: &OwnedExemplar) -> Option<String> {
         let _ = write!(why, "labels {:?} became {:?}", a.labels, b.labels);
     } else if !same(a.value, b.value) {
         let _ = write!(why, "value {:?} became {:?}", a.value, b.value);
-    } else if !same_opt(a.timestamp, b.timestamp) {
+    } else if !same_time(a.timestamp, b.timestamp) {
         let _ = write!(why, "timestamp {:?} became {:?}", a.timestamp, b.timestamp);
     }
     (!why.is_empty()).then_some(why)
@@ -124,9 +124,11 @@ fn same(a: f64, b: f64) -> bool {
     a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
 }
 
-fn same_opt(a: Option<f64>, b: Option<f64>) -> bool {
+/// Timestamps are kept exactly: the same nanoseconds, or (for one given as an `f64`) the same
+/// written form.
+fn same_time(a: Option<Timestamp>, b: Option<Timestamp>) -> bool {
     match (a, b) {
-        (Some(a), Some(b)) => same(a, b),
+        (Some(a), Some(b)) => a.to_string() == b.to_string(),
         (a, b) => a.is_none() && b.is_none(),
     }
 }
