@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # promstack side by side with the Rust peers (prometheus, prometheus-client, metrics +
 # metrics-exporter-prometheus): Criterion hot-path and encode benchmarks, heap allocations per
-# operation, memory per labeled series at 100k series, and HTTP scrape throughput with wrk.
+# operation, memory per labeled series at 100k series, HTTP scrape throughput with wrk, and the
+# flash/RAM/stack of a 5-metric firmware beside embeprom's (ci/footprint.sh, QEMU).
 # Prints a table of medians and ratios; BENCHMARKS.md explains every row.
 #
 # Usage: ci/bench.sh              the full comparison (about 15 minutes after the build)
@@ -168,6 +169,16 @@ footprint() {
   fi
 }
 
+# The 5-metric firmware with promstack-core and with embeprom, floats and integer-only: flash,
+# static RAM and encode stack (ci/footprint.sh; its table is repeated after the final table).
+firmware_vs_embeprom() {
+  if ! command -v qemu-system-arm >/dev/null; then
+    echo "qemu-system-arm is not installed (apt-get install qemu-system-arm): firmware footprint skipped"
+    return 0
+  fi
+  ci/footprint.sh | tee "$tmp/footprint"
+}
+
 scrape() {
   if ! command -v wrk >/dev/null; then
     echo "wrk is not installed (apt-get install wrk): scrape throughput skipped"
@@ -186,6 +197,7 @@ if ((${#failed[@]} == 0)); then
     step allocations allocs
     step memory memory
     step footprint footprint
+    step "firmware footprint vs embeprom" firmware_vs_embeprom
     step "scrape throughput" scrape
     ((quick)) || step "instructions per operation" callgrind
   fi
@@ -200,6 +212,10 @@ echo "machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/c
 crit_dir=$CRITERION_HOME
 ((only_callgrind)) && crit_dir=$tmp/no-criterion
 python3 bench/report.py "$crit_dir" "$results" || failed+=(report)
+if [ -s "$tmp/footprint" ]; then
+  echo
+  cat "$tmp/footprint"
+fi
 echo
 if ((${#failed[@]})); then
   echo "ci/bench.sh: FAILED: ${failed[*]} ($((SECONDS - t0))s)"

@@ -29,7 +29,7 @@ cross_builds=(
 # The steps, in order: "name|shell command". Adding a step is adding a line.
 steps=(
   "install peers|ci/install-peers.sh target/peers-venv target/peers-venv-latest"
-  "fmt|cargo fmt --all -- --check && for d in examples/firmware examples/firmware-isr examples/downstream/own-critical-section examples/downstream/single-core fuzz; do (cd \"\$d\" && cargo fmt -- --check); done"
+  "fmt|cargo fmt --all -- --check && for d in examples/firmware examples/firmware-isr examples/downstream/own-critical-section examples/downstream/single-core examples/footprint/promstack examples/footprint/embeprom fuzz; do (cd \"\$d\" && cargo fmt -- --check); done"
   "clippy|cargo clippy --workspace --all-targets -- -D warnings"
   "test|cargo test --workspace"
   "test core with critical sections|cargo test -p promstack-core"
