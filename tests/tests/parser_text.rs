@@ -352,30 +352,40 @@ prometheus_local_storage_chunk_ops_total{type="unpin"} 32662.0
 
 // ---- promstack decisions (not in test_parser.py) ----
 
-// Samples of one untyped metric without metadata form one family (0.8.0 makes one per sample).
+// Samples of one untyped metric without metadata form one family (0.8.0 makes one per sample),
+// also when they come back after another family, with a HELP given late (as expfmt reads it).
 #[test]
 fn untyped_samples_without_metadata_group() {
     check(
         "a{x=\"1\"} 1\na{x=\"2\"} 2\nb 3\n# HELP a later\na 4\n",
         vec![
-            fam("a", "", MetricType::Unknown, vec![s("", &[("x", "1")], 1.0), s("", &[("x", "2")], 2.0)]),
+            fam(
+                "a",
+                "later",
+                MetricType::Unknown,
+                vec![s("", &[("x", "1")], 1.0), s("", &[("x", "2")], 2.0), s("", &[], 4.0)],
+            ),
             fam("b", "", MetricType::Unknown, vec![s("", &[], 3.0)]),
-            fam("a", "later", MetricType::Unknown, vec![s("", &[], 4.0)]),
         ],
     );
 }
 
-// How 0.8.0 groups: a histogram family takes `_bucket/_count/_sum` only; anything else starts an
-// untyped family; `_total` is added to counter samples and removed from the family name.
+// How samples group: a histogram family takes `_bucket/_count/_sum` only, also after another
+// family came in between (expfmt; 0.8.0 would make `h_count` a family of its own); anything else
+// starts an untyped family; `_total` is added to counter samples and removed from the family name.
 #[test]
 fn grouping_by_suffix() {
     check(
         "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 1\nh_created 5\nh_count 1\n\
          # TYPE c_total counter\nc_total 3\n# TYPE d counter\nd_total 1\n",
         vec![
-            fam("h", "", MetricType::Histogram, vec![s("_bucket", &[("le", "+Inf")], 1.0)]),
+            fam(
+                "h",
+                "",
+                MetricType::Histogram,
+                vec![s("_bucket", &[("le", "+Inf")], 1.0), s("_count", &[], 1.0)],
+            ),
             fam("h_created", "", MetricType::Unknown, vec![s("", &[], 5.0)]),
-            fam("h_count", "", MetricType::Unknown, vec![s("", &[], 1.0)]),
             fam("c", "", MetricType::Counter, vec![s("_total", &[], 3.0)]),
             fam("d", "", MetricType::Counter, vec![]),
             fam("d_total", "", MetricType::Unknown, vec![s("", &[], 1.0)]),
@@ -526,4 +536,34 @@ fn forty_thousand_labels() {
     assert_eq!(labels[12_345], ("l12345".to_string(), "v".to_string()));
     let err = parse_text(&many_labels_line("a", 40_000, "l39999=\"w\"")).unwrap_err();
     assert_eq!(err.kind, ParseErrorKind::DuplicateLabelName("l39999".into()));
+}
+
+// Found by the roundtrip fuzz target: samples of a family that come back after another family
+// join it (expfmt does the same; promtool accepts the input), instead of making a second family
+// of the same name that no encoder can write back.
+#[test]
+fn interleaved_samples_join_their_family() {
+    let input = "# TYPE a gauge\na 1\nb 1\na 2\n# HELP b B.\nb{x=\"y\"} 3\n# HELP a A.\n";
+    let families = parse_text(input).unwrap();
+    check(
+        input,
+        vec![
+            fam("a", "A.", MetricType::Gauge, vec![s("", &[], 1.0), s("", &[], 2.0)]),
+            fam("b", "B.", MetricType::Unknown, vec![s("", &[], 1.0), s("", &[("x", "y")], 3.0)]),
+        ],
+    );
+    let text = String::from_utf8(encode_text(Vec::new(), &families.as_slice()).unwrap()).unwrap();
+    assert_eq!(parse_text(&text).unwrap(), families, "{text}");
+    // A summary's `_count` after another family still finds its summary.
+    let f = parse_text("# TYPE s summary\ns_sum 1\nb 1\ns_count 2\n").unwrap();
+    assert_eq!(f.len(), 2);
+    assert_eq!(f[0].samples().iter().map(|x| &*x.suffix).collect::<Vec<_>>(), ["_sum", "_count"]);
+}
+
+// A counter `x_total` is reported as `x`; beside a family `x` that would be two families `x`.
+#[test]
+fn counters_that_end_up_with_one_name_are_refused() {
+    let err = parse_text("# TYPE x counter\nx 1\n# TYPE x_total counter\nx_total 2\n").unwrap_err();
+    assert!(matches!(err.kind, ParseErrorKind::ClashingName { .. }), "{err}");
+    assert_eq!(err.line, 3);
 }

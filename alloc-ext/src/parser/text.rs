@@ -1,10 +1,10 @@
 //! Prometheus text format 0.0.4.
 //!
 //! Grouping follows 0.8.0's `parser.py`: a `# HELP` or `# TYPE` line starts a family (or adds
-//! to the current one of the same name); a sample belongs to the current family when its name is
-//! one the type allows (`x` for counters, gauges and untyped; `x`, `x_count`, `x_sum` for
-//! summaries; `x_bucket`, `x_count`, `x_sum` for histograms), otherwise it starts an untyped
-//! family of its own. Counters come back in the OpenMetrics shape: family `x` (a trailing
+//! to the one of the same name); a sample belongs to the family whose type allows its name (`x`
+//! for counters, gauges and untyped; `x`, `x_count`, `x_sum` for summaries; `x_bucket`,
+//! `x_count`, `x_sum` for histograms), otherwise it starts an untyped family of its own. As in
+//! expfmt, a family seen earlier takes its lines even after other families came in between. Counters come back in the OpenMetrics shape: family `x` (a trailing
 //! `_total` removed) with `x_total` samples.
 //!
 //! Where this parser differs from 0.8.0, on purpose: consecutive samples of an untyped metric
@@ -42,8 +42,7 @@ use promstack_core::{is_valid_label_name, is_valid_metric_name, MetricType, Time
 /// assert_eq!(f.samples()[0].timestamp, Some(Timestamp::from_millis(1395066363000)));
 /// ```
 pub fn parse_text(input: &str) -> Result<Vec<MetricFamily>, ParseError> {
-    let mut out = Vec::new();
-    let mut cur: Option<Current> = None;
+    let mut families = Families::default();
     let mut seen = Seen::default();
     // Lines end at `\n` only, as Python's `StringIO` splits them.
     for (i, raw) in input.split('\n').enumerate() {
@@ -73,36 +72,18 @@ pub fn parse_text(input: &str) -> Result<Vec<MetricFamily>, ParseError> {
             };
             let metric_type = metric_type.transpose()?;
             seen.metadata(name, metric_type).map_err(err)?;
-            // A HELP may follow the samples of its family (as in expfmt); a TYPE there was refused.
-            let same = cur.as_ref().is_some_and(|c| c.family.name() == *name);
-            if !same {
-                if let Some(done) = cur.take() {
-                    out.push(done.finish()?);
-                }
-                if !is_valid_metric_name(name) {
-                    return Err(err(ParseErrorKind::InvalidMetricName(b(name))));
-                }
-                cur = Some(Current::new(name, line_no));
+            if !is_valid_metric_name(name) {
+                return Err(err(ParseErrorKind::InvalidMetricName(b(name))));
             }
-            if let Some(c) = cur.as_mut() {
-                match metric_type {
-                    Some(t) => c.set_type(t),
-                    None => c.set_help(parts.get(3).map_or_else(String::new, |h| unescape_help(h))),
-                }
+            // A HELP may follow the samples of its family (as in expfmt); a TYPE there was refused.
+            let c = families.named(name, line_no);
+            match metric_type {
+                Some(t) => c.set_type(t),
+                None => c.set_help(parts.get(3).map_or_else(String::new, |h| unescape_help(h))),
             }
         } else {
             let s = parse_sample(line).map_err(err)?;
-            let suffix = cur.as_ref().and_then(|c| c.suffix_of(s.name));
-            let (c, suffix) = match (cur.as_mut(), suffix) {
-                (Some(c), Some(suffix)) => (c, suffix),
-                _ => {
-                    // Not a sample of the current family: an untyped family of its own.
-                    if let Some(done) = cur.take() {
-                        out.push(done.finish()?);
-                    }
-                    (cur.insert(Current::new(s.name, line_no)), "")
-                }
-            };
+            let (c, suffix) = families.of_sample(s.name, line_no);
             let sample = OwnedSample {
                 suffix: Cow::Borrowed(suffix),
                 labels: s.labels,
@@ -114,10 +95,74 @@ pub fn parse_text(input: &str) -> Result<Vec<MetricFamily>, ParseError> {
             c.family.add_sample(sample);
         }
     }
-    if let Some(done) = cur.take() {
-        out.push(done.finish()?);
+    families.finish()
+}
+
+/// Every family read so far, in order of first appearance. As in expfmt, a sample or metadata line
+/// of a family seen earlier joins that family even after other families came in between
+/// (0.8.0 would start a second family of the same name, which no encoder can write back).
+#[derive(Default)]
+struct Families {
+    list: Vec<Current>,
+    /// Family name (as written) to its place in `list`.
+    by_name: BTreeMap<String, usize>,
+    /// The family of the last line: most samples belong to it.
+    cur: Option<usize>,
+}
+
+impl Families {
+    /// The family named `name`, made (untyped, no help) if it is new.
+    fn named(&mut self, name: &str, line: usize) -> &mut Current {
+        let i = match self.by_name.get(name) {
+            Some(&i) => i,
+            None => {
+                self.list.push(Current::new(name, line));
+                self.by_name.insert(String::from(name), self.list.len() - 1);
+                self.list.len() - 1
+            }
+        };
+        self.cur = Some(i);
+        &mut self.list[i]
     }
-    Ok(out)
+
+    /// The family a sample named `sample_name` belongs to, and its suffix there: the current
+    /// family, or an earlier one whose type takes that name, or else a new untyped family.
+    fn of_sample(&mut self, sample_name: &str, line: usize) -> (&mut Current, &'static str) {
+        let fits = |c: &Current| c.suffix_of(sample_name);
+        let found = self.cur.and_then(|i| fits(&self.list[i]).map(|sfx| (i, sfx))).or_else(|| {
+            ["", "_count", "_sum", "_bucket"].iter().find_map(|suffix| {
+                let stem = sample_name.strip_suffix(suffix)?;
+                let &i = self.by_name.get(stem)?;
+                fits(&self.list[i]).map(|sfx| (i, sfx))
+            })
+        });
+        match found {
+            Some((i, suffix)) => {
+                self.cur = Some(i);
+                (&mut self.list[i], suffix)
+            }
+            None => (self.named(sample_name, line), ""),
+        }
+    }
+
+    /// The finished families. Two that end up with one name (a counter `x_total` is reported as
+    /// `x`, beside a family `x`) are refused.
+    fn finish(self) -> Result<Vec<MetricFamily>, ParseError> {
+        let mut out = Vec::with_capacity(self.list.len());
+        let mut names = BTreeSet::new();
+        for c in self.list {
+            let line = c.line;
+            let family = c.finish()?;
+            if !names.insert(String::from(family.name())) {
+                return Err(ParseError {
+                    line,
+                    kind: ParseErrorKind::ClashingName { family: b(family.name()), name: b(family.name()) },
+                });
+            }
+            out.push(family);
+        }
+        Ok(out)
+    }
 }
 
 /// What promtool remembers across the whole input (expfmt's `TextParser`): one TYPE and one HELP
