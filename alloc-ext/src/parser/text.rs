@@ -2,7 +2,7 @@
 //!
 //! Grouping follows 0.8.0's `parser.py`: a `# HELP` or `# TYPE` line starts a family (or adds
 //! to the one of the same name); a sample belongs to the family whose type allows its name (`x`
-//! for counters, gauges and untyped; `x`, `x_count`, `x_sum` for summaries; `x_bucket`,
+//! for gauges and untyped; `x` and `x_total` for a counter `x`; `x`, `x_count`, `x_sum` for summaries; `x_bucket`,
 //! `x_count`, `x_sum` for histograms), otherwise it starts an untyped family of its own. As in
 //! expfmt, a family seen earlier takes its lines even after other families came in between. Counters come back in the OpenMetrics shape: family `x` (a trailing
 //! `_total` removed) with `x_total` samples.
@@ -145,19 +145,22 @@ impl Families {
         }
     }
 
-    /// The finished families. Two that end up with one name (a counter `x_total` is reported as
-    /// `x`, beside a family `x`) are refused.
+    /// The finished families. Two that would be written under one name are refused: a counter
+    /// is `x` with `x_total` samples, so it claims both names (`# TYPE x counter` beside an
+    /// untyped `x_total`, or two counters `x` and `x_total`).
     fn finish(self) -> Result<Vec<MetricFamily>, ParseError> {
         let mut out = Vec::with_capacity(self.list.len());
         let mut names = BTreeSet::new();
         for c in self.list {
             let line = c.line;
             let family = c.finish()?;
-            if !names.insert(String::from(family.name())) {
-                return Err(ParseError {
-                    line,
-                    kind: ParseErrorKind::ClashingName { family: b(family.name()), name: b(family.name()) },
-                });
+            let name = family.name();
+            let total = (family.metric_type() == MetricType::Counter).then(|| [name, "_total"].concat());
+            for claimed in core::iter::once(name).chain(total.as_deref()) {
+                if !names.insert(String::from(claimed)) {
+                    let kind = ParseErrorKind::ClashingName { family: b(name), name: b(claimed) };
+                    return Err(ParseError { line, kind });
+                }
             }
             out.push(family);
         }
@@ -255,6 +258,9 @@ impl Current {
         self.allowed = match t {
             MetricType::Summary => &["_count", "_sum", ""],
             MetricType::Histogram => &["_count", "_sum", "_bucket"],
+            // `# TYPE x counter` takes `x_total` too: both are the counter's `_total` samples
+            // (the name the family is written back under).
+            MetricType::Counter if !self.family.name().ends_with("_total") => &["", "_total"],
             _ => &[""],
         };
         self.family.metric_type = t;
