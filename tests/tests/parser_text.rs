@@ -571,3 +571,12 @@ fn counters_that_end_up_with_one_name_are_refused() {
     let err = parse_text("# TYPE a counter\na 1\n# TYPE a_total gauge\na_total 2\n").unwrap_err();
     assert!(matches!(err.kind, ParseErrorKind::ClashingName { ref name, .. } if name == "a_total"), "{err}");
 }
+
+// Found by the roundtrip fuzz target: `# HELP x_bucket` of a histogram `x` is `x`'s help (expfmt's
+// resolution, which the duplicate-HELP check already used), not a family `x_bucket` of its own.
+#[test]
+fn metadata_of_a_histogram_suffix_belongs_to_the_histogram() {
+    let f = parse_text("# TYPE a histogram\na_count 3\na_sum 2\n# HELP a_bucket 3\n").unwrap();
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!((f[0].name(), f[0].help()), ("a", "3"));
+}

@@ -71,12 +71,13 @@ pub fn parse_text(input: &str) -> Result<Vec<MetricFamily>, ParseError> {
                 None
             };
             let metric_type = metric_type.transpose()?;
-            seen.metadata(name, metric_type).map_err(err)?;
+            let family = seen.metadata(name, metric_type).map_err(err)?;
             if !is_valid_metric_name(name) {
                 return Err(err(ParseErrorKind::InvalidMetricName(b(name))));
             }
             // A HELP may follow the samples of its family (as in expfmt); a TYPE there was refused.
-            let c = families.named(name, line_no);
+            // `# HELP x_bucket` of a histogram `x` is `x`'s, as expfmt resolves it.
+            let c = families.named(&family, line_no);
             match metric_type {
                 Some(t) => c.set_type(t),
                 None => c.set_help(parts.get(3).map_or_else(String::new, |h| unescape_help(h))),
@@ -179,8 +180,9 @@ struct Seen {
 }
 
 impl Seen {
-    /// Records a `# HELP` (`metric_type` `None`) or `# TYPE` line for `name`.
-    fn metadata(&mut self, name: &str, metric_type: Option<MetricType>) -> Result<(), ParseErrorKind> {
+    /// Records a `# HELP` (`metric_type` `None`) or `# TYPE` line for `name`; the name of the
+    /// family it describes.
+    fn metadata(&mut self, name: &str, metric_type: Option<MetricType>) -> Result<String, ParseErrorKind> {
         let key = self.resolve(name);
         let duplicate = |keyword| ParseErrorKind::DuplicateMetadata { keyword, family: b(&key) };
         let entry = self.metadata.entry(key.clone()).or_insert((None, false));
@@ -201,7 +203,7 @@ impl Seen {
                 entry.1 = true;
             }
         }
-        Ok(())
+        Ok(key)
     }
 
     /// expfmt's lookup: `x_count`/`x_sum` of a summary or histogram `x`, and `x_bucket` of a
