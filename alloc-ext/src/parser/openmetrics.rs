@@ -70,41 +70,58 @@ pub fn parse_openmetrics(input: &str) -> Result<Vec<MetricFamily>, ParseError> {
     Ok(p.out)
 }
 
-/// Python's `_parse_timestamp`: an integer or `sec.frac` is kept to the nanosecond, exactly
-/// (digits after the ninth are dropped, as Python's `Timestamp(sec, nsec)` drops them); any other
-/// finite float (`1.5e3`, `.5`) is kept as the `f64` it reads as.
+/// Python's `_parse_timestamp`, kept to the nanosecond: every decimal form (`5`, `1.25`, `.5`,
+/// `1.5e3`) is read exactly, by digits, and cut after the ninth fraction digit (as Python's
+/// `Timestamp(sec, nsec)` cuts it), so what the encoder writes back reads as the same timestamp.
+/// Only a value beyond `i128` nanoseconds (about 5e21 years) is kept as the `f64` it reads as.
 fn parse_timestamp(s: &str) -> Result<Timestamp, ParseErrorKind> {
     let bad = || ParseErrorKind::InvalidTimestamp(b(s));
     if s.is_empty() || s.contains('_') {
         return Err(bad());
     }
-    let (neg, unsigned) = match s.as_bytes()[0] {
-        b'-' => (true, &s[1..]),
-        b'+' => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let (int_part, frac) = match unsigned.split_once('.') {
-        Some((i, f)) => (i, Some(f)),
-        None => (unsigned, None),
-    };
-    let digits = |d: &str| !d.is_empty() && d.bytes().all(|c| c.is_ascii_digit());
-    if digits(int_part) && frac.is_none_or(digits) {
-        let frac = frac.unwrap_or("").as_bytes();
-        let exact = int_part.parse::<i128>().ok().and_then(|sec| {
-            let mut nsec: i128 = 0;
-            for i in 0..9 {
-                nsec = nsec * 10 + frac.get(i).map_or(0, |c| i128::from(c - b'0'));
-            }
-            sec.checked_mul(1_000_000_000)?.checked_add(nsec)
-        });
-        if let Some(nanos) = exact {
-            return Ok(Timestamp::from_nanos(if neg { -nanos } else { nanos }));
-        }
+    if let Some(nanos) = decimal_nanos(s) {
+        return Ok(Timestamp::from_nanos(nanos));
     }
     match parse_f64(s) {
         Some(secs) if secs.is_finite() => Ok(Timestamp::from(secs)),
         _ => Err(bad()),
     }
+}
+
+/// `[+-]digits[.digits][(e|E)[+-]digits]` (either digit run may be empty, not both) as
+/// nanoseconds, cut toward zero; `None` for any other shape or beyond `i128`.
+fn decimal_nanos(s: &str) -> Option<i128> {
+    let (neg, unsigned) = match s.as_bytes().first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let (mantissa, exp) = match unsigned.split_once(['e', 'E']) {
+        Some((m, e)) => (m, e.parse::<i32>().ok()?),
+        None => (unsigned, 0),
+    };
+    let (int_part, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let is_digits = |d: &str| d.bytes().all(|c| c.is_ascii_digit());
+    if (int_part.is_empty() && frac.is_empty()) || !is_digits(int_part) || !is_digits(frac) {
+        return None;
+    }
+    // value = digits * 10^(exp - frac.len()), in nanoseconds * 10^9.
+    let digits = int_part.bytes().chain(frac.bytes()).skip_while(|c| *c == b'0');
+    let significant =
+        int_part.len() + frac.len() - int_part.bytes().chain(frac.bytes()).take_while(|c| *c == b'0').count();
+    let shift = i64::from(exp) - frac.len() as i64 + 9;
+    // Digits past the point the shift leaves are cut; a negative `keep` keeps none.
+    let keep = if shift < 0 { significant as i64 + shift } else { significant as i64 };
+    let mut n: i128 = 0;
+    for c in digits.take(keep.max(0) as usize) {
+        n = n.checked_mul(10)?.checked_add(i128::from(c - b'0'))?;
+    }
+    if shift > 0 && n != 0 {
+        for _ in 0..shift {
+            n = n.checked_mul(10)?;
+        }
+    }
+    Some(if neg { -n } else { n })
 }
 
 /// A number in a sample or exemplar: 0.8.0's `_parse_value` (an integer or a Python float).
@@ -662,15 +679,25 @@ mod tests {
         assert_eq!(ts("0.0000000001"), Ok((Some(0), 0.0)));
         assert_eq!(ts("0.0000000010"), Ok((Some(1), 1e-9)));
         assert_eq!(ts("1.1234567891"), Ok((Some(1_123_456_789), 1.123456789)));
-        assert_eq!(ts("1.5e3"), Ok((None, 1500.0)));
-        assert_eq!(ts("1."), Ok((None, 1.0)));
-        assert_eq!(ts(".5"), Ok((None, 0.5)));
+        assert_eq!(ts("1.5e3"), Ok((Some(1_500_000_000_000), 1500.0)));
+        assert_eq!(ts("1."), Ok((Some(1_000_000_000), 1.0)));
+        assert_eq!(ts(".5"), Ok((Some(500_000_000), 0.5)));
+        assert_eq!(ts("+25E-1"), Ok((Some(2_500_000_000), 2.5)));
+        assert_eq!(ts("-1e-9"), Ok((Some(-1), -1e-9)));
+        assert_eq!(ts("1e-400"), Ok((Some(0), 0.0)));
+        // Found by the roundtrip fuzz target: an exponent form read as an f64 was written back
+        // with 13 fraction digits, which then read as a different timestamp.
+        assert_eq!(ts("1.600000000000001e2"), Ok((Some(160_000_000_000), 160.0)));
+        assert_eq!(ts("0001.50e0"), Ok((Some(1_500_000_000), 1.5)));
         let big = ts("12345678901234567890.1234567890").unwrap();
         assert_eq!(big.0, Some(12_345_678_901_234_567_890_123_456_789));
         assert_eq!(big.1, 12345678901234567890.123456789);
         // Beyond i128 nanoseconds: the float it reads as.
         assert_eq!(ts("1234567890123456789012345678901234567890"), Ok((None, 1.2345678901234568e39)));
-        for bad in ["", "z", "1z", "1_2", "1.1.1", "NaN", "Inf", "+Inf", "-Inf", "0x1p-3", " 1", "1 "] {
+        for bad in [
+            "", "z", "1z", "1_2", "1.1.1", "NaN", "Inf", "+Inf", "-Inf", "0x1p-3", " 1", "1 ", "1e400", ".",
+            "e5", "1e",
+        ] {
             assert!(parse_timestamp(bad).is_err(), "{bad}");
         }
     }
