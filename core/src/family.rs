@@ -39,6 +39,7 @@
 
 use crate::collector::{Collector, Sink};
 use crate::counter::{Counter, CounterValue};
+use crate::counter32::Counter32Value;
 use crate::desc::{assert_buckets, assert_label_names, assert_states, Desc, MetricType};
 use crate::enumeration::EnumValue;
 use crate::error::{BoundedStr, CollectError, LabelError, ValueError};
@@ -367,6 +368,25 @@ impl<'a, M: Metric> Child<'a, M> {
         let live = self.state.load(Ordering::SeqCst) == self.generation
             && self.slot_hash.load(Ordering::Relaxed) == self.hash;
         live.then(|| update(self.metric))
+    }
+}
+
+impl Child<'_, Counter32Value> {
+    /// Adds 1.
+    #[inline]
+    pub fn inc(&self) {
+        self.update(Counter32Value::inc);
+    }
+
+    /// Adds `n`, wrapping at 2^32.
+    #[inline]
+    pub fn inc_by(&self, n: u32) {
+        self.update(|m| m.inc_by(n));
+    }
+
+    /// The current count.
+    pub fn get(&self) -> u32 {
+        self.metric.get()
     }
 }
 
@@ -720,6 +740,28 @@ impl<const L: usize, const N: usize, const V: usize> FixedFamily<CounterValue, L
     /// # Panics
     /// On an invalid or reserved name: a compile error in a `static`.
     pub const fn counter(name: &'static str, help: &'static str, label_names: [&'static str; L]) -> Self {
+        Self::build(Desc::new(name, help, MetricType::Counter), label_names, ())
+    }
+}
+
+impl<const L: usize, const N: usize, const V: usize> FixedFamily<Counter32Value, L, N, V> {
+    /// A labeled 4-byte integer counter ([`Counter32Value`]: lock-free wherever the core has
+    /// 32-bit atomics, wrapping at 2^32 as a counter reset).
+    ///
+    /// ```
+    /// use promstack_core::{encode_text, Counter32Value, FixedFamily};
+    /// static IRQS: FixedFamily<Counter32Value, 1, 4> =
+    ///     FixedFamily::counter32("irqs_total", "Interrupts.", ["line"]);
+    /// IRQS.get(["uart0"]).unwrap().inc();
+    /// IRQS.get(["uart0"]).unwrap().inc_by(2);
+    /// assert_eq!(IRQS.get(["uart0"]).unwrap().get(), 3);
+    /// let out = String::from_utf8(encode_text(Vec::new(), &IRQS).unwrap()).unwrap();
+    /// assert!(out.ends_with("irqs_total{line=\"uart0\"} 3.0\n"), "{out}");
+    /// ```
+    ///
+    /// # Panics
+    /// On an invalid or reserved name: a compile error in a `static`.
+    pub const fn counter32(name: &'static str, help: &'static str, label_names: [&'static str; L]) -> Self {
         Self::build(Desc::new(name, help, MetricType::Counter), label_names, ())
     }
 }
