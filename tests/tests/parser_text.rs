@@ -570,6 +570,10 @@ fn counters_that_end_up_with_one_name_are_refused() {
     check("# TYPE a counter\na_total -1\n", vec![counter("a", "", -1.0)]);
     let err = parse_text("# TYPE a counter\na 1\n# TYPE a_total gauge\na_total 2\n").unwrap_err();
     assert!(matches!(err.kind, ParseErrorKind::ClashingName { ref name, .. } if name == "a_total"), "{err}");
+    // Also found by the fuzzer: `s_sum` read before `# TYPE s summary` is an untyped family that
+    // the summary's own `s_sum` would be written over.
+    let err = parse_text("# HELP s S.\ns_sum 1\n# TYPE s summary\ns{quantile=\"0.5\"} 2\n").unwrap_err();
+    assert!(matches!(err.kind, ParseErrorKind::ClashingName { ref name, .. } if name == "s_sum"), "{err}");
 }
 
 // Found by the roundtrip fuzz target: `# HELP x_bucket` of a histogram `x` is `x`'s help (expfmt's

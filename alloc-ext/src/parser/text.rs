@@ -146,23 +146,40 @@ impl Families {
         }
     }
 
-    /// The finished families. Two that would be written under one name are refused: a counter
-    /// is `x` with `x_total` samples, so it claims both names (`# TYPE x counter` beside an
-    /// untyped `x_total`, or two counters `x` and `x_total`).
+    /// The finished families, refused where they could not be written back and read the same:
+    /// two written under one name (a counter `x` is written as `x_total`, so `# TYPE x counter`
+    /// beside an untyped `x_total`), or a family named like a suffix of a summary or histogram
+    /// that comes before it (`# HELP s` then an untyped `s_sum`, then `# TYPE s summary`: written
+    /// back, the `s_sum` metadata would read as `s`'s). An untyped `s_sum` before any line of `s`
+    /// is kept, as promtool keeps it.
     fn finish(self) -> Result<Vec<MetricFamily>, ParseError> {
         let mut out = Vec::with_capacity(self.list.len());
         let mut names = BTreeSet::new();
+        let mut suffix_names = BTreeSet::new();
         for c in self.list {
             let line = c.line;
             let family = c.finish()?;
             let name = family.name();
-            let total = (family.metric_type() == MetricType::Counter).then(|| [name, "_total"].concat());
-            for claimed in core::iter::once(name).chain(total.as_deref()) {
-                if !names.insert(String::from(claimed)) {
-                    let kind = ParseErrorKind::ClashingName { family: b(name), name: b(claimed) };
-                    return Err(ParseError { line, kind });
+            let clash = |claimed: &str| {
+                let kind = ParseErrorKind::ClashingName { family: b(name), name: b(claimed) };
+                Err(ParseError { line, kind })
+            };
+            if suffix_names.contains(name) {
+                return clash(name);
+            }
+            let (written, suffixes): (&[&str], &[&str]) = match family.metric_type() {
+                MetricType::Counter => (&["", "_total"], &[]),
+                MetricType::Summary => (&[""], &["_count", "_sum"]),
+                MetricType::Histogram => (&[""], &["_count", "_sum", "_bucket"]),
+                _ => (&[""], &[]),
+            };
+            for suffix in written {
+                let claimed = [name, suffix].concat();
+                if !names.insert(claimed.clone()) {
+                    return clash(&claimed);
                 }
             }
+            suffix_names.extend(suffixes.iter().map(|suffix| [name, suffix].concat()));
             out.push(family);
         }
         Ok(out)
