@@ -1,7 +1,8 @@
 //! Counters: values that only go up.
 
-use crate::collector::{Collector, Sink};
+use crate::collector::Sink;
 use crate::desc::{Desc, MetricType};
+use crate::described::{Described, Spec, SpecSource};
 use crate::error::{CollectError, ValueError};
 use crate::metric::{Created, Metric};
 use crate::sample::{Labels, Sample, Value};
@@ -100,6 +101,12 @@ impl CounterValue {
         self.value().as_f64()
     }
 
+    /// The whole-number part of the value: all of it unless fractional (or huge, see
+    /// [`CounterValue::inc_by_int`]) increments were made.
+    pub fn get_int(&self) -> u64 {
+        self.int.load(Ordering::Relaxed)
+    }
+
     fn value(&self) -> Value {
         let i = self.int.load(Ordering::Relaxed);
         let f = self.float.load(Ordering::Relaxed);
@@ -162,10 +169,7 @@ impl Metric for CounterValue {
 /// ```compile_fail
 /// static BAD: promstack_core::Counter = promstack_core::Counter::new("0requests", "");
 /// ```
-pub struct Counter {
-    desc: Desc<'static>,
-    value: CounterValue,
-}
+pub type Counter<S = Spec<()>> = Described<CounterValue, S>;
 
 impl Counter {
     /// A counter named `name` (a trailing `_total` is dropped) with help text `help`.
@@ -173,60 +177,37 @@ impl Counter {
     /// # Panics
     /// On an invalid name: a compile error in a `static`. See [`Counter::try_new`].
     pub const fn new(name: &'static str, help: &'static str) -> Self {
-        Counter { desc: Desc::new(name, help, MetricType::Counter), value: CounterValue::new() }
+        Self::build(Desc::new(name, help, MetricType::Counter), ())
     }
 
     /// Run-time form of [`Counter::new`].
     pub fn try_new(name: &'static str, help: &'static str) -> Result<Self, crate::DescError> {
-        Ok(Counter { desc: Desc::try_new(name, help, MetricType::Counter)?, value: CounterValue::new() })
+        Ok(Self::build(Desc::try_new(name, help, MetricType::Counter)?, ()))
     }
+}
 
-    /// Sets the unit; the name must end with `_<unit>`.
-    ///
-    /// # Panics
-    /// See [`Desc::with_unit`].
-    pub const fn with_unit(self, unit: &'static str) -> Self {
-        Counter { desc: self.desc.with_unit(unit), value: self.value }
-    }
-
-    /// The description.
-    pub const fn desc(&self) -> &Desc<'static> {
-        &self.desc
-    }
-
+impl<S: SpecSource<Spec<()>>> Counter<S> {
     /// Adds 1: a single atomic add.
     #[inline]
     pub fn inc(&self) {
-        self.value.inc();
+        self.value().inc();
     }
 
     /// Adds `v`; negative or NaN is refused with an error and changes nothing.
     #[inline]
     pub fn inc_by(&self, v: f64) -> Result<(), ValueError> {
-        self.value.inc_by(v)
+        self.value().inc_by(v)
     }
 
     /// Adds a whole number; see [`CounterValue::inc_by_int`].
     #[inline]
     pub fn inc_by_int(&self, n: u64) {
-        self.value.inc_by_int(n);
+        self.value().inc_by_int(n);
     }
 
     /// The current value.
     pub fn get(&self) -> f64 {
-        self.value.get()
-    }
-
-    /// Back to zero; `_created` becomes now.
-    pub fn reset(&self) {
-        self.value.reset();
-    }
-}
-
-impl Collector for Counter {
-    fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
-        sink.family(&self.desc)?;
-        self.value.report(&(), &self.desc, Labels::EMPTY, sink)
+        self.value().get()
     }
 }
 

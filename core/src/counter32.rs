@@ -9,8 +9,9 @@
 //!
 //! [`Counter`]: crate::Counter
 
-use crate::collector::{Collector, Sink};
+use crate::collector::Sink;
 use crate::desc::{Desc, MetricType};
+use crate::described::{Described, Spec, SpecSource};
 use crate::error::CollectError;
 use crate::metric::Metric;
 use crate::sample::{Labels, Sample, Value};
@@ -93,10 +94,7 @@ impl Metric for Counter32Value {
 ///     "# HELP radio_wakeups_total Radio wake-ups.\n# TYPE radio_wakeups_total counter\nradio_wakeups_total 3.0\n"
 /// );
 /// ```
-pub struct Counter32 {
-    desc: Desc<'static>,
-    value: Counter32Value,
-}
+pub type Counter32<S = Spec<()>> = Described<Counter32Value, S>;
 
 impl Counter32 {
     /// A counter named `name` (a trailing `_total` is dropped) with help text `help`.
@@ -104,47 +102,32 @@ impl Counter32 {
     /// # Panics
     /// On an invalid name: a compile error in a `static`. See [`Counter32::try_new`].
     pub const fn new(name: &'static str, help: &'static str) -> Self {
-        Counter32 { desc: Desc::new(name, help, MetricType::Counter), value: Counter32Value::new() }
+        Self::build(Desc::new(name, help, MetricType::Counter), ())
     }
 
     /// Run-time form of [`Counter32::new`].
     pub fn try_new(name: &'static str, help: &'static str) -> Result<Self, crate::DescError> {
-        Ok(Counter32 { desc: Desc::try_new(name, help, MetricType::Counter)?, value: Counter32Value::new() })
+        Ok(Self::build(Desc::try_new(name, help, MetricType::Counter)?, ()))
     }
+}
 
-    /// The description.
-    pub const fn desc(&self) -> &Desc<'static> {
-        &self.desc
-    }
-
+impl<S: SpecSource<Spec<()>>> Counter32<S> {
     /// Adds 1.
     #[inline]
     pub fn inc(&self) {
-        self.value.inc();
+        self.value().inc();
     }
 
     /// Adds `n`, wrapping at 2^32.
     #[inline]
     pub fn inc_by(&self, n: u32) {
-        self.value.inc_by(n);
+        self.value().inc_by(n);
     }
 
     /// The current count.
     #[inline]
     pub fn get(&self) -> u32 {
-        self.value.get()
-    }
-
-    /// Back to zero.
-    pub fn reset(&self) {
-        self.value.reset();
-    }
-}
-
-impl Collector for Counter32 {
-    fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
-        sink.family(&self.desc)?;
-        self.value.report(&(), &self.desc, Labels::EMPTY, sink)
+        self.value().get()
     }
 }
 

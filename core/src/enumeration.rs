@@ -1,7 +1,8 @@
 //! Enum metrics: one of a fixed set of states, exposed as an OpenMetrics stateset.
 
-use crate::collector::{Collector, Sink};
+use crate::collector::Sink;
 use crate::desc::{assert_states, check_states, Desc, MetricType};
+use crate::described::{Described, Spec, SpecSource};
 use crate::error::{CollectError, DescError, ValueError};
 use crate::metric::Metric;
 use crate::sample::{Labels, Sample, Value};
@@ -105,11 +106,7 @@ impl Metric for EnumValue {
 /// link_state{link_state=\"down\"} 0.0\nlink_state{link_state=\"up\"} 1.0\n"
 /// );
 /// ```
-pub struct Enum {
-    desc: Desc<'static>,
-    states: &'static [&'static str],
-    value: EnumValue,
-}
+pub type Enum<S = Spec<&'static [&'static str]>> = Described<EnumValue, S>;
 
 impl Enum {
     /// An Enum with `states` (at least one, all distinct); the first is current.
@@ -118,7 +115,7 @@ impl Enum {
     /// On an invalid name or states: a compile error in a `static`.
     pub const fn new(name: &'static str, help: &'static str, states: &'static [&'static str]) -> Self {
         assert_states(states);
-        Enum { desc: Desc::new(name, help, MetricType::StateSet), states, value: EnumValue::new() }
+        Self::build(Desc::new(name, help, MetricType::StateSet), states)
     }
 
     /// Run-time form of [`Enum::new`].
@@ -128,33 +125,24 @@ impl Enum {
         states: &'static [&'static str],
     ) -> Result<Self, DescError> {
         check_states(states)?;
-        Ok(Enum { desc: Desc::try_new(name, help, MetricType::StateSet)?, states, value: EnumValue::new() })
+        Ok(Self::build(Desc::try_new(name, help, MetricType::StateSet)?, states))
     }
+}
 
-    /// The description.
-    pub const fn desc(&self) -> &Desc<'static> {
-        &self.desc
-    }
-
+impl<S: SpecSource<Spec<&'static [&'static str]>>> Enum<S> {
     /// Switches to `state`; an unknown state is an error and changes nothing.
     pub fn set(&self, state: &str) -> Result<(), ValueError> {
-        self.value.set(self.states, state)
+        self.value().set(self.states(), state)
     }
 
     /// The current state.
     pub fn get(&self) -> &'static str {
-        self.states[self.value.index().min(self.states.len() - 1)]
+        let states = self.states();
+        states[self.value().index().min(states.len() - 1)]
     }
 
     /// The states.
-    pub const fn states(&self) -> &'static [&'static str] {
-        self.states
-    }
-}
-
-impl Collector for Enum {
-    fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
-        sink.family(&self.desc)?;
-        self.value.report(&self.states, &self.desc, Labels::EMPTY, sink)
+    pub fn states(&self) -> &'static [&'static str] {
+        self.spec().config()
     }
 }

@@ -41,6 +41,7 @@ use crate::collector::{Collector, Sink};
 use crate::counter::{Counter, CounterValue};
 use crate::counter32::Counter32Value;
 use crate::desc::{assert_buckets, assert_label_names, assert_states, Desc, MetricType};
+use crate::described::{Spec, SpecSource};
 use crate::enumeration::EnumValue;
 use crate::error::{BoundedStr, CollectError, LabelError, ValueError};
 use crate::gauge::GaugeValue;
@@ -301,10 +302,18 @@ fn pairs_error(label_names: &[&str], pairs: &[(&str, &str)]) -> LabelError {
 /// use promstack_core::{CounterValue, FixedFamily};
 /// static BAD: FixedFamily<CounterValue, 1, 4> = FixedFamily::counter("c", "", ["__reserved"]);
 /// ```
-pub struct FixedFamily<M: Metric, const L: usize, const N: usize, const V: usize = 32> {
-    desc: Desc<'static>,
-    label_names: [&'static str; L],
-    config: M::Config,
+///
+/// Declared with [`metrics!`](crate::metrics), its description, label names and configuration
+/// stay in read-only memory and the family takes RAM for its slots only (`S` then names where
+/// the spec is).
+pub struct FixedFamily<
+    M: Metric,
+    const L: usize,
+    const N: usize,
+    const V: usize = 32,
+    S = Spec<<M as Metric>::Config, L>,
+> {
+    spec: S,
     slots: [Slot<M, L, V>; N],
     rejected: AtomicU64,
 }
@@ -485,30 +494,52 @@ impl Child<'_, EnumValue> {
 
 impl<M: Metric, const L: usize, const N: usize, const V: usize> FixedFamily<M, L, N, V> {
     const fn build(desc: Desc<'static>, label_names: [&'static str; L], config: M::Config) -> Self {
+        assert_label_names(&label_names, M::METRIC_TYPE);
+        Self::with_spec(Spec::new(desc, label_names, config))
+    }
+}
+
+impl<M: Metric, const L: usize, const N: usize, const V: usize, S> FixedFamily<M, L, N, V, S> {
+    /// An empty family whose spec is found through `spec`. The named constructors
+    /// ([`FixedFamily::counter`], ...) check the spec; [`metrics!`](crate::metrics) calls this
+    /// with a spec they checked.
+    ///
+    /// # Panics
+    /// When `V` is above 255 or `N` is 0: a compile error in a `static`.
+    pub const fn with_spec(spec: S) -> Self {
         if V > 255 {
             panic!("label value capacity V must be at most 255 bytes");
         }
         if N == 0 {
             panic!("a family needs room for at least one child");
         }
-        assert_label_names(&label_names, M::METRIC_TYPE);
-        FixedFamily {
-            desc,
-            label_names,
-            config,
-            slots: [const { Slot::<M, L, V>::EMPTY }; N],
-            rejected: AtomicU64::new(0),
-        }
+        FixedFamily { spec, slots: [const { Slot::<M, L, V>::EMPTY }; N], rejected: AtomicU64::new(0) }
+    }
+
+    /// Where the spec is found. (Used by [`metrics!`](crate::metrics) to copy a checked spec
+    /// into flash.)
+    pub const fn spec_source(&self) -> &S {
+        &self.spec
+    }
+}
+
+impl<M: Metric, const L: usize, const N: usize, const V: usize, S: SpecSource<Spec<M::Config, L>>>
+    FixedFamily<M, L, N, V, S>
+{
+    /// The spec (description, label names, configuration).
+    #[inline]
+    pub fn spec(&self) -> &Spec<M::Config, L> {
+        self.spec.spec()
     }
 
     /// The description.
-    pub const fn desc(&self) -> &Desc<'static> {
-        &self.desc
+    pub fn desc(&self) -> &Desc<'static> {
+        self.spec().desc()
     }
 
     /// The label names.
-    pub const fn label_names(&self) -> &[&'static str; L] {
-        &self.label_names
+    pub fn label_names(&self) -> &[&'static str; L] {
+        self.spec().label_names()
     }
 
     /// How many lookups this family refused.
@@ -560,16 +591,16 @@ impl<M: Metric, const L: usize, const N: usize, const V: usize> FixedFamily<M, L
         let mut values: [&'s str; L] = [""; L];
         let mut seen = [false; L];
         for (name, value) in pairs {
-            match self.label_names.iter().position(|n| n == name) {
+            match self.label_names().iter().position(|n| n == name) {
                 Some(i) if !seen[i] => {
                     values[i] = value;
                     seen[i] = true;
                 }
-                _ => return Err(self.reject(pairs_error(&self.label_names, pairs))),
+                _ => return Err(self.reject(pairs_error(self.label_names(), pairs))),
             }
         }
         if seen.contains(&false) {
-            return Err(self.reject(pairs_error(&self.label_names, pairs)));
+            return Err(self.reject(pairs_error(self.label_names(), pairs)));
         }
         self.get(values)
     }
@@ -605,7 +636,7 @@ impl<M: Metric, const L: usize, const N: usize, const V: usize> FixedFamily<M, L
     fn child<'a>(&'a self, slot: &'a Slot<M, L, V>, state: u32, hash: u64) -> Child<'a, M> {
         Child {
             metric: &slot.metric,
-            config: &self.config,
+            config: self.spec().config(),
             state: &slot.state,
             inflight: &slot.inflight,
             generation: state,
@@ -852,9 +883,12 @@ impl<const L: usize, const N: usize, const V: usize> FixedFamily<EnumValue, L, N
     }
 }
 
-impl<M: Metric, const L: usize, const N: usize, const V: usize> Collector for FixedFamily<M, L, N, V> {
+impl<M: Metric, const L: usize, const N: usize, const V: usize, S: SpecSource<Spec<M::Config, L>>> Collector
+    for FixedFamily<M, L, N, V, S>
+{
     fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
-        sink.family(&self.desc)?;
+        let spec = self.spec();
+        sink.family(spec.desc())?;
         let mut buf = [[0u8; V]; L];
         let buf = buf.as_flattened_mut();
         let mut ends = [0usize; L];
@@ -883,9 +917,9 @@ impl<M: Metric, const L: usize, const N: usize, const V: usize> Collector for Fi
             }
             if ok {
                 slot.metric.report(
-                    &self.config,
-                    &self.desc,
-                    Labels::new(&self.label_names, &values),
+                    spec.config(),
+                    spec.desc(),
+                    Labels::new(spec.label_names(), &values),
                     sink,
                 )?;
             }

@@ -3,6 +3,7 @@
 use crate::clock;
 use crate::collector::{Collector, Sink};
 use crate::desc::{Desc, MetricType};
+use crate::described::{Described, Spec, SpecSource};
 use crate::error::{CollectError, ValueError};
 use crate::metric::Metric;
 use crate::sample::{Labels, Sample, Value};
@@ -102,10 +103,7 @@ impl Metric for GaugeValue {
 /// let out = encode_text(Vec::new(), &TEMP).unwrap();
 /// assert!(String::from_utf8(out).unwrap().ends_with("board_temperature_celsius 22.25\n"));
 /// ```
-pub struct Gauge {
-    desc: Desc<'static>,
-    value: GaugeValue,
-}
+pub type Gauge<S = Spec<()>> = Described<GaugeValue, S>;
 
 impl Gauge {
     /// A gauge named `name` with help text `help`, starting at 0.
@@ -113,73 +111,55 @@ impl Gauge {
     /// # Panics
     /// On an invalid name: a compile error in a `static`. See [`Gauge::try_new`].
     pub const fn new(name: &'static str, help: &'static str) -> Self {
-        Gauge { desc: Desc::new(name, help, MetricType::Gauge), value: GaugeValue::new() }
+        Self::build(Desc::new(name, help, MetricType::Gauge), ())
     }
 
     /// Run-time form of [`Gauge::new`].
     pub fn try_new(name: &'static str, help: &'static str) -> Result<Self, crate::DescError> {
-        Ok(Gauge { desc: Desc::try_new(name, help, MetricType::Gauge)?, value: GaugeValue::new() })
+        Ok(Self::build(Desc::try_new(name, help, MetricType::Gauge)?, ()))
     }
+}
 
-    /// Sets the unit; the name must end with `_<unit>`.
-    ///
-    /// # Panics
-    /// See [`Desc::with_unit`].
-    pub const fn with_unit(self, unit: &'static str) -> Self {
-        Gauge { desc: self.desc.with_unit(unit), value: self.value }
-    }
-
-    /// The description.
-    pub const fn desc(&self) -> &Desc<'static> {
-        &self.desc
-    }
-
+impl<S: SpecSource<Spec<()>>> Gauge<S> {
     /// Sets the value.
     #[inline]
     pub fn set(&self, v: f64) {
-        self.value.set(v);
+        self.value().set(v);
     }
 
     /// Adds 1.
     #[inline]
     pub fn inc(&self) {
-        self.value.inc();
+        self.value().inc();
     }
 
     /// Subtracts 1.
     #[inline]
     pub fn dec(&self) {
-        self.value.dec();
+        self.value().dec();
     }
 
     /// Adds `v`.
     #[inline]
     pub fn add(&self, v: f64) {
-        self.value.add(v);
+        self.value().add(v);
     }
 
     /// Subtracts `v`.
     #[inline]
     pub fn sub(&self, v: f64) {
-        self.value.sub(v);
+        self.value().sub(v);
     }
 
     /// The current value.
     #[inline]
     pub fn get(&self) -> f64 {
-        self.value.get()
+        self.value().get()
     }
 
     /// Sets the value to the installed clock's Unix time.
     pub fn set_to_current_time(&self) -> Result<(), ValueError> {
-        self.value.set_to_current_time()
-    }
-}
-
-impl Collector for Gauge {
-    fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
-        sink.family(&self.desc)?;
-        self.value.report(&(), &self.desc, Labels::EMPTY, sink)
+        self.value().set_to_current_time()
     }
 }
 

@@ -1,7 +1,8 @@
 //! Histograms with bucket bounds fixed at construction, and summaries (count and sum).
 
-use crate::collector::{Collector, Sink};
+use crate::collector::Sink;
 use crate::desc::{assert_buckets, check_buckets, Desc, MetricType};
+use crate::described::{Described, Spec, SpecSource};
 use crate::encoding::{go_float, FLOAT_BUF};
 use crate::error::{CollectError, DescError};
 use crate::metric::{Created, Metric};
@@ -165,11 +166,7 @@ impl<const N: usize> Metric for HistogramValue<N> {
 /// // Bounds out of order: a compile error.
 /// static BAD: promstack_core::Histogram<2> = promstack_core::Histogram::new("h", "", [2.0, 1.0]);
 /// ```
-pub struct Histogram<const N: usize> {
-    desc: Desc<'static>,
-    bounds: [f64; N],
-    value: HistogramValue<N>,
-}
+pub type Histogram<const N: usize, S = Spec<[f64; N]>> = Described<HistogramValue<N>, S>;
 
 impl<const N: usize> Histogram<N> {
     /// A histogram with the given bucket bounds (`+Inf` implied).
@@ -178,64 +175,32 @@ impl<const N: usize> Histogram<N> {
     /// On an invalid name or bounds: a compile error in a `static`.
     pub const fn new(name: &'static str, help: &'static str, bounds: [f64; N]) -> Self {
         assert_buckets(&bounds);
-        Histogram { desc: Desc::new(name, help, MetricType::Histogram), bounds, value: HistogramValue::new() }
+        Self::build(Desc::new(name, help, MetricType::Histogram), bounds)
     }
 
     /// Run-time form of [`Histogram::new`].
     pub fn try_new(name: &'static str, help: &'static str, bounds: [f64; N]) -> Result<Self, DescError> {
         check_buckets(&bounds)?;
-        Ok(Histogram {
-            desc: Desc::try_new(name, help, MetricType::Histogram)?,
-            bounds,
-            value: HistogramValue::new(),
-        })
+        Ok(Self::build(Desc::try_new(name, help, MetricType::Histogram)?, bounds))
     }
+}
 
-    /// Sets the unit; the name must end with `_<unit>`.
-    ///
-    /// # Panics
-    /// See [`Desc::with_unit`].
-    pub const fn with_unit(self, unit: &'static str) -> Self {
-        Histogram { desc: self.desc.with_unit(unit), bounds: self.bounds, value: self.value }
-    }
-
-    /// The description.
-    pub const fn desc(&self) -> &Desc<'static> {
-        &self.desc
-    }
-
+impl<const N: usize, S: SpecSource<Spec<[f64; N]>>> Histogram<N, S> {
     /// The bucket bounds.
-    pub const fn bounds(&self) -> &[f64; N] {
-        &self.bounds
+    pub fn bounds(&self) -> &[f64; N] {
+        self.spec().config()
     }
 
     /// Records one observation.
     #[inline]
     pub fn observe(&self, v: f64) {
-        self.value.observe(&self.bounds, v);
-    }
-
-    /// The value (count, sum, cumulative buckets).
-    pub const fn value(&self) -> &HistogramValue<N> {
-        &self.value
-    }
-
-    /// Back to empty; `_created` becomes now.
-    pub fn reset(&self) {
-        self.value.reset();
+        self.value().observe(self.bounds(), v);
     }
 }
 
-impl<const N: usize> Observe for Histogram<N> {
+impl<const N: usize, S: SpecSource<Spec<[f64; N]>>> Observe for Histogram<N, S> {
     fn observe(&self, v: f64) {
         Histogram::observe(self, v);
-    }
-}
-
-impl<const N: usize> Collector for Histogram<N> {
-    fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
-        sink.family(&self.desc)?;
-        self.value.report(&self.bounds, &self.desc, Labels::EMPTY, sink)
     }
 }
 
@@ -316,10 +281,7 @@ impl Metric for SummaryValue {
 /// let out = String::from_utf8(encode_text(Vec::new(), &SIZES).unwrap()).unwrap();
 /// assert!(out.ends_with("request_size_bytes_count 1.0\nrequest_size_bytes_sum 512.0\n"));
 /// ```
-pub struct Summary {
-    desc: Desc<'static>,
-    value: SummaryValue,
-}
+pub type Summary<S = Spec<()>> = Described<SummaryValue, S>;
 
 impl Summary {
     /// A summary named `name`.
@@ -327,53 +289,25 @@ impl Summary {
     /// # Panics
     /// On an invalid name: a compile error in a `static`.
     pub const fn new(name: &'static str, help: &'static str) -> Self {
-        Summary { desc: Desc::new(name, help, MetricType::Summary), value: SummaryValue::new() }
+        Self::build(Desc::new(name, help, MetricType::Summary), ())
     }
 
     /// Run-time form of [`Summary::new`].
     pub fn try_new(name: &'static str, help: &'static str) -> Result<Self, DescError> {
-        Ok(Summary { desc: Desc::try_new(name, help, MetricType::Summary)?, value: SummaryValue::new() })
+        Ok(Self::build(Desc::try_new(name, help, MetricType::Summary)?, ()))
     }
+}
 
-    /// Sets the unit; the name must end with `_<unit>`.
-    ///
-    /// # Panics
-    /// See [`Desc::with_unit`].
-    pub const fn with_unit(self, unit: &'static str) -> Self {
-        Summary { desc: self.desc.with_unit(unit), value: self.value }
-    }
-
-    /// The description.
-    pub const fn desc(&self) -> &Desc<'static> {
-        &self.desc
-    }
-
+impl<S: SpecSource<Spec<()>>> Summary<S> {
     /// Records one observation.
     #[inline]
     pub fn observe(&self, v: f64) {
-        self.value.observe(v);
-    }
-
-    /// The value (count and sum).
-    pub const fn value(&self) -> &SummaryValue {
-        &self.value
-    }
-
-    /// Back to empty; `_created` becomes now.
-    pub fn reset(&self) {
-        self.value.reset();
+        self.value().observe(v);
     }
 }
 
-impl Observe for Summary {
+impl<S: SpecSource<Spec<()>>> Observe for Summary<S> {
     fn observe(&self, v: f64) {
         Summary::observe(self, v);
-    }
-}
-
-impl Collector for Summary {
-    fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
-        sink.family(&self.desc)?;
-        self.value.report(&(), &self.desc, Labels::EMPTY, sink)
     }
 }

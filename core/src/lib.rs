@@ -29,6 +29,7 @@ mod collector;
 mod counter;
 mod counter32;
 mod desc;
+mod described;
 pub mod encoding;
 mod enumeration;
 mod error;
@@ -51,6 +52,7 @@ pub use desc::{
     assert_buckets, assert_label_names, assert_states, check_buckets, check_label_names, check_metric_name,
     check_states, is_valid_label_name, is_valid_metric_name, strip_counter_total, Desc, MetricType,
 };
+pub use described::{Described, Relocate, Spec, SpecSource};
 pub use encoding::{
     encode_openmetrics, encode_text, Encoder, Format, OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE,
 };

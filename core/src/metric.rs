@@ -6,6 +6,7 @@ use crate::collector::Sink;
 use crate::desc::{Desc, MetricType};
 use crate::error::{CollectError, DescError};
 use crate::sample::{Labels, Sample, Value};
+#[cfg(feature = "created")]
 use crate::sync::{AtomicF64, Ordering};
 
 /// A metric value: counters, gauges, histograms, ... without their description.
@@ -41,26 +42,49 @@ pub trait Metric: Send + Sync + 'static {
     ) -> Result<(), CollectError>;
 }
 
-/// Creation time of a value: NaN until reset, meaning "the clock's install time".
+/// Creation time of a value, kept with the `created` feature: 0 until reset or claimed, meaning
+/// "the clock's install time" (so a fresh value is all zero bits and a `static` of it needs no
+/// initialised data).
+#[cfg(feature = "created")]
 pub(crate) struct Created(AtomicF64);
 
+/// Without the `created` feature a value keeps no creation time: its `_created` is the clock's
+/// install time, which is right for `static`s (created at boot) and costs no RAM.
+#[cfg(not(feature = "created"))]
+pub(crate) struct Created;
+
+#[cfg(feature = "created")]
 impl Created {
-    pub(crate) const INIT: Created = Created(AtomicF64::new(f64::NAN));
+    pub(crate) const INIT: Created = Created(AtomicF64::new(0.0));
 
     /// Marks the value as created now (or "unknown" without a clock).
     pub(crate) fn stamp(&self) {
-        self.0.store(clock::unix_time().unwrap_or(f64::NAN), Ordering::Relaxed);
+        self.0.store(clock::unix_time().unwrap_or(0.0), Ordering::Relaxed);
     }
 
     pub(crate) fn get(&self) -> Option<f64> {
         let t = self.0.load(Ordering::Relaxed);
-        if t.is_nan() {
+        if t == 0.0 {
             clock::install_time()
         } else {
             Some(t)
         }
     }
+}
 
+#[cfg(not(feature = "created"))]
+impl Created {
+    pub(crate) const INIT: Created = Created;
+
+    /// Nothing to mark: see the type's docs.
+    pub(crate) fn stamp(&self) {}
+
+    pub(crate) fn get(&self) -> Option<f64> {
+        clock::install_time()
+    }
+}
+
+impl Created {
     /// Reports `x_created` if a creation time is known and the sink keeps it.
     pub(crate) fn report(
         &self,
