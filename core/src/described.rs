@@ -242,4 +242,7 @@ with_unit! {
     crate::Gauge;
     crate::Summary;
     crate::Histogram<N>, const N;
+    crate::IntGauge;
+    crate::Gauge32;
+    crate::IntHistogram<N>, const N;
 }

@@ -47,6 +47,7 @@ use crate::error::{BoundedStr, CollectError, LabelError, ValueError};
 use crate::gauge::GaugeValue;
 use crate::histogram::{HistogramValue, Observe, SummaryValue};
 use crate::info::{InfoPairs, InfoValue};
+use crate::integer::{Gauge32Value, IntGaugeValue, IntHistogramValue};
 use crate::metric::Metric;
 use crate::sample::Labels;
 use crate::sync::{self, exclusive, AtomicU64};
@@ -451,6 +452,59 @@ impl Child<'_, GaugeValue> {
     }
 }
 
+impl Child<'_, CounterValue> {
+    /// Adds a whole number; see [`CounterValue::inc_by_int`].
+    #[inline]
+    pub fn inc_by_int(&self, n: u64) {
+        self.update(|m| m.inc_by_int(n));
+    }
+}
+
+macro_rules! int_gauge_child {
+    ($value:ty, $int:ty) => {
+        impl Child<'_, $value> {
+            /// Sets the value.
+            #[inline]
+            pub fn set(&self, v: $int) {
+                self.update(|m| m.set(v));
+            }
+
+            /// Adds `v` (which may be negative), wrapping.
+            #[inline]
+            pub fn add(&self, v: $int) {
+                self.update(|m| m.add(v));
+            }
+
+            /// Adds 1.
+            #[inline]
+            pub fn inc(&self) {
+                self.add(1);
+            }
+
+            /// Subtracts 1.
+            #[inline]
+            pub fn dec(&self) {
+                self.add(-1);
+            }
+
+            /// The current value.
+            pub fn get(&self) -> $int {
+                self.metric.get()
+            }
+        }
+    };
+}
+int_gauge_child!(IntGaugeValue, i64);
+int_gauge_child!(Gauge32Value, i32);
+
+impl<const B: usize> Child<'_, IntHistogramValue<B>> {
+    /// Records one observation.
+    #[inline]
+    pub fn observe(&self, v: i64) {
+        self.update(|m| m.observe(self.config, v));
+    }
+}
+
 impl<const B: usize> Child<'_, HistogramValue<B>> {
     /// Records one observation.
     #[inline]
@@ -804,6 +858,54 @@ impl<const L: usize, const N: usize, const V: usize> FixedFamily<GaugeValue, L, 
     /// On an invalid or reserved name: a compile error in a `static`.
     pub const fn gauge(name: &'static str, help: &'static str, label_names: [&'static str; L]) -> Self {
         Self::build(Desc::new(name, help, MetricType::Gauge), label_names, ())
+    }
+}
+
+impl<const L: usize, const N: usize, const V: usize> FixedFamily<IntGaugeValue, L, N, V> {
+    /// A labeled integer gauge ([`IntGaugeValue`]).
+    ///
+    /// # Panics
+    /// On an invalid or reserved name: a compile error in a `static`.
+    pub const fn int_gauge(name: &'static str, help: &'static str, label_names: [&'static str; L]) -> Self {
+        Self::build(Desc::new(name, help, MetricType::Gauge), label_names, ())
+    }
+}
+
+impl<const L: usize, const N: usize, const V: usize> FixedFamily<Gauge32Value, L, N, V> {
+    /// A labeled 4-byte integer gauge ([`Gauge32Value`]).
+    ///
+    /// # Panics
+    /// On an invalid or reserved name: a compile error in a `static`.
+    pub const fn gauge32(name: &'static str, help: &'static str, label_names: [&'static str; L]) -> Self {
+        Self::build(Desc::new(name, help, MetricType::Gauge), label_names, ())
+    }
+}
+
+impl<const B: usize, const L: usize, const N: usize, const V: usize>
+    FixedFamily<IntHistogramValue<B>, L, N, V>
+{
+    /// A labeled integer histogram with bucket `bounds` (`le` is reserved; `+Inf` implied).
+    ///
+    /// ```
+    /// use promstack_core::{encode_text, FixedFamily, IntHistogramValue};
+    /// static RSSI: FixedFamily<IntHistogramValue<2>, 1, 4> =
+    ///     FixedFamily::int_histogram("rssi_dbm", "Signal strength.", ["peer"], [-90, -60]);
+    /// RSSI.get(["gw1"]).unwrap().observe(-72);
+    /// let out = String::from_utf8(encode_text(Vec::new(), &RSSI).unwrap()).unwrap();
+    /// assert!(out.contains("rssi_dbm_bucket{le=\"-60.0\",peer=\"gw1\"} 1.0\n"), "{out}");
+    /// assert!(!out.contains("_sum"), "observations may be negative: no _sum");
+    /// ```
+    ///
+    /// # Panics
+    /// On an invalid name or bounds: a compile error in a `static`.
+    pub const fn int_histogram(
+        name: &'static str,
+        help: &'static str,
+        label_names: [&'static str; L],
+        bounds: [i64; B],
+    ) -> Self {
+        crate::integer::assert_int_buckets(&bounds);
+        Self::build(Desc::new(name, help, MetricType::Histogram), label_names, bounds)
     }
 }
 

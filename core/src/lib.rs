@@ -37,6 +37,7 @@ mod family;
 mod gauge;
 mod histogram;
 mod info;
+mod integer;
 mod metric;
 mod registry;
 mod sample;
@@ -62,6 +63,10 @@ pub use family::{check_label_pairs, Child, FixedFamily, LABEL_REJECTIONS};
 pub use gauge::{Gauge, GaugeFn, GaugeValue};
 pub use histogram::{Histogram, HistogramValue, Observe, Summary, SummaryValue, DEFAULT_BUCKETS};
 pub use info::{Info, InfoPairs, InfoValue};
+pub use integer::{
+    assert_int_buckets, check_int_buckets, Gauge32, Gauge32Value, IntGauge, IntGaugeValue, IntHistogram,
+    IntHistogramValue,
+};
 pub use metric::Metric;
 pub use registry::{CollectorId, StaticRegistry};
 pub use sample::{Exemplar, Labels, Sample, SortedLabels, Value};

@@ -19,6 +19,8 @@ fn check_pairs(names: &[&str], values: &[&str]) -> Result<(), LabelError> {
 pub enum Value {
     /// An integral count (written as `N.0`, exact up to `u64::MAX`).
     Int(u64),
+    /// A signed integer (integer gauges; written as `N.0`, exact).
+    Signed(i64),
     /// Any float, including `+Inf`, `-Inf` and `NaN`.
     Float(f64),
 }
@@ -28,6 +30,7 @@ impl Value {
     pub fn as_f64(self) -> f64 {
         match self {
             Value::Int(i) => i as f64,
+            Value::Signed(i) => i as f64,
             Value::Float(f) => f,
         }
     }

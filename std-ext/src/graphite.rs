@@ -200,6 +200,7 @@ impl Sink for LineSink<'_> {
         // Python writes float(value): "1.0", "21.5", "1e-05", "inf", "nan"; carbon reads all.
         let _ = match sample.value {
             Value::Int(i) => write!(out, " {i}.0 {}", self.now),
+            Value::Signed(i) => write!(out, " {i}.0 {}", self.now),
             Value::Float(f) => write!(out, " {f:?} {}", self.now),
         };
         out.push('\n');

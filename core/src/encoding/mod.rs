@@ -561,9 +561,13 @@ impl<W: Write> Encoder<W> {
     /// The space before the value, then the value.
     fn put_value(&mut self, v: Value) -> Result<(), CollectError> {
         match v {
-            Value::Int(i) => {
+            Value::Int(_) | Value::Signed(_) => {
                 let mut b = itoa::Buffer::new();
-                let s = b.format(i).as_bytes();
+                let s = match v {
+                    Value::Signed(i) => b.format(i).as_bytes(),
+                    Value::Int(i) => b.format(i).as_bytes(),
+                    Value::Float(_) => b"",
+                };
                 // ` ` + at most 20 digits + `.0`
                 if self.len + 23 <= LINE_BUF {
                     let at = self.len;
