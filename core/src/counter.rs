@@ -3,11 +3,16 @@
 use crate::collector::Sink;
 use crate::desc::{Desc, MetricType};
 use crate::described::{Described, Spec, SpecSource};
-use crate::error::{CollectError, ValueError};
+use crate::error::CollectError;
+#[cfg(feature = "float")]
+use crate::error::ValueError;
 use crate::metric::{Created, Metric};
 use crate::sample::{Labels, Sample, Value};
-use crate::sync::{AtomicF64, AtomicU64, Ordering};
+#[cfg(feature = "float")]
+use crate::sync::AtomicF64;
+use crate::sync::{AtomicU64, Ordering};
 
+#[cfg(feature = "float")]
 /// Checks a counter increment: NaN and negative amounts are refused (counters only go up).
 ///
 /// ```
@@ -27,10 +32,12 @@ pub fn check_increment(v: f64) -> Result<(), ValueError> {
     }
 }
 
+#[cfg(feature = "float")]
 /// Whole-number increments below this may go to the integer part; larger ones go to the float
 /// part. See [`CounterValue`] for why this bound keeps the integer part from wrapping.
 const INT_STEP_LIMIT: u64 = 1 << 32;
 
+#[cfg(feature = "float")]
 /// Once the integer part reaches this, whole-number increments go to the float part.
 const INT_FULL: u64 = 1 << 63;
 
@@ -54,6 +61,7 @@ const INT_FULL: u64 = 1 << 63;
 /// ```
 pub struct CounterValue {
     int: AtomicU64,
+    #[cfg(feature = "float")]
     float: AtomicF64,
     created: Created,
 }
@@ -61,7 +69,12 @@ pub struct CounterValue {
 impl CounterValue {
     /// A zero counter.
     pub const fn new() -> Self {
-        CounterValue { int: AtomicU64::new(0), float: AtomicF64::new(0.0), created: Created::INIT }
+        CounterValue {
+            int: AtomicU64::new(0),
+            #[cfg(feature = "float")]
+            float: AtomicF64::new(0.0),
+            created: Created::INIT,
+        }
     }
 
     /// Adds 1: a single atomic add.
@@ -71,9 +84,13 @@ impl CounterValue {
         self.int.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Adds a whole number (amounts of 2^32 and more are kept in floating point).
+    /// Adds a whole number (amounts of 2^32 and more are kept in floating point; without the
+    /// `float` feature everything goes to the integer, which wraps only after 2^64).
     #[inline]
     pub fn inc_by_int(&self, n: u64) {
+        #[cfg(not(feature = "float"))]
+        self.int.fetch_add(n, Ordering::Relaxed);
+        #[cfg(feature = "float")]
         // Relaxed: the read only bounds the integer part (see the type's docs); nothing else
         // is ordered by it.
         if n < INT_STEP_LIMIT && self.int.load(Ordering::Relaxed) < INT_FULL {
@@ -83,6 +100,7 @@ impl CounterValue {
         }
     }
 
+    #[cfg(feature = "float")]
     /// Adds `v`. A negative or NaN `v` is refused and changes nothing.
     #[inline]
     pub fn inc_by(&self, v: f64) -> Result<(), ValueError> {
@@ -97,6 +115,7 @@ impl CounterValue {
     }
 
     /// The current value.
+    #[cfg(feature = "float")]
     pub fn get(&self) -> f64 {
         self.value().as_f64()
     }
@@ -107,6 +126,12 @@ impl CounterValue {
         self.int.load(Ordering::Relaxed)
     }
 
+    #[cfg(not(feature = "float"))]
+    fn value(&self) -> Value {
+        Value::Int(self.int.load(Ordering::Relaxed))
+    }
+
+    #[cfg(feature = "float")]
     fn value(&self) -> Value {
         let i = self.int.load(Ordering::Relaxed);
         let f = self.float.load(Ordering::Relaxed);
@@ -131,6 +156,7 @@ impl Metric for CounterValue {
 
     fn reset(&self) {
         self.int.store(0, Ordering::Relaxed);
+        #[cfg(feature = "float")]
         self.float.store(0.0, Ordering::Relaxed);
         self.created.stamp();
     }
@@ -194,6 +220,7 @@ impl<S: SpecSource<Spec<()>>> Counter<S> {
     }
 
     /// Adds `v`; negative or NaN is refused with an error and changes nothing.
+    #[cfg(feature = "float")]
     #[inline]
     pub fn inc_by(&self, v: f64) -> Result<(), ValueError> {
         self.value().inc_by(v)
@@ -206,12 +233,18 @@ impl<S: SpecSource<Spec<()>>> Counter<S> {
     }
 
     /// The current value.
+    #[cfg(feature = "float")]
     pub fn get(&self) -> f64 {
         self.value().get()
     }
+
+    /// The whole-number part of the value; see [`CounterValue::get_int`].
+    pub fn get_int(&self) -> u64 {
+        self.value().get_int()
+    }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "float"))]
 mod tests {
     use super::*;
 

@@ -374,6 +374,7 @@ pub fn check_metric_name(name: &str) -> Result<(), DescError> {
     }
 }
 
+#[cfg(feature = "float")]
 const fn buckets_problem(bounds: &[f64]) -> Option<&'static str> {
     if bounds.is_empty() {
         return Some("at least one finite bound is required");
@@ -400,6 +401,7 @@ const fn buckets_problem(bounds: &[f64]) -> Option<&'static str> {
     None
 }
 
+#[cfg(feature = "float")]
 /// Checks histogram bucket bounds at compile time: non-empty, no NaN, strictly ascending.
 /// A trailing `+Inf` is allowed (it is always implied).
 ///
@@ -411,6 +413,7 @@ pub const fn assert_buckets(bounds: &[f64]) {
     }
 }
 
+#[cfg(feature = "float")]
 /// Run-time form of [`assert_buckets`].
 pub fn check_buckets(bounds: &[f64]) -> Result<(), DescError> {
     match buckets_problem(bounds) {

@@ -237,11 +237,15 @@ macro_rules! with_unit {
     )*};
 }
 
+#[cfg(feature = "float")]
 with_unit! {
-    crate::Counter;
     crate::Gauge;
     crate::Summary;
     crate::Histogram<N>, const N;
+}
+
+with_unit! {
+    crate::Counter;
     crate::IntGauge;
     crate::Gauge32;
     crate::IntHistogram<N>, const N;

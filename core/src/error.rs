@@ -100,23 +100,29 @@ impl core::error::Error for DescError {}
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum ValueError {
     /// Counters only go up: the increment was negative.
+    #[cfg(feature = "float")]
     NegativeIncrement(f64),
     /// The increment was NaN.
+    #[cfg(feature = "float")]
     NanIncrement,
     /// The Enum has no such state.
     UnknownState,
     /// The operation needs a clock and none is installed.
+    #[cfg(feature = "float")]
     NoClock,
 }
 
 impl fmt::Display for ValueError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            #[cfg(feature = "float")]
             ValueError::NegativeIncrement(v) => {
                 write!(f, "counters can only be incremented by non-negative amounts, got {v}")
             }
+            #[cfg(feature = "float")]
             ValueError::NanIncrement => f.write_str("counter increment is NaN"),
             ValueError::UnknownState => f.write_str("unknown enum state"),
+            #[cfg(feature = "float")]
             ValueError::NoClock => f.write_str("no clock is installed"),
         }
     }

@@ -40,11 +40,15 @@
 use crate::collector::{Collector, Sink};
 use crate::counter::{Counter, CounterValue};
 use crate::counter32::Counter32Value;
-use crate::desc::{assert_buckets, assert_label_names, assert_states, Desc, MetricType};
+#[cfg(feature = "float")]
+use crate::desc::assert_buckets;
+use crate::desc::{assert_label_names, assert_states, Desc, MetricType};
 use crate::described::{Spec, SpecSource};
 use crate::enumeration::EnumValue;
 use crate::error::{BoundedStr, CollectError, LabelError, ValueError};
+#[cfg(feature = "float")]
 use crate::gauge::GaugeValue;
+#[cfg(feature = "float")]
 use crate::histogram::{HistogramValue, Observe, SummaryValue};
 use crate::info::{InfoPairs, InfoValue};
 use crate::integer::{Gauge32Value, IntGaugeValue, IntHistogramValue};
@@ -408,6 +412,7 @@ impl Child<'_, CounterValue> {
     }
 
     /// Adds `v`; negative or NaN is refused.
+    #[cfg(feature = "float")]
     #[inline]
     pub fn inc_by(&self, v: f64) -> Result<(), ValueError> {
         // Checked first, so a refused value is an error whether or not the child is live.
@@ -416,11 +421,13 @@ impl Child<'_, CounterValue> {
     }
 
     /// The current value.
+    #[cfg(feature = "float")]
     pub fn get(&self) -> f64 {
         self.metric.get()
     }
 }
 
+#[cfg(feature = "float")]
 impl Child<'_, GaugeValue> {
     /// Sets the value.
     #[inline]
@@ -505,6 +512,7 @@ impl<const B: usize> Child<'_, IntHistogramValue<B>> {
     }
 }
 
+#[cfg(feature = "float")]
 impl<const B: usize> Child<'_, HistogramValue<B>> {
     /// Records one observation.
     #[inline]
@@ -513,12 +521,14 @@ impl<const B: usize> Child<'_, HistogramValue<B>> {
     }
 }
 
+#[cfg(feature = "float")]
 impl<const B: usize> Observe for Child<'_, HistogramValue<B>> {
     fn observe(&self, v: f64) {
         self.update(|m| m.observe(self.config, v));
     }
 }
 
+#[cfg(feature = "float")]
 impl Child<'_, SummaryValue> {
     /// Records one observation.
     #[inline]
@@ -527,6 +537,7 @@ impl Child<'_, SummaryValue> {
     }
 }
 
+#[cfg(feature = "float")]
 impl Observe for Child<'_, SummaryValue> {
     fn observe(&self, v: f64) {
         self.update(|m| m.observe(v));
@@ -851,6 +862,7 @@ impl<const L: usize, const N: usize, const V: usize> FixedFamily<Counter32Value,
     }
 }
 
+#[cfg(feature = "float")]
 impl<const L: usize, const N: usize, const V: usize> FixedFamily<GaugeValue, L, N, V> {
     /// A labeled gauge.
     ///
@@ -909,6 +921,7 @@ impl<const B: usize, const L: usize, const N: usize, const V: usize>
     }
 }
 
+#[cfg(feature = "float")]
 impl<const L: usize, const N: usize, const V: usize> FixedFamily<SummaryValue, L, N, V> {
     /// A labeled summary (`quantile` is reserved).
     ///
@@ -919,6 +932,7 @@ impl<const L: usize, const N: usize, const V: usize> FixedFamily<SummaryValue, L
     }
 }
 
+#[cfg(feature = "float")]
 impl<const B: usize, const L: usize, const N: usize, const V: usize> FixedFamily<HistogramValue<B>, L, N, V> {
     /// A labeled histogram with bucket `bounds` (`le` is reserved; `+Inf` implied).
     ///
@@ -1030,7 +1044,7 @@ impl<M: Metric, const L: usize, const N: usize, const V: usize, S: SpecSource<Sp
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "float"))]
 mod tests {
     use super::*;
 

@@ -24,6 +24,7 @@
 #[cfg(all(feature = "std", not(test)))]
 extern crate std;
 
+#[cfg(feature = "float")]
 mod clock;
 mod collector;
 mod counter;
@@ -34,7 +35,9 @@ pub mod encoding;
 mod enumeration;
 mod error;
 mod family;
+#[cfg(feature = "float")]
 mod gauge;
+#[cfg(feature = "float")]
 mod histogram;
 mod info;
 mod integer;
@@ -42,16 +45,22 @@ mod metric;
 mod registry;
 mod sample;
 mod sync;
+#[cfg(feature = "float")]
 mod timer;
 mod timestamp;
 
+#[cfg(feature = "float")]
 pub use clock::{clock, install_clock, install_time, unix_time, Clock};
 pub use collector::{Collector, NameFilter, NameSet, Sink};
-pub use counter::{check_increment, Counter, CounterValue};
+#[cfg(feature = "float")]
+pub use counter::check_increment;
+pub use counter::{Counter, CounterValue};
 pub use counter32::{Counter32, Counter32Value};
+#[cfg(feature = "float")]
+pub use desc::{assert_buckets, check_buckets};
 pub use desc::{
-    assert_buckets, assert_label_names, assert_states, check_buckets, check_label_names, check_metric_name,
-    check_states, is_valid_label_name, is_valid_metric_name, strip_counter_total, Desc, MetricType,
+    assert_label_names, assert_states, check_label_names, check_metric_name, check_states,
+    is_valid_label_name, is_valid_metric_name, strip_counter_total, Desc, MetricType,
 };
 pub use described::{Described, Relocate, Spec, SpecSource};
 pub use encoding::{
@@ -60,7 +69,9 @@ pub use encoding::{
 pub use enumeration::{Enum, EnumValue};
 pub use error::{BoundedStr, CollectError, DescError, EncodeError, LabelError, RegistryError, ValueError};
 pub use family::{check_label_pairs, Child, FixedFamily, LABEL_REJECTIONS};
+#[cfg(feature = "float")]
 pub use gauge::{Gauge, GaugeFn, GaugeValue};
+#[cfg(feature = "float")]
 pub use histogram::{Histogram, HistogramValue, Observe, Summary, SummaryValue, DEFAULT_BUCKETS};
 pub use info::{Info, InfoPairs, InfoValue};
 pub use integer::{
@@ -69,6 +80,9 @@ pub use integer::{
 };
 pub use metric::Metric;
 pub use registry::{CollectorId, StaticRegistry};
-pub use sample::{Exemplar, Labels, Sample, SortedLabels, Value};
+#[cfg(feature = "float")]
+pub use sample::Exemplar;
+pub use sample::{Labels, Sample, SortedLabels, Value};
+#[cfg(feature = "float")]
 pub use timer::{time, Timer};
 pub use timestamp::Timestamp;

@@ -1,11 +1,14 @@
 //! The [`Metric`] trait: one set of series of one type, without a name, so the same value type
 //! serves as an unlabeled metric and as a child of a labeled [`Family`](crate::Family).
 
+#[cfg(feature = "float")]
 use crate::clock;
 use crate::collector::Sink;
 use crate::desc::{Desc, MetricType};
 use crate::error::{CollectError, DescError};
-use crate::sample::{Labels, Sample, Value};
+use crate::sample::Labels;
+#[cfg(feature = "float")]
+use crate::sample::{Sample, Value};
 #[cfg(feature = "created")]
 use crate::sync::{AtomicF64, Ordering};
 
@@ -79,13 +82,21 @@ impl Created {
     /// Nothing to mark: see the type's docs.
     pub(crate) fn stamp(&self) {}
 
+    #[cfg(feature = "float")]
     pub(crate) fn get(&self) -> Option<f64> {
         clock::install_time()
     }
 }
 
 impl Created {
+    /// Without the `float` feature there are no times: nothing to report.
+    #[cfg(not(feature = "float"))]
+    pub(crate) fn report(&self, _: &Desc<'_>, _: Labels<'_>, _: &mut dyn Sink) -> Result<(), CollectError> {
+        Ok(())
+    }
+
     /// Reports `x_created` if a creation time is known and the sink keeps it.
+    #[cfg(feature = "float")]
     pub(crate) fn report(
         &self,
         desc: &Desc<'_>,

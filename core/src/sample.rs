@@ -22,11 +22,13 @@ pub enum Value {
     /// A signed integer (integer gauges; written as `N.0`, exact).
     Signed(i64),
     /// Any float, including `+Inf`, `-Inf` and `NaN`.
+    #[cfg(feature = "float")]
     Float(f64),
 }
 
 impl Value {
     /// The value as `f64` (integers above 2^53 lose precision).
+    #[cfg(feature = "float")]
     pub fn as_f64(self) -> f64 {
         match self {
             Value::Int(i) => i as f64,
@@ -189,6 +191,7 @@ impl<'a> Iterator for SortedLabels<'a> {
     }
 }
 
+#[cfg(feature = "float")]
 /// An exemplar attached to a histogram bucket or counter `_total` sample (OpenMetrics only).
 #[derive(Debug, Clone, Copy)]
 pub struct Exemplar<'a> {
@@ -218,13 +221,21 @@ pub struct Sample<'a> {
     /// When the value was taken, if the sample carries a time.
     pub timestamp: Option<Timestamp>,
     /// An exemplar (histogram buckets and counter `_total` samples, in OpenMetrics only).
+    #[cfg(feature = "float")]
     pub exemplar: Option<Exemplar<'a>>,
 }
 
 impl<'a> Sample<'a> {
     /// A sample with no timestamp and no exemplar.
     pub const fn new(suffix: &'a str, labels: Labels<'a>, value: Value) -> Self {
-        Sample { suffix, labels, value, timestamp: None, exemplar: None }
+        Sample {
+            suffix,
+            labels,
+            value,
+            timestamp: None,
+            #[cfg(feature = "float")]
+            exemplar: None,
+        }
     }
 }
 

@@ -176,12 +176,14 @@ macro_rules! locked_int {
 }
 locked_int!(u32, u64, usize);
 
+#[cfg(feature = "float")]
 /// An `f64` stored as its bits in an [`AtomicU64`]: load and store are single atomic
 /// operations where the target has 64-bit atomics; arithmetic is a compare-and-swap loop there
 /// and one critical section elsewhere.
 pub(crate) struct AtomicF64(AtomicU64);
 
 #[allow(dead_code)]
+#[cfg(feature = "float")]
 impl AtomicF64 {
     pub(crate) const fn new(v: f64) -> Self {
         AtomicF64(AtomicU64::new(v.to_bits()))

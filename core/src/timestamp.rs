@@ -6,6 +6,7 @@
 //! [`Timestamp`] keeps whole nanoseconds exactly, and still takes an `f64` where that is all a
 //! collector has.
 
+#[cfg(feature = "float")]
 use crate::encoding::shortest;
 use core::cmp::Ordering;
 use core::fmt;
@@ -35,6 +36,7 @@ pub struct Timestamp(Repr);
 #[derive(Debug, Clone, Copy)]
 enum Repr {
     Nanos(i128),
+    #[cfg(feature = "float")]
     Secs(f64),
 }
 
@@ -54,6 +56,7 @@ impl Timestamp {
     }
 
     /// Seconds since the epoch as an `f64` (what `From<f64>` does).
+    #[cfg(feature = "float")]
     pub const fn from_secs_f64(secs: f64) -> Self {
         Timestamp(Repr::Secs(secs))
     }
@@ -62,11 +65,13 @@ impl Timestamp {
     pub const fn nanos(self) -> Option<i128> {
         match self.0 {
             Repr::Nanos(n) => Some(n),
+            #[cfg(feature = "float")]
             Repr::Secs(_) => None,
         }
     }
 
     /// Seconds as the `f64` nearest to the exact value.
+    #[cfg(feature = "float")]
     pub fn as_secs_f64(self) -> f64 {
         match self.0 {
             Repr::Secs(s) => s,
@@ -87,6 +92,7 @@ impl Timestamp {
                 ms.clamp(i64::MIN as i128, i64::MAX as i128) as i64
             }
             // `as` saturates, and maps NaN to 0.
+            #[cfg(feature = "float")]
             Repr::Secs(s) => (s * 1000.0) as i64,
         }
     }
@@ -120,6 +126,7 @@ impl Timestamp {
                     put(&digits[..kept]);
                 }
             }
+            #[cfg(feature = "float")]
             Repr::Secs(s) => {
                 // Whole seconds below 2^53 are exact as i64 (no `f64::fract` in core).
                 const EXACT: f64 = 9_007_199_254_740_992.0;
@@ -135,6 +142,7 @@ impl Timestamp {
     }
 }
 
+#[cfg(feature = "float")]
 impl From<f64> for Timestamp {
     fn from(secs: f64) -> Self {
         Timestamp::from_secs_f64(secs)
@@ -151,6 +159,7 @@ impl PartialOrd for Timestamp {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         match (self.0, other.0) {
             (Repr::Nanos(a), Repr::Nanos(b)) => Some(a.cmp(&b)),
+            #[cfg(feature = "float")]
             _ => self.as_secs_f64().partial_cmp(&other.as_secs_f64()),
         }
     }

@@ -4,10 +4,12 @@
 //! each line straight into an [`embedded_io::Write`]. It never holds more than one number's
 //! digits, so the exposition of any size streams through a UART, a socket or a `Vec<u8>`.
 
+#[cfg(feature = "float")]
 mod float;
 mod openmetrics;
 mod text;
 
+#[cfg(feature = "float")]
 pub use float::{go_float, shortest, FLOAT_BUF};
 
 use crate::collector::{Collector, NameFilter, NameSet, Sink};
@@ -311,10 +313,11 @@ impl<W: Write> Encoder<W> {
         if (desc.name.as_ptr() as usize, desc.name.len()) != self.checked {
             self.check_family(desc)?;
         }
-        if is_suffix(sample.suffix)
-            && label_names_ok(&sample.labels)
-            && sample.exemplar.as_ref().is_none_or(|e| label_names_ok(&e.labels))
-        {
+        #[cfg(feature = "float")]
+        let exemplar_ok = sample.exemplar.as_ref().is_none_or(|e| label_names_ok(&e.labels));
+        #[cfg(not(feature = "float"))]
+        let exemplar_ok = true;
+        if is_suffix(sample.suffix) && label_names_ok(&sample.labels) && exemplar_ok {
             return Ok(());
         }
         self.refuse_sample(desc, sample)
@@ -322,7 +325,10 @@ impl<W: Write> Encoder<W> {
 
     #[cold]
     fn refuse_sample(&mut self, desc: &Desc<'_>, sample: &Sample<'_>) -> Result<(), CollectError> {
+        #[cfg(feature = "float")]
         let exemplar = sample.exemplar.as_ref().map(|e| e.labels);
+        #[cfg(not(feature = "float"))]
+        let exemplar: Option<Labels<'_>> = None;
         let bad_label = sample
             .labels
             .iter()
@@ -566,6 +572,7 @@ impl<W: Write> Encoder<W> {
                 let s = match v {
                     Value::Signed(i) => b.format(i).as_bytes(),
                     Value::Int(i) => b.format(i).as_bytes(),
+                    #[cfg(feature = "float")]
                     Value::Float(_) => b"",
                 };
                 // ` ` + at most 20 digits + `.0`
@@ -583,6 +590,7 @@ impl<W: Write> Encoder<W> {
                     self.put(b".0")
                 }
             }
+            #[cfg(feature = "float")]
             Value::Float(f) => {
                 self.put(b" ")?;
                 self.put_f64(f)
@@ -590,6 +598,7 @@ impl<W: Write> Encoder<W> {
         }
     }
 
+    #[cfg(feature = "float")]
     fn put_f64(&mut self, f: f64) -> Result<(), CollectError> {
         let mut b = ryu::Buffer::new();
         let s = shortest(f, &mut b);
@@ -727,6 +736,7 @@ impl<W: Write> Encoder<W> {
                     self.put(b" ")?;
                     self.put_seconds(ts)?;
                 }
+                #[cfg(feature = "float")]
                 if let Some(ex) = &sample.exemplar {
                     if !openmetrics::allows_exemplar(desc.metric_type, sample.suffix) {
                         return Err(CollectError::MisplacedExemplar);

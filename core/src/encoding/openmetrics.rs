@@ -4,6 +4,7 @@ use crate::desc::MetricType;
 
 /// Where OpenMetrics 1.0 allows an exemplar: histogram and gauge-histogram buckets, and a
 /// counter's `_total` samples.
+#[cfg(feature = "float")]
 pub(super) fn allows_exemplar(t: MetricType, suffix: &str) -> bool {
     match t {
         MetricType::Histogram | MetricType::GaugeHistogram => suffix == "_bucket",
