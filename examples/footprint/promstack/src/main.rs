@@ -3,10 +3,13 @@
 //! ../embeprom, does the same with embeprom 0.3; ci/footprint.sh builds both, runs them under
 //! QEMU (mps2-an385, Cortex-M3) and prints their flash, RAM and encode stack side by side.
 //!
-//! Feature `floats` (default): the gauge and the histogram take `f64` and the gauge ends on a
-//! fraction. Without it, the integer-only variant uses what promstack offers for integers today:
-//! [`Counter32`] for the counters. Its gauge, histogram and family values are still `f64` (there
-//! are no integer ones yet), so float formatting stays linked; that is what this measures.
+//! The metrics are declared with `metrics!`: their names, help texts, bucket bounds and label
+//! names stay in flash, and RAM holds only their values (zero-initialised, in .bss).
+//!
+//! Feature `floats` (default): promstack-core's default features (`float`, `openmetrics`), an
+//! `f64` gauge and histogram, and a gauge ending on a fraction. Without it, promstack-core is
+//! built with no default feature: integer metrics only (`IntGauge`, `IntHistogram`), no float
+//! formatting and no OpenMetrics writer linked.
 #![no_std]
 #![no_main]
 
@@ -15,26 +18,30 @@ mod common;
 
 use cortex_m_rt::entry;
 use panic_halt as _;
-use promstack_core::{CounterValue, FixedFamily, Gauge, Histogram, StaticRegistry};
+use promstack_core::{Counter, CounterValue, FixedFamily, StaticRegistry};
 
 /// Iterations of the main loop; ci/footprint.sh checks the totals they imply.
 const ITERATIONS: u32 = 1000;
 
 #[cfg(feature = "floats")]
-type Counter = promstack_core::Counter;
+use promstack_core::{Gauge, Histogram};
 #[cfg(not(feature = "floats"))]
-type Counter = promstack_core::Counter32;
+use promstack_core::{IntGauge as Gauge, IntHistogram as Histogram};
 
-static LOOPS: Counter = Counter::new("fp_loop_iterations_total", "Main loop iterations.");
-static BYTES_SENT: Counter = Counter::new("fp_bytes_sent_total", "Bytes sent on the radio.");
-static TEMPERATURE: Gauge = Gauge::new("fp_temperature_celsius", "Temperature of the board sensor.");
-static PACKET_SIZE: Histogram<8> = Histogram::new(
-    "fp_packet_size_bytes",
-    "Sizes of the packets sent.",
-    [6.0, 8.0, 10.0, 12.0, 14.0, 16.0, 18.0, 20.0],
-);
-static PACKETS: FixedFamily<CounterValue, 2, 8> =
-    FixedFamily::counter("fp_packets", "Packets sent, by kind and result.", ["kind", "result"]);
+#[cfg(feature = "floats")]
+const PACKET_BOUNDS: [f64; 8] = [6.0, 8.0, 10.0, 12.0, 14.0, 16.0, 18.0, 20.0];
+#[cfg(not(feature = "floats"))]
+const PACKET_BOUNDS: [i64; 8] = [6, 8, 10, 12, 14, 16, 18, 20];
+
+promstack_core::metrics! {
+    static LOOPS: Counter = Counter::new("fp_loop_iterations_total", "Main loop iterations.");
+    static BYTES_SENT: Counter = Counter::new("fp_bytes_sent_total", "Bytes sent on the radio.");
+    static TEMPERATURE: Gauge = Gauge::new("fp_temperature_celsius", "Temperature of the board sensor.");
+    static PACKET_SIZE: Histogram<8> =
+        Histogram::new("fp_packet_size_bytes", "Sizes of the packets sent.", PACKET_BOUNDS);
+    static PACKETS: FixedFamily<CounterValue, 2, 8> =
+        FixedFamily::counter("fp_packets", "Packets sent, by kind and result.", ["kind", "result"]);
+}
 
 static REGISTRY: StaticRegistry =
     StaticRegistry::new(&[&LOOPS, &BYTES_SENT, &TEMPERATURE, &PACKET_SIZE, &PACKETS]);
@@ -64,9 +71,9 @@ fn record(i: u32, len: u32) {
 
 #[cfg(not(feature = "floats"))]
 fn record(i: u32, len: u32) {
-    BYTES_SENT.inc_by(len);
-    TEMPERATURE.set(f64::from(20 + i % 10 / 2));
-    PACKET_SIZE.observe(f64::from(len));
+    BYTES_SENT.inc_by_int(u64::from(len));
+    TEMPERATURE.set(i64::from(20 + i % 10 / 2));
+    PACKET_SIZE.observe(i64::from(len));
 }
 
 fn encode(buf: &mut [u8]) -> Option<usize> {
