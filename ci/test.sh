@@ -41,10 +41,12 @@ for pair in "${cross_builds[@]}"; do
 done
 steps+=("cross promstack-core small|cargo build -p promstack-core --features small --target thumbv6m-none-eabi")
 steps+=("cross promstack-core defmt|cargo build -p promstack-core --features defmt --target thumbv7em-none-eabihf")
+steps+=("cross promstack-core integer-only|for t in thumbv6m-none-eabi thumbv7em-none-eabihf riscv32imc-unknown-none-elf; do cargo build -p promstack-core --no-default-features --target \$t && cargo clippy -p promstack-core --no-default-features --target \$t -- -D warnings; done")
 steps+=(
   "firmware clippy|ci/firmware.sh clippy"
   "firmware under qemu|ci/firmware.sh run"
   "downstream crates|ci/downstream.sh"
+  "readme firmware|ci/readme-firmware.sh"
   "main demo|ci/examples.sh"
   "firmware isr|ci/firmware.sh isr"
   "bench --quick|if [ -e ci/bench.sh ]; then bash ci/bench.sh --quick; else echo 'no ci/bench.sh: skipped'; fi"
