@@ -179,12 +179,15 @@
 mod clock;
 mod graphite;
 pub mod http;
+mod http_client;
 mod instrument;
 pub mod multiprocess;
 mod platform;
 mod process;
 pub mod push;
 mod registry;
+#[cfg(feature = "remote-write")]
+pub mod remote_write;
 pub mod std_io;
 mod textfile;
 
