@@ -440,8 +440,11 @@ impl RemoteWriterBuilder {
         if let Some(authorization) = authorization {
             headers.push(("Authorization".to_owned(), authorization));
         }
-        let mut external_labels: Vec<Label> =
-            self.external_labels.iter().map(|(name, value)| Label { name: name.clone(), value: value.clone() }).collect();
+        let mut external_labels: Vec<Label> = self
+            .external_labels
+            .iter()
+            .map(|(name, value)| Label { name: name.clone(), value: value.clone() })
+            .collect();
         external_labels.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(Config {
             target,
@@ -508,18 +511,19 @@ impl RemoteWriter {
     }
 
     /// Collects one last time, sends what is queued until the queue is empty or the flush
-    /// deadline passes, and stops the thread. [`RemoteWriteError::Unflushed`] tells how many
-    /// samples were left unsent. A collector or request running at the deadline is waited for
-    /// (a request only until the deadline).
-    pub fn stop(mut self) -> Result<(), RemoteWriteError> {
-        self.finish()
+    /// deadline passes, stops the thread and returns the final counts.
+    /// [`RemoteWriteError::Unflushed`] tells how many samples were left unsent. A collector
+    /// running at the deadline is waited for; a request is cut off at the deadline.
+    pub fn stop(mut self) -> Result<RemoteWriteStats, RemoteWriteError> {
+        self.finish()?;
+        Ok(self.stats())
     }
 
     fn finish(&mut self) -> Result<(), RemoteWriteError> {
         let Some(thread) = self.thread.take() else { return Ok(()) };
         self.stop.send_replace(Some(Instant::now() + self.flush_timeout));
         self.shared.data.notify_one();
-        // A panicking collector ended the thread: everything it had queued is unsent.
+        // Collector panics are caught, so this is only a defence: a dead thread sent nothing more.
         let unsent = thread.join().unwrap_or_else(|_| self.shared.stats.pending.load(Ordering::Relaxed));
         match unsent {
             0 => Ok(()),
@@ -554,7 +558,10 @@ impl Collector for RemoteWriterMetrics {
             ("promstack_remote_write_sent_samples", "Samples the receiver accepted."),
             ("promstack_remote_write_failed_samples", "Samples the receiver refused (not retried)."),
             ("promstack_remote_write_dropped_samples", "Samples dropped unsent (full queue, invalid, stop)."),
-            ("promstack_remote_write_retried_samples", "Samples sent again after a 5xx, network error or timeout."),
+            (
+                "promstack_remote_write_retried_samples",
+                "Samples sent again after a 5xx, network error or timeout.",
+            ),
         ];
         let s = self.shared.stats();
         let values = [s.samples_sent, s.samples_failed, s.samples_dropped, s.samples_retried];
@@ -565,8 +572,11 @@ impl Collector for RemoteWriterMetrics {
             sink.family(&desc)?;
             sink.sample(&desc, &Sample::new("_total", labels, Value::Int(value)))?;
         }
-        let desc =
-            Desc::new("promstack_remote_write_pending_samples", "Samples queued or in flight.", MetricType::Gauge);
+        let desc = Desc::new(
+            "promstack_remote_write_pending_samples",
+            "Samples queued or in flight.",
+            MetricType::Gauge,
+        );
         sink.family(&desc)?;
         sink.sample(&desc, &Sample::new("", labels, Value::Int(s.samples_pending)))
     }
@@ -693,7 +703,10 @@ impl Sink for SeriesSink<'_> {
         let mut labels = Vec::with_capacity(1 + sample.labels.len() + self.external_labels.len());
         labels.push(Label { name: "__name__".to_owned(), value: name });
         labels.extend(
-            sample.labels.iter().map(|(name, value)| Label { name: name.to_owned(), value: value.to_owned() }),
+            sample
+                .labels
+                .iter()
+                .map(|(name, value)| Label { name: name.to_owned(), value: value.to_owned() }),
         );
         labels.extend(self.external_labels.iter().cloned());
         // Stable: of two labels with one name the earlier wins, so the series' own labels take
@@ -703,7 +716,10 @@ impl Sink for SeriesSink<'_> {
         // An empty value means "no such label" to Prometheus; the spec forbids sending it.
         labels.retain(|l| !l.value.is_empty());
         let timestamp = sample.timestamp.map_or(self.now_ms, |t| t.as_millis());
-        self.out.push(TimeSeries { labels, samples: vec![proto::Sample { value: sample.value.as_f64(), timestamp }] });
+        self.out.push(TimeSeries {
+            labels,
+            samples: vec![proto::Sample { value: sample.value.as_f64(), timestamp }],
+        });
         Ok(())
     }
 
@@ -716,20 +732,28 @@ fn unix_millis() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
-/// The series of one collection of every collector. A collector that fails contributes
-/// nothing (as a failed scrape does); its error is logged.
-fn collect(collectors: &[Arc<dyn Collector>], external_labels: &[Label], url: &str) -> (Vec<TimeSeries>, usize) {
+/// The series of one collection of every collector, and how many samples had invalid names. A
+/// collector that fails or panics contributes nothing (as a failed scrape does); it is logged.
+fn collect(
+    collectors: &[Arc<dyn Collector>],
+    external_labels: &[Label],
+    url: &str,
+) -> (Vec<TimeSeries>, usize) {
     let now_ms = unix_millis();
     let mut all = Vec::new();
     let mut invalid = 0;
     for c in collectors {
         let mut sink = SeriesSink { now_ms, external_labels, out: Vec::new(), invalid: 0 };
-        match c.collect(&mut sink) {
-            Ok(()) => {
+        // A panicking collector must not end the writer's thread (and with it every later
+        // collection): it counts as a failed one.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| c.collect(&mut sink)));
+        match result {
+            Ok(Ok(())) => {
                 all.append(&mut sink.out);
                 invalid += sink.invalid;
             }
-            Err(e) => log::warn!(target: "promstack::remote_write", "{url}: a collector failed: {e}"),
+            Ok(Err(e)) => log::warn!(target: "promstack::remote_write", "{url}: a collector failed: {e}"),
+            Err(_) => log::warn!(target: "promstack::remote_write", "{url}: a collector panicked"),
         }
     }
     (all, invalid)
@@ -827,7 +851,12 @@ impl Worker {
                 self.collect_now();
                 last_collection_done = true;
             }
-            let batch = self.shared.queue.lock().unwrap_or_else(|e| e.into_inner()).take(self.config.max_samples_per_request);
+            let batch = self
+                .shared
+                .queue
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take(self.config.max_samples_per_request);
             if batch.is_empty() {
                 if stopping {
                     return 0;
@@ -921,7 +950,10 @@ impl Worker {
             if response.status.is_success() {
                 Ok(())
             } else {
-                Err(SendError::Status(response.status, String::from_utf8_lossy(&response.error_body).into_owned()))
+                Err(SendError::Status(
+                    response.status,
+                    String::from_utf8_lossy(&response.error_body).into_owned(),
+                ))
             }
         }
     }
@@ -1024,15 +1056,40 @@ mod tests {
         assert_eq!(out.len(), 2, "_created is not sent");
         assert_eq!(
             pairs(&out[0]),
-            [("__name__", "http_requests_total"), ("cluster", "eu"), ("instance", "from-series"), ("path", "/")]
+            [
+                ("__name__", "http_requests_total"),
+                ("cluster", "eu"),
+                ("instance", "from-series"),
+                ("path", "/")
+            ]
         );
         assert_eq!(out[0].samples[0].value, 3.0);
         assert!(out[0].samples[0].timestamp > 1_600_000_000_000, "stamped with the collection time");
         assert_eq!(
             pairs(&out[1]),
-            [("__name__", "http_requests_total"), ("cluster", "eu"), ("instance", "external"), ("path", "/x")]
+            [
+                ("__name__", "http_requests_total"),
+                ("cluster", "eu"),
+                ("instance", "external"),
+                ("path", "/x")
+            ]
         );
         assert_eq!(out[1].samples[0], proto::Sample { value: 2.5, timestamp: 1234 });
+    }
+
+    #[test]
+    fn a_panicking_collector_contributes_nothing_and_the_others_still_do() {
+        struct Panics;
+        impl Collector for Panics {
+            fn collect(&self, _: &mut dyn Sink) -> Result<(), CollectError> {
+                panic!("collector bug")
+            }
+        }
+        static G: Gauge = Gauge::new("still_here", "G.");
+        let collectors: [Arc<dyn Collector>; 2] = [Arc::new(Panics), Arc::new(&G)];
+        let (out, _) = collect(&collectors, &[], "u");
+        assert_eq!(out.len(), 1);
+        assert_eq!(pairs(&out[0]), [("__name__", "still_here")]);
     }
 
     #[test]
@@ -1075,7 +1132,10 @@ mod tests {
             err(b().min_backoff(Duration::from_secs(9)).max_backoff(Duration::from_secs(1))),
             RemoteWriteError::InvalidSetting(_)
         ));
-        assert!(matches!(err(b().basic_auth("u", "p").bearer_token("t")), RemoteWriteError::InvalidSetting(_)));
+        assert!(matches!(
+            err(b().basic_auth("u", "p").bearer_token("t")),
+            RemoteWriteError::InvalidSetting(_)
+        ));
         assert_eq!(
             err(b().header("content-type", "text/plain")).to_string(),
             "invalid remote write header: \"content-type\" is set by the writer"
