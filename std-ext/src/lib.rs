@@ -133,6 +133,15 @@
 //! Pusher::new("localhost:9091", "batch_job").handler(BasicAuthHandler::new("user", "pass")).push(&registry).unwrap();
 //! ```
 //!
+//! # Remote write
+//!
+//! With the `remote-write` feature (on by default), `remote_write::RemoteWriter` ships
+//! registries to a remote write 1.0 receiver (Prometheus with `--web.enable-remote-write-receiver`,
+//! Mimir, Thanos Receive, Cortex, VictoriaMetrics) every interval, with external labels, a queue
+//! bounded in samples, retries with capped backoff on 5xx and network errors, basic auth, bearer
+//! tokens or custom headers, and a stop that flushes; `cargo run --example remote_write -p
+//! promstack` shows it.
+//!
 //! # Bridges: Graphite
 //!
 //! [`GraphiteBridge`] sends every sample as a Graphite plaintext line, once ([`GraphiteBridge::push`])
@@ -179,12 +188,15 @@
 mod clock;
 mod graphite;
 pub mod http;
+mod http_client;
 mod instrument;
 pub mod multiprocess;
 mod platform;
 mod process;
 pub mod push;
 mod registry;
+#[cfg(feature = "remote-write")]
+pub mod remote_write;
 pub mod std_io;
 mod textfile;
 

@@ -21,9 +21,8 @@
 //! [`DefaultHandler`] and never appear in an error message or a `Debug` output: those show
 //! `http://***@host:9091/...`.
 
+use crate::http_client::{self, redact, ExchangeError, Target};
 use base64::Engine;
-use http_body_util::{BodyExt, Full};
-use hyper_util::rt::TokioIo;
 use promstack_core::{Collector, Encoder, Format, TEXT_CONTENT_TYPE};
 use std::fmt;
 use std::time::Duration;
@@ -123,16 +122,6 @@ impl fmt::Debug for PushError {
     }
 }
 
-/// `url` with the user information of its authority (`user:password@`) replaced by `***@`.
-fn redact(url: &str) -> std::borrow::Cow<'_, str> {
-    let start = url.find("://").map_or(0, |i| i + 3);
-    let authority_len = url[start..].find(['/', '?', '#']).unwrap_or(url.len() - start);
-    match url[start..start + authority_len].rfind('@') {
-        Some(at) => format!("{}***{}", &url[..start], &url[start + at..]).into(),
-        None => url.into(),
-    }
-}
-
 impl std::error::Error for PushError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
@@ -208,13 +197,13 @@ pub struct DefaultHandler;
 
 impl Handler for DefaultHandler {
     fn handle(&self, req: PushRequest<'_>) -> Result<(), PushError> {
-        let Target { host, port, path, authorization } = split_url(req.url)?;
+        let target = split_url(req.url)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_io()
             .enable_time()
             .build()
             .map_err(PushError::Io)?;
-        let exchange = exchange(&host, port, &path, authorization.as_deref(), &req);
+        let exchange = exchange(&target, &req);
         match req.timeout {
             None => runtime.block_on(exchange),
             Some(t) => runtime.block_on(async {
@@ -226,137 +215,28 @@ impl Handler for DefaultHandler {
     }
 }
 
-/// Where a URL points: host (brackets removed), port, path, and the `Authorization` value made
-/// of its credentials.
-#[derive(Debug, PartialEq)]
-struct Target {
-    host: String,
-    port: u16,
-    path: String,
-    authorization: Option<String>,
-}
-
-/// Splits `http://[user:password@]host[:port]/path`.
+/// The gateway URL split, or [`PushError::InvalidUrl`] (credentials redacted).
 fn split_url(url: &str) -> Result<Target, PushError> {
-    let bad = || PushError::InvalidUrl(redact(url).into_owned());
-    let rest = url.strip_prefix("http://").ok_or_else(bad)?;
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
-    };
-    let (authorization, authority) = match authority.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
-            let credentials = format!("{}:{}", percent_decode(user), percent_decode(password));
-            let token = base64::engine::general_purpose::STANDARD.encode(credentials);
-            (Some(format!("Basic {token}")), host)
-        }
-        None => (None, authority),
-    };
-    if authority.is_empty() {
-        return Err(bad());
-    }
-    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-        let (h, after) = v6.split_once(']').ok_or_else(bad)?;
-        let port = match after.strip_prefix(':') {
-            Some(p) => p.parse().map_err(|_| bad())?,
-            None if after.is_empty() => 80,
-            None => return Err(bad()),
-        };
-        (h.to_owned(), port)
-    } else {
-        match authority.rsplit_once(':') {
-            Some((h, p)) => (h.to_owned(), p.parse().map_err(|_| bad())?),
-            None => (authority.to_owned(), 80),
-        }
-    };
-    Ok(Target { host, port, path: path.to_owned(), authorization })
+    http_client::split_url(url).ok_or_else(|| PushError::InvalidUrl(redact(url).into_owned()))
 }
 
-/// Decodes `%XX` escapes (invalid ones are kept as they are; invalid UTF-8 is replaced).
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let escaped = (b[i] == b'%')
-            .then(|| s.get(i + 1..i + 3))
-            .flatten()
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        match escaped {
-            Some(byte) => {
-                out.push(byte);
-                i += 3;
-            }
-            None => {
-                out.push(b[i]);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-async fn exchange(
-    host: &str,
-    port: u16,
-    path: &str,
-    authorization: Option<&str>,
-    req: &PushRequest<'_>,
-) -> Result<(), PushError> {
-    let stream = tokio::net::TcpStream::connect((host, port)).await.map_err(PushError::Io)?;
-    let _ = stream.set_nodelay(true);
-    let (mut sender, conn) =
-        hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(hyper_to_io)?;
-    let driver = tokio::spawn(conn);
-    let host_header = if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
-    let mut builder = http::Request::builder()
-        .method(req.method.as_str())
-        .uri(path)
-        .header(http::header::HOST, host_header);
-    for (k, v) in &req.headers {
-        builder = builder.header(k.as_str(), v.as_str());
-    }
-    if let Some(auth) = authorization {
-        if !req.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("authorization")) {
-            builder = builder.header(http::header::AUTHORIZATION, auth);
-        }
-    }
-    let request = builder
-        .body(Full::new(bytes::Bytes::copy_from_slice(req.body)))
-        .map_err(|e| PushError::InvalidUrl(format!("{}: {e}", redact(req.url))))?;
-    let response = sender.send_request(request).await.map_err(hyper_to_io)?;
-    let status = response.status();
+async fn exchange(target: &Target, req: &PushRequest<'_>) -> Result<(), PushError> {
+    let body = bytes::Bytes::copy_from_slice(req.body);
+    let response = http_client::exchange(target, req.method.as_str(), &req.headers, body, MAX_ERROR_BODY)
+        .await
+        .map_err(|e| match e {
+            ExchangeError::Io(e) => PushError::Io(e),
+            ExchangeError::Request(e) => PushError::InvalidUrl(format!("{}: {e}", redact(req.url))),
+        })?;
+    let status = response.status;
     if status.as_u16() < 400 {
-        // The body of a success says nothing we use; dropping the connection skips it.
-        driver.abort();
         return Ok(());
     }
-    // Only the start of an error body is kept, so only that much is read: a gateway (or
-    // whatever answers in its place) cannot make the client buffer an endless body.
-    let mut body = response.into_body();
-    let mut kept = Vec::new();
-    while kept.len() < MAX_ERROR_BODY {
-        match body.frame().await {
-            Some(Ok(frame)) => {
-                if let Some(data) = frame.data_ref() {
-                    kept.extend_from_slice(&data[..data.len().min(MAX_ERROR_BODY - kept.len())]);
-                }
-            }
-            // A body cut short still explains something: keep what arrived.
-            Some(Err(_)) | None => break,
-        }
-    }
-    driver.abort();
     Err(PushError::Status {
         status: status.as_u16(),
         reason: status.canonical_reason().unwrap_or("").to_owned(),
-        body: String::from_utf8_lossy(&kept).into_owned(),
+        body: String::from_utf8_lossy(&response.error_body).into_owned(),
     })
-}
-
-fn hyper_to_io(e: hyper::Error) -> PushError {
-    PushError::Io(std::io::Error::other(e))
 }
 
 /// Adds `Authorization: Basic base64(user:password)`, then sends with [`DefaultHandler`].
@@ -374,8 +254,7 @@ pub struct BasicAuthHandler {
 impl BasicAuthHandler {
     /// Credentials `username` / `password`.
     pub fn new(username: &str, password: &str) -> Self {
-        let token = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
-        BasicAuthHandler { header: format!("Basic {token}") }
+        BasicAuthHandler { header: http_client::basic_authorization(username, password) }
     }
 }
 
@@ -608,35 +487,8 @@ pub fn instance_ip_grouping_key() -> std::io::Result<[(String, String); 1]> {
 mod tests {
     use super::*;
 
-    fn target(host: &str, port: u16, path: &str, authorization: Option<&str>) -> Target {
-        Target { host: host.into(), port, path: path.into(), authorization: authorization.map(Into::into) }
-    }
-
-    #[test]
-    fn urls() {
-        assert_eq!(split_url("http://h:1/p/q").unwrap(), target("h", 1, "/p/q", None));
-        assert_eq!(split_url("http://h").unwrap(), target("h", 80, "/", None));
-        assert_eq!(split_url("http://[::1]:9091/m").unwrap(), target("::1", 9091, "/m", None));
-        assert!(split_url("https://h/").is_err());
-        assert!(split_url("http://h:x/").is_err());
-        // base64("u:p") and base64("u@x:p:q")
-        assert_eq!(split_url("http://u:p@h/").unwrap(), target("h", 80, "/", Some("Basic dTpw")));
-        assert_eq!(
-            split_url("http://u%40x:p:q@h:2/").unwrap(),
-            target("h", 2, "/", Some("Basic dUB4OnA6cQ=="))
-        );
-        assert!(split_url("http://u:p@/").is_err());
-    }
-
     #[test]
     fn credentials_are_redacted() {
-        assert_eq!(
-            redact("http://u:p@h:1/metrics/job/x@base64/eA=="),
-            "http://***@h:1/metrics/job/x@base64/eA=="
-        );
-        assert_eq!(redact("u:p@h:1"), "***@h:1");
-        assert_eq!(redact("http://h:1/a@b"), "http://h:1/a@b");
-        assert_eq!(redact("http://a@b@h"), "http://***@h");
         let err = split_url("http://user:s3cret@h:x/").unwrap_err();
         assert!(!err.to_string().contains("s3cret"), "{err}");
         assert!(!format!("{err:?}").contains("s3cret"), "{err:?}");
@@ -649,6 +501,5 @@ mod tests {
     fn segments() {
         assert_eq!(encode_segment("a b&c=d/é~"), "a%20b%26c%3Dd%2F%C3%A9~");
         assert_eq!(encode_segment("9"), "9");
-        assert_eq!(percent_decode("a%20b%zz%4"), "a b%zz%4");
     }
 }
