@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the README's firmware quick start exactly as written, as a crate outside the workspace,
 # for thumbv6m-none-eabi, thumbv7em-none-eabihf and riscv32imc-unknown-none-elf. The script takes
-# the first ```toml and the first ```rust block under "## Firmware quick start" verbatim; it adds
+# the first ```toml and the first ```rust (```rust,ignore) block under "## Firmware quick start" verbatim; it adds
 # only what the README tells the user to add (a package header, the chip's memory.x, the linker
 # arguments) and a [patch.crates-io] entry pointing promstack-core at this checkout (it is not
 # published). Nothing in the two blocks is edited.
@@ -19,7 +19,7 @@ block() {
   awk -v lang="$1" '
     /^## Firmware quick start/ { inside = 1; next }
     inside && /^## / { exit }
-    inside && !done && $0 == "```" lang { grab = 1; next }
+    inside && !done && index($0, "```" lang) == 1 { grab = 1; next }
     grab && /^```$/ { grab = 0; done = 1; next }
     grab { print }
   ' "$root/README.md"
