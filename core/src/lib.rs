@@ -51,8 +51,11 @@ pub use desc::{
     assert_buckets, assert_label_names, assert_states, check_buckets, check_label_names, check_metric_name,
     check_states, is_valid_label_name, is_valid_metric_name, strip_counter_total, Desc, MetricType,
 };
+#[cfg(feature = "openmetrics")]
+pub use encoding::{encode_openmetrics, OpenMetricsFormat};
 pub use encoding::{
-    encode_openmetrics, encode_text, Encoder, Format, OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE,
+    encode_text, Encoder, Format, FormatKind, PullEncoder, TextFormat, OPENMETRICS_CONTENT_TYPE,
+    TEXT_CONTENT_TYPE,
 };
 pub use enumeration::{Enum, EnumValue};
 pub use error::{BoundedStr, CollectError, DescError, EncodeError, LabelError, RegistryError, ValueError};

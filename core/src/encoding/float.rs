@@ -5,6 +5,32 @@
 /// Room for any f64 in either spelling.
 pub const FLOAT_BUF: usize = 32;
 
+/// Which spelling [`write_f64`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FloatStyle {
+    /// [`shortest`]: sample values.
+    Shortest,
+    /// [`go_float`]: exemplar values (as Python writes them).
+    #[cfg_attr(not(feature = "openmetrics"), allow(dead_code))]
+    Go,
+}
+
+/// Every `f64` an encoder writes goes through here: the one seam to compile float formatting
+/// out of a firmware that has no float values.
+pub(crate) fn write_f64(v: f64, style: FloatStyle, out: &mut [u8; FLOAT_BUF]) -> &str {
+    match style {
+        FloatStyle::Go => go_float(v, out),
+        FloatStyle::Shortest => {
+            let mut b = ryu::Buffer::new();
+            let s = shortest(v, &mut b).as_bytes();
+            // ryu writes at most 24 bytes.
+            let n = s.len().min(FLOAT_BUF);
+            out[..n].copy_from_slice(&s[..n]);
+            core::str::from_utf8(&out[..n]).unwrap_or("NaN")
+        }
+    }
+}
+
 /// Writes `v` as the shortest text that parses back to `v`: `+Inf`, `-Inf`, `NaN`, `1.0`, `1e-5`.
 pub fn shortest(v: f64, buf: &mut ryu::Buffer) -> &str {
     if v.is_nan() {
