@@ -831,9 +831,10 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
             return Ok(());
         }
         self.withdraw()?;
-        if self.len + line_bound(desc, sample) > N {
-            self.flush_buf()?;
-        }
+        // The held line starts the buffer, so whether it can be taken back depends on its own
+        // length only, never on what came before it (and a pull encoder, which restarts with an
+        // empty buffer, writes the same bytes).
+        self.flush_buf()?;
         let start = self.len;
         self.held = Some(Held { start, labels: (start, start), sum, spilled: false });
         self.put_sample(desc, sample)?;
@@ -1078,19 +1079,6 @@ fn is_suffix(suffix: &str) -> bool {
         | b"_gsum" => true,
         other => bytes_in(other, METRIC_BYTE),
     }
-}
-
-/// At least the length of the line `sample` makes (its labels escaped; no exemplar).
-#[cfg(feature = "openmetrics")]
-fn line_bound(desc: &Desc<'_>, sample: &Sample<'_>) -> usize {
-    let labels: usize = (0..sample.labels.len())
-        .map(|i| {
-            let (n, v) = sample.labels.pair(i);
-            n.len() + 2 * v.len() + 4
-        })
-        .sum();
-    // Braces, value, timestamp and newline fit in 64 bytes.
-    desc.name.len() + sample.suffix.len() + labels + 64
 }
 
 /// Length of `name="value"` unescaped.

@@ -178,11 +178,14 @@ impl<'c, F: FormatKind, const N: usize> PullEncoder<'c, F, N> {
                 return Ok(());
             }
             // A restart point needs the encoder to hold nothing: no line in its buffer, and no
-            // OpenMetrics half pair that the next line could still take back.
-            enc.flush_buf()?;
-            if enc.held.is_none() && enc.writer.skip == 0 {
-                enc.writer.hash = FNV_BASIS;
-                *restart = Some((i, base + enc.writer.seen));
+            // OpenMetrics half pair that the next line could still take back (which must stay
+            // in the buffer).
+            if enc.held.is_none() {
+                enc.flush_buf()?;
+                if enc.writer.skip == 0 {
+                    enc.writer.hash = FNV_BASIS;
+                    *restart = Some((i, base + enc.writer.seen));
+                }
             }
             enc.run_passes(member, All).inspect_err(|&e| {
                 failed.get_or_insert(e);
