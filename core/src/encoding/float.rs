@@ -15,19 +15,12 @@ pub(crate) enum FloatStyle {
     Go,
 }
 
-/// Every `f64` an encoder writes goes through here: the one seam to compile float formatting
-/// out of a firmware that has no float values.
-pub(crate) fn write_f64(v: f64, style: FloatStyle, out: &mut [u8; FLOAT_BUF]) -> &str {
+/// Every `f64` an encoder writes goes through here (`put` gets its text): the one seam to
+/// compile float formatting out of a firmware that has no float values.
+pub(crate) fn write_f64<R>(v: f64, style: FloatStyle, put: impl FnOnce(&str) -> R) -> R {
     match style {
-        FloatStyle::Go => go_float(v, out),
-        FloatStyle::Shortest => {
-            let mut b = ryu::Buffer::new();
-            let s = shortest(v, &mut b).as_bytes();
-            // ryu writes at most 24 bytes.
-            let n = s.len().min(FLOAT_BUF);
-            out[..n].copy_from_slice(&s[..n]);
-            core::str::from_utf8(&out[..n]).unwrap_or("NaN")
-        }
+        FloatStyle::Go => put(go_float(v, &mut [0u8; FLOAT_BUF])),
+        FloatStyle::Shortest => put(shortest(v, &mut ryu::Buffer::new())),
     }
 }
 

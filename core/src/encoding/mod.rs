@@ -656,6 +656,13 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
             }
             return self.put(b"}");
         }
+        self.put_labels_sorted(labels)
+    }
+
+    /// Three pairs or more: in name order.
+    #[inline(never)]
+    fn put_labels_sorted(&mut self, labels: &Labels<'_>) -> Result<(), CollectError> {
+        let n = labels.len();
         self.put(b"{")?;
         if n <= SMALL_LABELS {
             // Sort the positions by name with an insertion sort (label names are usually
@@ -758,9 +765,7 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
     /// The one place the encoder spells an `f64` (values, and exemplar values in OpenMetrics).
     #[inline(never)]
     fn put_f64(&mut self, f: f64, style: FloatStyle) -> Result<(), CollectError> {
-        let mut b = [0u8; FLOAT_BUF];
-        let s = float::write_f64(f, style, &mut b);
-        self.put_str(s)
+        float::write_f64(f, style, |s| self.put_str(s))
     }
 
     /// An OpenMetrics timestamp, exactly as given (see [`Timestamp::write_seconds`]).
