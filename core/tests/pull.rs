@@ -5,13 +5,16 @@
 use promstack_core::*;
 use proptest::prelude::*;
 
-/// A family given by a test case: its samples are (suffix, labels, value).
+/// A sample given by a test case: suffix, label pairs, value.
+type RawSample = (&'static str, Vec<(String, String)>, Value);
+
+/// A family given by a test case.
 #[derive(Debug, Clone)]
 struct Fam {
     name: String,
     help: String,
     kind: MetricType,
-    samples: Vec<(&'static str, Vec<(String, String)>, Value)>,
+    samples: Vec<RawSample>,
 }
 
 /// A collector reporting its families, made of no members.
@@ -74,7 +77,9 @@ fn family() -> impl Strategy<Value = Fam> {
         kinds,
         prop::collection::vec(
             (
-                prop::sample::select(vec!["", "_total", "_created", "_bucket", "_count", "_sum", "_gcount", "_gsum"]),
+                prop::sample::select(vec![
+                    "", "_total", "_created", "_bucket", "_count", "_sum", "_gcount", "_gsum",
+                ]),
                 prop::collection::btree_map(label.0, label.1, 0..4),
                 value(),
             ),
@@ -98,7 +103,8 @@ static HIST: Histogram<3> = Histogram::new("pull_hist_seconds", "A core histogra
 static COUNTER: Counter = Counter::new("pull_requests", "A core counter.");
 
 fn build(members: Vec<Custom>, with_core: bool) -> Reg {
-    let mut all: Vec<Box<dyn Collector>> = members.into_iter().map(|c| Box::new(c) as Box<dyn Collector>).collect();
+    let mut all: Vec<Box<dyn Collector>> =
+        members.into_iter().map(|c| Box::new(c) as Box<dyn Collector>).collect();
     if with_core {
         all.insert(all.len() / 2, Box::new(&HIST));
         all.push(Box::new(&COUNTER));
