@@ -12,6 +12,10 @@
 #                                the interrupt test: for each target (default: all four) a
 #                                release build, its sizes, a run under QEMU with a timeout, and
 #                                the exact totals checked; every target runs even if one fails
+#        ci/firmware.sh async    the async example (examples/firmware-async): release build for
+#                                thumbv7em, its sizes, a run under QEMU (mps2-an386) with a
+#                                timeout, its values checked, and its own check that the bytes
+#                                sent chunk by chunk are the push encoder's
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 fw=$root/examples/firmware
@@ -60,6 +64,7 @@ clippy() {
   # One Cortex-M and the RISC-V target: between them every line of the crate is compiled.
   isr_cargo clippy --release --target thumbv7m-none-eabi -- -D warnings
   isr_cargo clippy --release --target riscv32imc-unknown-none-elf -- -D warnings
+  async_cargo clippy --release -- -D warnings
 }
 
 # Berkeley sizes, as `size` (binutils) prints them: text = vector table + code + rodata,
@@ -242,13 +247,65 @@ isr() {
   return $status
 }
 
+# --- the async example (examples/firmware-async) --------------------------------------------
+async_fw=$root/examples/firmware-async
+async_cargo() { (cd "$async_fw" && cargo "$1" --target-dir "$tdir" "${@:2}"); }
+
+# Lines it must print: 100 requests, the last temperature, the latency buckets, the statuses.
+async_expected=(
+  'fa_requests_total 100.0'
+  'fa_temperature_celsius 20.75'
+  'fa_latency_seconds_bucket{le="0.001"} 10.0'
+  'fa_latency_seconds_bucket{le="0.01"} 10.0'
+  'fa_latency_seconds_bucket{le="0.1"} 60.0'
+  'fa_latency_seconds_bucket{le="1.0"} 100.0'
+  'fa_latency_seconds_bucket{le="+Inf"} 100.0'
+  'fa_latency_seconds_count 100.0'
+  'fa_responses_total{status="200"} 90.0'
+  'fa_responses_total{status="500"} 10.0'
+)
+
+async_run() {
+  local elf=$tdir/thumbv7em-none-eabihf/release/promstack-firmware-async rc=0 line missing=0
+  async_cargo build --release
+  sizes "$elf"
+  out=$(mktemp -d)
+  trap 'rm -rf "$out"' EXIT
+  timeout "$timeout_s" qemu-system-arm -machine mps2-an386 -nographic \
+    -semihosting-config enable=on,target=native -kernel "$elf" </dev/null >"$out/raw" 2>"$out/err" || rc=$?
+  if ((rc != 0)); then
+    echo "qemu exited with $rc (124 = timed out after ${timeout_s}s); output:" >&2
+    cat "$out/raw" "$out/err" >&2
+    return 1
+  fi
+  sed -n '/^# HELP/,$p' "$out/raw" | grep -v '^async-firmware:' >"$out/metrics" || true
+  for line in "${async_expected[@]}"; do
+    grep -qxF -- "$line" "$out/metrics" || {
+      echo "missing line: $line" >&2
+      missing=1
+    }
+  done
+  grep -x 'async-firmware: .* identical to the push encoder' "$out/raw" || {
+    echo "no summary line saying the bytes are the push encoder's:" >&2
+    cat "$out/raw" >&2
+    return 1
+  }
+  ((missing == 0)) || {
+    cat "$out/raw" >&2
+    return 1
+  }
+  promtool check metrics <"$out/metrics"
+  echo "firmware async: all ${#async_expected[@]} expected values present, promtool check metrics is clean"
+}
+
 case ${1-run} in
   build) build ;;
   clippy) clippy ;;
   run) run ;;
   isr) isr "${@:2}" ;;
+  async) async_run ;;
   *)
-    echo "usage: $0 build|clippy|run|isr [TARGET...]" >&2
+    echo "usage: $0 build|clippy|run|isr [TARGET...]|async" >&2
     exit 2
     ;;
 esac

@@ -116,6 +116,12 @@ one() {
     echo "promtool is not installed: lint skipped" >&2
   fi
   echo "$crate $variant: exposition ok, encode used $stack bytes of stack" >&2
+  # The firmware writes text only: none of the OpenMetrics writer nor the name[] filter may be
+  # linked (the encoder's format is a type parameter; this is what it is for).
+  if [ "$crate" = promstack ] && nm -C "$elf" | grep -E 'put_seconds|put_paired|put_om_extras|NameFilter' >&2; then
+    echo "$crate $variant: links OpenMetrics or filter code it never calls (symbols above)" >&2
+    return 1
+  fi
   size -B "$elf" | awk -v c="$crate" -v v="$variant" -v s="$stack" \
     'NR == 2 { print c, v, $1, $2, $3, s }' >>"$out/rows"
 }

@@ -29,10 +29,11 @@ cross_builds=(
 # The steps, in order: "name|shell command". Adding a step is adding a line.
 steps=(
   "install peers|ci/install-peers.sh target/peers-venv target/peers-venv-latest"
-  "fmt|cargo fmt --all -- --check && for d in examples/firmware examples/firmware-isr examples/downstream/own-critical-section examples/downstream/single-core examples/footprint/promstack examples/footprint/embeprom fuzz; do (cd \"\$d\" && cargo fmt -- --check); done"
+  "fmt|cargo fmt --all -- --check && for d in examples/firmware examples/firmware-isr examples/firmware-async examples/downstream/own-critical-section examples/downstream/single-core examples/footprint/promstack examples/footprint/embeprom fuzz; do (cd \"\$d\" && cargo fmt -- --check); done"
   "clippy|cargo clippy --workspace --all-targets -- -D warnings"
   "test|cargo test --workspace"
   "test core with critical sections|cargo test -p promstack-core"
+  "test core pull and async encoders|cargo test -p promstack-core --features async --test pull"
   "doc|RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps"
 )
 for pair in "${cross_builds[@]}"; do
@@ -42,6 +43,7 @@ done
 steps+=("cross promstack-core small|cargo build -p promstack-core --features small --target thumbv6m-none-eabi")
 steps+=("cross promstack-core defmt|cargo build -p promstack-core --features defmt --target thumbv7em-none-eabihf")
 steps+=("cross promstack-core integer-only|for t in thumbv6m-none-eabi thumbv7em-none-eabihf riscv32imc-unknown-none-elf; do cargo build -p promstack-core --no-default-features --target \$t && cargo clippy -p promstack-core --no-default-features --target \$t -- -D warnings; done")
+steps+=("cross promstack-core text only, async|cargo build -p promstack-core --no-default-features --features async --target thumbv7em-none-eabihf")
 steps+=(
   "firmware clippy|ci/firmware.sh clippy"
   "firmware under qemu|ci/firmware.sh run"
@@ -49,6 +51,7 @@ steps+=(
   "readme firmware|ci/readme-firmware.sh"
   "main demo|ci/examples.sh"
   "firmware isr|ci/firmware.sh isr"
+  "firmware async|ci/firmware.sh async"
   "bench --quick|if [ -e ci/bench.sh ]; then bash ci/bench.sh --quick; else echo 'no ci/bench.sh: skipped'; fi"
   "fuzz|ci/fuzz.sh 60"
 )

@@ -285,7 +285,7 @@ impl<S: Sink + ?Sized> Sink for &mut S {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "float", feature = "openmetrics"))]
 mod tests {
     use super::*;
 

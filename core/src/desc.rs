@@ -468,7 +468,7 @@ pub fn check_states(states: &[&str]) -> Result<(), DescError> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "float", feature = "openmetrics"))]
 mod tests {
     use super::*;
 

@@ -251,6 +251,11 @@ pub enum CollectError {
     ///
     /// [`Encoder`]: crate::Encoder
     InvalidName,
+    /// A collector asked again (to resume a [`PullEncoder`] after its last chunk) reported
+    /// something else than the first time: the output would not fit together, so it stops.
+    ///
+    /// [`PullEncoder`]: crate::PullEncoder
+    Changed,
 }
 
 impl fmt::Display for CollectError {
@@ -262,6 +267,9 @@ impl fmt::Display for CollectError {
                 f.write_str("exemplars are only allowed on histogram buckets and counter totals")
             }
             CollectError::InvalidName => f.write_str("invalid metric name, unit or label name"),
+            CollectError::Changed => {
+                f.write_str("the collector's output changed between two chunks of a pull encoding")
+            }
         }
     }
 }

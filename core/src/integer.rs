@@ -446,7 +446,7 @@ impl<const N: usize, S: SpecSource<Spec<[i64; N]>>> IntHistogram<N, S> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "float", feature = "openmetrics"))]
 mod tests {
     use super::*;
 

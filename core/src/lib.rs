@@ -63,8 +63,11 @@ pub use desc::{
     is_valid_label_name, is_valid_metric_name, strip_counter_total, Desc, MetricType,
 };
 pub use described::{Described, Relocate, Spec, SpecSource};
+#[cfg(feature = "openmetrics")]
+pub use encoding::{encode_openmetrics, OpenMetricsFormat};
 pub use encoding::{
-    encode_openmetrics, encode_text, Encoder, Format, OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE,
+    encode_text, Encoder, Format, FormatKind, PullEncoder, TextFormat, OPENMETRICS_CONTENT_TYPE,
+    TEXT_CONTENT_TYPE,
 };
 pub use enumeration::{Enum, EnumValue};
 pub use error::{BoundedStr, CollectError, DescError, EncodeError, LabelError, RegistryError, ValueError};

@@ -3,7 +3,7 @@
 
 use crate::collector::{Collector, Sink};
 use crate::desc::Desc;
-use crate::encoding::{Encoder, Format};
+use crate::encoding::{Encoder, Format, TextFormat};
 use crate::error::{BoundedStr, CollectError, EncodeError, RegistryError};
 use crate::sample::Sample;
 use crate::sync::Lock;
@@ -302,14 +302,21 @@ impl<const R: usize> StaticRegistry<R> {
         })
     }
 
-    /// Writes Prometheus text 0.0.4 into `writer`.
+    /// Writes Prometheus text 0.0.4 into `writer`, each piece straight through (no line buffer
+    /// and no OpenMetrics code: the smallest stack and flash, for firmware writing into a slice
+    /// or a UART; a writer whose every write costs a system call wants [`Encoder::new`]).
     pub fn encode_text<W: embedded_io::Write>(&self, writer: W) -> Result<W, EncodeError<W::Error>> {
-        self.encode(Format::Text, writer)
+        let mut enc = Encoder::<W, TextFormat, 0>::with_format(TextFormat, writer);
+        enc.encode(self)?;
+        enc.finish()
     }
 
     /// Writes OpenMetrics text (ending in `# EOF`) into `writer`.
+    #[cfg(feature = "openmetrics")]
     pub fn encode_openmetrics<W: embedded_io::Write>(&self, writer: W) -> Result<W, EncodeError<W::Error>> {
-        self.encode(Format::OpenMetrics, writer)
+        let mut enc = Encoder::openmetrics(writer);
+        enc.encode(self)?;
+        enc.finish()
     }
 
     /// Writes `format` into `writer`.

@@ -239,7 +239,7 @@ impl<'a> Sample<'a> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "float", feature = "openmetrics"))]
 mod tests {
     use super::*;
 

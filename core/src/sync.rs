@@ -274,7 +274,7 @@ pub(crate) fn exclusive<R>(f: impl FnOnce() -> R) -> R {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "float", feature = "openmetrics"))]
 mod tests {
     use super::*;
 

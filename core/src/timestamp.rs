@@ -172,7 +172,7 @@ impl fmt::Display for Timestamp {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "float", feature = "openmetrics"))]
 mod tests {
     use super::*;
 

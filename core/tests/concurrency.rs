@@ -1,4 +1,6 @@
 //! Exact totals and consistent snapshots under concurrent updates.
+// Written against the default features (f64 values, the OpenMetrics writer).
+#![cfg(all(feature = "float", feature = "openmetrics"))]
 
 use promstack_core::*;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -6,6 +6,8 @@
 //! Deliberate differences, asserted here: text 0.0.4 carries `_created` only when asked
 //! (`with_created_in_text(true)`), OpenMetrics timestamps are shortest floats, and the
 //! OpenMetrics content type is version 1.0.0.
+// Written against the default features (f64 values, the OpenMetrics writer).
+#![cfg(all(feature = "float", feature = "openmetrics"))]
 
 use promstack_core::*;
 use std::sync::Once;

@@ -1,5 +1,7 @@
 //! Every error path of fixed-capacity labeled metrics: each is a typed error, counted, and
 //! leaves existing series untouched.
+// Written against the default features (f64 values, the OpenMetrics writer).
+#![cfg(all(feature = "float", feature = "openmetrics"))]
 
 use promstack_core::*;
 

@@ -1,4 +1,6 @@
 //! Static registry: collision detection over every claimed name, run-time registration.
+// Written against the default features (f64 values, the OpenMetrics writer).
+#![cfg(all(feature = "float", feature = "openmetrics"))]
 
 use promstack_core::*;
 

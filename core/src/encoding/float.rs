@@ -5,6 +5,25 @@
 /// Room for any f64 in either spelling.
 pub const FLOAT_BUF: usize = 32;
 
+/// Which spelling [`write_f64`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FloatStyle {
+    /// [`shortest`]: sample values.
+    Shortest,
+    /// [`go_float`]: exemplar values (as Python writes them).
+    #[cfg_attr(not(feature = "openmetrics"), allow(dead_code))]
+    Go,
+}
+
+/// Every `f64` an encoder writes goes through here (`put` gets its text): the one seam to
+/// compile float formatting out of a firmware that has no float values.
+pub(crate) fn write_f64<R>(v: f64, style: FloatStyle, put: impl FnOnce(&str) -> R) -> R {
+    match style {
+        FloatStyle::Go => put(go_float(v, &mut [0u8; FLOAT_BUF])),
+        FloatStyle::Shortest => put(shortest(v, &mut ryu::Buffer::new())),
+    }
+}
+
 /// Writes `v` as the shortest text that parses back to `v`: `+Inf`, `-Inf`, `NaN`, `1.0`, `1e-5`.
 pub fn shortest(v: f64, buf: &mut ryu::Buffer) -> &str {
     if v.is_nan() {
@@ -236,7 +255,7 @@ impl Writer<'_> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "float", feature = "openmetrics"))]
 mod tests {
     use super::*;
 

@@ -1,35 +1,54 @@
 //! Streaming encoders for Prometheus text 0.0.4 and OpenMetrics 1.0 text.
 //!
 //! An [`Encoder`] is a [`Sink`]: collectors push families and samples into it and it writes
-//! each line straight into an [`embedded_io::Write`]. It never holds more than one number's
-//! digits, so the exposition of any size streams through a UART, a socket or a `Vec<u8>`.
+//! each line straight into an [`embedded_io::Write`]. It never holds more than one line, so the
+//! exposition of any size streams through a UART, a socket or a `Vec<u8>`. A [`PullEncoder`]
+//! does the same the other way round: the caller asks for the next chunk into its own buffer
+//! (and [`encode_async`], feature `async`, awaits an `embedded_io_async::Write` with it).
+//!
+//! The format is a type parameter ([`FormatKind`]): [`Format`] picks it at run time (HTTP
+//! content negotiation), [`TextFormat`] and [`OpenMetricsFormat`] at compile time, so that a
+//! firmware which only writes text links none of the OpenMetrics writer (timestamps in seconds,
+//! exemplars, `# UNIT`, `# EOF`, the `_count`/`_sum` pairing). Without the `openmetrics` cargo
+//! feature (on by default) that writer does not exist at all.
 
 #[cfg(feature = "float")]
 mod float;
+#[cfg(feature = "openmetrics")]
 mod openmetrics;
+mod pull;
+#[cfg(feature = "async")]
+mod pull_async;
 mod text;
 
 #[cfg(feature = "float")]
 pub use float::{go_float, shortest, FLOAT_BUF};
+pub use pull::PullEncoder;
+#[cfg(feature = "async")]
+pub use pull_async::{encode_async, encode_text_async};
 
 use crate::collector::{Collector, NameFilter, NameSet, Sink};
 use crate::desc::{is_valid_metric_name, Desc, MetricType};
 use crate::error::{BoundedStr, CollectError, DescError, EncodeError};
 use crate::sample::{Labels, Sample, Value};
+#[cfg(feature = "openmetrics")]
 use crate::timestamp::Timestamp;
 use embedded_io::Write;
+#[cfg(feature = "float")]
+use float::FloatStyle;
 
 /// Content type of Prometheus text 0.0.4.
 pub const TEXT_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 /// Content type of OpenMetrics 1.0 text (what current Prometheus servers ask for).
 pub const OPENMETRICS_CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-/// An exposition format.
+/// An exposition format, chosen at run time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
     /// Prometheus text format 0.0.4.
     Text,
-    /// OpenMetrics 1.0 text format.
+    /// OpenMetrics 1.0 text format (cargo feature `openmetrics`, on by default).
+    #[cfg(feature = "openmetrics")]
     OpenMetrics,
 }
 
@@ -38,12 +57,14 @@ impl Format {
     pub const fn content_type(self) -> &'static str {
         match self {
             Format::Text => TEXT_CONTENT_TYPE,
+            #[cfg(feature = "openmetrics")]
             Format::OpenMetrics => OPENMETRICS_CONTENT_TYPE,
         }
     }
 
     /// Picks the format an HTTP `Accept` header asks for: OpenMetrics when it names
-    /// `application/openmetrics-text` (any version), text 0.0.4 otherwise.
+    /// `application/openmetrics-text` (any version), text 0.0.4 otherwise (always, without the
+    /// `openmetrics` feature).
     ///
     /// ```
     /// use promstack_core::Format;
@@ -53,22 +74,72 @@ impl Format {
     /// assert_eq!(Format::from_accept("application/openmetrics-text;€=1"), Format::OpenMetrics);
     /// ```
     pub fn from_accept(accept: &str) -> Format {
-        let wants_om = accept.split(',').any(|part| {
-            let mut params = part.split(';');
-            let media = params.next().unwrap_or("").trim();
-            // `q=0` means "not acceptable".
-            let refused = params.any(|p| {
-                let p = p.trim();
-                p.get(..2).is_some_and(|k| k.eq_ignore_ascii_case("q="))
-                    && p.get(2..).is_some_and(|q| q.trim().parse::<f32>() == Ok(0.0))
+        #[cfg(feature = "openmetrics")]
+        {
+            let wants_om = accept.split(',').any(|part| {
+                let mut params = part.split(';');
+                let media = params.next().unwrap_or("").trim();
+                // `q=0` means "not acceptable".
+                let refused = params.any(|p| {
+                    let p = p.trim();
+                    p.get(..2).is_some_and(|k| k.eq_ignore_ascii_case("q="))
+                        && p.get(2..).is_some_and(|q| q.trim().parse::<f32>() == Ok(0.0))
+                });
+                media.eq_ignore_ascii_case("application/openmetrics-text") && !refused
             });
-            media.eq_ignore_ascii_case("application/openmetrics-text") && !refused
-        });
-        if wants_om {
-            Format::OpenMetrics
-        } else {
-            Format::Text
+            if wants_om {
+                return Format::OpenMetrics;
+            }
         }
+        let _ = accept;
+        Format::Text
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::Format {}
+    impl Sealed for super::TextFormat {}
+    #[cfg(feature = "openmetrics")]
+    impl Sealed for super::OpenMetricsFormat {}
+}
+
+/// How an encoder knows its format: [`Format`] at run time, or [`TextFormat`] /
+/// [`OpenMetricsFormat`] fixed by the type, so that the encoder is compiled for that format
+/// alone (an encoder typed [`TextFormat`] has no OpenMetrics branch left to link).
+pub trait FormatKind: Copy + sealed::Sealed {
+    /// The format.
+    fn format(self) -> Format;
+}
+
+/// Prometheus text 0.0.4, fixed at compile time (see [`FormatKind`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct TextFormat;
+
+/// OpenMetrics 1.0 text, fixed at compile time (see [`FormatKind`]).
+#[cfg(feature = "openmetrics")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct OpenMetricsFormat;
+
+impl FormatKind for Format {
+    #[inline(always)]
+    fn format(self) -> Format {
+        self
+    }
+}
+
+impl FormatKind for TextFormat {
+    #[inline(always)]
+    fn format(self) -> Format {
+        Format::Text
+    }
+}
+
+#[cfg(feature = "openmetrics")]
+impl FormatKind for OpenMetricsFormat {
+    #[inline(always)]
+    fn format(self) -> Format {
+        Format::OpenMetrics
     }
 }
 
@@ -85,7 +156,53 @@ enum Pass {
 /// Python 0.8.0's order. Bit `i` of `Encoder::split_seen` stands for `SPLIT_SUFFIXES[i]`.
 const SPLIT_SUFFIXES: [&str; 3] = ["_created", "_gcount", "_gsum"];
 
-/// Writes collectors into `W` in one [`Format`].
+/// A scrape's name filter, or none: a type parameter, so that an unfiltered encoding links no
+/// [`NameFilter`].
+trait Names: Copy {
+    fn members(
+        self,
+        collector: &dyn Collector,
+        visit: &mut dyn FnMut(&dyn Collector) -> Result<(), CollectError>,
+    ) -> Result<bool, CollectError>;
+    fn collect<S: Sink>(self, collector: &dyn Collector, sink: &mut S) -> Result<(), CollectError>;
+    /// `true` when only some names are kept.
+    const FILTERED: bool;
+}
+
+/// Every name.
+#[derive(Clone, Copy)]
+struct All;
+
+impl Names for All {
+    fn members(
+        self,
+        collector: &dyn Collector,
+        visit: &mut dyn FnMut(&dyn Collector) -> Result<(), CollectError>,
+    ) -> Result<bool, CollectError> {
+        collector.members(visit)
+    }
+    #[inline]
+    fn collect<S: Sink>(self, collector: &dyn Collector, sink: &mut S) -> Result<(), CollectError> {
+        collector.collect(sink)
+    }
+    const FILTERED: bool = false;
+}
+
+impl Names for &NameSet<'_> {
+    fn members(
+        self,
+        collector: &dyn Collector,
+        visit: &mut dyn FnMut(&dyn Collector) -> Result<(), CollectError>,
+    ) -> Result<bool, CollectError> {
+        collector.members_named(self, visit)
+    }
+    fn collect<S: Sink>(self, collector: &dyn Collector, sink: &mut S) -> Result<(), CollectError> {
+        collector.collect(&mut NameFilter::new(sink, *self))
+    }
+    const FILTERED: bool = true;
+}
+
+/// Writes collectors into `W` in one format.
 ///
 /// ```
 /// use promstack_core::{Counter, Encoder, Format};
@@ -100,6 +217,18 @@ const SPLIT_SUFFIXES: [&str; 3] = ["_created", "_gcount", "_gsum"];
 /// );
 /// ```
 ///
+/// # Format and buffer
+/// `F` is the format ([`FormatKind`]): [`Encoder::new`] takes a [`Format`] at run time,
+/// [`Encoder::text`] and [`Encoder::openmetrics`] fix it in the type, so that only that format's
+/// writer is compiled in. `N` is the size of the line buffer: output goes through it so that
+/// the writer sees a few large writes instead of a dozen tiny ones per sample (one syscall or
+/// UART transfer per piece otherwise). [`Encoder::encode`] and [`Encoder::finish`] flush it;
+/// samples pushed into the encoder directly through its [`Sink`] impl are written at the latest
+/// by `finish`. `N = 0` ([`Encoder::with_format`]) writes every piece straight through, which
+/// costs no stack (firmware writing into a slice or a UART): then OpenMetrics refuses a histogram
+/// `_count` without its `_sum` (see [`CollectError::Failed`]), which a buffer of `N` bytes takes
+/// back on lines of up to `N` bytes.
+///
 /// # How often a collector is collected
 /// An OpenMetrics scrape collects every collector once. A text 0.0.4 scrape collects each
 /// collector once, and once more for each kind of separate gauge family its samples need, in
@@ -110,14 +239,9 @@ const SPLIT_SUFFIXES: [&str; 3] = ["_created", "_gcount", "_gsum"];
 /// would need memory bounded only by the collector's size, which this allocation-free encoder
 /// does not have, so it asks the collector again instead. Registries are descended into, so
 /// only the collectors with such families are asked again.
-///
-/// Output goes through a small line buffer ([`LINE_BUF`] bytes) so that the writer sees a few
-/// large writes instead of a dozen tiny ones per sample (one syscall or UART transfer per piece
-/// otherwise). [`Encoder::encode`] and [`Encoder::finish`] flush it; samples pushed into the
-/// encoder directly through its [`Sink`] impl are written at the latest by `finish`.
-pub struct Encoder<W: Write> {
+pub struct Encoder<W: Write, F: FormatKind = Format, const N: usize = LINE_BUF> {
     writer: W,
-    format: Format,
+    format: F,
     created_in_text: bool,
     error: Option<W::Error>,
     pass: Pass,
@@ -128,7 +252,7 @@ pub struct Encoder<W: Write> {
     checked: (usize, usize),
     /// The invalid name that stopped the encoding, for [`EncodeError::Desc`].
     bad_name: Option<DescError>,
-    buf: [u8; LINE_BUF],
+    buf: [u8; N],
     len: usize,
 }
 
@@ -137,6 +261,7 @@ pub struct Encoder<W: Write> {
 /// histogram point's count if and only if it has a sum, and a histogram with a negative bound
 /// reports a count but no sum (as Python does, which is right for text 0.0.4).
 #[derive(Debug, Clone, Copy)]
+#[cfg_attr(not(feature = "openmetrics"), allow(dead_code))]
 struct Held {
     /// Where the line starts in the buffer.
     start: usize,
@@ -148,12 +273,44 @@ struct Held {
     spilled: bool,
 }
 
-/// Bytes the [`Encoder`] collects before it writes them out.
+/// Bytes the [`Encoder`] collects before it writes them out, unless told otherwise.
 pub const LINE_BUF: usize = 256;
 
 impl<W: Write> Encoder<W> {
-    /// An encoder writing `format` into `writer`.
+    /// An encoder writing `format` (chosen at run time) into `writer`.
     pub fn new(format: Format, writer: W) -> Self {
+        Self::with_format(format, writer)
+    }
+}
+
+impl<W: Write> Encoder<W, TextFormat> {
+    /// An encoder writing Prometheus text 0.0.4 into `writer`, with no OpenMetrics code.
+    pub fn text(writer: W) -> Self {
+        Self::with_format(TextFormat, writer)
+    }
+}
+
+#[cfg(feature = "openmetrics")]
+impl<W: Write> Encoder<W, OpenMetricsFormat> {
+    /// An encoder writing OpenMetrics text into `writer`, with no text 0.0.4 passes.
+    pub fn openmetrics(writer: W) -> Self {
+        Self::with_format(OpenMetricsFormat, writer)
+    }
+}
+
+impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
+    /// An encoder writing `format` into `writer` through a line buffer of `N` bytes (`0`: none).
+    ///
+    /// ```
+    /// use promstack_core::{encoding::TextFormat, Counter, Encoder};
+    /// static HITS: Counter = Counter::new("hits", "Cache hits.");
+    /// let mut out = [0u8; 128];
+    /// let mut enc = Encoder::<_, _, 0>::with_format(TextFormat, &mut out[..]);
+    /// enc.encode(&HITS).unwrap();
+    /// let rest = enc.finish().unwrap().len();
+    /// assert_eq!(&out[..128 - rest], b"# HELP hits_total Cache hits.\n# TYPE hits_total counter\nhits_total 0.0\n");
+    /// ```
+    pub fn with_format(format: F, writer: W) -> Self {
         Encoder {
             writer,
             format,
@@ -165,7 +322,7 @@ impl<W: Write> Encoder<W> {
             held: None,
             checked: (0, 0),
             bad_name: None,
-            buf: [0; LINE_BUF],
+            buf: [0; N],
             len: 0,
         }
     }
@@ -180,12 +337,25 @@ impl<W: Write> Encoder<W> {
 
     /// The format written.
     pub fn format(&self) -> Format {
-        self.format
+        self.format.format()
+    }
+
+    /// `true` when writing OpenMetrics (a constant for a format fixed by the type).
+    #[inline(always)]
+    fn om(&self) -> bool {
+        #[cfg(feature = "openmetrics")]
+        {
+            self.format.format() == Format::OpenMetrics
+        }
+        #[cfg(not(feature = "openmetrics"))]
+        {
+            false
+        }
     }
 
     /// Writes everything `collector` reports.
     pub fn encode(&mut self, collector: &dyn Collector) -> Result<(), EncodeError<W::Error>> {
-        self.run(collector, None)
+        self.run(collector, All)
     }
 
     /// Writes only samples whose full name is in `names`, and only the headers of families
@@ -196,15 +366,11 @@ impl<W: Write> Encoder<W> {
         collector: &dyn Collector,
         names: &NameSet<'_>,
     ) -> Result<(), EncodeError<W::Error>> {
-        self.run(collector, Some(names))
+        self.run(collector, names)
     }
 
-    fn run(
-        &mut self,
-        collector: &dyn Collector,
-        names: Option<&NameSet<'_>>,
-    ) -> Result<(), EncodeError<W::Error>> {
-        let mut result = self.run_passes(collector, names);
+    fn run<S: Names>(&mut self, collector: &dyn Collector, names: S) -> Result<(), EncodeError<W::Error>> {
+        let mut result = self.run_passes(collector, names).map_err(|e| self.encode_error(e));
         if let Err(e) = self.withdraw() {
             result = result.and(Err(EncodeError::Collect(e)));
         }
@@ -225,66 +391,57 @@ impl<W: Write> Encoder<W> {
         }
     }
 
-    fn run_passes(
-        &mut self,
-        collector: &dyn Collector,
-        names: Option<&NameSet<'_>>,
-    ) -> Result<(), EncodeError<W::Error>> {
-        if self.format == Format::Text || names.is_some() {
+    /// What stopped a collection that failed with `e`: the writer's error or the invalid name
+    /// the encoder stored, otherwise `e`.
+    #[cold]
+    fn encode_error(&mut self, e: CollectError) -> EncodeError<W::Error> {
+        match (self.error.take(), self.bad_name.take()) {
+            (Some(w), _) => EncodeError::Write(w),
+            (None, Some(bad)) => EncodeError::Desc(bad),
+            (None, None) => EncodeError::Collect(e),
+        }
+    }
+
+    /// Collects `collector` (descending into its members for text 0.0.4 and filtered scrapes).
+    /// Errors stay small on the way up (the cause is in `self`): this recursion is the deepest
+    /// stack of an encoding.
+    fn run_passes<S: Names>(&mut self, collector: &dyn Collector, names: S) -> Result<(), CollectError> {
+        if !self.om() || S::FILTERED {
             // Text 0.0.4 writes split families (`x_created`, ...) after each member's own
             // families, as Python does: descend into registries and arrays and run the passes
             // per member. A filtered scrape descends too, to skip the members that claim none
             // of the names. Otherwise OpenMetrics splits nothing and takes one pass.
             let mut failed = None;
-            let mut visit = |member: &dyn Collector| {
-                self.run_passes(member, names).map_err(|e| {
-                    failed = Some(e);
-                    CollectError::Sink
+            let composite = names.members(collector, &mut |member: &dyn Collector| {
+                self.run_passes(member, names).inspect_err(|&e| {
+                    failed.get_or_insert(e);
                 })
-            };
-            let composite = match names {
-                Some(names) => collector.members_named(names, &mut visit),
-                None => collector.members(&mut visit),
-            };
+            });
             match (composite, failed) {
                 (_, Some(e)) => return Err(e),
                 (Ok(true), None) => return Ok(()),
                 (Ok(false), None) => {}
-                (Err(e), None) => return Err(EncodeError::Collect(e)),
+                (Err(e), None) => return Err(e),
             }
         }
+        self.run_member(collector, names)
+    }
+
+    /// The passes over one collector that is not descended into.
+    fn run_member<S: Names>(&mut self, collector: &dyn Collector, names: S) -> Result<(), CollectError> {
         self.pass = Pass::Main;
         self.split_seen = 0;
-        self.collect_pass(collector, names)?;
-        if self.format == Format::Text {
+        names.collect(collector, self)?;
+        if !self.om() {
             for i in 0..SPLIT_SUFFIXES.len() as u8 {
                 if self.split_seen & (1 << i) != 0 {
                     self.pass = Pass::Split(i);
-                    self.collect_pass(collector, names)?;
+                    names.collect(collector, self)?;
                 }
             }
         }
         self.pass = Pass::Main;
         Ok(())
-    }
-
-    fn collect_pass(
-        &mut self,
-        collector: &dyn Collector,
-        names: Option<&NameSet<'_>>,
-    ) -> Result<(), EncodeError<W::Error>> {
-        let result = match names {
-            None => collector.collect(self),
-            Some(names) => collector.collect(&mut NameFilter::new(&mut *self, *names)),
-        };
-        match result {
-            Ok(()) => Ok(()),
-            Err(e) => Err(match (self.error.take(), self.bad_name.take()) {
-                (Some(w), _) => EncodeError::Write(w),
-                (None, Some(bad)) => EncodeError::Desc(bad),
-                (None, None) => EncodeError::Collect(e),
-            }),
-        }
     }
 
     // ---- names: checked here, because a `Desc`, suffix or label name made at run time (a
@@ -295,15 +452,21 @@ impl<W: Write> Encoder<W> {
     fn check_family(&mut self, desc: &Desc<'_>) -> Result<(), CollectError> {
         let unit_ok = bytes_in(desc.unit.as_bytes(), METRIC_BYTE);
         if !is_valid_metric_name(desc.name) || !unit_ok {
-            self.bad_name = Some(if unit_ok {
-                DescError::InvalidMetricName(BoundedStr::new(desc.name))
-            } else {
-                DescError::InvalidUnit(BoundedStr::new(desc.unit))
-            });
-            return Err(CollectError::InvalidName);
+            return self.refuse_family(desc, unit_ok);
         }
         self.checked = (desc.name.as_ptr() as usize, desc.name.len());
         Ok(())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn refuse_family(&mut self, desc: &Desc<'_>, unit_ok: bool) -> Result<(), CollectError> {
+        self.bad_name = Some(if unit_ok {
+            DescError::InvalidMetricName(BoundedStr::new(desc.name))
+        } else {
+            DescError::InvalidUnit(BoundedStr::new(desc.unit))
+        });
+        Err(CollectError::InvalidName)
     }
 
     /// Checks the names a sample line is made of: the family name (unless it is the one checked
@@ -324,6 +487,7 @@ impl<W: Write> Encoder<W> {
     }
 
     #[cold]
+    #[inline(never)]
     fn refuse_sample(&mut self, desc: &Desc<'_>, sample: &Sample<'_>) -> Result<(), CollectError> {
         #[cfg(feature = "float")]
         let exemplar = sample.exemplar.as_ref().map(|e| e.labels);
@@ -350,15 +514,21 @@ impl<W: Write> Encoder<W> {
 
     /// Ends the exposition (OpenMetrics: `# EOF`), flushes, and returns the writer.
     pub fn finish(mut self) -> Result<W, EncodeError<W::Error>> {
-        let mut done = self.withdraw();
-        if self.format == Format::OpenMetrics && done.is_ok() {
-            done = self.put(b"# EOF\n");
-        }
-        if done.is_err() || self.flush_buf().is_err() {
+        if self.end().is_err() {
             return Err(self.take_error());
         }
         self.writer.flush().map_err(EncodeError::Write)?;
         Ok(self.writer)
+    }
+
+    /// Everything [`Encoder::finish`] writes, without flushing the writer.
+    fn end(&mut self) -> Result<(), CollectError> {
+        let mut done = self.withdraw();
+        if self.om() && done.is_ok() {
+            done = self.put(b"# EOF\n");
+        }
+        done?;
+        self.flush_buf()
     }
 
     /// The writer, for callers that interleave their own output.
@@ -388,7 +558,7 @@ impl<W: Write> Encoder<W> {
             h.spilled = true;
         }
         self.flush_buf()?;
-        if bytes.len() <= LINE_BUF {
+        if bytes.len() <= N {
             self.buf[..bytes.len()].copy_from_slice(bytes);
             self.len = bytes.len();
             return Ok(());
@@ -403,23 +573,23 @@ impl<W: Write> Encoder<W> {
         let len = core::mem::take(&mut self.len);
         match self.writer.write_all(&self.buf[..len]) {
             Ok(()) => Ok(()),
-            Err(e) => {
-                self.error = Some(e);
-                Err(CollectError::Sink)
-            }
+            Err(e) => self.failed(e),
         }
     }
 
     fn write_out(&mut self, bytes: &[u8]) -> Result<(), CollectError> {
         match self.writer.write_all(bytes) {
             Ok(()) => Ok(()),
-            Err(e) => {
-                self.error = Some(e);
-                Err(CollectError::Sink)
-            }
+            Err(e) => self.failed(e),
         }
     }
 
+    /// Keeps the writer's first error.
+    #[cold]
+    fn failed(&mut self, e: W::Error) -> Result<(), CollectError> {
+        self.error.get_or_insert(e);
+        Err(CollectError::Sink)
+    }
     #[inline]
     fn put_str(&mut self, s: &str) -> Result<(), CollectError> {
         self.put(s.as_bytes())
@@ -471,7 +641,7 @@ impl<W: Write> Encoder<W> {
                 }
             };
             let need = 2 + pair_len(a) + b.map_or(0, |b| 1 + pair_len(b));
-            if self.len + need <= LINE_BUF
+            if self.len + need <= N
                 && !needs_escape(a.1.as_bytes(), true)
                 && !b.is_some_and(|b| needs_escape(b.1.as_bytes(), true))
             {
@@ -493,6 +663,13 @@ impl<W: Write> Encoder<W> {
             }
             return self.put(b"}");
         }
+        self.put_labels_sorted(labels)
+    }
+
+    /// Three pairs or more: in name order.
+    #[inline(never)]
+    fn put_labels_sorted(&mut self, labels: &Labels<'_>) -> Result<(), CollectError> {
+        let n = labels.len();
         self.put(b"{")?;
         if n <= SMALL_LABELS {
             // Sort the positions by name with an insertion sort (label names are usually
@@ -539,7 +716,7 @@ impl<W: Write> Encoder<W> {
     fn put_label(&mut self, k: usize, (name, value): (&str, &str)) -> Result<(), CollectError> {
         let (n, v) = (name.as_bytes(), value.as_bytes());
         // The common case in one go: room in the buffer and nothing to escape.
-        if self.len + n.len() + v.len() + 4 <= LINE_BUF && !needs_escape(v, true) {
+        if self.len + n.len() + v.len() + 4 <= N && !needs_escape(v, true) {
             let mut at = self.len;
             if k > 0 {
                 self.buf[at] = b',';
@@ -576,7 +753,7 @@ impl<W: Write> Encoder<W> {
                     Value::Float(_) => b"",
                 };
                 // ` ` + at most 20 digits + `.0`
-                if self.len + 23 <= LINE_BUF {
+                if self.len + 23 <= N {
                     let at = self.len;
                     self.buf[at] = b' ';
                     copy_short(&mut self.buf[at + 1..at + 1 + s.len()], s);
@@ -593,19 +770,20 @@ impl<W: Write> Encoder<W> {
             #[cfg(feature = "float")]
             Value::Float(f) => {
                 self.put(b" ")?;
-                self.put_f64(f)
+                self.put_f64(f, FloatStyle::Shortest)
             }
         }
     }
 
+    /// The one place the encoder spells an `f64` (values, and exemplar values in OpenMetrics).
     #[cfg(feature = "float")]
-    fn put_f64(&mut self, f: f64) -> Result<(), CollectError> {
-        let mut b = ryu::Buffer::new();
-        let s = shortest(f, &mut b);
-        self.put_str(s)
+    #[inline(never)]
+    fn put_f64(&mut self, f: f64, style: FloatStyle) -> Result<(), CollectError> {
+        float::write_f64(f, style, |s| self.put_str(s))
     }
 
     /// An OpenMetrics timestamp, exactly as given (see [`Timestamp::write_seconds`]).
+    #[cfg(feature = "openmetrics")]
     fn put_seconds(&mut self, ts: Timestamp) -> Result<(), CollectError> {
         let mut buf = [0u8; Timestamp::BUF];
         self.put_str(ts.write_seconds(&mut buf))
@@ -618,7 +796,7 @@ impl<W: Write> Encoder<W> {
         help: &str,
         type_name: &str,
     ) -> Result<(), CollectError> {
-        let om = self.format == Format::OpenMetrics;
+        let om = self.om();
         self.put(b"# HELP ")?;
         self.put_str(name)?;
         self.put_str(suffix)?;
@@ -634,6 +812,7 @@ impl<W: Write> Encoder<W> {
 
     /// A histogram `_count`/`_sum` sample in OpenMetrics (`sum` tells which), or any sample
     /// while one is held: keeps a line only when its pair is complete (see [`Held`]).
+    #[cfg(feature = "openmetrics")]
     #[inline(never)]
     fn put_paired(
         &mut self,
@@ -671,9 +850,10 @@ impl<W: Write> Encoder<W> {
             return Ok(());
         }
         self.withdraw()?;
-        if self.len + line_bound(desc, sample) > LINE_BUF {
-            self.flush_buf()?;
-        }
+        // The held line starts the buffer, so whether it can be taken back depends on its own
+        // length only, never on what came before it (and a pull encoder, which restarts with an
+        // empty buffer, writes the same bytes).
+        self.flush_buf()?;
         let start = self.len;
         self.held = Some(Held { start, labels: (start, start), sum, spilled: false });
         self.put_sample(desc, sample)?;
@@ -686,6 +866,7 @@ impl<W: Write> Encoder<W> {
 
     /// Where the `{...}` of the sample line written at `start` lies (the line is still in the
     /// buffer). Its value and timestamp hold no `}`, so the last one closes the labels.
+    #[cfg(feature = "openmetrics")]
     fn labels_at(&self, start: usize, desc: &Desc<'_>, sample: &Sample<'_>) -> (usize, usize) {
         let from = start + desc.name.len() + sample.suffix.len();
         match self.buf[from..self.len].iter().rposition(|&c| c == b'}') {
@@ -710,7 +891,7 @@ impl<W: Write> Encoder<W> {
 
     fn put_sample(&mut self, desc: &Desc<'_>, sample: &Sample<'_>) -> Result<(), CollectError> {
         let (name, suffix) = (desc.name.as_bytes(), sample.suffix.as_bytes());
-        if self.len + name.len() + suffix.len() <= LINE_BUF {
+        if self.len + name.len() + suffix.len() <= N {
             let at = self.len;
             copy_short(&mut self.buf[at..at + name.len()], name);
             let at = at + name.len();
@@ -722,82 +903,87 @@ impl<W: Write> Encoder<W> {
         }
         self.put_labels(&sample.labels)?;
         self.put_value(sample.value)?;
-        match self.format {
-            Format::Text => {
-                if let Some(ts) = sample.timestamp {
-                    self.put(b" ")?;
-                    let mut b = itoa::Buffer::new();
-                    let s = b.format(ts.as_millis());
-                    self.put_str(s)?;
-                }
+        if !self.om() {
+            if let Some(ts) = sample.timestamp {
+                self.put(b" ")?;
+                let mut b = itoa::Buffer::new();
+                let s = b.format(ts.as_millis());
+                self.put_str(s)?;
             }
-            Format::OpenMetrics => {
-                if let Some(ts) = sample.timestamp {
-                    self.put(b" ")?;
-                    self.put_seconds(ts)?;
-                }
-                #[cfg(feature = "float")]
-                if let Some(ex) = &sample.exemplar {
-                    if !openmetrics::allows_exemplar(desc.metric_type, sample.suffix) {
-                        return Err(CollectError::MisplacedExemplar);
-                    }
-                    self.put(b" # ")?;
-                    // An exemplar with no labels is still written with braces.
-                    if ex.labels.is_empty() {
-                        self.put(b"{}")?;
-                    } else {
-                        self.put_labels(&ex.labels)?;
-                    }
-                    self.put(b" ")?;
-                    let mut buf = [0u8; FLOAT_BUF];
-                    let v = go_float(ex.value, &mut buf);
-                    self.put_str(v)?;
-                    if let Some(ts) = ex.timestamp {
-                        self.put(b" ")?;
-                        self.put_seconds(ts)?;
-                    }
-                }
+        } else {
+            #[cfg(feature = "openmetrics")]
+            self.put_om_extras(desc, sample)?;
+        }
+        let _ = desc;
+        self.put(b"\n")
+    }
+
+    /// OpenMetrics' timestamp in seconds and exemplar of a sample line.
+    #[cfg(feature = "openmetrics")]
+    #[cfg_attr(not(feature = "float"), allow(unused_variables))]
+    fn put_om_extras(&mut self, desc: &Desc<'_>, sample: &Sample<'_>) -> Result<(), CollectError> {
+        if let Some(ts) = sample.timestamp {
+            self.put(b" ")?;
+            self.put_seconds(ts)?;
+        }
+        #[cfg(feature = "float")]
+        if let Some(ex) = &sample.exemplar {
+            if !openmetrics::allows_exemplar(desc.metric_type, sample.suffix) {
+                return Err(CollectError::MisplacedExemplar);
+            }
+            self.put(b" # ")?;
+            // An exemplar with no labels is still written with braces.
+            if ex.labels.is_empty() {
+                self.put(b"{}")?;
+            } else {
+                self.put_labels(&ex.labels)?;
+            }
+            self.put(b" ")?;
+            self.put_f64(ex.value, FloatStyle::Go)?;
+            if let Some(ts) = ex.timestamp {
+                self.put(b" ")?;
+                self.put_seconds(ts)?;
             }
         }
-        self.put(b"\n")
+        Ok(())
     }
 }
 
-impl<W: Write> Sink for Encoder<W> {
+impl<W: Write, F: FormatKind, const N: usize> Sink for Encoder<W, F, N> {
     fn wants_created(&self) -> bool {
         // Text 0.0.4 writes `_created` only as its own families, and only when asked.
-        self.format == Format::OpenMetrics || self.created_in_text
+        self.om() || self.created_in_text
     }
 
     fn family(&mut self, desc: &Desc<'_>) -> Result<(), CollectError> {
         self.check_family(desc)?;
-        match (self.pass, self.format) {
-            (Pass::Split(_), _) => {
-                self.header_pending = true;
-                Ok(())
-            }
-            (Pass::Main, Format::Text) => {
-                let (suffix, type_name) = text::header(desc.metric_type);
-                self.put_header(desc.name, suffix, desc.help, type_name)
-            }
-            (Pass::Main, Format::OpenMetrics) => {
-                self.withdraw()?;
-                self.put_header(desc.name, "", desc.help, desc.metric_type.as_str())?;
-                if !desc.unit.is_empty() {
-                    self.put(b"# UNIT ")?;
-                    self.put_str(desc.name)?;
-                    self.put(b" ")?;
-                    self.put_str(desc.unit)?;
-                    self.put(b"\n")?;
-                }
-                Ok(())
+        if let Pass::Split(_) = self.pass {
+            self.header_pending = true;
+            return Ok(());
+        }
+        if !self.om() {
+            let (suffix, type_name) = text::header(desc.metric_type);
+            return self.put_header(desc.name, suffix, desc.help, type_name);
+        }
+        #[cfg(feature = "openmetrics")]
+        {
+            self.withdraw()?;
+            self.put_header(desc.name, "", desc.help, desc.metric_type.as_str())?;
+            if !desc.unit.is_empty() {
+                self.put(b"# UNIT ")?;
+                self.put_str(desc.name)?;
+                self.put(b" ")?;
+                self.put_str(desc.unit)?;
+                self.put(b"\n")?;
             }
         }
+        Ok(())
     }
 
     fn sample(&mut self, desc: &Desc<'_>, sample: &Sample<'_>) -> Result<(), CollectError> {
         self.check_sample(desc, sample)?;
-        if self.format == Format::OpenMetrics {
+        #[cfg(feature = "openmetrics")]
+        if self.om() {
             let pair = openmetrics::pair_part(desc.metric_type, sample.suffix);
             if pair.is_none() && self.held.is_none() {
                 return self.put_sample(desc, sample);
@@ -825,19 +1011,21 @@ impl<W: Write> Sink for Encoder<W> {
     }
 }
 
-/// Encodes `collector` as Prometheus text 0.0.4 into `writer` and returns the writer.
+/// Encodes `collector` as Prometheus text 0.0.4 into `writer` and returns the writer (an
+/// [`Encoder::text`]: no OpenMetrics code is linked for it).
 pub fn encode_text<W: Write>(writer: W, collector: &dyn Collector) -> Result<W, EncodeError<W::Error>> {
-    let mut enc = Encoder::new(Format::Text, writer);
+    let mut enc = Encoder::text(writer);
     enc.encode(collector)?;
     enc.finish()
 }
 
 /// Encodes `collector` as OpenMetrics text (ending in `# EOF`) into `writer` and returns it.
+#[cfg(feature = "openmetrics")]
 pub fn encode_openmetrics<W: Write>(
     writer: W,
     collector: &dyn Collector,
 ) -> Result<W, EncodeError<W::Error>> {
-    let mut enc = Encoder::new(Format::OpenMetrics, writer);
+    let mut enc = Encoder::openmetrics(writer);
     enc.encode(collector)?;
     enc.finish()
 }
@@ -912,18 +1100,6 @@ fn is_suffix(suffix: &str) -> bool {
         | b"_gsum" => true,
         other => bytes_in(other, METRIC_BYTE),
     }
-}
-
-/// At least the length of the line `sample` makes (its labels escaped; no exemplar).
-fn line_bound(desc: &Desc<'_>, sample: &Sample<'_>) -> usize {
-    let labels: usize = (0..sample.labels.len())
-        .map(|i| {
-            let (n, v) = sample.labels.pair(i);
-            n.len() + 2 * v.len() + 4
-        })
-        .sum();
-    // Braces, value, timestamp and newline fit in 64 bytes.
-    desc.name.len() + sample.suffix.len() + labels + 64
 }
 
 /// Length of `name="value"` unescaped.
@@ -1005,7 +1181,7 @@ fn copy_short(dst: &mut [u8], src: &[u8]) {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "float", feature = "openmetrics"))]
 mod fast_path_tests {
     use super::*;
 
