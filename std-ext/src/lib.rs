@@ -175,30 +175,58 @@
 //! installed its own [`Clock`].
 #![warn(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+// The tour above links to items of every feature; a build without some of them cannot resolve
+// those links. CI checks the links with `--all-features`.
+#![cfg_attr(
+    not(all(
+        feature = "http",
+        feature = "gzip",
+        feature = "push",
+        feature = "textfile",
+        feature = "graphite",
+        feature = "multiprocess",
+        feature = "process",
+        feature = "metrics-recorder"
+    )),
+    allow(rustdoc::broken_intra_doc_links)
+)]
 
 mod clock;
+#[cfg(feature = "graphite")]
 mod graphite;
+#[cfg(feature = "http")]
 pub mod http;
 mod instrument;
+#[cfg(feature = "multiprocess")]
 pub mod multiprocess;
 mod platform;
+#[cfg(feature = "process")]
 mod process;
+#[cfg(feature = "push")]
 pub mod push;
+#[cfg(feature = "metrics-recorder")]
+pub mod recorder;
 mod registry;
 pub mod std_io;
+#[cfg(feature = "textfile")]
 mod textfile;
 
 pub use clock::{install_std_clock, StdClock, STD_CLOCK};
+#[cfg(feature = "graphite")]
 pub use graphite::{GraphiteBridge, GraphitePusher};
+#[cfg(feature = "http")]
 pub use http::{start_http_server, HttpServer, HttpServerHandle, MetricsService};
 pub use instrument::{CounterExt, GaugeClosure, GaugeExt, GaugeTimer, InProgress, ObserveExt, Timer};
 pub use platform::{PlatformCollector, RUSTC_VERSION, TARGET};
+#[cfg(feature = "process")]
 pub use process::ProcessCollector;
 pub use promstack_alloc;
 pub use promstack_alloc::*;
 pub use promstack_core;
 pub use promstack_core::*;
 pub use registry::default_registry;
+#[cfg(feature = "textfile")]
 pub use textfile::write_to_textfile;
 
 /// The README's quick starts, compiled and run as doctests so they stay true.

@@ -117,6 +117,8 @@ pub struct Encoder<W: Write> {
     writer: W,
     format: Format,
     created_in_text: bool,
+    /// `false` drops every `_created` sample, whatever the format.
+    created: bool,
     error: Option<W::Error>,
     pass: Pass,
     split_seen: u8,
@@ -156,6 +158,7 @@ impl<W: Write> Encoder<W> {
             writer,
             format,
             created_in_text: false,
+            created: true,
             error: None,
             pass: Pass::Main,
             split_seen: 0,
@@ -174,6 +177,30 @@ impl<W: Write> Encoder<W> {
     pub fn with_created_in_text(mut self, on: bool) -> Self {
         self.created_in_text = on;
         self
+    }
+
+    /// Whether to write `_created` samples at all. On by default (OpenMetrics carries them;
+    /// text 0.0.4 only with [`with_created_in_text`](Encoder::with_created_in_text)); off drops
+    /// every `_created` sample of counters, summaries and histograms in every format, as
+    /// client_golang does unless `EnableOpenMetricsTextCreatedSamples` is set.
+    ///
+    /// ```
+    /// use promstack_core::{Counter, Encoder, Format};
+    /// static HITS: Counter = Counter::new("hits", "Cache hits.");
+    /// let mut enc = Encoder::new(Format::OpenMetrics, Vec::new()).with_created(false);
+    /// enc.encode(&HITS).unwrap();
+    /// let out = enc.finish().unwrap();
+    /// assert!(!core::str::from_utf8(&out).unwrap().contains("_created"));
+    /// ```
+    pub fn with_created(mut self, on: bool) -> Self {
+        self.created = on;
+        self
+    }
+
+    /// `_created` samples go into text 0.0.4's separate `x_created` families.
+    #[inline]
+    fn created_families(&self) -> bool {
+        self.created && self.created_in_text
     }
 
     /// The format written.
@@ -752,7 +779,7 @@ impl<W: Write> Encoder<W> {
 impl<W: Write> Sink for Encoder<W> {
     fn wants_created(&self) -> bool {
         // Text 0.0.4 writes `_created` only as its own families, and only when asked.
-        self.format == Format::OpenMetrics || self.created_in_text
+        self.created && (self.format == Format::OpenMetrics || self.created_in_text)
     }
 
     fn family(&mut self, desc: &Desc<'_>) -> Result<(), CollectError> {
@@ -784,6 +811,9 @@ impl<W: Write> Sink for Encoder<W> {
     fn sample(&mut self, desc: &Desc<'_>, sample: &Sample<'_>) -> Result<(), CollectError> {
         self.check_sample(desc, sample)?;
         if self.format == Format::OpenMetrics {
+            if !self.created && sample.suffix == "_created" && has_created(desc.metric_type) {
+                return Ok(());
+            }
             let pair = openmetrics::pair_part(desc.metric_type, sample.suffix);
             if pair.is_none() && self.held.is_none() {
                 return self.put_sample(desc, sample);
@@ -794,7 +824,7 @@ impl<W: Write> Sink for Encoder<W> {
         match (self.pass, split) {
             (Pass::Main, None) => self.put_sample(desc, sample),
             (Pass::Main, Some(i)) => {
-                if i != 0 || self.created_in_text {
+                if i != 0 || self.created_families() {
                     self.split_seen |= 1 << i;
                 }
                 Ok(())

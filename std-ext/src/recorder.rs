@@ -1,0 +1,1 @@
+//! A `metrics` 0.24 facade recorder backed by promstack families.
