@@ -34,9 +34,7 @@ steps=(
   "test|cargo test --workspace"
   "test core with critical sections|cargo test -p promstack-core"
   "doc|RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps && RUSTDOCFLAGS=-Dwarnings cargo doc -p promstack --no-deps --all-features"
-  # promstack with no feature and with each feature alone (cargo-hack, installed on first use
-  # into the target directory): a missing cfg shows up here, not in a user's build.
-  "features alone|tools=\$(realpath -m \"\${CARGO_TARGET_DIR:-target}\")/tools; [ -x \"\$tools/bin/cargo-hack\" ] || cargo install -q --locked --root \"\$tools\" cargo-hack --version 0.6.46; PATH=\$tools/bin:\$PATH cargo hack clippy -p promstack --each-feature --no-dev-deps -- -D warnings"
+  "features alone|ci/features.sh"
 )
 for pair in "${cross_builds[@]}"; do
   read -r pkg target flags <<<"$pair"
