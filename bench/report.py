@@ -16,9 +16,10 @@ import json
 import os
 import sys
 
-LIBS = ["baseline", "promstack", "promstack_alloc", "prometheus", "prometheus_client", "metrics"]
+LIBS = ["baseline", "promstack", "promstack_alloc", "prometheus", "prometheus_client", "metrics", "promstack_metrics"]
 PEERS = ["prometheus", "prometheus_client", "metrics"]
-OURS = ["promstack", "promstack_alloc"]
+# promstack_metrics: the `metrics` macros with promstack's recorder (compare with `metrics`).
+OURS = ["promstack", "promstack_alloc", "promstack_metrics"]
 # The memory program names the fixed-capacity family explicitly.
 MEM_LIBS = ["promstack_fixed", "promstack_alloc", "prometheus", "prometheus_client", "metrics"]
 MEM_OURS = ["promstack_fixed", "promstack_alloc"]

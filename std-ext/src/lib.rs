@@ -7,6 +7,24 @@
 //! process and platform collectors, HTTP exposition on hyper, the Pushgateway client, textfile
 //! output and the Graphite bridge. The tour below follows the Python client's README.
 //!
+//! # Features
+//!
+//! | feature | default | adds |
+//! |---|---|---|
+//! | `http` | yes | [`HttpServer`], [`MetricsService`], [`start_http_server`] (hyper, tokio) |
+//! | `gzip` | yes | gzip-compressed scrapes (flate2; implies `http`) |
+//! | `push` | yes | the Pushgateway client, [`push`] (hyper, tokio, base64) |
+//! | `textfile` | yes | [`write_to_textfile`] |
+//! | `process` | yes | [`ProcessCollector`], registered by [`default_registry`] (libc) |
+//! | `graphite` | no | [`GraphiteBridge`] |
+//! | `multiprocess` | no | the [`multiprocess`] module (memmap2, libc) |
+//! | `protobuf` | no | the protobuf exposition |
+//! | `remote-write` | no | the remote write 1.0 client |
+//! | `metrics-recorder` | no | a `metrics` 0.24 recorder, the [`recorder`] module |
+//!
+//! Without default features the crate is the registry, the std clock, timers and guards and the
+//! [`PlatformCollector`] over promstack-core and promstack-alloc, with no other dependency.
+//!
 //! # Three-step demo
 //!
 //! Declare a metric, instrument code with it, expose it. Runnable as
