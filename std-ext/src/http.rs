@@ -281,7 +281,9 @@ pub enum ErrorHandling {
     /// 200 with what the other collectors reported (client_golang's `ContinueOnError`): the
     /// members of a [`Registry`] (or any composite collector) are encoded one at a time and
     /// the output of a failing one is dropped whole, so no half-written family is served. A
-    /// collector that is not composite and fails leaves an empty exposition.
+    /// collector that is not composite and fails leaves an empty exposition. The scrape is
+    /// streamed as usual first; only when it fails are the collectors asked again this way, so
+    /// a scrape without errors costs the same under both policies.
     ContinueOnError,
 }
 
