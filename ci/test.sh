@@ -34,7 +34,8 @@ steps=(
   "test|cargo test --workspace"
   "test core with critical sections|cargo test -p promstack-core"
   "test core pull and async encoders|cargo test -p promstack-core --features async --test pull"
-  "doc|RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps"
+  "doc|RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps && RUSTDOCFLAGS=-Dwarnings cargo doc -p promstack --no-deps --all-features"
+  "features alone|ci/features.sh"
 )
 for pair in "${cross_builds[@]}"; do
   read -r pkg target flags <<<"$pair"

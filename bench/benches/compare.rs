@@ -3,7 +3,9 @@
 //!
 //! Every group measures one workload; the function ids are the libraries (`baseline`,
 //! `promstack`, `prometheus`, `prometheus_client`, `metrics`), which `ci/bench.sh` turns into
-//! the comparison table. Run: `ci/bench.sh` (or `cargo bench -p promstack-bench`).
+//! the comparison table. `promstack_metrics` is the `metrics` facade with promstack's recorder
+//! (feature `metrics-recorder`) in place of metrics-exporter-prometheus: the same macro calls,
+//! so it compares with the `metrics` row. Run: `ci/bench.sh` (or `cargo bench -p promstack-bench`).
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use promstack_bench::{label_pairs, observations, LookupFamily, BUCKETS, LOOKUP_CHILDREN};
@@ -48,6 +50,9 @@ fn counter_inc(c: &mut Criterion) {
     metrics_global();
     let m = metrics::counter!("requests");
     g.bench_function("metrics", |b| b.iter(|| black_box(&m).increment(1)));
+    let (rec, _reg) = promstack_metrics_recorder();
+    let pm = metrics::with_local_recorder(&rec, || metrics::counter!("requests"));
+    g.bench_function("promstack_metrics", |b| b.iter(|| black_box(&pm).increment(1)));
     g.finish();
 }
 
@@ -234,6 +239,15 @@ fn histogram_observe(c: &mut Criterion) {
     };
     g.bench_function("metrics", |b| b.iter_custom(|n| record(n, false)));
     g.bench_function("metrics_with_drain", |b| b.iter_custom(|n| record(n, true)));
+    let (rec, _reg) = promstack_metrics_recorder();
+    let pm = metrics::with_local_recorder(&rec, || metrics::histogram!("latency_seconds"));
+    g.bench_function("promstack_metrics", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i += 1;
+            black_box(&pm).record(vals[i & 1023]);
+        })
+    });
     g.finish();
 }
 
@@ -314,6 +328,22 @@ fn labeled_lookup_inc(c: &mut Criterion) {
             metrics::counter!("http_requests", "method" => p[0], "path" => p[1]).increment(1);
         })
     });
+    // The macro resolves through the thread's local recorder here (the global one is the row
+    // above's); the lookup is the recorder's own.
+    let (rec, _reg) = promstack_metrics_recorder();
+    metrics::with_local_recorder(&rec, || {
+        for p in pairs {
+            metrics::counter!("http_requests", "method" => p[0], "path" => p[1]).increment(1);
+        }
+        g.bench_function("promstack_metrics", |b| {
+            let mut i = 0;
+            b.iter(|| {
+                i = if i + 1 == n { 0 } else { i + 1 };
+                let p = black_box(&pairs[i]);
+                metrics::counter!("http_requests", "method" => p[0], "path" => p[1]).increment(1);
+            })
+        });
+    });
     g.finish();
 }
 
@@ -353,6 +383,12 @@ fn labeled_cached_inc(c: &mut Criterion) {
     metrics_global();
     let m = metrics::counter!("http_requests_cached", "method" => p[0], "path" => p[1]);
     g.bench_function("metrics", |b| b.iter(|| black_box(&m).increment(1)));
+    let (rec, _reg) = promstack_metrics_recorder();
+    let pm = metrics::with_local_recorder(
+        &rec,
+        || metrics::counter!("http_requests_cached", "method" => p[0], "path" => p[1]),
+    );
+    g.bench_function("promstack_metrics", |b| b.iter(|| black_box(&pm).increment(1)));
     g.finish();
 }
 
@@ -514,6 +550,13 @@ fn encode_10k_counters(c: &mut Criterion) {
             black_box(&m).render_to_write(&mut buf).unwrap();
         })
     });
+    let pm = promstack_metrics_encode_registry();
+    g.bench_function("promstack_metrics", |b| {
+        b.iter(|| {
+            buf.clear();
+            black_box(&pm).encode_text(&mut buf).unwrap();
+        })
+    });
     g.finish();
 }
 
@@ -569,6 +612,13 @@ fn encode_1k_histograms(c: &mut Criterion) {
         b.iter(|| {
             buf.clear();
             black_box(&m).render_to_write(&mut buf).unwrap();
+        })
+    });
+    let pm = promstack_metrics_histogram_registry();
+    g.bench_function("promstack_metrics", |b| {
+        b.iter(|| {
+            buf.clear();
+            black_box(&pm).encode_text(&mut buf).unwrap();
         })
     });
     g.finish();

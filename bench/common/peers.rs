@@ -150,6 +150,38 @@ pub fn metrics_histogram_handle() -> PrometheusHandle {
     h
 }
 
+// ---- promstack's own `metrics` recorder (feature `metrics-recorder`), the same workloads ----
+
+/// promstack's `metrics` recorder with the shared bucket bounds, its collector registered in a
+/// fresh registry.
+pub fn promstack_metrics_recorder() -> (promstack::recorder::MetricsRecorder, promstack::Registry) {
+    let (rec, collector) =
+        promstack::recorder::RecorderBuilder::new().buckets(&BUCKETS).expect("valid buckets").build();
+    let reg = promstack::Registry::new();
+    reg.register(collector).unwrap();
+    (rec, reg)
+}
+
+/// The 10k series recorded through promstack's `metrics` recorder.
+pub fn promstack_metrics_encode_registry() -> promstack::Registry {
+    let (rec, reg) = promstack_metrics_recorder();
+    metrics::with_local_recorder(&rec, metrics_register_encode_series);
+    reg
+}
+
+/// The 1000 histograms recorded through promstack's `metrics` recorder.
+pub fn promstack_metrics_histogram_registry() -> promstack::Registry {
+    let (rec, reg) = promstack_metrics_recorder();
+    let paths: Vec<&'static str> = (0..HISTOGRAMS).map(|i| &*path(i).leak()).collect();
+    metrics::with_local_recorder(&rec, || {
+        metrics::describe_histogram!("request_duration_seconds", "Request duration.");
+        for (i, v) in histogram_observations() {
+            metrics::histogram!("request_duration_seconds", "path" => paths[i]).record(v);
+        }
+    });
+    reg
+}
+
 /// Sample lines (not comments, not blank) of an exposition.
 pub fn sample_lines(text: &[u8]) -> usize {
     text.split(|b| *b == b'\n').filter(|l| !l.is_empty() && l[0] != b'#').count()

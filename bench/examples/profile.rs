@@ -2,7 +2,7 @@
 //! instructions exactly where timings on a shared 2-core machine are noisy.
 //!
 //! `profile LIB WORKLOAD ITERATIONS`. LIB: baseline, promstack, promstack_alloc, prometheus,
-//! prometheus_client, metrics. WORKLOAD: counter_inc, gauge_set, histogram_observe, lookup_inc,
+//! prometheus_client, metrics, promstack_metrics (the `metrics` macros with promstack's recorder). WORKLOAD: counter_inc, gauge_set, histogram_observe, lookup_inc,
 //! cached_inc, encode_10k, encode_histograms. Running it twice with different ITERATIONS and
 //! subtracting the counts gives the cost per operation without the setup (`ci/bench.sh
 //! --callgrind` does that). Exits with status 3 for a pair that does not exist.
@@ -222,6 +222,44 @@ fn main() {
                     (0..n).for_each(|_| black_box(&c).increment(1));
                 }
             });
+        }
+        ("promstack_metrics", "counter_inc" | "histogram_observe" | "lookup_inc" | "cached_inc") => {
+            let (rec, _reg) = promstack_metrics_recorder();
+            metrics::with_local_recorder(&rec, || match workload {
+                "counter_inc" => {
+                    let c = metrics::counter!("requests");
+                    (0..n).for_each(|_| black_box(&c).increment(1));
+                }
+                "histogram_observe" => {
+                    let h = metrics::histogram!("latency_seconds");
+                    (0..n).for_each(|i| black_box(&h).record(v(i)));
+                }
+                "lookup_inc" => {
+                    pairs.iter().for_each(|p| {
+                        metrics::counter!("http_requests", "method" => p[0], "path" => p[1]).increment(1)
+                    });
+                    (0..n).for_each(|i| {
+                        let p = pair(i);
+                        metrics::counter!("http_requests", "method" => p[0], "path" => p[1]).increment(1);
+                    });
+                }
+                _ => {
+                    let p = pairs[42];
+                    let c = metrics::counter!("http_requests", "method" => p[0], "path" => p[1]);
+                    (0..n).for_each(|_| black_box(&c).increment(1));
+                }
+            });
+        }
+        ("promstack_metrics", "encode_10k" | "encode_histograms") => {
+            let reg = if workload == "encode_10k" {
+                promstack_metrics_encode_registry()
+            } else {
+                promstack_metrics_histogram_registry()
+            };
+            for _ in 0..n {
+                buf.clear();
+                reg.encode_text(&mut buf).unwrap();
+            }
         }
         ("metrics", "encode_10k" | "encode_histograms") => {
             let h =

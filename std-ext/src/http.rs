@@ -7,7 +7,7 @@
 //! |---|---|
 //! | `GET /metrics` | 200, the exposition: OpenMetrics 1.0 when `Accept` names `application/openmetrics-text`, text 0.0.4 otherwise |
 //! | `GET /metrics?name[]=a&name[]=b` | only families with a sample named `a` or `b` |
-//! | `Accept-Encoding: gzip` | the body gzip-compressed, `Content-Encoding: gzip` |
+//! | `Accept-Encoding: gzip` (feature `gzip`) | the body gzip-compressed, `Content-Encoding: gzip` |
 //! | `HEAD /metrics` | the `GET` headers (with `Content-Length`), no body |
 //! | another method | 405 with `Allow: GET, HEAD` |
 //! | another path | 404 |
@@ -40,16 +40,58 @@
 //! A [`MetricsService`] runs collectors on the task serving the request, so mounted in your own
 //! server a collector that blocks delays that task. [`HttpServer`] runs them on blocking threads
 //! instead, so its connections are served while a collector is slow.
+//!
+//! # Options, beside client_golang's `promhttp` names
+//!
+//! | promstack ([`MetricsService`] / [`HttpServer`]) | client_golang `promhttp` | default here | default there |
+//! |---|---|---|---|
+//! | [`with_openmetrics`](MetricsService::with_openmetrics) / [`openmetrics`](HttpServer::openmetrics) | `HandlerOpts.EnableOpenMetrics` | on | off |
+//! | [`with_created`](MetricsService::with_created) / [`created`](HttpServer::created) | `HandlerOpts.EnableOpenMetricsTextCreatedSamples` | on | off |
+//! | [`with_created_in_text`](MetricsService::with_created_in_text) | (none; Python 0.8.0 writes `x_created` families in text 0.0.4) | off | — |
+//! | [`with_error_handling`](MetricsService::with_error_handling) / [`error_handling`](HttpServer::error_handling): [`ErrorHandling::HttpErrorOnError`], [`ErrorHandling::ContinueOnError`] | `HandlerOpts.ErrorHandling`: `HTTPErrorOnError`, `ContinueOnError` (`PanicOnError` has no counterpart) | `HttpErrorOnError` | `HTTPErrorOnError` |
+//! | [`with_handler_metrics`](MetricsService::with_handler_metrics) / [`handler_metrics`](HttpServer::handler_metrics) | `InstrumentMetricHandler(reg, handler)` and `HandlerOpts.Registry` | off | off (`promhttp.Handler()` has them) |
+//! | [`with_gzip`](MetricsService::with_gzip) (feature `gzip`) | `HandlerOpts.DisableCompression` (inverted) | on | on |
+//! | [`max_requests_in_flight`](HttpServer::max_requests_in_flight) | `HandlerOpts.MaxRequestsInFlight` | 64 | unlimited |
+//! | [`scrape_timeout`](HttpServer::scrape_timeout) | `HandlerOpts.Timeout` | 30 s | none |
+//!
+//! The handler metrics are the ones client_golang registers, with the same names, help and
+//! labels: `promhttp_metric_handler_requests_total{code}` (every answer by status code; `200`,
+//! `500` and `503` start at 0), `promhttp_metric_handler_requests_in_flight` and
+//! `promhttp_metric_handler_errors_total{cause}` (`gathering`: a collector failed or panicked;
+//! `encoding`: the output could not be written). A scrape counts in the requests counter after
+//! it is answered, so it sees the scrapes before it and itself in flight.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use promstack::http::{ErrorHandling, MetricsService};
+//! use promstack::Registry;
+//! let registry = Arc::new(Registry::new());
+//! let svc = MetricsService::new(registry.clone())
+//!     .with_openmetrics(false)
+//!     .with_created(false)
+//!     .with_error_handling(ErrorHandling::ContinueOnError)
+//!     .with_handler_metrics(&registry)
+//!     .unwrap();
+//! let req = http::Request::get("/metrics").header("accept", "application/openmetrics-text").body(()).unwrap();
+//! let resp = svc.respond(&req);
+//! assert_eq!(resp.headers()["content-type"], "text/plain; version=0.0.4; charset=utf-8");
+//! let answered = registry.get_sample_value("promhttp_metric_handler_requests_total", &[("code", "200")]);
+//! assert_eq!(answered, Some(1.0));
+//! ```
 
 use bytes::Bytes;
+#[cfg(feature = "gzip")]
 use flate2::write::DeflateEncoder;
 use http::header::{
     HeaderValue, ACCEPT, ACCEPT_ENCODING, ALLOW, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, VARY,
 };
-use http::{Method, Request, Response, StatusCode};
+use http::{HeaderMap, Method, Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use promstack_core::{Collector, EncodeError, Encoder, Format, NameSet};
+use promstack_alloc::{Family, Registry};
+use promstack_core::{
+    Collector, CounterValue, EncodeError, Encoder, Format, GaugeValue, NameSet, RegistryError,
+};
 use std::borrow::Cow;
 use std::convert::Infallible;
 use std::future::Future;
@@ -72,6 +114,7 @@ const POOL_SIZE: usize = 8;
 /// A buffer that grew beyond this is freed instead of kept, so one huge scrape does not pin memory.
 const POOL_MAX_CAPACITY: usize = 16 << 20;
 /// Deflate states kept for reuse (each holds a few hundred KiB).
+#[cfg(feature = "gzip")]
 const DEFLATE_POOL_SIZE: usize = 4;
 
 /// Output buffers and deflate states handed from scrape to scrape.
@@ -80,6 +123,7 @@ struct BufferPool {
     free: Mutex<Vec<Vec<u8>>>,
     /// Deflate states are large (hash tables and windows); building one per scrape would cost
     /// more than compressing a typical exposition.
+    #[cfg(feature = "gzip")]
     deflaters: Mutex<Vec<DeflateEncoder<Vec<u8>>>>,
 }
 
@@ -99,11 +143,13 @@ impl BufferPool {
         }
     }
 
+    #[cfg(feature = "gzip")]
     fn take_deflater(&self) -> DeflateEncoder<Vec<u8>> {
         let pooled = self.deflaters.lock().unwrap_or_else(|p| p.into_inner()).pop();
         pooled.unwrap_or_else(|| DeflateEncoder::new(Vec::new(), flate2::Compression::fast()))
     }
 
+    #[cfg(feature = "gzip")]
     fn give_deflater(&self, d: DeflateEncoder<Vec<u8>>) {
         let mut free = self.deflaters.lock().unwrap_or_else(|p| p.into_inner());
         if free.len() < DEFLATE_POOL_SIZE {
@@ -115,6 +161,7 @@ impl BufferPool {
 /// A gzip member (RFC 1952) written through a pooled deflate state: fixed header, deflate
 /// stream, CRC-32 and length trailer. The encoder's many small writes are staged and handed to
 /// deflate in large chunks, which is several times cheaper than one deflate call per write.
+#[cfg(feature = "gzip")]
 struct Gzip {
     deflate: DeflateEncoder<Vec<u8>>,
     crc: flate2::Crc,
@@ -122,13 +169,17 @@ struct Gzip {
 }
 
 /// A pooled deflate state.
+#[cfg(feature = "gzip")]
 type Deflater = DeflateEncoder<Vec<u8>>;
 
 /// Header of a gzip member: magic, deflate, no flags, no mtime, no extra flags, unknown OS.
+#[cfg(feature = "gzip")]
 const GZIP_HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255];
 /// Staged bytes that trigger a deflate call.
+#[cfg(feature = "gzip")]
 const GZIP_STAGE: usize = 16 * 1024;
 
+#[cfg(feature = "gzip")]
 impl Gzip {
     /// Starts a member whose compressed bytes are appended to `out`.
     fn start(mut deflate: DeflateEncoder<Vec<u8>>, mut out: Vec<u8>, stage: Vec<u8>) -> io::Result<Gzip> {
@@ -155,6 +206,7 @@ impl Gzip {
     }
 }
 
+#[cfg(feature = "gzip")]
 impl io::Write for Gzip {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
         self.stage.extend_from_slice(data);
@@ -210,6 +262,141 @@ pub struct MetricsService {
     created_in_text: bool,
     gzip: bool,
     pool: Arc<BufferPool>,
+    openmetrics: bool,
+    created: bool,
+    error_handling: ErrorHandling,
+    handler_metrics: Option<Arc<HandlerMetrics>>,
+}
+
+/// What a scrape answers when a collector fails (returns an error or panics): client_golang's
+/// `promhttp.HandlerErrorHandling`. Either way the failure is logged (`log::error!`) and
+/// counted in `promhttp_metric_handler_errors_total{cause="gathering"}` when
+/// [handler metrics](MetricsService::with_handler_metrics) are on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ErrorHandling {
+    /// 500 with the error message as the body (client_golang's `HTTPErrorOnError`). The default.
+    #[default]
+    HttpErrorOnError,
+    /// 200 with what the other collectors reported (client_golang's `ContinueOnError`): the
+    /// members of a [`Registry`] (or any composite collector) are encoded one at a time and
+    /// the output of a failing one is dropped whole, so no half-written family is served. A
+    /// collector that is not composite and fails leaves an empty exposition. The scrape is
+    /// streamed as usual first; only when it fails are the collectors asked again this way, so
+    /// a scrape without errors costs the same under both policies.
+    ContinueOnError,
+}
+
+/// The handler's own metrics, as client_golang's `InstrumentMetricHandler` registers them.
+struct HandlerMetrics {
+    requests: Arc<Family<CounterValue>>,
+    in_flight: Arc<Family<GaugeValue>>,
+    errors: Arc<Family<CounterValue>>,
+}
+
+/// Which step of a scrape failed, as `promhttp_metric_handler_errors_total`'s `cause` label.
+#[derive(Debug, Clone, Copy)]
+enum Cause {
+    Gathering,
+    Encoding,
+}
+
+impl Cause {
+    fn label(self) -> &'static str {
+        match self {
+            Cause::Gathering => "gathering",
+            Cause::Encoding => "encoding",
+        }
+    }
+}
+
+/// A failed scrape: the step and the message for the log and the 500 body.
+struct ScrapeError {
+    cause: Cause,
+    message: String,
+}
+
+impl HandlerMetrics {
+    /// Registers the three families into `registry`; on a conflict none stays registered.
+    fn register(registry: &Registry) -> Result<HandlerMetrics, RegistryError> {
+        let requests = Family::counter(
+            "promhttp_metric_handler_requests_total",
+            "Total number of scrapes by HTTP status code.",
+            &["code"],
+        )
+        .map_err(RegistryError::Desc)?;
+        let in_flight = Family::gauge(
+            "promhttp_metric_handler_requests_in_flight",
+            "Current number of scrapes being served.",
+            &[],
+        )
+        .map_err(RegistryError::Desc)?;
+        let errors = Family::counter(
+            "promhttp_metric_handler_errors_total",
+            "Total number of internal errors encountered by the promhttp metric handler.",
+            &["cause"],
+        )
+        .map_err(RegistryError::Desc)?;
+        // client_golang starts these at 0, so a rate over them works before the first error.
+        for code in ["200", "500", "503"] {
+            requests.with_label_values(&[code]);
+        }
+        for cause in [Cause::Gathering, Cause::Encoding] {
+            errors.with_label_values(&[cause.label()]);
+        }
+        let requests = registry.register_owned(requests)?;
+        let in_flight = match registry.register_owned(in_flight) {
+            Ok(g) => g,
+            Err(e) => {
+                let _ = registry.unregister(&*requests);
+                return Err(e);
+            }
+        };
+        let errors = match registry.register_owned(errors) {
+            Ok(c) => c,
+            Err(e) => {
+                let _ = registry.unregister(&*requests);
+                let _ = registry.unregister(&*in_flight);
+                return Err(e);
+            }
+        };
+        Ok(HandlerMetrics { requests, in_flight, errors })
+    }
+
+    fn answered(&self, status: StatusCode) {
+        self.requests.with_label_values(&[status.as_str()]).inc();
+    }
+
+    fn failed(&self, cause: Cause) {
+        self.errors.with_label_values(&[cause.label()]).inc();
+    }
+}
+
+/// Counts one request in `promhttp_metric_handler_requests_in_flight` while it lives.
+struct Tracked(Option<Arc<HandlerMetrics>>);
+
+impl Tracked {
+    fn start(metrics: &Option<Arc<HandlerMetrics>>) -> Tracked {
+        if let Some(m) = metrics {
+            m.in_flight.with_label_values(&[]).inc();
+        }
+        Tracked(metrics.clone())
+    }
+
+    /// Counts the answer in `promhttp_metric_handler_requests_total`.
+    fn answered(&self, status: StatusCode) {
+        if let Some(m) = &self.0 {
+            m.answered(status);
+        }
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        if let Some(m) = &self.0 {
+            m.in_flight.with_label_values(&[]).dec();
+        }
+    }
 }
 
 impl MetricsService {
@@ -219,8 +406,12 @@ impl MetricsService {
             collector,
             path: Some(Arc::from("/metrics")),
             created_in_text: false,
-            gzip: true,
+            gzip: cfg!(feature = "gzip"),
             pool: Arc::new(BufferPool::default()),
+            openmetrics: true,
+            created: true,
+            error_handling: ErrorHandling::HttpErrorOnError,
+            handler_metrics: None,
         }
     }
 
@@ -244,13 +435,71 @@ impl MetricsService {
     }
 
     /// Whether to compress when the client accepts gzip. On by default.
+    #[cfg(feature = "gzip")]
     pub fn with_gzip(mut self, on: bool) -> Self {
         self.gzip = on;
         self
     }
 
+    /// Whether a scrape whose `Accept` names `application/openmetrics-text` gets OpenMetrics
+    /// 1.0 (client_golang's `HandlerOpts.EnableOpenMetrics`). On by default; off, every scrape
+    /// gets text 0.0.4.
+    pub fn with_openmetrics(mut self, on: bool) -> Self {
+        self.openmetrics = on;
+        self
+    }
+
+    /// Whether `_created` samples are written at all (client_golang's
+    /// `HandlerOpts.EnableOpenMetricsTextCreatedSamples`); see [`Encoder::with_created`]. On by
+    /// default (OpenMetrics carries them); off drops them from every format.
+    pub fn with_created(mut self, on: bool) -> Self {
+        self.created = on;
+        self
+    }
+
+    /// What a scrape answers when a collector fails; see [`ErrorHandling`]. The default is
+    /// [`ErrorHandling::HttpErrorOnError`].
+    pub fn with_error_handling(mut self, policy: ErrorHandling) -> Self {
+        self.error_handling = policy;
+        self
+    }
+
+    /// Registers the handler's own metrics into `registry` (usually the one served) and keeps
+    /// them up to date: client_golang's `InstrumentMetricHandler(reg, handler)` plus the errors
+    /// counter of `HandlerOpts.Registry`; the names are listed in the [module docs](self).
+    /// Clones of the returned service share the metrics; a second call on the same registry
+    /// fails with the names taken, and then nothing is registered.
+    pub fn with_handler_metrics(mut self, registry: &Registry) -> Result<Self, RegistryError> {
+        self.handler_metrics = Some(Arc::new(HandlerMetrics::register(registry)?));
+        Ok(self)
+    }
+
     /// The answer to `req`: the whole request handling, synchronous. The request body is ignored.
     pub fn respond<B>(&self, req: &Request<B>) -> Response<MetricsBody> {
+        let tracked = Tracked::start(&self.handler_metrics);
+        let resp = self.answer(req);
+        tracked.answered(resp.status());
+        resp
+    }
+
+    /// The exposition format for a request's `Accept` headers.
+    fn negotiate(&self, headers: &HeaderMap) -> Format {
+        headers
+            .get_all(ACCEPT)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(Format::from_accept)
+            .find(|f| *f == Format::OpenMetrics && self.openmetrics)
+            .unwrap_or(Format::Text)
+    }
+
+    /// An encoder with this service's `_created` settings.
+    fn encoder<W: embedded_io::Write>(&self, format: Format, writer: W) -> Encoder<W> {
+        Encoder::new(format, writer).with_created_in_text(self.created_in_text).with_created(self.created)
+    }
+
+    /// [`MetricsService::respond`] without the handler metrics.
+    fn answer<B>(&self, req: &Request<B>) -> Response<MetricsBody> {
         if let Some(path) = &self.path {
             if req.uri().path() != &**path {
                 return plain(StatusCode::NOT_FOUND, "not found; metrics are served at the metrics path\n");
@@ -266,34 +515,40 @@ impl MetricsService {
             }
         };
         let headers = req.headers();
-        let format = headers
-            .get_all(ACCEPT)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .map(Format::from_accept)
-            .find(|f| *f == Format::OpenMetrics)
-            .unwrap_or(Format::Text);
+        let format = self.negotiate(headers);
         let gzip = self.gzip && headers.get_all(ACCEPT_ENCODING).iter().any(|v| accepts_gzip(v.as_bytes()));
         let names = req.uri().query().map(name_params).unwrap_or_default();
 
         let buf = self.pool.take();
         let encoded = catch_unwind(AssertUnwindSafe(|| self.encode(buf, format, gzip, &names)));
-        let body = match encoded {
-            Ok(Ok(body)) => body,
-            Ok(Err(err)) => {
-                log::error!("scrape failed: {err}");
-                return plain(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    &format!("error collecting metrics: {err}\n"),
-                );
-            }
-            Err(panic) => {
-                let why = panic_message(&*panic);
-                log::error!("collector panicked during a scrape: {why}");
-                return plain(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    &format!("error collecting metrics: collector panicked: {why}\n"),
-                );
+        let err = match encoded {
+            Ok(Ok(body)) => Ok(body),
+            Ok(Err(err)) => Err(err),
+            Err(panic) => Err(ScrapeError {
+                cause: Cause::Gathering,
+                message: format!("collector panicked: {}", panic_message(&*panic)),
+            }),
+        };
+        let body = match err {
+            Ok(body) => body,
+            Err(err) => {
+                log::error!("scrape failed: {}", err.message);
+                self.count_error(err.cause);
+                let lenient = match (self.error_handling, err.cause) {
+                    (ErrorHandling::ContinueOnError, Cause::Gathering) => {
+                        self.encode_lenient(format, gzip, &names)
+                    }
+                    _ => Err(err),
+                };
+                match lenient {
+                    Ok(body) => body,
+                    Err(err) => {
+                        return plain(
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                            &format!("error collecting metrics: {}\n", err.message),
+                        )
+                    }
+                }
             }
         };
 
@@ -311,6 +566,94 @@ impl MetricsService {
         resp
     }
 
+    fn count_error(&self, cause: Cause) {
+        if let Some(m) = &self.handler_metrics {
+            m.failed(cause);
+        }
+    }
+
+    /// [`ErrorHandling::ContinueOnError`]'s second try, after a failed scrape: every member
+    /// encoded on its own, the output of those that fail cut off again. Uncompressed first (a
+    /// gzip stream cannot be cut back), then compressed whole when asked.
+    fn encode_lenient(&self, format: Format, gzip: bool, names: &[String]) -> Result<Bytes, ScrapeError> {
+        let mut names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let filter = (!names.is_empty()).then(|| NameSet::new(&mut names));
+        let mut out = self.pool.take();
+        let mut failures = Vec::new();
+        self.encode_members(format, &mut out, &*self.collector, filter.as_ref(), &mut failures);
+        // Only the end of the exposition (OpenMetrics' `# EOF`) is left to write.
+        let finished = self.encoder(format, &mut out).finish().map(|_| ());
+        // Counted once per scrape already, as client_golang counts a failed Gather.
+        for failure in &failures {
+            log::error!("scrape: left out a failing collector: {failure}");
+        }
+        finished.map_err(|e| ScrapeError { cause: Cause::Encoding, message: describe(e, "buffering") })?;
+        let out = if gzip { self.gzip_whole(out)? } else { out };
+        Ok(Bytes::from_owner(PooledBuf { buf: out, pool: self.pool.clone() }))
+    }
+
+    /// Appends `collector`'s exposition to `out` member by member (descending into
+    /// composites), each leaf with an encoder of its own, so a failing leaf's output (even what
+    /// a panic left in the encoder's buffer) is cut off again. The failures' messages go into
+    /// `failures`.
+    fn encode_members(
+        &self,
+        format: Format,
+        out: &mut Vec<u8>,
+        collector: &dyn Collector,
+        names: Option<&NameSet<'_>>,
+        failures: &mut Vec<String>,
+    ) {
+        let mut visit = |member: &dyn Collector| {
+            self.encode_members(format, out, member, names, failures);
+            Ok(())
+        };
+        let composite = match names {
+            Some(names) => collector.members_named(names, &mut visit),
+            None => collector.members(&mut visit),
+        };
+        match composite {
+            Ok(true) => return,
+            Ok(false) => {}
+            Err(e) => {
+                failures.push(e.to_string());
+                return;
+            }
+        }
+        let mark = out.len();
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            // `run` writes out the encoder's buffer when it returns; a panic leaves it unwritten.
+            run(&mut self.encoder(format, &mut *out), collector, names)
+        }));
+        let failure = match result {
+            Ok(Ok(())) => return,
+            Ok(Err(e)) => describe(e, "buffering"),
+            Err(panic) => format!("collector panicked: {}", panic_message(&*panic)),
+        };
+        out.truncate(mark);
+        failures.push(failure);
+    }
+
+    #[cfg(feature = "gzip")]
+    fn gzip_whole(&self, plain: Vec<u8>) -> Result<Vec<u8>, ScrapeError> {
+        let compressing =
+            |e: io::Error| ScrapeError { cause: Cause::Encoding, message: format!("compressing: {e}") };
+        let mut gz = Gzip::start(self.pool.take_deflater(), self.pool.take(), self.pool.take())
+            .map_err(compressing)?;
+        io::Write::write_all(&mut gz, &plain).map_err(compressing)?;
+        self.pool.give(plain);
+        let (out, deflate, stage) = gz.finish().map_err(compressing)?;
+        self.pool.give_deflater(deflate);
+        self.pool.give(stage);
+        Ok(out)
+    }
+
+    /// Without the `gzip` feature nothing is compressed.
+    #[cfg(not(feature = "gzip"))]
+    fn gzip_whole(&self, plain: Vec<u8>) -> Result<Vec<u8>, ScrapeError> {
+        Ok(plain)
+    }
+
     /// Encodes into `buf` (gzip-compressed on the fly when asked) and wraps it for the response.
     fn encode(
         &self,
@@ -318,34 +661,51 @@ impl MetricsService {
         format: Format,
         gzip: bool,
         names: &[String],
-    ) -> Result<Bytes, String> {
+    ) -> Result<Bytes, ScrapeError> {
         let mut names: Vec<&str> = names.iter().map(String::as_str).collect();
         let filter = (!names.is_empty()).then(|| NameSet::new(&mut names));
         let filter = filter.as_ref();
         let result = if gzip {
-            let gz = Gzip::start(self.pool.take_deflater(), buf, self.pool.take())
-                .map_err(|e| format!("compressing: {e}"))?;
-            let mut enc = Encoder::new(format, crate::std_io::FromStd::new(gz))
-                .with_created_in_text(self.created_in_text);
-            // On failure the half-used deflate state is dropped, not pooled.
-            run(&mut enc, &*self.collector, filter)
-                .and_then(|()| enc.finish())
-                .map_err(|e| describe(e, "compressing"))
-                .and_then(|w| w.into_inner().finish().map_err(|e| format!("compressing: {e}")))
-                .map(|(out, deflate, stage)| {
-                    self.pool.give_deflater(deflate);
-                    self.pool.give(stage);
-                    out
-                })
+            self.encode_gzip(buf, format, filter)
         } else {
-            let mut enc = Encoder::new(format, &mut buf).with_created_in_text(self.created_in_text);
+            let mut enc = self.encoder(format, &mut buf);
             let r = run(&mut enc, &*self.collector, filter).and_then(|()| enc.finish().map(|_| ()));
-            r.map(|()| buf).map_err(|e| describe(e, "buffering"))
+            r.map(|()| buf).map_err(|e| scrape_error(e, "buffering"))
         };
         match result {
             Ok(buf) => Ok(Bytes::from_owner(PooledBuf { buf, pool: self.pool.clone() })),
             Err(e) => Err(e),
         }
+    }
+
+    /// Encodes into `buf` through a pooled deflate state.
+    #[cfg(feature = "gzip")]
+    fn encode_gzip(
+        &self,
+        buf: Vec<u8>,
+        format: Format,
+        filter: Option<&NameSet<'_>>,
+    ) -> Result<Vec<u8>, ScrapeError> {
+        let compressing =
+            |e: io::Error| ScrapeError { cause: Cause::Encoding, message: format!("compressing: {e}") };
+        let gz = Gzip::start(self.pool.take_deflater(), buf, self.pool.take()).map_err(compressing)?;
+        let mut enc = self.encoder(format, crate::std_io::FromStd::new(gz));
+        // On failure the half-used deflate state is dropped, not pooled.
+        run(&mut enc, &*self.collector, filter)
+            .and_then(|()| enc.finish())
+            .map_err(|e| scrape_error(e, "compressing"))
+            .and_then(|w| w.into_inner().finish().map_err(compressing))
+            .map(|(out, deflate, stage)| {
+                self.pool.give_deflater(deflate);
+                self.pool.give(stage);
+                out
+            })
+    }
+
+    /// Without the `gzip` feature `self.gzip` is always false, so this is never called.
+    #[cfg(not(feature = "gzip"))]
+    fn encode_gzip(&self, buf: Vec<u8>, _: Format, _: Option<&NameSet<'_>>) -> Result<Vec<u8>, ScrapeError> {
+        Ok(buf)
     }
 }
 
@@ -358,6 +718,15 @@ fn run<W: embedded_io::Write>(
         Some(names) => enc.encode_filtered(collector, names),
         None => enc.encode(collector),
     }
+}
+
+/// A failed encoding as a [`ScrapeError`]: collectors and names are `gathering`, the output `encoding`.
+fn scrape_error<E: std::fmt::Debug>(e: EncodeError<E>, writing: &str) -> ScrapeError {
+    let cause = match e {
+        EncodeError::Write(_) => Cause::Encoding,
+        _ => Cause::Gathering,
+    };
+    ScrapeError { cause, message: describe(e, writing) }
 }
 
 fn describe<E: std::fmt::Debug>(e: EncodeError<E>, writing: &str) -> String {
@@ -591,6 +960,35 @@ impl HttpServer {
         self
     }
 
+    /// [`MetricsService::with_openmetrics`] on the server's service (client_golang's
+    /// `HandlerOpts.EnableOpenMetrics`).
+    pub fn openmetrics(mut self, on: bool) -> Self {
+        self.service = self.service.with_openmetrics(on);
+        self
+    }
+
+    /// [`MetricsService::with_created`] on the server's service (client_golang's
+    /// `HandlerOpts.EnableOpenMetricsTextCreatedSamples`).
+    pub fn created(mut self, on: bool) -> Self {
+        self.service = self.service.with_created(on);
+        self
+    }
+
+    /// [`MetricsService::with_error_handling`] on the server's service (client_golang's
+    /// `HandlerOpts.ErrorHandling`).
+    pub fn error_handling(mut self, policy: ErrorHandling) -> Self {
+        self.service = self.service.with_error_handling(policy);
+        self
+    }
+
+    /// [`MetricsService::with_handler_metrics`] on the server's service (client_golang's
+    /// `InstrumentMetricHandler`). The server also counts the 503s of its limits and scrape
+    /// timeout, and a scrape is in flight from its arrival to its answer.
+    pub fn handler_metrics(mut self, registry: &Registry) -> Result<Self, RegistryError> {
+        self.service = self.service.with_handler_metrics(registry)?;
+        Ok(self)
+    }
+
     /// Binds `addr` (with a [`LISTEN_BACKLOG`] backlog) and serves from a new thread with its
     /// own single-threaded tokio runtime; collectors run on that runtime's blocking threads.
     /// Installs the [`StdClock`](crate::StdClock) if no clock is installed.
@@ -770,12 +1168,16 @@ impl<B> hyper::service::Service<Request<B>> for ServerService {
     type Future = BoxedResponse;
 
     fn call(&self, req: Request<B>) -> BoxedResponse {
+        // Counted from here to the answer sent, refusals included, as client_golang's
+        // InstrumentMetricHandler wraps its in-flight limit.
+        let tracked = Tracked::start(&self.service.handler_metrics);
         let mut in_flight = match InFlight::admit(&self.limits) {
             Ok(f) => f,
             Err(why) => {
                 log::warn!("metrics request refused: {why}");
                 let resp =
                     plain(StatusCode::SERVICE_UNAVAILABLE, &format!("too busy: {why}; try again later\n"));
+                tracked.answered(resp.status());
                 return Box::pin(ready(Ok(resp)));
             }
         };
@@ -784,7 +1186,7 @@ impl<B> hyper::service::Service<Request<B>> for ServerService {
         let req = Request::from_parts(parts, ());
         let service = self.service.clone();
         let collecting = tokio::task::spawn_blocking(move || {
-            let resp = service.respond(&req);
+            let resp = service.answer(&req);
             // The body is one chunk; it takes the admission along so the request stays counted
             // until hyper has written the chunk and let go of it.
             let (parts, body) = resp.into_parts();
@@ -809,6 +1211,7 @@ impl<B> hyper::service::Service<Request<B>> for ServerService {
                     )
                 }
             };
+            tracked.answered(resp.status());
             Ok(resp)
         })
     }

@@ -7,6 +7,24 @@
 //! process and platform collectors, HTTP exposition on hyper, the Pushgateway client, textfile
 //! output and the Graphite bridge. The tour below follows the Python client's README.
 //!
+//! # Features
+//!
+//! | feature | default | adds |
+//! |---|---|---|
+//! | `http` | yes | [`HttpServer`], [`MetricsService`], [`start_http_server`] (hyper, tokio) |
+//! | `gzip` | yes | gzip-compressed scrapes (flate2; implies `http`) |
+//! | `push` | yes | the Pushgateway client, [`push`] (hyper, tokio, base64) |
+//! | `textfile` | yes | [`write_to_textfile`] |
+//! | `process` | yes | [`ProcessCollector`], registered by [`default_registry`] (libc) |
+//! | `graphite` | no | [`GraphiteBridge`] |
+//! | `multiprocess` | no | the [`multiprocess`] module (memmap2, libc) |
+//! | `protobuf` | no | the protobuf exposition |
+//! | `remote-write` | no | the remote write 1.0 client |
+//! | `metrics-recorder` | no | a `metrics` 0.24 recorder, the [`recorder`] module |
+//!
+//! Without default features the crate is the registry, the std clock, timers and guards and the
+//! [`PlatformCollector`] over promstack-core and promstack-alloc, with no other dependency.
+//!
 //! # Three-step demo
 //!
 //! Declare a metric, instrument code with it, expose it. Runnable as
@@ -135,7 +153,7 @@
 //!
 //! # Remote write
 //!
-//! With the `remote-write` feature (on by default), `remote_write::RemoteWriter` ships
+//! With the `remote-write` feature (off by default: it adds prost and snap), `remote_write::RemoteWriter` ships
 //! registries to a remote write 1.0 receiver (Prometheus with `--web.enable-remote-write-receiver`,
 //! Mimir, Thanos Receive, Cortex, VictoriaMetrics) every interval, with external labels, a queue
 //! bounded in samples, retries with capped backoff on 5xx and network errors, basic auth, bearer
@@ -184,33 +202,63 @@
 //! installed its own [`Clock`].
 #![warn(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+// The tour above links to items of every feature; a build without some of them cannot resolve
+// those links. CI checks the links with `--all-features`.
+#![cfg_attr(
+    not(all(
+        feature = "http",
+        feature = "gzip",
+        feature = "push",
+        feature = "textfile",
+        feature = "graphite",
+        feature = "multiprocess",
+        feature = "process",
+        feature = "metrics-recorder",
+        feature = "remote-write"
+    )),
+    allow(rustdoc::broken_intra_doc_links)
+)]
 
 mod clock;
+#[cfg(feature = "graphite")]
 mod graphite;
+#[cfg(feature = "http")]
 pub mod http;
+#[cfg(any(feature = "push", feature = "remote-write"))]
 mod http_client;
 mod instrument;
+#[cfg(feature = "multiprocess")]
 pub mod multiprocess;
 mod platform;
+#[cfg(feature = "process")]
 mod process;
+#[cfg(feature = "push")]
 pub mod push;
+#[cfg(feature = "metrics-recorder")]
+pub mod recorder;
 mod registry;
 #[cfg(feature = "remote-write")]
 pub mod remote_write;
 pub mod std_io;
+#[cfg(feature = "textfile")]
 mod textfile;
 
 pub use clock::{install_std_clock, StdClock, STD_CLOCK};
+#[cfg(feature = "graphite")]
 pub use graphite::{GraphiteBridge, GraphitePusher};
+#[cfg(feature = "http")]
 pub use http::{start_http_server, HttpServer, HttpServerHandle, MetricsService};
 pub use instrument::{CounterExt, GaugeClosure, GaugeExt, GaugeTimer, InProgress, ObserveExt, Timer};
 pub use platform::{PlatformCollector, RUSTC_VERSION, TARGET};
+#[cfg(feature = "process")]
 pub use process::ProcessCollector;
 pub use promstack_alloc;
 pub use promstack_alloc::*;
 pub use promstack_core;
 pub use promstack_core::*;
 pub use registry::default_registry;
+#[cfg(feature = "textfile")]
 pub use textfile::write_to_textfile;
 
 /// The README's quick starts, compiled and run as doctests so they stay true.

@@ -79,6 +79,7 @@ pub enum PushError {
     /// A custom handler's own error.
     Handler(Box<dyn std::error::Error + Send + Sync>),
     /// Pushing is refused in multiprocess mode: one process's values are not the job's.
+    #[cfg(feature = "multiprocess")]
     MultiProcess(crate::multiprocess::MultiProcessError),
 }
 
@@ -97,6 +98,7 @@ impl fmt::Display for PushError {
             PushError::InvalidUrl(u) => write!(f, "invalid pushgateway url: {:?}", redact(u)),
             PushError::Encode(e) => write!(f, "cannot encode metrics for the pushgateway: {e}"),
             PushError::Handler(e) => write!(f, "pushgateway handler failed: {e}"),
+            #[cfg(feature = "multiprocess")]
             PushError::MultiProcess(e) => write!(f, "cannot push: {e}"),
         }
     }
@@ -117,6 +119,7 @@ impl fmt::Debug for PushError {
             PushError::InvalidUrl(u) => f.debug_tuple("InvalidUrl").field(&redact(u)).finish(),
             PushError::Encode(e) => f.debug_tuple("Encode").field(e).finish(),
             PushError::Handler(e) => f.debug_tuple("Handler").field(e).finish(),
+            #[cfg(feature = "multiprocess")]
             PushError::MultiProcess(e) => f.debug_tuple("MultiProcess").field(e).finish(),
         }
     }
@@ -127,6 +130,7 @@ impl std::error::Error for PushError {
         match self {
             PushError::Io(e) => Some(e),
             PushError::Handler(e) => Some(&**e),
+            #[cfg(feature = "multiprocess")]
             PushError::MultiProcess(e) => Some(e),
             _ => None,
         }
@@ -431,6 +435,7 @@ impl Pusher {
         let body = match collector {
             Some(c) => {
                 // Python 0.8.0 documents push as unsupported in multiprocess mode; we refuse it.
+                #[cfg(feature = "multiprocess")]
                 crate::multiprocess::check_supported(crate::multiprocess::Feature::Pushgateway)
                     .map_err(PushError::MultiProcess)?;
                 let mut enc = Encoder::new(Format::Text, Vec::new());

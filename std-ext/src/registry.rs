@@ -4,11 +4,12 @@
 //! Most programs register their metrics here and serve it; tests, textfile writers and batch
 //! jobs pushing to a Pushgateway usually want a fresh [`Registry::new`] instead.
 
-use crate::{install_std_clock, PlatformCollector, ProcessCollector};
+use crate::{install_std_clock, PlatformCollector};
 use promstack_alloc::Registry;
 use std::sync::{Arc, OnceLock};
 
-/// The default registry, created on first use with a [`ProcessCollector`] and a
+/// The default registry, created on first use with a
+/// [`ProcessCollector`](crate::ProcessCollector) (feature `process`) and a
 /// [`PlatformCollector`] registered; installs the [`StdClock`](crate::StdClock) if no clock is
 /// installed, so `_created` samples have a time.
 ///
@@ -27,7 +28,8 @@ pub fn default_registry() -> &'static Arc<Registry> {
         install_std_clock();
         let registry = Registry::new();
         // A fresh registry: these two claim distinct names and cannot collide.
-        let _ = registry.register(Arc::new(ProcessCollector::new()));
+        #[cfg(feature = "process")]
+        let _ = registry.register(Arc::new(crate::ProcessCollector::new()));
         let _ = registry.register(Arc::new(PlatformCollector));
         Arc::new(registry)
     })

@@ -243,6 +243,8 @@ pub struct Encoder<W: Write, F: FormatKind = Format, const N: usize = LINE_BUF> 
     writer: W,
     format: F,
     created_in_text: bool,
+    /// `false` drops every `_created` sample, whatever the format.
+    created: bool,
     error: Option<W::Error>,
     pass: Pass,
     split_seen: u8,
@@ -315,6 +317,7 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
             writer,
             format,
             created_in_text: false,
+            created: true,
             error: None,
             pass: Pass::Main,
             split_seen: 0,
@@ -333,6 +336,30 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
     pub fn with_created_in_text(mut self, on: bool) -> Self {
         self.created_in_text = on;
         self
+    }
+
+    /// Whether to write `_created` samples at all. On by default (OpenMetrics carries them;
+    /// text 0.0.4 only with [`with_created_in_text`](Encoder::with_created_in_text)); off drops
+    /// every `_created` sample of counters, summaries and histograms in every format, as
+    /// client_golang does unless `EnableOpenMetricsTextCreatedSamples` is set.
+    ///
+    /// ```
+    /// use promstack_core::{Counter, Encoder, Format};
+    /// static HITS: Counter = Counter::new("hits", "Cache hits.");
+    /// let mut enc = Encoder::new(Format::OpenMetrics, Vec::new()).with_created(false);
+    /// enc.encode(&HITS).unwrap();
+    /// let out = enc.finish().unwrap();
+    /// assert!(!core::str::from_utf8(&out).unwrap().contains("_created"));
+    /// ```
+    pub fn with_created(mut self, on: bool) -> Self {
+        self.created = on;
+        self
+    }
+
+    /// `_created` samples go into text 0.0.4's separate `x_created` families.
+    #[inline]
+    fn created_families(&self) -> bool {
+        self.created && self.created_in_text
     }
 
     /// The format written.
@@ -952,7 +979,7 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
 impl<W: Write, F: FormatKind, const N: usize> Sink for Encoder<W, F, N> {
     fn wants_created(&self) -> bool {
         // Text 0.0.4 writes `_created` only as its own families, and only when asked.
-        self.om() || self.created_in_text
+        self.created && (self.om() || self.created_in_text)
     }
 
     fn family(&mut self, desc: &Desc<'_>) -> Result<(), CollectError> {
@@ -984,6 +1011,9 @@ impl<W: Write, F: FormatKind, const N: usize> Sink for Encoder<W, F, N> {
         self.check_sample(desc, sample)?;
         #[cfg(feature = "openmetrics")]
         if self.om() {
+            if !self.created && sample.suffix == "_created" && has_created(desc.metric_type) {
+                return Ok(());
+            }
             let pair = openmetrics::pair_part(desc.metric_type, sample.suffix);
             if pair.is_none() && self.held.is_none() {
                 return self.put_sample(desc, sample);
@@ -994,7 +1024,7 @@ impl<W: Write, F: FormatKind, const N: usize> Sink for Encoder<W, F, N> {
         match (self.pass, split) {
             (Pass::Main, None) => self.put_sample(desc, sample),
             (Pass::Main, Some(i)) => {
-                if i != 0 || self.created_in_text {
+                if i != 0 || self.created_families() {
                     self.split_seen |= 1 << i;
                 }
                 Ok(())
