@@ -66,12 +66,15 @@ const READY: u32 = 2; // holds a live child
 const FREE: u32 = 3; // was removed: reusable, but probing continues past it
 const STATUS: u32 = 3;
 
-/// Every label lookup a fixed-capacity family refused (wrong count, value too long, table full),
-/// across all families. Register it to expose the rejections.
-pub static LABEL_REJECTIONS: Counter = Counter::new(
-    "promstack_label_rejections_total",
-    "Label lookups refused by fixed-capacity families: wrong label count, over-long value or full table.",
-);
+crate::metrics! {
+    /// Every label lookup a fixed-capacity family refused (wrong count, value too long, table full),
+    /// across all families. Register it to expose the rejections.
+    /// Declared with [`metrics!`](crate::metrics): 8 or 16 bytes of RAM, its description in flash.
+    pub static LABEL_REJECTIONS: Counter = Counter::new(
+        "promstack_label_rejections_total",
+        "Label lookups refused by fixed-capacity families: wrong label count, over-long value or full table.",
+    );
+}
 
 struct Slot<M, const L: usize, const V: usize> {
     state: AtomicU32,
