@@ -232,7 +232,15 @@ impl fmt::Display for RegistryError {
     }
 }
 
-impl core::error::Error for RegistryError {}
+impl core::error::Error for RegistryError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            RegistryError::Collect(e) => Some(e),
+            RegistryError::Desc(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 /// Why a collection stopped early.
 #[non_exhaustive]
@@ -300,4 +308,14 @@ impl<E: fmt::Debug> fmt::Display for EncodeError<E> {
     }
 }
 
-impl<E: fmt::Debug> core::error::Error for EncodeError<E> {}
+/// The writer's error is named in the message (its type need not be an `Error`); a collector's
+/// or name error is also the source.
+impl<E: fmt::Debug> core::error::Error for EncodeError<E> {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            EncodeError::Write(_) => None,
+            EncodeError::Collect(e) => Some(e),
+            EncodeError::Desc(e) => Some(e),
+        }
+    }
+}

@@ -102,3 +102,13 @@ fn unregister_tells_zero_sized_collectors_apart() {
     R.unregister(a).unwrap();
     assert_eq!(text(&R), "");
 }
+
+#[test]
+fn wrapping_errors_name_their_source() {
+    use core::error::Error;
+    let e = RegistryError::Collect(CollectError::Failed("sensor offline"));
+    assert_eq!(e.source().map(|s| s.to_string()), Some("collector failed: sensor offline".to_string()));
+    let e: EncodeError<()> = EncodeError::Collect(CollectError::InvalidName);
+    assert!(e.source().is_some());
+    assert!(EncodeError::Write(()).source().is_none());
+}

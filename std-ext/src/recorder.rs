@@ -92,7 +92,14 @@ impl fmt::Display for RecorderError {
     }
 }
 
-impl std::error::Error for RecorderError {}
+impl std::error::Error for RecorderError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            RecorderError::Buckets(e) => Some(e),
+            RecorderError::AlreadyInstalled => None,
+        }
+    }
+}
 
 /// Configures and builds a [`MetricsRecorder`] and its [`MetricsCollector`].
 #[derive(Debug, Clone, Default)]

@@ -4,7 +4,7 @@
 //! each line straight into an [`embedded_io::Write`]. It never holds more than one line, so the
 //! exposition of any size streams through a UART, a socket or a `Vec<u8>`. A [`PullEncoder`]
 //! does the same the other way round: the caller asks for the next chunk into its own buffer
-//! (and [`encode_async`], feature `async`, awaits an `embedded_io_async::Write` with it).
+//! (and `encode_async`, feature `async`, awaits an `embedded_io_async::Write` with it).
 //!
 //! The format is a type parameter ([`FormatKind`]): [`Format`] picks it at run time (HTTP
 //! content negotiation), [`TextFormat`] and [`OpenMetricsFormat`] at compile time, so that a
