@@ -183,6 +183,8 @@ mod instrument;
 pub mod multiprocess;
 mod platform;
 mod process;
+#[cfg(feature = "protobuf")]
+pub mod protobuf;
 pub mod push;
 mod registry;
 pub mod std_io;
