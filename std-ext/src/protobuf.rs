@@ -605,4 +605,122 @@ mod tests {
         let back = pb::MetricFamily::decode_length_delimited(&out[..]).unwrap();
         assert_eq!(back.metric[0].gauge, Some(pb::Gauge { value: Some(1.0) }));
     }
+
+    #[test]
+    fn a_native_histogram_encodes_to_the_bytes_go_writes() {
+        struct Native;
+        impl Collector for Native {
+            fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
+                let d = Desc::new("h", "", MetricType::Histogram);
+                sink.family(&d)?;
+                let point = NativeHistogramPoint {
+                    schema: 3,
+                    zero_threshold: 0.0,
+                    zero_count: 0,
+                    count: 1,
+                    sum: 1.0,
+                    positive: &[(0, 1)],
+                    negative: &[],
+                    exemplars: &[],
+                };
+                sink.native_histogram(&d, &Labels::EMPTY, &point)?;
+                // The classic samples a native-only histogram reports: `+Inf` is left out.
+                let inf = Labels::EMPTY.with_extra(&["le"], &["+Inf"]);
+                sink.sample(&d, &Sample::new("_bucket", inf, Value::Int(1)))?;
+                sink.sample(&d, &Sample::new("_count", Labels::EMPTY, Value::Int(1)))?;
+                sink.sample(&d, &Sample::new("_sum", Labels::EMPTY, Value::Float(1.0)))
+            }
+        }
+        let mut out = Vec::new();
+        encode_protobuf(&Native, &mut out).unwrap();
+        // Histogram: sample_count (1) 1, sample_sum (2) 1.0, schema (5, sint32) zigzag(3) = 6,
+        // zero_threshold (6) 0.0, zero_count (7) 0, positive_span (12) { offset (1, sint32) 0,
+        // length (2) 1 }, positive_delta (13, sint64, unpacked) zigzag(1) = 2.
+        let histogram = [
+            0x08, 0x01, 0x11, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 0x28, 0x06, 0x31, 0, 0, 0, 0, 0, 0, 0, 0, 0x38, 0x00,
+            0x62, 0x04, 0x08, 0x00, 0x10, 0x01, 0x68, 0x02,
+        ];
+        let mut metric = vec![0x3a, histogram.len() as u8];
+        metric.extend_from_slice(&histogram);
+        let mut want = vec![0x0a, 0x01, b'h', 0x12, 0x00, 0x18, 0x04, 0x22, metric.len() as u8];
+        want.extend_from_slice(&metric);
+        want.insert(0, want.len() as u8);
+        assert_eq!(out, want);
+    }
+
+    #[test]
+    fn every_type_round_trips() {
+        use promstack_alloc::{
+            ExemplarCounterValue, Family, NativeConfig, Opts, OwnedInfoValue, Registry,
+        };
+        use promstack_core::{Enum, Gauge, Histogram, Summary, Timestamp};
+        static G: Gauge = Gauge::new("g", "Gauge.");
+        static S: Summary = Summary::new("s_seconds", "Summary.").with_unit("seconds");
+        static H: Histogram<2> = Histogram::new("h", "Histogram.", [0.5, 1.0]);
+        static E: Enum = Enum::new("e", "Enum.", &["a", "b"]);
+        G.set(-2.5);
+        S.observe(3.0);
+        H.observe(0.7);
+        let registry = Registry::new();
+        registry.register_static(&G).unwrap();
+        registry.register_static(&S).unwrap();
+        registry.register_static(&H).unwrap();
+        registry.register_static(&E).unwrap();
+        let c: Family<ExemplarCounterValue> =
+            Opts::new("c_total", "Counter.").label_names(&["code"]).build(()).unwrap();
+        c.get(&["500"]).unwrap().inc();
+        c.get(&["200"]).unwrap().inc_with_exemplar(&[("trace_id", "t1")], Some(Timestamp::from_millis(1_500))).unwrap();
+        registry.register_owned(c).unwrap();
+        let n = Opts::new("n", "Native.").label_names(&["route"]).native_histogram(NativeConfig::new(0).unwrap().with_classic(&[1.0]).unwrap()).unwrap();
+        n.get(&["/"]).unwrap().observe(3.0);
+        n.get(&["/"]).unwrap().observe_with_exemplar(-0.5, &[("trace_id", "t2")], None).unwrap();
+        registry.register_owned(n).unwrap();
+        let info: Family<OwnedInfoValue> = Opts::new("build", "Build.").info().unwrap();
+        info.get(&[]).unwrap().set_info(&[("version", "1.2")]).unwrap();
+        registry.register_owned(info).unwrap();
+
+        let mut out = Vec::new();
+        encode_protobuf(&registry, &mut out).unwrap();
+        let mut body = &out[..];
+        let mut families = Vec::new();
+        while !body.is_empty() {
+            families.push(pb::MetricFamily::decode_length_delimited(&mut body).unwrap());
+        }
+        let names: Vec<_> = families.iter().map(|f| f.name.clone().unwrap()).collect();
+        assert_eq!(names, ["build_info", "c_total", "e", "g", "h", "n", "s_seconds"]);
+        let f = |name: &str| families.iter().find(|f| f.name.as_deref() == Some(name)).unwrap();
+
+        assert_eq!(f("build_info").metric[0].gauge, Some(pb::Gauge { value: Some(1.0) }));
+        assert_eq!(f("build_info").metric[0].label[0].name.as_deref(), Some("version"));
+        let c = f("c_total");
+        assert_eq!(c.r#type, Some(pb::MetricType::Counter as i32));
+        // Sorted by label value, as client_golang's gatherer sorts.
+        assert_eq!(c.metric[0].label[0].value.as_deref(), Some("200"));
+        let ex = c.metric[0].counter.as_ref().unwrap().exemplar.clone().unwrap();
+        assert_eq!((ex.value, ex.timestamp), (Some(1.0), Some(pb::Timestamp { seconds: 1, nanos: 500_000_000 })));
+        assert!(c.metric[1].counter.as_ref().unwrap().exemplar.is_none());
+        let states: Vec<_> = f("e").metric.iter().map(|m| m.gauge.as_ref().unwrap().value.unwrap()).collect();
+        assert_eq!(states, [1.0, 0.0]);
+        assert_eq!(f("g").metric[0].gauge, Some(pb::Gauge { value: Some(-2.5) }));
+        let h = f("h").metric[0].histogram.clone().unwrap();
+        assert_eq!((h.sample_count, h.sample_sum), (Some(1), Some(0.7)));
+        let buckets: Vec<_> = h.bucket.iter().map(|b| (b.upper_bound.unwrap(), b.cumulative_count.unwrap())).collect();
+        assert_eq!(buckets, [(0.5, 0), (1.0, 1)]);
+        assert!(h.schema.is_none());
+        let n = f("n").metric[0].histogram.clone().unwrap();
+        assert_eq!(f("n").metric[0].label[0].value.as_deref(), Some("/"));
+        assert_eq!((n.sample_count, n.sample_sum, n.schema), (Some(2), Some(2.5), Some(0)));
+        // 3.0 is in (2, 4], bucket 2; -0.5 in [-0.5, -0.25), bucket -1.
+        assert_eq!(n.positive_span, [pb::BucketSpan { offset: Some(2), length: Some(1) }]);
+        assert_eq!(n.positive_delta, [1]);
+        assert_eq!(n.negative_span, [pb::BucketSpan { offset: Some(-1), length: Some(1) }]);
+        // Classic buckets beside the native ones, with the exemplar on the one of -0.5.
+        assert_eq!(n.bucket.len(), 1);
+        assert_eq!(n.bucket[0].exemplar.as_ref().unwrap().label[0].value.as_deref(), Some("t2"));
+        assert_eq!(n.exemplars.len(), 1);
+        let s = f("s_seconds");
+        assert_eq!(s.unit.as_deref(), Some("seconds"));
+        let s = s.metric[0].summary.clone().unwrap();
+        assert_eq!((s.sample_count, s.sample_sum), (Some(1), Some(3.0)));
+    }
 }
