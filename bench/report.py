@@ -16,7 +16,7 @@ import json
 import os
 import sys
 
-LIBS = ["baseline", "promstack", "promstack_alloc", "prometheus", "prometheus_client", "metrics"]
+LIBS = ["baseline", "promstack", "promstack_alloc", "promstack_native", "promstack_protobuf", "prometheus", "prometheus_client", "metrics"]
 PEERS = ["prometheus", "prometheus_client", "metrics"]
 OURS = ["promstack", "promstack_alloc"]
 # The memory program names the fixed-capacity family explicitly.

@@ -167,7 +167,13 @@ impl Metric for ExemplarCounterValue {
         *self.exemplar.lock() = None;
     }
 
-    fn report(&self, _: &(), desc: &Desc<'_>, labels: Labels<'_>, sink: &mut dyn Sink) -> Result<(), CollectError> {
+    fn report(
+        &self,
+        _: &(),
+        desc: &Desc<'_>,
+        labels: Labels<'_>,
+        sink: &mut dyn Sink,
+    ) -> Result<(), CollectError> {
         let kept = self.exemplar.lock().clone();
         let view = kept.as_ref().map(ExemplarView::new);
         let exemplars = [view.as_ref().map(ExemplarView::exemplar)];
@@ -259,7 +265,8 @@ impl<const N: usize> Metric for ExemplarHistogramValue<N> {
         sink: &mut dyn Sink,
     ) -> Result<(), CollectError> {
         let kept = self.exemplars.lock().clone();
-        let views: Vec<Option<ExemplarView<'_>>> = kept.iter().map(|e| e.as_ref().map(ExemplarView::new)).collect();
+        let views: Vec<Option<ExemplarView<'_>>> =
+            kept.iter().map(|e| e.as_ref().map(ExemplarView::new)).collect();
         // The core value writes one `_bucket` per finite bound, then `+Inf`.
         let finite = bounds.iter().filter(|b| **b != f64::INFINITY).count();
         let mut exemplars: Vec<Option<Exemplar<'_>>> =

@@ -47,16 +47,16 @@ pub mod sync;
 #[cfg(all(target_has_atomic = "64", target_has_atomic = "ptr"))]
 pub use exemplar::{ExemplarCounterValue, ExemplarHistogramValue, IncError};
 pub use family::{Family, Opts, OwnedChild, REPLICAS};
-#[cfg(all(target_has_atomic = "64", target_has_atomic = "ptr"))]
-pub use native::{
-    ExemplarError, NativeConfig, NativeHistogramValue, NativeSnapshot, DEFAULT_ZERO_THRESHOLD, MAX_EXEMPLAR_CHARS,
-    MAX_NATIVE_EXEMPLARS, MAX_SCHEMA, MIN_SCHEMA,
-};
 pub use info::OwnedInfoValue;
 pub use metric_family::{
     Bucket, CounterMetricFamily, CustomCollector, FamilyError, GaugeHistogramMetricFamily, GaugeMetricFamily,
     HistogramMetricFamily, InfoMetricFamily, MetricFamily, OwnedExemplar, OwnedSample, StateSetMetricFamily,
     SummaryMetricFamily, UnknownMetricFamily,
+};
+#[cfg(all(target_has_atomic = "64", target_has_atomic = "ptr"))]
+pub use native::{
+    ExemplarError, NativeConfig, NativeHistogramValue, NativeSnapshot, DEFAULT_ZERO_THRESHOLD,
+    MAX_EXEMPLAR_CHARS, MAX_NATIVE_EXEMPLARS, MAX_SCHEMA, MIN_SCHEMA,
 };
 pub use parser::{parse_openmetrics, parse_text, ParseError, ParseErrorKind};
 pub use registry::{CollectorId, Registry, Restricted};

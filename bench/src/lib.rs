@@ -215,3 +215,11 @@ mod tests {
         assert_eq!(sorted(alloc_histograms().encode_text(Vec::new()).unwrap()), sorted(hist));
     }
 }
+
+/// A promstack-alloc native histogram (schema 3, at most 160 buckets), unlabeled: the child
+/// the native observe benchmark records into.
+pub fn native_histogram() -> promstack_alloc::OwnedChild<promstack_alloc::NativeHistogramValue> {
+    let cfg = promstack_alloc::NativeConfig::new(3).expect("valid schema");
+    let fam = promstack_alloc::Opts::new("latency_seconds", "Latency.").native_histogram(cfg).expect("valid");
+    fam.get(&[]).expect("unlabeled")
+}

@@ -276,8 +276,11 @@ impl MetricsService {
         let gzip = self.gzip && headers.get_all(ACCEPT_ENCODING).iter().any(|v| accepts_gzip(v.as_bytes()));
         let names = req.uri().query().map(name_params).unwrap_or_default();
         #[cfg(feature = "protobuf")]
-        let protobuf =
-            headers.get_all(ACCEPT).iter().filter_map(|v| v.to_str().ok()).any(crate::protobuf::accepts_protobuf);
+        let protobuf = headers
+            .get_all(ACCEPT)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(crate::protobuf::accepts_protobuf);
 
         let buf = self.pool.take();
         let encoded = catch_unwind(AssertUnwindSafe(|| {
@@ -310,7 +313,8 @@ impl MetricsService {
         let mut resp = Response::new(if head { Full::new(Bytes::new()) } else { Full::new(body) });
         let h = resp.headers_mut();
         #[cfg(feature = "protobuf")]
-        let content_type = if protobuf { crate::protobuf::PROTOBUF_CONTENT_TYPE } else { format.content_type() };
+        let content_type =
+            if protobuf { crate::protobuf::PROTOBUF_CONTENT_TYPE } else { format.content_type() };
         #[cfg(not(feature = "protobuf"))]
         let content_type = format.content_type();
         h.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));

@@ -238,7 +238,8 @@ pub fn accepts_protobuf(accept: &str) -> bool {
             if proto && delimited {
                 proto_q = proto_q.max(q);
             }
-        } else if media.eq_ignore_ascii_case("application/openmetrics-text") || media.eq_ignore_ascii_case("text/plain")
+        } else if media.eq_ignore_ascii_case("application/openmetrics-text")
+            || media.eq_ignore_ascii_case("text/plain")
         {
             other_q = other_q.max(q);
         }
@@ -337,7 +338,10 @@ impl ProtobufEncoder {
 
 fn timestamp(t: Timestamp) -> pb::Timestamp {
     match t.nanos() {
-        Some(n) => pb::Timestamp { seconds: n.div_euclid(1_000_000_000) as i64, nanos: n.rem_euclid(1_000_000_000) as i32 },
+        Some(n) => pb::Timestamp {
+            seconds: n.div_euclid(1_000_000_000) as i64,
+            nanos: n.rem_euclid(1_000_000_000) as i32,
+        },
         None => seconds_timestamp(t.as_secs_f64()),
     }
 }
@@ -458,8 +462,14 @@ impl Sink for ProtobufEncoder {
                     ("_count", _) => summary.sample_count = Some(count_of(sample.value)),
                     ("_sum", _) => summary.sample_sum = Some(value),
                     ("_created", _) => summary.created_timestamp = Some(seconds_timestamp(value)),
-                    (_, Some(q)) => summary.quantile.push(pb::Quantile { quantile: Some(parse_bound(q)?), value: Some(value) }),
-                    _ => return Err(CollectError::Failed("a summary sample that is none of count, sum, created, quantile")),
+                    (_, Some(q)) => summary
+                        .quantile
+                        .push(pb::Quantile { quantile: Some(parse_bound(q)?), value: Some(value) }),
+                    _ => {
+                        return Err(CollectError::Failed(
+                            "a summary sample that is none of count, sum, created, quantile",
+                        ))
+                    }
                 }
                 if ts.is_some() {
                     metric.timestamp_ms = ts;
@@ -471,7 +481,8 @@ impl Sink for ProtobufEncoder {
                 let histogram = metric.histogram.get_or_insert_with(Default::default);
                 match suffix {
                     "_bucket" => {
-                        let bound = parse_bound(le.ok_or(CollectError::Failed("a histogram bucket without le"))?)?;
+                        let bound =
+                            parse_bound(le.ok_or(CollectError::Failed("a histogram bucket without le"))?)?;
                         // client_golang leaves out `+Inf` (it equals the count) unless it has an
                         // exemplar; Prometheus adds it back.
                         if bound != f64::INFINITY || sample.exemplar.is_some() {
@@ -514,7 +525,10 @@ impl Sink for ProtobufEncoder {
         let (mut positive_span, positive_delta) = spans_and_deltas(point.positive);
         // With a zero threshold of 0 and nothing observed, only a no-op span tells Prometheus
         // that this is a native histogram (client_golang does the same).
-        if point.zero_threshold == 0.0 && point.zero_count == 0 && positive_span.is_empty() && negative_span.is_empty()
+        if point.zero_threshold == 0.0
+            && point.zero_count == 0
+            && positive_span.is_empty()
+            && negative_span.is_empty()
         {
             positive_span.push(pb::BucketSpan { offset: Some(0), length: Some(0) });
         }
@@ -573,8 +587,12 @@ mod tests {
 
     #[test]
     fn accept_negotiation() {
-        assert!(accepts_protobuf("application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited"));
-        assert!(!accepts_protobuf("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0"));
+        assert!(accepts_protobuf(
+            "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited"
+        ));
+        assert!(!accepts_protobuf(
+            "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0"
+        ));
         assert!(!accepts_protobuf("application/vnd.google.protobuf;proto=other.Message;encoding=delimited"));
         assert!(!accepts_protobuf("*/*"));
         assert!(!accepts_protobuf(""));
@@ -637,8 +655,8 @@ mod tests {
         // zero_threshold (6) 0.0, zero_count (7) 0, positive_span (12) { offset (1, sint32) 0,
         // length (2) 1 }, positive_delta (13, sint64, unpacked) zigzag(1) = 2.
         let histogram = [
-            0x08, 0x01, 0x11, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 0x28, 0x06, 0x31, 0, 0, 0, 0, 0, 0, 0, 0, 0x38, 0x00,
-            0x62, 0x04, 0x08, 0x00, 0x10, 0x01, 0x68, 0x02,
+            0x08, 0x01, 0x11, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 0x28, 0x06, 0x31, 0, 0, 0, 0, 0, 0, 0, 0, 0x38,
+            0x00, 0x62, 0x04, 0x08, 0x00, 0x10, 0x01, 0x68, 0x02,
         ];
         let mut metric = vec![0x3a, histogram.len() as u8];
         metric.extend_from_slice(&histogram);
@@ -650,9 +668,7 @@ mod tests {
 
     #[test]
     fn every_type_round_trips() {
-        use promstack_alloc::{
-            ExemplarCounterValue, Family, NativeConfig, Opts, OwnedInfoValue, Registry,
-        };
+        use promstack_alloc::{ExemplarCounterValue, Family, NativeConfig, Opts, OwnedInfoValue, Registry};
         use promstack_core::{Enum, Gauge, Histogram, Summary, Timestamp};
         static G: Gauge = Gauge::new("g", "Gauge.");
         static S: Summary = Summary::new("s_seconds", "Summary.").with_unit("seconds");
@@ -669,9 +685,15 @@ mod tests {
         let c: Family<ExemplarCounterValue> =
             Opts::new("c_total", "Counter.").label_names(&["code"]).build(()).unwrap();
         c.get(&["500"]).unwrap().inc();
-        c.get(&["200"]).unwrap().inc_with_exemplar(&[("trace_id", "t1")], Some(Timestamp::from_millis(1_500))).unwrap();
+        c.get(&["200"])
+            .unwrap()
+            .inc_with_exemplar(&[("trace_id", "t1")], Some(Timestamp::from_millis(1_500)))
+            .unwrap();
         registry.register_owned(c).unwrap();
-        let n = Opts::new("n", "Native.").label_names(&["route"]).native_histogram(NativeConfig::new(0).unwrap().with_classic(&[1.0]).unwrap()).unwrap();
+        let n = Opts::new("n", "Native.")
+            .label_names(&["route"])
+            .native_histogram(NativeConfig::new(0).unwrap().with_classic(&[1.0]).unwrap())
+            .unwrap();
         n.get(&["/"]).unwrap().observe(3.0);
         n.get(&["/"]).unwrap().observe_with_exemplar(-0.5, &[("trace_id", "t2")], None).unwrap();
         registry.register_owned(n).unwrap();
@@ -697,14 +719,18 @@ mod tests {
         // Sorted by label value, as client_golang's gatherer sorts.
         assert_eq!(c.metric[0].label[0].value.as_deref(), Some("200"));
         let ex = c.metric[0].counter.as_ref().unwrap().exemplar.clone().unwrap();
-        assert_eq!((ex.value, ex.timestamp), (Some(1.0), Some(pb::Timestamp { seconds: 1, nanos: 500_000_000 })));
+        assert_eq!(
+            (ex.value, ex.timestamp),
+            (Some(1.0), Some(pb::Timestamp { seconds: 1, nanos: 500_000_000 }))
+        );
         assert!(c.metric[1].counter.as_ref().unwrap().exemplar.is_none());
         let states: Vec<_> = f("e").metric.iter().map(|m| m.gauge.as_ref().unwrap().value.unwrap()).collect();
         assert_eq!(states, [1.0, 0.0]);
         assert_eq!(f("g").metric[0].gauge, Some(pb::Gauge { value: Some(-2.5) }));
         let h = f("h").metric[0].histogram.clone().unwrap();
         assert_eq!((h.sample_count, h.sample_sum), (Some(1), Some(0.7)));
-        let buckets: Vec<_> = h.bucket.iter().map(|b| (b.upper_bound.unwrap(), b.cumulative_count.unwrap())).collect();
+        let buckets: Vec<_> =
+            h.bucket.iter().map(|b| (b.upper_bound.unwrap(), b.cumulative_count.unwrap())).collect();
         assert_eq!(buckets, [(0.5, 0), (1.0, 1)]);
         assert!(h.schema.is_none());
         let n = f("n").metric[0].histogram.clone().unwrap();

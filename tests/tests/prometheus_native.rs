@@ -104,7 +104,8 @@ impl Prometheus {
     fn wait_for_exemplars(&self, q: &str, wants: &[&str]) -> Result<String, String> {
         let deadline = Instant::now() + Duration::from_secs(40);
         loop {
-            let answer = self.get(&format!("/api/v1/query_exemplars?query={}&start=0&end=4000000000", urlencode(q)));
+            let answer =
+                self.get(&format!("/api/v1/query_exemplars?query={}&start=0&end=4000000000", urlencode(q)));
             if wants.iter().all(|w| answer.contains(w)) {
                 return Ok(answer);
             }
@@ -148,7 +149,10 @@ fn the_http_service_serves_protobuf_when_asked() {
         let family = MetricFamily::decode_length_delimited(&mut body).unwrap();
         if family.name.as_deref() == Some("x") {
             let h = family.metric[0].histogram.as_ref().unwrap();
-            assert_eq!((h.sample_count, h.sample_sum, h.schema, h.zero_count), (Some(6), Some(2.5), Some(3), Some(1)));
+            assert_eq!(
+                (h.sample_count, h.sample_sum, h.schema, h.zero_count),
+                (Some(6), Some(2.5), Some(3), Some(1))
+            );
             assert!(h.bucket.is_empty());
         }
         if family.name.as_deref() == Some("ex_requests_total") {
@@ -196,7 +200,9 @@ fn prometheus_stores_our_openmetrics_exemplars() {
     record_exemplars(&m);
     let server = HttpServer::new(m.registry.clone() as Arc<dyn Collector>).start("127.0.0.1:0").unwrap();
     // No native-histograms flag: Prometheus asks for OpenMetrics, where exemplars are comments.
-    let Some(prom) = Prometheus::start(server.local_addr(), &["--enable-feature=exemplar-storage"]) else { return };
+    let Some(prom) = Prometheus::start(server.local_addr(), &["--enable-feature=exemplar-storage"]) else {
+        return;
+    };
     let answer = prom.wait_for_exemplars("ex_requests_total", &["abc123", "\"code\":\"200\""]).unwrap();
     assert!(answer.contains("\"value\":\"1\""), "{answer}");
     prom.wait_for_exemplars("ex_latency_seconds_bucket", &["def456"]).unwrap();

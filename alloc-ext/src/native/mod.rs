@@ -34,11 +34,11 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::fmt;
 use core::sync::atomic::{AtomicI32, AtomicI64, AtomicU64, AtomicUsize, Ordering};
+use promstack_core::encoding::{go_float, FLOAT_BUF};
 use promstack_core::{
     check_buckets, unix_time, BoundedStr, CollectError, Desc, DescError, Exemplar, Labels, Metric,
     MetricType, NativeHistogramPoint, Sample, Sink, Timestamp, Value,
 };
-use promstack_core::encoding::{go_float, FLOAT_BUF};
 
 /// The lowest resolution: bucket bounds grow by a factor of 2^16.
 pub const MIN_SCHEMA: i8 = -4;
@@ -400,6 +400,8 @@ struct Shard {
 }
 
 impl Shard {
+    // A fresh shard for each of the two array slots of a `const` value.
+    #[allow(clippy::declare_interior_mutable_const)]
     const INIT: Shard = Shard {
         done: AtomicU64::new(0),
         aborted: AtomicU64::new(0),
@@ -618,7 +620,12 @@ impl NativeHistogramValue {
             started: AtomicU64::new(0),
             shards: [Shard::INIT, Shard::INIT],
             total_buckets: AtomicUsize::new(0),
-            state: Mutex::new(State { totals: None, last_started: 0, last_reset: f64::NAN, reset_due: f64::NAN }),
+            state: Mutex::new(State {
+                totals: None,
+                last_started: 0,
+                last_reset: f64::NAN,
+                reset_due: f64::NAN,
+            }),
             exemplars: Mutex::new(Exemplars { classic: Vec::new(), native: Vec::new() }),
         }
     }
@@ -849,7 +856,10 @@ impl NativeHistogramValue {
     }
 
     /// Drains the hot shard and returns the totals (and the exemplars).
-    fn snapshot_with(&self, cfg: &NativeConfig) -> (NativeSnapshot, Vec<Option<OwnedExemplar>>, Vec<OwnedExemplar>) {
+    fn snapshot_with(
+        &self,
+        cfg: &NativeConfig,
+    ) -> (NativeSnapshot, Vec<Option<OwnedExemplar>>, Vec<OwnedExemplar>) {
         let mut state = self.state.lock();
         self.drain(cfg, &mut state);
         self.apply_limit(cfg, &mut state);
