@@ -178,14 +178,14 @@ pub mod messages {
         pub gauge: Option<Gauge>,
         #[prost(message, optional, tag = "3")]
         pub counter: Option<Counter>,
-        #[prost(message, optional, tag = "4")]
-        pub summary: Option<Summary>,
+        #[prost(message, optional, boxed, tag = "4")]
+        pub summary: Option<Box<Summary>>,
         #[prost(message, optional, tag = "5")]
         pub untyped: Option<Untyped>,
         #[prost(int64, optional, tag = "6")]
         pub timestamp_ms: Option<i64>,
-        #[prost(message, optional, tag = "7")]
-        pub histogram: Option<Histogram>,
+        #[prost(message, optional, boxed, tag = "7")]
+        pub histogram: Option<Box<Histogram>>,
     }
 
     #[derive(Clone, PartialEq, prost::Message)]
@@ -275,8 +275,8 @@ pub struct ProtobufEncoder {
     families: Vec<pb::MetricFamily>,
     /// The family samples go to now (an index into `families`) and its core type.
     current: Option<(usize, MetricType)>,
-    /// The label pairs of the family's last metric, without `le` / `quantile`.
-    last_labels: Vec<(String, String)>,
+    /// Family name to its index in `families`.
+    index: std::collections::HashMap<String, usize>,
 }
 
 impl ProtobufEncoder {
@@ -289,10 +289,19 @@ impl ProtobufEncoder {
     pub fn finish(mut self, out: &mut Vec<u8>) -> Result<(), CollectError> {
         self.families.sort_by(|a, b| a.name.cmp(&b.name));
         for family in &mut self.families {
-            family.metric.sort_by(|a, b| {
-                let values = |m: &pb::Metric| m.label.iter().map(|l| l.value.clone()).collect::<Vec<_>>();
-                values(a).cmp(&values(b)).then(a.timestamp_ms.cmp(&b.timestamp_ms))
-            });
+            let order = |a: &pb::Metric, b: &pb::Metric| {
+                let (x, y) =
+                    (a.label.iter().map(|l| l.value.as_deref()), b.label.iter().map(|l| l.value.as_deref()));
+                x.cmp(y).then(a.timestamp_ms.cmp(&b.timestamp_ms))
+            };
+            if !family.metric.is_sorted_by(|a, b| order(a, b).is_le()) {
+                // Sorting positions moves words instead of whole messages.
+                let mut positions: Vec<usize> = (0..family.metric.len()).collect();
+                positions
+                    .sort_unstable_by(|&i, &j| order(&family.metric[i], &family.metric[j]).then(i.cmp(&j)));
+                let mut taken: Vec<Option<pb::Metric>> = family.metric.drain(..).map(Some).collect();
+                family.metric.extend(positions.iter().filter_map(|&i| taken[i].take()));
+            }
             prost::Message::encode_length_delimited(&*family, out)
                 .map_err(|_| CollectError::Failed("protobuf encoding ran out of room"))?;
         }
@@ -309,29 +318,28 @@ impl ProtobufEncoder {
     /// The metric `labels` (without the type's own label) belong to: the family's last one if
     /// it has the same labels and `reuse`, else a new one.
     fn metric_for(&mut self, labels: &Labels<'_>, reuse: bool) -> Result<&mut pb::Metric, CollectError> {
-        let (_, metric_type) = self.family_mut()?;
+        let (family, metric_type) = self.family_mut()?;
         let reserved = metric_type.reserved_label();
-        let mut pairs: Vec<(String, String)> = Vec::with_capacity(labels.len());
-        for (n, v) in labels.sorted() {
-            if Some(n) == reserved {
-                continue;
+        let own = |(n, _): &(&str, &str)| Some(*n) != reserved;
+        let same = reuse
+            && family.metric.last().is_some_and(|last| {
+                let mut theirs = last.label.iter();
+                labels.sorted().filter(own).all(|(n, v)| {
+                    theirs
+                        .next()
+                        .is_some_and(|l| l.name.as_deref() == Some(n) && l.value.as_deref() == Some(v))
+                }) && theirs.next().is_none()
+            });
+        if !same {
+            let mut label = Vec::with_capacity(labels.len());
+            for (n, v) in labels.sorted().filter(own) {
+                if !is_valid_label_name(n) {
+                    return Err(CollectError::InvalidName);
+                }
+                label.push(pb::LabelPair { name: Some(n.to_owned()), value: Some(v.to_owned()) });
             }
-            if !is_valid_label_name(n) {
-                return Err(CollectError::InvalidName);
-            }
-            pairs.push((n.to_owned(), v.to_owned()));
-        }
-        let same = pairs == self.last_labels;
-        let (family, _) = self.family_mut()?;
-        if !(reuse && same && !family.metric.is_empty()) {
-            let label = pairs
-                .iter()
-                .map(|(n, v)| pb::LabelPair { name: Some(n.clone()), value: Some(v.clone()) })
-                .collect();
             family.metric.push(pb::Metric { label, ..Default::default() });
         }
-        self.last_labels = pairs;
-        let (family, _) = self.family_mut()?;
         family.metric.last_mut().ok_or(CollectError::Sink)
     }
 }
@@ -409,9 +417,10 @@ impl Sink for ProtobufEncoder {
             MetricType::GaugeHistogram => (desc.name.to_owned(), pb::MetricType::GaugeHistogram),
             MetricType::Unknown => (desc.name.to_owned(), pb::MetricType::Untyped),
         };
-        let index = match self.families.iter().position(|f| f.name.as_deref() == Some(&name)) {
-            Some(i) => i,
+        let index = match self.index.get(&name) {
+            Some(&i) => i,
             None => {
+                self.index.insert(name.clone(), self.families.len());
                 self.families.push(pb::MetricFamily {
                     name: Some(name),
                     help: Some(desc.help.to_owned()),
@@ -423,7 +432,6 @@ impl Sink for ProtobufEncoder {
             }
         };
         self.current = Some((index, desc.metric_type));
-        self.last_labels.clear();
         Ok(())
     }
 
@@ -533,7 +541,7 @@ impl Sink for ProtobufEncoder {
             positive_span.push(pb::BucketSpan { offset: Some(0), length: Some(0) });
         }
         let exemplars = point.exemplars.iter().map(exemplar).collect::<Result<_, _>>()?;
-        metric.histogram = Some(pb::Histogram {
+        metric.histogram = Some(Box::new(pb::Histogram {
             sample_count: Some(point.count),
             sample_sum: Some(point.sum),
             schema: Some(i32::from(point.schema)),
@@ -545,7 +553,7 @@ impl Sink for ProtobufEncoder {
             positive_delta,
             exemplars,
             ..Default::default()
-        });
+        }));
         Ok(())
     }
 }

@@ -17,14 +17,15 @@
 //! chosen by the top bit of `started`, which every observation increments first. A scrape (or a
 //! bucket-limit change) flips that bit under the value's lock, waits until the observations that
 //! had started on the old shard have completed (each increments its shard's `done` last), then
-//! moves the old shard's counts into the accumulated totals the lock guards and clears it. Each
-//! shard's buckets are an open-addressing table of atomic `(key, count)` slots: a new key is
-//! claimed with one compare-and-swap, an existing one takes one `fetch_add`.
+//! moves the old shard's counts into the accumulated totals the lock guards and zeroes them.
+//! Each shard's buckets are an open-addressing table of atomic `(key, count)` slots: a new key
+//! is claimed with one compare-and-swap, an existing one takes one `fetch_add`; keys stay
+//! claimed until the schema or zero threshold changes.
 //!
 //! An observation never waits for the lock, with one exception: when the hot table has no free
-//! slot (more distinct buckets since the last scrape than it holds, twice the bucket limit), the
-//! observation backs out (counted as `aborted`, so `done` still completes) and waits for the lock
-//! to drain the table, then retries.
+//! slot (twice the bucket limit, so only when the limit could not be applied for a long time),
+//! the observation backs out (counted as `aborted`, so `done` still completes), waits for the
+//! lock to apply the limit, and retries.
 
 mod bounds;
 
@@ -586,8 +587,6 @@ pub struct NativeHistogramValue {
     /// Top bit: which shard is hot; the rest: observations started.
     started: AtomicU64,
     shards: [Shard; 2],
-    /// Number of buckets in the totals, for the observers' cheap limit check.
-    total_buckets: AtomicUsize,
     state: Mutex<State>,
     exemplars: Mutex<Exemplars>,
 }
@@ -619,7 +618,6 @@ impl NativeHistogramValue {
         NativeHistogramValue {
             started: AtomicU64::new(0),
             shards: [Shard::INIT, Shard::INIT],
-            total_buckets: AtomicUsize::new(0),
             state: Mutex::new(State {
                 totals: None,
                 last_started: 0,
@@ -707,17 +705,16 @@ impl NativeHistogramValue {
         shard.add_sum(v);
         // Release, last: a drain that sees this count sees everything above.
         shard.done.fetch_add(1, Ordering::Release);
-        if created {
-            let populated = shard.populated.fetch_add(1, Ordering::Relaxed) + 1;
-            if populated + self.total_buckets.load(Ordering::Relaxed) > cfg.max_buckets as usize {
-                return Recorded::OverLimit;
-            }
+        // The shard's keys are the buckets observed since the last change of parameters; the
+        // totals may hold others, which the next scrape's check counts exactly.
+        if created && shard.populated.fetch_add(1, Ordering::Relaxed) >= cfg.max_buckets as usize {
+            return Recorded::OverLimit;
         }
         Recorded::Done
     }
 
-    /// An observation created a bucket beyond the limit (perhaps: the check counts buckets of
-    /// the shard and of the totals, which may overlap). Applies the limit if the lock is free
+    /// An observation created a bucket beyond the limit (of the shard's buckets, which the
+    /// totals may not all hold yet). Applies the limit if the lock is free
     /// (a scrape holding it applies the limit itself). `true` when a reset dropped the
     /// observation.
     fn limit(&self, cfg: &NativeConfig) -> bool {
@@ -761,14 +758,17 @@ impl NativeHistogramValue {
             if zt > totals.zero_threshold {
                 totals.raise_zero_threshold(zt);
             }
+            // Keys stay claimed (with zero counts) while the parameters stay: the next
+            // observations of a bucket then find it, and `populated` keeps meaning "buckets".
             for slot in table.slots.iter() {
                 let key = slot.key.load(Ordering::Relaxed);
                 if key == EMPTY {
                     continue;
                 }
-                slot.key.store(EMPTY, Ordering::Relaxed);
                 let count = slot.count.swap(0, Ordering::Relaxed);
-                totals.add(key & 1 == 1, (key >> 1) as i32, schema, count);
+                if count > 0 {
+                    totals.add(key & 1 == 1, (key >> 1) as i32, schema, count);
+                }
             }
             for (i, c) in table.classic.iter().enumerate() {
                 let c = c.swap(0, Ordering::Relaxed);
@@ -777,15 +777,28 @@ impl NativeHistogramValue {
                 }
             }
         }
-        cold.populated.store(0, Ordering::Relaxed);
         self.set_params(cold, totals);
-        self.total_buckets.store(totals.buckets(), Ordering::Relaxed);
     }
 
-    /// Gives a drained (cold) shard the totals' schema and zero threshold.
+    /// Gives a drained (cold) shard the totals' schema and zero threshold; its claimed keys
+    /// are released when they change (they no longer name the same buckets).
     fn set_params(&self, shard: &Shard, totals: &Totals) {
-        shard.schema.store(i32::from(totals.schema), Ordering::Relaxed);
-        shard.zero_threshold.store(totals.zero_threshold.to_bits(), Ordering::Relaxed);
+        let schema = i32::from(totals.schema);
+        let zt = totals.zero_threshold.to_bits();
+        if shard.schema.load(Ordering::Relaxed) == schema
+            && shard.zero_threshold.load(Ordering::Relaxed) == zt
+        {
+            return;
+        }
+        if let Some(table) = shard.table.get() {
+            for slot in table.slots.iter() {
+                slot.key.store(EMPTY, Ordering::Relaxed);
+                slot.count.store(0, Ordering::Relaxed);
+            }
+        }
+        shard.populated.store(0, Ordering::Relaxed);
+        shard.schema.store(schema, Ordering::Relaxed);
+        shard.zero_threshold.store(zt, Ordering::Relaxed);
     }
 
     /// Brings the totals within the bucket limit (reset, wider zero bucket, lower resolution),
@@ -843,14 +856,11 @@ impl NativeHistogramValue {
         // Moves the hot shard's counts (old parameters) into the old totals, dropped below,
         // and switches observers to the cold shard with the fresh parameters.
         let mut old = state.totals.take().unwrap_or_else(|| Totals::new(cfg));
-        let cold_params = (fresh.schema, fresh.zero_threshold);
         self.drain_into(state, &mut old);
         state.totals = Some(fresh);
-        // `drain_into` gave the drained shard the old totals' parameters: the fresh ones.
-        let drained = &self.shards[cold_index ^ 1];
-        drained.schema.store(i32::from(cold_params.0), Ordering::Relaxed);
-        drained.zero_threshold.store(cold_params.1.to_bits(), Ordering::Relaxed);
-        self.total_buckets.store(0, Ordering::Relaxed);
+        // `drain_into` gave the drained shard the old totals' parameters: now the fresh ones.
+        let fresh = state.totals.as_ref().unwrap_or_else(|| unreachable!());
+        self.set_params(&self.shards[cold_index ^ 1], fresh);
         state.last_reset = now;
         state.reset_due = f64::NAN;
     }
@@ -932,7 +942,6 @@ impl Metric for NativeHistogramValue {
         let mut scratch = state.totals.take().unwrap_or_else(Totals::scratch);
         self.drain_into(&mut state, &mut scratch);
         self.drain_into(&mut state, &mut scratch);
-        self.total_buckets.store(0, Ordering::Relaxed);
         state.last_reset = unix_time().unwrap_or(f64::NAN);
         state.reset_due = f64::NAN;
         drop(state);
