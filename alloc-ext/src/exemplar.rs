@@ -192,7 +192,7 @@ impl Metric for ExemplarCounterValue {
 /// let mut enc = promstack_core::Encoder::new(Format::OpenMetrics, Vec::new());
 /// enc.encode(&h).unwrap();
 /// let text = String::from_utf8(enc.finish().unwrap()).unwrap();
-/// assert!(text.contains("latency_seconds_bucket{le=\"1.0\"} 1 # {trace_id=\"abc\"} 0.5\n"));
+/// assert!(text.contains("latency_seconds_bucket{le=\"1.0\"} 1.0 # {trace_id=\"abc\"} 0.5\n"));
 /// ```
 pub struct ExemplarHistogramValue<const N: usize> {
     value: HistogramValue<N>,
