@@ -16,7 +16,7 @@ import json
 import os
 import sys
 
-LIBS = ["baseline", "promstack", "promstack_alloc", "prometheus", "prometheus_client", "metrics", "promstack_metrics"]
+LIBS = ["baseline", "promstack", "promstack_alloc", "promstack_native", "promstack_protobuf", "prometheus", "prometheus_client", "metrics", "promstack_metrics"]
 PEERS = ["prometheus", "prometheus_client", "metrics"]
 # promstack_metrics: the `metrics` macros with promstack's recorder. Its "best peer" is `metrics`
 # (metrics-exporter-prometheus behind the same macros) and the targets do not apply to it.

@@ -139,7 +139,7 @@ callgrind() {
       encode_*) n1=2 n2=4 ;;
       *) n1=100000 n2=300000 ;;
     esac
-    for lib in baseline promstack promstack_alloc prometheus prometheus_client metrics promstack_metrics; do
+    for lib in baseline promstack promstack_alloc promstack_native promstack_protobuf prometheus prometheus_client metrics promstack_metrics; do
       rc=0
       "$ex/profile" "$lib" "$w" 1 >/dev/null 2>&1 || rc=$?
       ((rc == 3)) && continue # no such pair

@@ -30,7 +30,11 @@
 //! creation order (Python's order) and reports them, so a slow writer of the exposition never
 //! holds a lock that child creation or updates wait on.
 
+#[cfg(all(target_has_atomic = "64", target_has_atomic = "ptr"))]
+use crate::exemplar::ExemplarHistogramValue;
 use crate::info::OwnedInfoValue;
+#[cfg(all(target_has_atomic = "64", target_has_atomic = "ptr"))]
+use crate::native::{ExemplarError, NativeConfig, NativeHistogramValue, NativeSnapshot};
 use crate::sync::{Arc, Mutex, RwLock};
 use alloc::boxed::Box;
 use alloc::string::String;
@@ -181,6 +185,12 @@ impl<'a> Opts<'a> {
         self.build(bounds)
     }
 
+    /// A native histogram family (see [`NativeHistogramValue`]); `le` is a reserved label name.
+    #[cfg(all(target_has_atomic = "64", target_has_atomic = "ptr"))]
+    pub fn native_histogram(&self, config: NativeConfig) -> Result<Family<NativeHistogramValue>, DescError> {
+        self.build(config)
+    }
+
     /// An Info family whose children set their label pairs at run time.
     pub fn info(&self) -> Result<Family<OwnedInfoValue>, DescError> {
         self.build(())
@@ -306,7 +316,66 @@ impl<const N: usize> OwnedChild<HistogramValue<N>> {
 
 impl<const N: usize> Observe for OwnedChild<HistogramValue<N>> {
     fn observe(&self, v: f64) {
-        OwnedChild::observe(self, v);
+        self.0.value.observe(&self.0.shared.config, v);
+    }
+}
+
+#[cfg(all(target_has_atomic = "64", target_has_atomic = "ptr"))]
+impl OwnedChild<NativeHistogramValue> {
+    /// Records one observation (lock-free; see [`NativeHistogramValue`]).
+    #[inline]
+    pub fn observe(&self, v: f64) {
+        self.0.value.observe(&self.0.shared.config, v);
+    }
+
+    /// Records `v` and keeps an exemplar with `labels` (at most 128 characters together) for
+    /// its classic bucket and the native histogram.
+    pub fn observe_with_exemplar(
+        &self,
+        v: f64,
+        labels: &[(&str, &str)],
+        timestamp: Option<promstack_core::Timestamp>,
+    ) -> Result<(), ExemplarError> {
+        self.0.value.observe_with_exemplar(&self.0.shared.config, v, labels, timestamp)
+    }
+
+    /// The current totals, and the family's config.
+    pub fn snapshot(&self) -> (NativeSnapshot, &NativeConfig) {
+        (self.0.value.snapshot(&self.0.shared.config), &self.0.shared.config)
+    }
+}
+
+#[cfg(all(target_has_atomic = "64", target_has_atomic = "ptr"))]
+impl Observe for OwnedChild<NativeHistogramValue> {
+    fn observe(&self, v: f64) {
+        self.0.value.observe(&self.0.shared.config, v);
+    }
+}
+
+#[cfg(all(target_has_atomic = "64", target_has_atomic = "ptr"))]
+impl<const N: usize> OwnedChild<ExemplarHistogramValue<N>> {
+    /// Records one observation (no exemplar).
+    #[inline]
+    pub fn observe(&self, v: f64) {
+        self.0.value.observe(&self.0.shared.config, v);
+    }
+
+    /// Records `v` and keeps an exemplar with `labels` (at most 128 characters together) for
+    /// its bucket.
+    pub fn observe_with_exemplar(
+        &self,
+        v: f64,
+        labels: &[(&str, &str)],
+        timestamp: Option<promstack_core::Timestamp>,
+    ) -> Result<(), ExemplarError> {
+        self.0.value.observe_with_exemplar(&self.0.shared.config, v, labels, timestamp)
+    }
+}
+
+#[cfg(all(target_has_atomic = "64", target_has_atomic = "ptr"))]
+impl<const N: usize> Observe for OwnedChild<ExemplarHistogramValue<N>> {
+    fn observe(&self, v: f64) {
+        self.0.value.observe(&self.0.shared.config, v);
     }
 }
 

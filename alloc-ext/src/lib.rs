@@ -8,6 +8,9 @@
 //!   for custom collectors ([`CustomCollector`]), written by the same core encoders.
 //! - [`parse_text`] / [`parse_openmetrics`]: Prometheus text 0.0.4 and OpenMetrics 1.0 text back
 //!   into [`MetricFamily`]s, with errors naming the line and the problem.
+//! - [`NativeHistogramValue`]: native (exponential) histograms; [`ExemplarCounterValue`] and
+//!   [`ExemplarHistogramValue`]: counters and histograms that keep exemplars (targets with
+//!   64-bit and pointer-sized atomics).
 //!
 //! ```
 //! use promstack_alloc::{Family, Registry};
@@ -30,19 +33,30 @@
 
 extern crate alloc;
 
+#[cfg(all(target_has_atomic = "64", target_has_atomic = "ptr"))]
+mod exemplar;
 mod family;
 mod info;
 mod metric_family;
+#[cfg(all(target_has_atomic = "64", target_has_atomic = "ptr"))]
+mod native;
 mod parser;
 mod registry;
 pub mod sync;
 
+#[cfg(all(target_has_atomic = "64", target_has_atomic = "ptr"))]
+pub use exemplar::{ExemplarCounterValue, ExemplarHistogramValue, IncError};
 pub use family::{Family, Opts, OwnedChild, REPLICAS};
 pub use info::OwnedInfoValue;
 pub use metric_family::{
     Bucket, CounterMetricFamily, CustomCollector, FamilyError, GaugeHistogramMetricFamily, GaugeMetricFamily,
     HistogramMetricFamily, InfoMetricFamily, MetricFamily, OwnedExemplar, OwnedSample, StateSetMetricFamily,
     SummaryMetricFamily, UnknownMetricFamily,
+};
+#[cfg(all(target_has_atomic = "64", target_has_atomic = "ptr"))]
+pub use native::{
+    ExemplarError, NativeConfig, NativeHistogramValue, NativeSnapshot, DEFAULT_ZERO_THRESHOLD,
+    MAX_EXEMPLAR_CHARS, MAX_NATIVE_EXEMPLARS, MAX_SCHEMA, MIN_SCHEMA,
 };
 pub use parser::{parse_openmetrics, parse_text, ParseError, ParseErrorKind};
 pub use registry::{CollectorId, Registry, Restricted};

@@ -190,6 +190,15 @@ fn histogram_observe(c: &mut Criterion) {
             black_box(&PS).observe(vals[i & 1023]);
         })
     });
+    // A native histogram (schema 3, client_golang's factor 1.1), the same values.
+    let native = promstack_bench::native_histogram();
+    g.bench_function("promstack_native", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i += 1;
+            black_box(&native).observe(vals[i & 1023]);
+        })
+    });
     let prom = prometheus::Histogram::with_opts(
         prometheus::HistogramOpts::new("latency_seconds", "Latency.").buckets(BUCKETS.to_vec()),
     )
@@ -519,6 +528,12 @@ fn encode_10k_counters(c: &mut Criterion) {
             enc.finish().unwrap();
         })
     });
+    g.bench_function("promstack_protobuf", |b| {
+        b.iter(|| {
+            buf.clear();
+            promstack::protobuf::encode_protobuf(black_box(&fams), &mut buf).unwrap();
+        })
+    });
     let pa = promstack_bench::alloc_encode_registry();
     g.bench_function("promstack_alloc", |b| {
         b.iter(|| {
@@ -581,6 +596,12 @@ fn encode_1k_histograms(c: &mut Criterion) {
             let mut enc = Encoder::new(Format::Text, &mut buf);
             enc.encode(black_box(fam)).unwrap();
             enc.finish().unwrap();
+        })
+    });
+    g.bench_function("promstack_protobuf", |b| {
+        b.iter(|| {
+            buf.clear();
+            promstack::protobuf::encode_protobuf(black_box(fam), &mut buf).unwrap();
         })
     });
     let pa = promstack_bench::alloc_histograms();

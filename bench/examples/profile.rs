@@ -1,8 +1,10 @@
 //! One library's workload in a loop, for a profiler: `valgrind --tool=callgrind` counts
 //! instructions exactly where timings on a shared 2-core machine are noisy.
 //!
-//! `profile LIB WORKLOAD ITERATIONS`. LIB: baseline, promstack, promstack_alloc, prometheus,
-//! prometheus_client, metrics, promstack_metrics (the `metrics` macros with promstack's recorder). WORKLOAD: counter_inc, gauge_set, histogram_observe, lookup_inc,
+//! `profile LIB WORKLOAD ITERATIONS`. LIB: baseline, promstack, promstack_alloc,
+//! promstack_native (histogram_observe), promstack_protobuf (encode_*), prometheus,
+//! prometheus_client, metrics, promstack_metrics (the `metrics` macros with promstack's
+//! recorder). WORKLOAD: counter_inc, gauge_set, histogram_observe, lookup_inc,
 //! cached_inc, encode_10k, encode_histograms. Running it twice with different ITERATIONS and
 //! subtracting the counts gives the cost per operation without the setup (`ci/bench.sh
 //! --callgrind` does that). Exits with status 3 for a pair that does not exist.
@@ -73,6 +75,24 @@ fn main() {
                 let mut enc = Encoder::new(Format::Text, &mut buf);
                 enc.encode(hist).unwrap();
                 enc.finish().unwrap();
+            }
+        }
+        ("promstack_native", "histogram_observe") => {
+            let h = promstack_bench::native_histogram();
+            (0..n).for_each(|i| black_box(&h).observe(v(i)));
+        }
+        ("promstack_protobuf", "encode_10k") => {
+            let fams = promstack_bench::fixed_encode_families();
+            for _ in 0..n {
+                buf.clear();
+                promstack::protobuf::encode_protobuf(&fams, &mut buf).unwrap();
+            }
+        }
+        ("promstack_protobuf", "encode_histograms") => {
+            let hist = promstack_bench::fixed_histograms();
+            for _ in 0..n {
+                buf.clear();
+                promstack::protobuf::encode_protobuf(hist, &mut buf).unwrap();
             }
         }
         ("promstack_alloc", "lookup_inc") => {

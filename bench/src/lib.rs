@@ -179,6 +179,14 @@ pub fn peak_rss() -> Option<u64> {
     Some(kib * 1024)
 }
 
+/// A promstack-alloc native histogram (schema 3, at most 160 buckets), unlabeled: the child
+/// the native observe benchmark records into.
+pub fn native_histogram() -> promstack_alloc::OwnedChild<promstack_alloc::NativeHistogramValue> {
+    let cfg = promstack_alloc::NativeConfig::new(3).expect("valid schema");
+    let fam = promstack_alloc::Opts::new("latency_seconds", "Latency.").native_histogram(cfg).expect("valid");
+    fam.get(&[]).expect("unlabeled")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,8 @@
 
 use crate::desc::Desc;
 use crate::error::CollectError;
-use crate::sample::Sample;
+use crate::native::NativeHistogramPoint;
+use crate::sample::{Labels, Sample};
 use core::cmp::Ordering;
 use core::ops::Range;
 
@@ -22,6 +23,20 @@ pub trait Sink {
     /// collectors may skip them. Reporting them anyway is always correct. Default: `true`.
     fn wants_created(&self) -> bool {
         true
+    }
+
+    /// A native histogram point of the histogram family `desc`, reported just before the
+    /// classic samples (`_bucket`, `_count`, `_sum`) with the same `labels`. Only the protobuf
+    /// format carries native histograms; the default ignores the point, and text formats write
+    /// the classic samples that follow it.
+    fn native_histogram(
+        &mut self,
+        desc: &Desc<'_>,
+        labels: &Labels<'_>,
+        point: &NativeHistogramPoint<'_>,
+    ) -> Result<(), CollectError> {
+        let _ = (desc, labels, point);
+        Ok(())
     }
 }
 
@@ -271,6 +286,25 @@ impl<S: Sink> Sink for NameFilter<'_, S> {
     fn wants_created(&self) -> bool {
         self.inner.wants_created()
     }
+
+    fn native_histogram(
+        &mut self,
+        desc: &Desc<'_>,
+        labels: &Labels<'_>,
+        point: &NativeHistogramPoint<'_>,
+    ) -> Result<(), CollectError> {
+        // The point stands for the `_bucket` series (its count and sum for `_count`, `_sum`).
+        let candidates = self.candidates(desc);
+        let wanted = ["_bucket", "_count", "_sum"].iter().any(|s| in_range(candidates, desc.name, s));
+        if !wanted {
+            return Ok(());
+        }
+        if self.header_pending {
+            self.header_pending = false;
+            self.inner.family(desc)?;
+        }
+        self.inner.native_histogram(desc, labels, point)
+    }
 }
 
 impl<S: Sink + ?Sized> Sink for &mut S {
@@ -282,6 +316,14 @@ impl<S: Sink + ?Sized> Sink for &mut S {
     }
     fn wants_created(&self) -> bool {
         (**self).wants_created()
+    }
+    fn native_histogram(
+        &mut self,
+        desc: &Desc<'_>,
+        labels: &Labels<'_>,
+        point: &NativeHistogramPoint<'_>,
+    ) -> Result<(), CollectError> {
+        (**self).native_histogram(desc, labels, point)
     }
 }
 

@@ -42,6 +42,7 @@ mod histogram;
 mod info;
 mod integer;
 mod metric;
+mod native;
 mod registry;
 mod sample;
 mod sync;
@@ -82,6 +83,7 @@ pub use integer::{
     IntHistogramValue,
 };
 pub use metric::Metric;
+pub use native::NativeHistogramPoint;
 pub use registry::{CollectorId, StaticRegistry};
 #[cfg(feature = "float")]
 pub use sample::Exemplar;

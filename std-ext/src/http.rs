@@ -5,7 +5,7 @@
 //!
 //! | request | answer |
 //! |---|---|
-//! | `GET /metrics` | 200, the exposition: OpenMetrics 1.0 when `Accept` names `application/openmetrics-text`, text 0.0.4 otherwise |
+//! | `GET /metrics` | 200, the exposition: delimited protobuf when `Accept` prefers it (feature `protobuf`), OpenMetrics 1.0 when `Accept` names `application/openmetrics-text`, text 0.0.4 otherwise |
 //! | `GET /metrics?name[]=a&name[]=b` | only families with a sample named `a` or `b` |
 //! | `Accept-Encoding: gzip` (feature `gzip`) | the body gzip-compressed, `Content-Encoding: gzip` |
 //! | `HEAD /metrics` | the `GET` headers (with `Content-Length`), no body |
@@ -518,9 +518,23 @@ impl MetricsService {
         let format = self.negotiate(headers);
         let gzip = self.gzip && headers.get_all(ACCEPT_ENCODING).iter().any(|v| accepts_gzip(v.as_bytes()));
         let names = req.uri().query().map(name_params).unwrap_or_default();
+        #[cfg(feature = "protobuf")]
+        let protobuf = headers
+            .get_all(ACCEPT)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(crate::protobuf::accepts_protobuf);
+        #[cfg(not(feature = "protobuf"))]
+        let protobuf = false;
 
         let buf = self.pool.take();
-        let encoded = catch_unwind(AssertUnwindSafe(|| self.encode(buf, format, gzip, &names)));
+        let encoded = catch_unwind(AssertUnwindSafe(|| {
+            #[cfg(feature = "protobuf")]
+            if protobuf {
+                return self.encode_protobuf(buf, gzip, &names);
+            }
+            self.encode(buf, format, gzip, &names)
+        }));
         let err = match encoded {
             Ok(Ok(body)) => Ok(body),
             Ok(Err(err)) => Err(err),
@@ -535,7 +549,8 @@ impl MetricsService {
                 log::error!("scrape failed: {}", err.message);
                 self.count_error(err.cause);
                 let lenient = match (self.error_handling, err.cause) {
-                    (ErrorHandling::ContinueOnError, Cause::Gathering) => {
+                    // The second try writes text formats only: a protobuf scrape fails whole.
+                    (ErrorHandling::ContinueOnError, Cause::Gathering) if !protobuf => {
                         self.encode_lenient(format, gzip, &names)
                     }
                     _ => Err(err),
@@ -555,7 +570,13 @@ impl MetricsService {
         let len = body.len();
         let mut resp = Response::new(if head { Full::new(Bytes::new()) } else { Full::new(body) });
         let h = resp.headers_mut();
-        h.insert(CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
+        #[cfg(feature = "protobuf")]
+        let content_type =
+            if protobuf { crate::protobuf::PROTOBUF_CONTENT_TYPE } else { format.content_type() };
+        #[cfg(not(feature = "protobuf"))]
+        let content_type = format.content_type();
+        let _ = protobuf;
+        h.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
         h.insert(VARY, HeaderValue::from_static("Accept, Accept-Encoding"));
         if gzip {
             h.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
@@ -706,6 +727,24 @@ impl MetricsService {
     #[cfg(not(feature = "gzip"))]
     fn encode_gzip(&self, buf: Vec<u8>, _: Format, _: Option<&NameSet<'_>>) -> Result<Vec<u8>, ScrapeError> {
         Ok(buf)
+    }
+}
+
+impl MetricsService {
+    /// The delimited protobuf exposition (native histograms), gzip-compressed when asked.
+    #[cfg(feature = "protobuf")]
+    fn encode_protobuf(&self, mut buf: Vec<u8>, gzip: bool, names: &[String]) -> Result<Bytes, ScrapeError> {
+        let mut names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let encoded = if names.is_empty() {
+            crate::protobuf::encode_protobuf(&*self.collector, &mut buf)
+        } else {
+            crate::protobuf::encode_protobuf_filtered(&*self.collector, &NameSet::new(&mut names), &mut buf)
+        };
+        encoded.map_err(|e| ScrapeError { cause: Cause::Gathering, message: e.to_string() })?;
+        if gzip {
+            buf = self.gzip_whole(buf)?;
+        }
+        Ok(Bytes::from_owner(PooledBuf { buf, pool: self.pool.clone() }))
     }
 }
 

@@ -215,7 +215,8 @@
         feature = "multiprocess",
         feature = "process",
         feature = "metrics-recorder",
-        feature = "remote-write"
+        feature = "remote-write",
+        feature = "protobuf"
     )),
     allow(rustdoc::broken_intra_doc_links)
 )]
@@ -233,6 +234,8 @@ pub mod multiprocess;
 mod platform;
 #[cfg(feature = "process")]
 mod process;
+#[cfg(feature = "protobuf")]
+pub mod protobuf;
 #[cfg(feature = "push")]
 pub mod push;
 #[cfg(feature = "metrics-recorder")]
