@@ -697,33 +697,30 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
         self.put_labels_sorted(labels)
     }
 
-    /// Every label set in one way (`small`): the same bytes as the fast paths of the other
-    /// build, with one loop instead of three.
+    /// Every label set in one way (`small`): the bytes of the other build's fast paths, by
+    /// selection (label sets are short) instead of three ways of sorting.
     #[cfg(feature = "small")]
     fn put_labels(&mut self, labels: &Labels<'_>) -> Result<(), CollectError> {
         let n = labels.len();
         if n == 0 {
             return Ok(());
         }
-        // The order of `put_labels_sorted`: an insertion sort up to SMALL_LABELS pairs (which
-        // keeps pairs with the same name, as the fast paths do), `Labels::sorted` above.
-        let mut order = [0u8; SMALL_LABELS];
-        if n <= SMALL_LABELS {
-            for i in 1..n {
-                let name = labels.pair(i).0;
-                let mut j = i;
-                while j > 0 && name < labels.pair(usize::from(order[j - 1])).0 {
-                    order[j] = order[j - 1];
-                    j -= 1;
-                }
-                order[j] = i as u8;
-            }
-        }
-        let mut sorted = labels.sorted();
+        // Pairs in (name, position) order, as the insertion sort of `put_labels_sorted` gives;
+        // above SMALL_LABELS pairs a repeated name is written once, as `Labels::sorted` does.
+        let keep_repeats = n <= SMALL_LABELS;
+        let mut last: Option<(&str, usize)> = None;
         self.put(b"{")?;
-        for (k, &i) in order.iter().chain(core::iter::repeat(&0)).take(n).enumerate() {
-            let pair = if n <= SMALL_LABELS { Some(labels.pair(usize::from(i))) } else { sorted.next() };
-            let Some((name, value)) = pair else { break };
+        for k in 0..n {
+            let mut best: Option<(&str, &str, usize)> = None;
+            for i in 0..n {
+                let (name, value) = labels.pair(i);
+                let after = last.is_none_or(|(l, li)| name > l || (keep_repeats && name == l && i > li));
+                if after && best.is_none_or(|(b, _, _)| name < b) {
+                    best = Some((name, value, i));
+                }
+            }
+            let Some((name, value, i)) = best else { break };
+            last = Some((name, i));
             if k > 0 {
                 self.put(b",")?;
             }
