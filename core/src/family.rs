@@ -1060,7 +1060,12 @@ impl<M: Metric, const L: usize, const N: usize, const V: usize, S: SpecSource<Sp
                 for (v, s) in values.iter_mut().zip(&strings) {
                     *v = s.as_str();
                 }
-                slot.metric.report(spec.config(), spec.desc(), Labels::new(spec.label_names(), &values), sink)?;
+                slot.metric.report(
+                    spec.config(),
+                    spec.desc(),
+                    Labels::new(spec.label_names(), &values),
+                    sink,
+                )?;
             }
         }
         Ok(())

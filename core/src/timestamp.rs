@@ -247,7 +247,8 @@ mod tests {
         let edge = [0, 1, -1, 999_999, -999_999, 1_000_000, -1_000_000, i128::MAX, i128::MIN];
         let _ = cases.extend_from_slice(&edge);
         let _ = cases.extend_from_slice(&[i64::MAX as i128 * 1_000_000, i64::MIN as i128 * 1_000_000]);
-        let _ = cases.extend_from_slice(&[i64::MAX as i128 * 1_000_000 + 999_999, i64::MIN as i128 * 1_000_000 - 1]);
+        let _ = cases
+            .extend_from_slice(&[i64::MAX as i128 * 1_000_000 + 999_999, i64::MIN as i128 * 1_000_000 - 1]);
         let _ = cases.extend_from_slice(&[i64::MAX as i128 * 1_000_000 + 1_000_000]);
         for i in 0..200_000u32 {
             x ^= x << 13;

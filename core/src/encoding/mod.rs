@@ -901,7 +901,8 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
                 self.put(piece)?;
             }
             self.put_escaped(help, om)?;
-            for piece in [b"\n# TYPE ", name.as_bytes(), suffix.as_bytes(), b" ", type_name.as_bytes(), b"\n"] {
+            for piece in [b"\n# TYPE ", name.as_bytes(), suffix.as_bytes(), b" ", type_name.as_bytes(), b"\n"]
+            {
                 self.put(piece)?;
             }
             return Ok(());
