@@ -34,6 +34,7 @@ steps=(
   "test|cargo test --workspace"
   "test core with critical sections|cargo test -p promstack-core"
   "test core pull and async encoders|cargo test -p promstack-core --features async --test pull"
+  "test core small (the compact encoder writes the same bytes)|cargo test -p promstack-core --features small && cargo test -p promstack-core --features async,small --test pull && cargo clippy -p promstack-core --all-targets --features small -- -D warnings"
   "doc|RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps && RUSTDOCFLAGS=-Dwarnings cargo doc -p promstack --no-deps --all-features"
   "features alone|ci/features.sh"
 )

@@ -108,8 +108,49 @@ impl<M: Metric, const L: usize, const V: usize> Slot<M, L, V> {
         })
     }
 
+    /// Copies the label values out as strings; `false` if the slot changed meanwhile (or is not
+    /// READY). The bytes are decoded as UTF-8 into chars and pushed (`small`: no `from_utf8`,
+    /// which links 600 bytes): an intact read holds the bytes of a `&str`, which decode and
+    /// re-encode to themselves; a torn one may not, and is caught by the state check anyway.
+    #[cfg(feature = "small")]
+    fn read_strings(&self, out: &mut [heapless::String<V>; L]) -> bool {
+        let s = self.state.load(Ordering::Acquire);
+        if s & STATUS != READY {
+            return false;
+        }
+        let mut ok = true;
+        for ((out, len), bytes) in out.iter_mut().zip(&self.lens).zip(&self.bytes) {
+            out.clear();
+            let len = usize::from(len.load(Ordering::Relaxed)).min(V);
+            let mut bytes = bytes[..len].iter().map(|b| b.load(Ordering::Relaxed));
+            while let Some(b) = bytes.next() {
+                // The lead byte says how many continuation bytes follow, and its payload bits.
+                let (mut c, more) = match b {
+                    0..0x80 => (u32::from(b), 0),
+                    0xc0..0xe0 => (u32::from(b & 0x1f), 1),
+                    0xe0..0xf0 => (u32::from(b & 0x0f), 2),
+                    0xf0..0xf8 => (u32::from(b & 0x07), 3),
+                    _ => (u32::MAX, 0),
+                };
+                for _ in 0..more {
+                    c = match bytes.next() {
+                        Some(x) if x & 0xc0 == 0x80 => c << 6 | u32::from(x & 0x3f),
+                        _ => u32::MAX,
+                    };
+                }
+                match char::from_u32(c) {
+                    Some(ch) => ok &= out.push(ch).is_ok(),
+                    None => ok = false,
+                }
+            }
+        }
+        fence(Ordering::Acquire);
+        ok && self.state.load(Ordering::Relaxed) == s
+    }
+
     /// Copies the label values out, one after the other, into `out` (`L * V` bytes), and where
     /// each ends into `ends`; `None` if the slot changed meanwhile (or is not READY).
+    #[cfg(not(feature = "small"))]
     fn read_values(&self, out: &mut [u8], ends: &mut [usize; L]) -> Option<u32> {
         let s = self.state.load(Ordering::Acquire);
         if s & STATUS != READY {
@@ -128,6 +169,7 @@ impl<M: Metric, const L: usize, const V: usize> Slot<M, L, V> {
 }
 
 /// Copies `src` into `dst` (equal lengths), eight loads per step.
+#[cfg(not(feature = "small"))]
 #[inline]
 fn copy_atomic(dst: &mut [u8], src: &[AtomicU8]) {
     let ld = |b: &AtomicU8| b.load(Ordering::Relaxed);
@@ -157,6 +199,10 @@ fn copy_atomic(dst: &mut [u8], src: &[AtomicU8]) {
 #[inline]
 fn bytes_eq(stored: &[AtomicU8], v: &[u8]) -> bool {
     let Some(stored) = stored.get(..v.len()) else { return false };
+    if cfg!(feature = "small") {
+        // One byte per step: a third of the code.
+        return stored.iter().zip(v).all(|(a, b)| a.load(Ordering::Relaxed) == *b);
+    }
     let ld = |b: &AtomicU8| b.load(Ordering::Relaxed);
     let mut diff = 0u8;
     let mut s8 = stored.chunks_exact(8);
@@ -1005,6 +1051,30 @@ impl<const L: usize, const N: usize, const V: usize> FixedFamily<EnumValue, L, N
 impl<M: Metric, const L: usize, const N: usize, const V: usize, S: SpecSource<Spec<M::Config, L>>> Collector
     for FixedFamily<M, L, N, V, S>
 {
+    #[cfg(feature = "small")]
+    fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
+        let spec = self.spec();
+        sink.family(spec.desc())?;
+        let mut strings: [heapless::String<V>; L] = [const { heapless::String::new() }; L];
+        for slot in &self.slots {
+            // A slot rewritten while copied is skipped: it is either gone or brand new.
+            if slot.read_strings(&mut strings) {
+                let mut values = [""; L];
+                for (v, s) in values.iter_mut().zip(&strings) {
+                    *v = s.as_str();
+                }
+                slot.metric.report(
+                    spec.config(),
+                    spec.desc(),
+                    Labels::new(spec.label_names(), &values),
+                    sink,
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    #[cfg(not(feature = "small"))]
     fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
         let spec = self.spec();
         sink.family(spec.desc())?;

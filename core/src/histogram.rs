@@ -124,17 +124,21 @@ impl<const N: usize> Metric for HistogramValue<N> {
         labels: Labels<'_>,
         sink: &mut dyn Sink,
     ) -> Result<(), CollectError> {
-        let (cumulative, count) = self.cumulative();
         let sum = self.sum();
+        // Cumulative counts one bucket at a time (no array of them on the stack): each is read
+        // once, so every reported count is at least the one before it, and `_count` is the last.
         let le = ["le"];
-        for (bound, c) in bounds.iter().zip(cumulative) {
+        let mut count = 0u64;
+        for (bound, b) in bounds.iter().zip(&self.buckets) {
+            count = count.wrapping_add(b.load(Ordering::Relaxed));
             if *bound == f64::INFINITY {
                 continue;
             }
             let mut buf = [0u8; FLOAT_BUF];
             let text = [go_float(*bound, &mut buf)];
-            sink.sample(desc, &Sample::new("_bucket", labels.with_extra(&le, &text), Value::Int(c)))?;
+            sink.sample(desc, &Sample::new("_bucket", labels.with_extra(&le, &text), Value::Int(count)))?;
         }
+        let count = count.wrapping_add(self.over.load(Ordering::Relaxed));
         sink.sample(desc, &Sample::new("_bucket", labels.with_extra(&le, &["+Inf"]), Value::Int(count)))?;
         sink.sample(desc, &Sample::new("_count", labels, Value::Int(count)))?;
         // OpenMetrics allows `_sum` only when no observation can be negative: Python 0.8.0

@@ -343,7 +343,20 @@ impl<const N: usize> Default for IntHistogramValue<N> {
 /// Longest `le` text of an `i64` bound: a sign, 19 digits and `.0`.
 const LE_BUF: usize = 22;
 
+/// `le` of bound `v`: `v.0`.
+#[cfg(feature = "small")]
+fn le_text(v: i64, buf: &mut heapless::String<LE_BUF>) -> &str {
+    // Pushed as chars, so no UTF-8 check is linked (`small`).
+    let mut digits = [0u8; crate::encoding::decimal::DEC_BUF];
+    for &c in crate::encoding::decimal::signed(v, &mut digits) {
+        let _ = buf.push(char::from(c));
+    }
+    let _ = buf.push_str(".0");
+    buf.as_str()
+}
+
 /// `v` as `le` text: the integer and `.0`, as the `f64` histogram writes whole bounds.
+#[cfg(not(feature = "small"))]
 fn le_text(v: i64, buf: &mut [u8; LE_BUF]) -> &str {
     let mut b = itoa::Buffer::new();
     let digits = b.format(v).as_bytes();
@@ -378,13 +391,20 @@ impl<const N: usize> Metric for IntHistogramValue<N> {
         labels: Labels<'_>,
         sink: &mut dyn Sink,
     ) -> Result<(), CollectError> {
-        let (cumulative, count) = self.cumulative();
+        // Cumulative counts one bucket at a time (no array of them on the stack): each is read
+        // once, so every reported count is at least the one before it, and `_count` is the last.
         let le = ["le"];
-        for (bound, c) in bounds.iter().zip(cumulative) {
+        let mut count = 0u64;
+        for (bound, b) in bounds.iter().zip(&self.buckets) {
+            count = count.wrapping_add(b.load(Ordering::Relaxed));
+            #[cfg(feature = "small")]
+            let mut buf = heapless::String::new();
+            #[cfg(not(feature = "small"))]
             let mut buf = [0u8; LE_BUF];
             let text = [le_text(*bound, &mut buf)];
-            sink.sample(desc, &Sample::new("_bucket", labels.with_extra(&le, &text), Value::Int(c)))?;
+            sink.sample(desc, &Sample::new("_bucket", labels.with_extra(&le, &text), Value::Int(count)))?;
         }
+        let count = count.wrapping_add(self.over.load(Ordering::Relaxed));
         sink.sample(desc, &Sample::new("_bucket", labels.with_extra(&le, &["+Inf"]), Value::Int(count)))?;
         sink.sample(desc, &Sample::new("_count", labels, Value::Int(count)))?;
         // As for the f64 histogram: no `_sum` when an observation may be negative.
@@ -469,8 +489,13 @@ mod tests {
 
     #[test]
     fn le_text_of_extremes() {
+        #[cfg(feature = "small")]
+        let mut buf = heapless::String::new();
+        #[cfg(not(feature = "small"))]
         let mut buf = [0u8; LE_BUF];
         assert_eq!(le_text(i64::MIN, &mut buf), "-9223372036854775808.0");
+        #[cfg(feature = "small")]
+        let mut buf = heapless::String::new();
         assert_eq!(le_text(0, &mut buf), "0.0");
     }
 }

@@ -87,10 +87,13 @@ impl Timestamp {
     /// `int(float(ts) * 1000)`).
     pub fn as_millis(self) -> i64 {
         match self.0 {
+            #[cfg(not(feature = "small"))]
             Repr::Nanos(n) => {
                 let ms = n / 1_000_000;
                 ms.clamp(i64::MIN as i128, i64::MAX as i128) as i64
             }
+            #[cfg(feature = "small")]
+            Repr::Nanos(n) => millis_small(n),
             // `as` saturates, and maps NaN to 0.
             #[cfg(feature = "float")]
             Repr::Secs(s) => (s * 1000.0) as i64,
@@ -139,6 +142,28 @@ impl Timestamp {
         }
         // Only ASCII was written.
         core::str::from_utf8(&buf[..len]).unwrap_or("")
+    }
+}
+
+/// `n / 10^6` saturated to `i64`, by long division over the bytes of `|n|` (each step divides
+/// a number below `2^28` with 32-bit division): `small` links no 128-bit division, which is
+/// 700 bytes inline on a 32-bit core.
+#[cfg(feature = "small")]
+fn millis_small(n: i128) -> i64 {
+    let (mut q, mut rem, mut over) = (0u64, 0u32, false);
+    for byte in n.unsigned_abs().to_be_bytes() {
+        let cur = rem << 8 | u32::from(byte);
+        rem = cur % 1_000_000;
+        over |= q >> 56 != 0;
+        q = q << 8 | u64::from(cur / 1_000_000);
+    }
+    // The quotient's magnitude is `q` unless `over`; `i64::MIN` is one further than `i64::MAX`.
+    let max = i64::MAX as u64 + u64::from(n < 0);
+    let q = if over || q > max { max } else { q };
+    if n < 0 {
+        (q as i64).wrapping_neg()
+    } else {
+        q as i64
     }
 }
 
@@ -211,6 +236,31 @@ mod tests {
             (-1.7976931348623157e308, "-1.7976931348623157e308"),
         ] {
             assert_eq!(secs(Timestamp::from(f)), s, "{f}");
+        }
+    }
+
+    #[cfg(feature = "small")]
+    #[test]
+    fn small_millis_agree_with_division() {
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut cases = heapless::Vec::<i128, 16>::new();
+        let edge = [0, 1, -1, 999_999, -999_999, 1_000_000, -1_000_000, i128::MAX, i128::MIN];
+        let _ = cases.extend_from_slice(&edge);
+        let _ = cases.extend_from_slice(&[i64::MAX as i128 * 1_000_000, i64::MIN as i128 * 1_000_000]);
+        let _ = cases
+            .extend_from_slice(&[i64::MAX as i128 * 1_000_000 + 999_999, i64::MIN as i128 * 1_000_000 - 1]);
+        let _ = cases.extend_from_slice(&[i64::MAX as i128 * 1_000_000 + 1_000_000]);
+        for i in 0..200_000u32 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let n = match i % 3 {
+                0 => (i128::from(x) << 64 | i128::from(x.rotate_left(17))) >> (x % 128),
+                1 => i128::from(x as i64),
+                _ => cases[i as usize % cases.len()],
+            };
+            let want = (n / 1_000_000).clamp(i64::MIN as i128, i64::MAX as i128) as i64;
+            assert_eq!(millis_small(n), want, "{n}");
         }
     }
 

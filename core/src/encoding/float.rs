@@ -69,6 +69,11 @@ fn go_float_len(v: f64, out: &mut [u8; FLOAT_BUF]) -> usize {
         out[..special.len()].copy_from_slice(special);
         return special.len();
     }
+    // `small`: the general path alone (it writes the same; `short_decimal_matches_general_path`)
+    // so that no f64 division, multiplication or 64-bit division is linked for bounds.
+    if cfg!(feature = "small") {
+        return general_len(v, out);
+    }
     match short_decimal(v, out) {
         Some(len) => len,
         None => general_len(v, out),

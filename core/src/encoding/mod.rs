@@ -12,6 +12,8 @@
 //! exemplars, `# UNIT`, `# EOF`, the `_count`/`_sum` pairing). Without the `openmetrics` cargo
 //! feature (on by default) that writer does not exist at all.
 
+#[cfg(any(feature = "small", test))]
+pub(crate) mod decimal;
 #[cfg(feature = "float")]
 mod float;
 #[cfg(feature = "openmetrics")]
@@ -626,7 +628,8 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
     #[inline]
     fn put_escaped(&mut self, s: &str, quote: bool) -> Result<(), CollectError> {
         let b = s.as_bytes();
-        if !needs_escape(b, quote) {
+        // `small`: the byte scan alone writes the same.
+        if !cfg!(feature = "small") && !needs_escape(b, quote) {
             return self.put(b);
         }
         self.put_escaped_slow(b, quote)
@@ -648,6 +651,7 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
         self.put(&b[start..])
     }
 
+    #[cfg(not(feature = "small"))]
     fn put_labels(&mut self, labels: &Labels<'_>) -> Result<(), CollectError> {
         let n = labels.len();
         if n == 0 {
@@ -693,7 +697,43 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
         self.put_labels_sorted(labels)
     }
 
+    /// Every label set in one way (`small`): the bytes of the other build's fast paths, by
+    /// selection (label sets are short) instead of three ways of sorting.
+    #[cfg(feature = "small")]
+    fn put_labels(&mut self, labels: &Labels<'_>) -> Result<(), CollectError> {
+        let n = labels.len();
+        if n == 0 {
+            return Ok(());
+        }
+        // Pairs in (name, position) order, as the insertion sort of `put_labels_sorted` gives;
+        // above SMALL_LABELS pairs a repeated name is written once, as `Labels::sorted` does.
+        let keep_repeats = n <= SMALL_LABELS;
+        let mut last: Option<(&str, usize)> = None;
+        self.put(b"{")?;
+        for k in 0..n {
+            let mut best: Option<(&str, &str, usize)> = None;
+            for i in 0..n {
+                let (name, value) = labels.pair(i);
+                let after = last.is_none_or(|(l, li)| name > l || (keep_repeats && name == l && i > li));
+                if after && best.is_none_or(|(b, _, _)| name < b) {
+                    best = Some((name, value, i));
+                }
+            }
+            let Some((name, value, i)) = best else { break };
+            last = Some((name, i));
+            if k > 0 {
+                self.put(b",")?;
+            }
+            self.put_str(name)?;
+            self.put(b"=\"")?;
+            self.put_escaped(value, true)?;
+            self.put(b"\"")?;
+        }
+        self.put(b"}")
+    }
+
     /// Three pairs or more: in name order.
+    #[cfg(not(feature = "small"))]
     #[inline(never)]
     fn put_labels_sorted(&mut self, labels: &Labels<'_>) -> Result<(), CollectError> {
         let n = labels.len();
@@ -725,8 +765,8 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
 
     /// Writes `name="value"` at `at` (the caller checked the room and that nothing needs
     /// escaping); returns the end.
-    #[cfg_attr(not(feature = "small"), inline(always))]
-    #[cfg_attr(feature = "small", inline)]
+    #[cfg(not(feature = "small"))]
+    #[inline(always)]
     fn raw_pair(&mut self, at: usize, (name, value): (&str, &str)) -> usize {
         let (n, v) = (name.as_bytes(), value.as_bytes());
         copy_short(&mut self.buf[at..at + n.len()], n);
@@ -739,6 +779,7 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
         at + 1
     }
 
+    #[cfg(not(feature = "small"))]
     #[inline]
     fn put_label(&mut self, k: usize, (name, value): (&str, &str)) -> Result<(), CollectError> {
         let (n, v) = (name.as_bytes(), value.as_bytes());
@@ -768,9 +809,39 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
         self.put(b"\"")
     }
 
+    /// The digits of an integer value (and its sign).
+    fn put_int(&mut self, v: Value) -> Result<(), CollectError> {
+        #[cfg(feature = "small")]
+        let mut b = [0u8; decimal::DEC_BUF];
+        #[cfg(feature = "small")]
+        let s = match v {
+            Value::Signed(i) => decimal::signed(i, &mut b),
+            Value::Int(i) => decimal::unsigned(i, &mut b),
+            #[cfg(feature = "float")]
+            Value::Float(_) => b"",
+        };
+        #[cfg(not(feature = "small"))]
+        let mut b = itoa::Buffer::new();
+        #[cfg(not(feature = "small"))]
+        let s = match v {
+            Value::Signed(i) => b.format(i).as_bytes(),
+            Value::Int(i) => b.format(i).as_bytes(),
+            #[cfg(feature = "float")]
+            Value::Float(_) => b"",
+        };
+        self.put(s)
+    }
+
     /// The space before the value, then the value.
     fn put_value(&mut self, v: Value) -> Result<(), CollectError> {
         match v {
+            #[cfg(feature = "small")]
+            Value::Int(_) | Value::Signed(_) => {
+                self.put(b" ")?;
+                self.put_int(v)?;
+                self.put(b".0")
+            }
+            #[cfg(not(feature = "small"))]
             Value::Int(_) | Value::Signed(_) => {
                 let mut b = itoa::Buffer::new();
                 let s = match v {
@@ -824,6 +895,18 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
         type_name: &str,
     ) -> Result<(), CollectError> {
         let om = self.om();
+        if cfg!(feature = "small") {
+            // The same pieces, from a table: one call site instead of eleven.
+            for piece in [b"# HELP ", name.as_bytes(), suffix.as_bytes(), b" "] {
+                self.put(piece)?;
+            }
+            self.put_escaped(help, om)?;
+            for piece in [b"\n# TYPE ", name.as_bytes(), suffix.as_bytes(), b" ", type_name.as_bytes(), b"\n"]
+            {
+                self.put(piece)?;
+            }
+            return Ok(());
+        }
         self.put(b"# HELP ")?;
         self.put_str(name)?;
         self.put_str(suffix)?;
@@ -918,7 +1001,8 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
 
     fn put_sample(&mut self, desc: &Desc<'_>, sample: &Sample<'_>) -> Result<(), CollectError> {
         let (name, suffix) = (desc.name.as_bytes(), sample.suffix.as_bytes());
-        if self.len + name.len() + suffix.len() <= N {
+        // `small`: no fast path, every piece through `put`.
+        if !cfg!(feature = "small") && self.len + name.len() + suffix.len() <= N {
             let at = self.len;
             copy_short(&mut self.buf[at..at + name.len()], name);
             let at = at + name.len();
@@ -933,9 +1017,7 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
         if !self.om() {
             if let Some(ts) = sample.timestamp {
                 self.put(b" ")?;
-                let mut b = itoa::Buffer::new();
-                let s = b.format(ts.as_millis());
-                self.put_str(s)?;
+                self.put_int(Value::Signed(ts.as_millis()))?;
             }
         } else {
             #[cfg(feature = "openmetrics")]
@@ -1071,7 +1153,8 @@ const LABEL_BYTE: u8 = 1;
 const METRIC_BYTE: u8 = 2;
 
 /// The classes of every byte value: a table, so the per-sample check is one load and one `and`
-/// per byte with no branch.
+/// per byte with no branch. (`small` tests the ranges instead of linking 256 bytes.)
+#[cfg(not(feature = "small"))]
 static NAME_BYTES: [u8; 256] = {
     let mut t = [0u8; 256];
     let mut c = 0;
@@ -1094,9 +1177,24 @@ fn bytes_in(b: &[u8], class: u8) -> bool {
     // eight-byte range checks were.
     let mut all = class;
     for &c in b {
-        all &= NAME_BYTES[usize::from(c)];
+        all &= byte_class(c);
     }
     all != 0
+}
+
+/// The classes of byte `c` ([`LABEL_BYTE`], [`METRIC_BYTE`]).
+#[inline(always)]
+fn byte_class(c: u8) -> u8 {
+    #[cfg(not(feature = "small"))]
+    return NAME_BYTES[usize::from(c)];
+    #[cfg(feature = "small")]
+    if c.is_ascii_alphanumeric() || c == b'_' {
+        LABEL_BYTE | METRIC_BYTE
+    } else if c == b':' {
+        METRIC_BYTE
+    } else {
+        0
+    }
 }
 
 /// `true` if `name` matches `[a-zA-Z_][a-zA-Z0-9_]*` ([`crate::is_valid_label_name`], cheaper
@@ -1125,6 +1223,10 @@ fn label_names_ok(labels: &Labels<'_>) -> bool {
 /// as literals (length check and a word compare), anything else byte by byte.
 #[inline]
 fn is_suffix(suffix: &str) -> bool {
+    if cfg!(feature = "small") {
+        // The same answer: every literal below is made of metric name bytes.
+        return bytes_in(suffix.as_bytes(), METRIC_BYTE);
+    }
     match suffix.as_bytes() {
         b"" | b"_total" | b"_bucket" | b"_count" | b"_sum" | b"_created" | b"_info" | b"_gcount"
         | b"_gsum" => true,
@@ -1133,6 +1235,7 @@ fn is_suffix(suffix: &str) -> bool {
 }
 
 /// Length of `name="value"` unescaped.
+#[cfg(not(feature = "small"))]
 #[inline(always)]
 fn pair_len((name, value): (&str, &str)) -> usize {
     name.len() + value.len() + 3
@@ -1143,6 +1246,7 @@ const SMALL_LABELS: usize = 16;
 
 /// `a < b`, deciding on the first byte without a `memcmp` call when it differs (label names
 /// nearly always differ there).
+#[cfg(not(feature = "small"))]
 #[inline]
 fn name_lt(a: &str, b: &str) -> bool {
     match (a.as_bytes().first(), b.as_bytes().first()) {
@@ -1193,7 +1297,7 @@ fn le64(b: &[u8]) -> u64 {
 #[cfg_attr(feature = "small", inline)]
 fn copy_short(dst: &mut [u8], src: &[u8]) {
     let n = src.len();
-    if n > 32 || dst.len() != n {
+    if cfg!(feature = "small") || n > 32 || dst.len() != n {
         dst.copy_from_slice(src);
     } else if n >= 16 {
         dst[..16].copy_from_slice(&src[..16]);
