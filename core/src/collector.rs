@@ -6,8 +6,11 @@
 
 use crate::desc::Desc;
 use crate::error::CollectError;
+#[cfg(feature = "float")]
 use crate::native::NativeHistogramPoint;
-use crate::sample::{Labels, Sample};
+#[cfg(feature = "float")]
+use crate::sample::Labels;
+use crate::sample::Sample;
 use core::cmp::Ordering;
 use core::ops::Range;
 
@@ -28,7 +31,8 @@ pub trait Sink {
     /// A native histogram point of the histogram family `desc`, reported just before the
     /// classic samples (`_bucket`, `_count`, `_sum`) with the same `labels`. Only the protobuf
     /// format carries native histograms; the default ignores the point, and text formats write
-    /// the classic samples that follow it.
+    /// the classic samples that follow it. (Feature `float`.)
+    #[cfg(feature = "float")]
     fn native_histogram(
         &mut self,
         desc: &Desc<'_>,
@@ -287,6 +291,7 @@ impl<S: Sink> Sink for NameFilter<'_, S> {
         self.inner.wants_created()
     }
 
+    #[cfg(feature = "float")]
     fn native_histogram(
         &mut self,
         desc: &Desc<'_>,
@@ -317,6 +322,7 @@ impl<S: Sink + ?Sized> Sink for &mut S {
     fn wants_created(&self) -> bool {
         (**self).wants_created()
     }
+    #[cfg(feature = "float")]
     fn native_histogram(
         &mut self,
         desc: &Desc<'_>,

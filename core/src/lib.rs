@@ -42,6 +42,7 @@ mod histogram;
 mod info;
 mod integer;
 mod metric;
+#[cfg(feature = "float")]
 mod native;
 mod registry;
 mod sample;
@@ -83,6 +84,7 @@ pub use integer::{
     IntHistogramValue,
 };
 pub use metric::Metric;
+#[cfg(feature = "float")]
 pub use native::NativeHistogramPoint;
 pub use registry::{CollectorId, StaticRegistry};
 #[cfg(feature = "float")]
