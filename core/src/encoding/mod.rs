@@ -435,25 +435,31 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
     /// Errors stay small on the way up (the cause is in `self`): this recursion is the deepest
     /// stack of an encoding.
     fn run_passes<S: Names>(&mut self, collector: &dyn Collector, names: S) -> Result<(), CollectError> {
-        if !self.om() || S::FILTERED {
-            // Text 0.0.4 writes split families (`x_created`, ...) after each member's own
-            // families, as Python does: descend into registries and arrays and run the passes
-            // per member. A filtered scrape descends too, to skip the members that claim none
-            // of the names. Otherwise OpenMetrics splits nothing and takes one pass.
-            let mut failed = None;
-            let composite = names.members(collector, &mut |member: &dyn Collector| {
-                self.run_passes(member, names).inspect_err(|&e| {
-                    failed.get_or_insert(e);
-                })
-            });
-            match (composite, failed) {
-                (_, Some(e)) => return Err(e),
-                (Ok(true), None) => return Ok(()),
-                (Ok(false), None) => {}
-                (Err(e), None) => return Err(e),
-            }
+        // Text 0.0.4 writes split families (`x_created`, ...) after each member's own families,
+        // as Python does: descend into registries and arrays and run the passes per member. A
+        // filtered scrape descends too, to skip the members that claim none of the names.
+        // Otherwise OpenMetrics splits nothing and takes one pass.
+        if (!self.om() || S::FILTERED) && self.descend(collector, names)? {
+            return Ok(());
         }
         self.run_member(collector, names)
+    }
+
+    /// Runs the passes over each member of `collector`; `false` if it has none. Not inlined:
+    /// its locals stay out of the frame a leaf collector runs under.
+    #[inline(never)]
+    fn descend<S: Names>(&mut self, collector: &dyn Collector, names: S) -> Result<bool, CollectError> {
+        let mut failed = None;
+        let composite = names.members(collector, &mut |member: &dyn Collector| {
+            self.run_passes(member, names).inspect_err(|&e| {
+                failed.get_or_insert(e);
+            })
+        });
+        match (composite, failed) {
+            (_, Some(e)) => Err(e),
+            (Ok(composite), None) => Ok(composite),
+            (Err(e), None) => Err(e),
+        }
     }
 
     /// The passes over one collector that is not descended into.
@@ -543,11 +549,17 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
 
     /// Ends the exposition (OpenMetrics: `# EOF`), flushes, and returns the writer.
     pub fn finish(mut self) -> Result<W, EncodeError<W::Error>> {
+        self.close()?;
+        Ok(self.writer)
+    }
+
+    /// [`Encoder::finish`] without moving the encoder: ends the exposition and flushes the
+    /// writer.
+    fn close(&mut self) -> Result<(), EncodeError<W::Error>> {
         if self.end().is_err() {
             return Err(self.take_error());
         }
-        self.writer.flush().map_err(EncodeError::Write)?;
-        Ok(self.writer)
+        self.writer.flush().map_err(EncodeError::Write)
     }
 
     /// Everything [`Encoder::finish`] writes, without flushing the writer.
@@ -569,6 +581,11 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
 
     #[inline]
     fn put(&mut self, bytes: &[u8]) -> Result<(), CollectError> {
+        if N == 0 {
+            // No buffer: every piece straight to the writer, one call less deep (this is the
+            // bottom of the encoder's deepest stack).
+            return self.put_direct(bytes);
+        }
         let end = self.len + bytes.len();
         if let Some(room) = self.buf.get_mut(self.len..end) {
             copy_short(room, bytes);
@@ -591,6 +608,15 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
             self.buf[..bytes.len()].copy_from_slice(bytes);
             self.len = bytes.len();
             return Ok(());
+        }
+        self.write_out(bytes)
+    }
+
+    /// [`Encoder::put`] without a buffer (`N = 0`): a held line is written out with it.
+    #[inline(never)]
+    fn put_direct(&mut self, bytes: &[u8]) -> Result<(), CollectError> {
+        if let Some(h) = &mut self.held {
+            h.spilled = true;
         }
         self.write_out(bytes)
     }
@@ -698,36 +724,45 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
     }
 
     /// Every label set in one way (`small`): the bytes of the other build's fast paths, by
-    /// selection (label sets are short) instead of three ways of sorting.
+    /// selection (label sets are short) instead of three ways of sorting. Not inlined, so that
+    /// its locals are not in the frame of every sample's other writes.
     #[cfg(feature = "small")]
+    #[inline(never)]
     fn put_labels(&mut self, labels: &Labels<'_>) -> Result<(), CollectError> {
+        use core::cmp::Ordering::{Equal, Greater, Less};
         let n = labels.len();
-        if n == 0 {
-            return Ok(());
-        }
         // Pairs in (name, position) order, as the insertion sort of `put_labels_sorted` gives;
         // above SMALL_LABELS pairs a repeated name is written once, as `Labels::sorted` does.
         let keep_repeats = n <= SMALL_LABELS;
         let mut last: Option<(&str, usize)> = None;
-        self.put(b"{")?;
-        for k in 0..n {
-            let mut best: Option<(&str, &str, usize)> = None;
+        let mut open: &[u8] = b"{";
+        for _ in 0..n {
+            let mut best: Option<(&str, usize)> = None;
             for i in 0..n {
-                let (name, value) = labels.pair(i);
-                let after = last.is_none_or(|(l, li)| name > l || (keep_repeats && name == l && i > li));
-                if after && best.is_none_or(|(b, _, _)| name < b) {
-                    best = Some((name, value, i));
+                let name = labels.pair(i).0;
+                let after = match last {
+                    None => true,
+                    Some((l, li)) => match name_cmp(name, l) {
+                        Greater => true,
+                        Equal => keep_repeats && i > li,
+                        Less => false,
+                    },
+                };
+                if after && best.is_none_or(|(b, _)| name_cmp(name, b) == Less) {
+                    best = Some((name, i));
                 }
             }
-            let Some((name, value, i)) = best else { break };
+            let Some((name, i)) = best else { break };
             last = Some((name, i));
-            if k > 0 {
-                self.put(b",")?;
-            }
+            self.put(open)?;
+            open = b",";
             self.put_str(name)?;
             self.put(b"=\"")?;
-            self.put_escaped(value, true)?;
+            self.put_escaped(labels.pair(i).1, true)?;
             self.put(b"\"")?;
+        }
+        if n == 0 {
+            return Ok(());
         }
         self.put(b"}")
     }
@@ -1126,9 +1161,21 @@ impl<W: Write, F: FormatKind, const N: usize> Sink for Encoder<W, F, N> {
 /// Encodes `collector` as Prometheus text 0.0.4 into `writer` and returns the writer (an
 /// [`Encoder::text`]: no OpenMetrics code is linked for it).
 pub fn encode_text<W: Write>(writer: W, collector: &dyn Collector) -> Result<W, EncodeError<W::Error>> {
-    let mut enc = Encoder::text(writer);
+    encode_once::<W, TextFormat, LINE_BUF>(TextFormat, writer, collector)
+}
+
+/// A whole exposition of `collector` in `format` through a fresh encoder with an `N`-byte
+/// buffer. What `encode` then `finish` do, except that the encoder is never moved: `finish`
+/// takes it by value, which copies it (most of the caller's stack frame) on a small target.
+pub(crate) fn encode_once<W: Write, F: FormatKind, const N: usize>(
+    format: F,
+    writer: W,
+    collector: &dyn Collector,
+) -> Result<W, EncodeError<W::Error>> {
+    let mut enc = Encoder::<W, F, N>::with_format(format, writer);
     enc.encode(collector)?;
-    enc.finish()
+    enc.close()?;
+    Ok(enc.writer)
 }
 
 /// Encodes `collector` as OpenMetrics text (ending in `# EOF`) into `writer` and returns it.
@@ -1137,9 +1184,7 @@ pub fn encode_openmetrics<W: Write>(
     writer: W,
     collector: &dyn Collector,
 ) -> Result<W, EncodeError<W::Error>> {
-    let mut enc = Encoder::openmetrics(writer);
-    enc.encode(collector)?;
-    enc.finish()
+    encode_once::<W, OpenMetricsFormat, LINE_BUF>(OpenMetricsFormat, writer, collector)
 }
 
 /// `true` for the types whose `_created` sample text 0.0.4 moves into its own family.
@@ -1243,6 +1288,19 @@ fn pair_len((name, value): (&str, &str)) -> usize {
 
 /// Label sets up to this size are sorted on the stack; larger ones use [`Labels::sorted`].
 const SMALL_LABELS: usize = 16;
+
+/// `a.cmp(b)` a byte at a time (`small`: label names are short, and `str`'s comparison links
+/// `memcmp`).
+#[cfg(feature = "small")]
+fn name_cmp(a: &str, b: &str) -> core::cmp::Ordering {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    for (x, y) in a.iter().zip(b) {
+        if x != y {
+            return x.cmp(y);
+        }
+    }
+    a.len().cmp(&b.len())
+}
 
 /// `a < b`, deciding on the first byte without a `memcmp` call when it differs (label names
 /// nearly always differ there).
