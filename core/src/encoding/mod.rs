@@ -434,6 +434,8 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
     /// Collects `collector` (descending into its members for text 0.0.4 and filtered scrapes).
     /// Errors stay small on the way up (the cause is in `self`): this recursion is the deepest
     /// stack of an encoding.
+    // Inlined into `descend`'s visitor: one frame less per level.
+    #[inline(always)]
     fn run_passes<S: Names>(&mut self, collector: &dyn Collector, names: S) -> Result<(), CollectError> {
         // Text 0.0.4 writes split families (`x_created`, ...) after each member's own families,
         // as Python does: descend into registries and arrays and run the passes per member. A
@@ -463,6 +465,7 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
     }
 
     /// The passes over one collector that is not descended into.
+    #[inline(always)]
     fn run_member<S: Names>(&mut self, collector: &dyn Collector, names: S) -> Result<(), CollectError> {
         self.pass = Pass::Main;
         self.split_seen = 0;
@@ -724,44 +727,22 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
     }
 
     /// Every label set in one way (`small`): the bytes of the other build's fast paths, by
-    /// selection (label sets are short) instead of three ways of sorting. Not inlined, so that
-    /// its locals are not in the frame of every sample's other writes.
+    /// selection (label sets are short) instead of three ways of sorting.
     #[cfg(feature = "small")]
-    #[inline(never)]
     fn put_labels(&mut self, labels: &Labels<'_>) -> Result<(), CollectError> {
-        use core::cmp::Ordering::{Equal, Greater, Less};
-        let n = labels.len();
-        // Pairs in (name, position) order, as the insertion sort of `put_labels_sorted` gives;
-        // above SMALL_LABELS pairs a repeated name is written once, as `Labels::sorted` does.
-        let keep_repeats = n <= SMALL_LABELS;
-        let mut last: Option<(&str, usize)> = None;
+        let mut last = None;
         let mut open: &[u8] = b"{";
-        for _ in 0..n {
-            let mut best: Option<(&str, usize)> = None;
-            for i in 0..n {
-                let name = labels.pair(i).0;
-                let after = match last {
-                    None => true,
-                    Some((l, li)) => match name_cmp(name, l) {
-                        Greater => true,
-                        Equal => keep_repeats && i > li,
-                        Less => false,
-                    },
-                };
-                if after && best.is_none_or(|(b, _)| name_cmp(name, b) == Less) {
-                    best = Some((name, i));
-                }
-            }
-            let Some((name, i)) = best else { break };
-            last = Some((name, i));
+        while let Some(i) = next_label(labels, last) {
+            last = Some(i);
+            let (name, value) = labels.pair(i);
             self.put(open)?;
             open = b",";
             self.put_str(name)?;
             self.put(b"=\"")?;
-            self.put_escaped(labels.pair(i).1, true)?;
+            self.put_escaped(value, true)?;
             self.put(b"\"")?;
         }
-        if n == 0 {
+        if last.is_none() {
             return Ok(());
         }
         self.put(b"}")
@@ -1288,6 +1269,34 @@ fn pair_len((name, value): (&str, &str)) -> usize {
 
 /// Label sets up to this size are sorted on the stack; larger ones use [`Labels::sorted`].
 const SMALL_LABELS: usize = 16;
+
+/// The position of the label to write after the one at `last` (`None`: the first), in
+/// (name, position) order as the insertion sort of the other build's `put_labels_sorted` gives;
+/// above [`SMALL_LABELS`] pairs a repeated name is written once, as [`Labels::sorted`] does.
+/// Not inlined: its locals stay out of the frame the label is written from.
+#[cfg(feature = "small")]
+#[inline(never)]
+fn next_label(labels: &Labels<'_>, last: Option<usize>) -> Option<usize> {
+    use core::cmp::Ordering::{Equal, Greater, Less};
+    let n = labels.len();
+    let keep_repeats = n <= SMALL_LABELS;
+    let mut best: Option<(&str, usize)> = None;
+    for i in 0..n {
+        let name = labels.pair(i).0;
+        let after = match last {
+            None => true,
+            Some(li) => match name_cmp(name, labels.pair(li).0) {
+                Greater => true,
+                Equal => keep_repeats && i > li,
+                Less => false,
+            },
+        };
+        if after && best.is_none_or(|(b, _)| name_cmp(name, b) == Less) {
+            best = Some((name, i));
+        }
+    }
+    best.map(|(_, i)| i)
+}
 
 /// `a.cmp(b)` a byte at a time (`small`: label names are short, and `str`'s comparison links
 /// `memcmp`).
