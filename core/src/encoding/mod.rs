@@ -277,6 +277,20 @@ struct Held {
     spilled: bool,
 }
 
+/// A write failed; the writer's error is kept in the encoder. What the writing functions
+/// return instead of a [`CollectError`] (always [`CollectError::Sink`] for them): it fits in a
+/// register, where a `CollectError` result takes a stack slot at every call.
+#[derive(Debug, Clone, Copy)]
+struct WriteFailed;
+
+type Written = Result<(), WriteFailed>;
+
+impl From<WriteFailed> for CollectError {
+    fn from(_: WriteFailed) -> Self {
+        CollectError::Sink
+    }
+}
+
 /// Bytes the [`Encoder`] collects before it writes them out, unless told otherwise.
 pub const LINE_BUF: usize = 256;
 
@@ -569,10 +583,10 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
     fn end(&mut self) -> Result<(), CollectError> {
         let mut done = self.withdraw();
         if self.om() && done.is_ok() {
-            done = self.put(b"# EOF\n");
+            done = self.put(b"# EOF\n").map_err(CollectError::from);
         }
         done?;
-        self.flush_buf()
+        Ok(self.flush_buf()?)
     }
 
     /// The writer, for callers that interleave their own output.
@@ -583,7 +597,7 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
     // ---- low-level writing; every failure is stored and reported as CollectError::Sink ----
 
     #[inline]
-    fn put(&mut self, bytes: &[u8]) -> Result<(), CollectError> {
+    fn put(&mut self, bytes: &[u8]) -> Written {
         if N == 0 {
             // No buffer: every piece straight to the writer, one call less deep (this is the
             // bottom of the encoder's deepest stack).
@@ -602,7 +616,7 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
     /// The buffer is full: write it out, then buffer `bytes` (or write them straight through
     /// when they are larger than the buffer).
     #[inline(never)]
-    fn put_through(&mut self, bytes: &[u8]) -> Result<(), CollectError> {
+    fn put_through(&mut self, bytes: &[u8]) -> Written {
         if let Some(h) = &mut self.held {
             h.spilled = true;
         }
@@ -617,14 +631,14 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
 
     /// [`Encoder::put`] without a buffer (`N = 0`): a held line is written out with it.
     #[inline(never)]
-    fn put_direct(&mut self, bytes: &[u8]) -> Result<(), CollectError> {
+    fn put_direct(&mut self, bytes: &[u8]) -> Written {
         if let Some(h) = &mut self.held {
             h.spilled = true;
         }
         self.write_out(bytes)
     }
 
-    fn flush_buf(&mut self) -> Result<(), CollectError> {
+    fn flush_buf(&mut self) -> Written {
         if self.len == 0 {
             return Ok(());
         }
@@ -635,7 +649,7 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
         }
     }
 
-    fn write_out(&mut self, bytes: &[u8]) -> Result<(), CollectError> {
+    fn write_out(&mut self, bytes: &[u8]) -> Written {
         match self.writer.write_all(bytes) {
             Ok(()) => Ok(()),
             Err(e) => self.failed(e),
@@ -644,18 +658,18 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
 
     /// Keeps the writer's first error.
     #[cold]
-    fn failed(&mut self, e: W::Error) -> Result<(), CollectError> {
+    fn failed(&mut self, e: W::Error) -> Written {
         self.error.get_or_insert(e);
-        Err(CollectError::Sink)
+        Err(WriteFailed)
     }
     #[inline]
-    fn put_str(&mut self, s: &str) -> Result<(), CollectError> {
+    fn put_str(&mut self, s: &str) -> Written {
         self.put(s.as_bytes())
     }
 
     /// Writes `s` escaping `\` and newline, and `"` when `quote` is set.
     #[inline]
-    fn put_escaped(&mut self, s: &str, quote: bool) -> Result<(), CollectError> {
+    fn put_escaped(&mut self, s: &str, quote: bool) -> Written {
         let b = s.as_bytes();
         // `small`: the byte scan alone writes the same.
         if !cfg!(feature = "small") && !needs_escape(b, quote) {
@@ -664,7 +678,7 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
         self.put_escaped_slow(b, quote)
     }
 
-    fn put_escaped_slow(&mut self, b: &[u8], quote: bool) -> Result<(), CollectError> {
+    fn put_escaped_slow(&mut self, b: &[u8], quote: bool) -> Written {
         let mut start = 0;
         for (i, &c) in b.iter().enumerate() {
             let esc: &[u8] = match c {
@@ -681,7 +695,7 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
     }
 
     #[cfg(not(feature = "small"))]
-    fn put_labels(&mut self, labels: &Labels<'_>) -> Result<(), CollectError> {
+    fn put_labels(&mut self, labels: &Labels<'_>) -> Written {
         let n = labels.len();
         if n == 0 {
             return Ok(());
@@ -729,7 +743,7 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
     /// Every label set in one way (`small`): the bytes of the other build's fast paths, by
     /// selection (label sets are short) instead of three ways of sorting.
     #[cfg(feature = "small")]
-    fn put_labels(&mut self, labels: &Labels<'_>) -> Result<(), CollectError> {
+    fn put_labels(&mut self, labels: &Labels<'_>) -> Written {
         let mut last = None;
         let mut open: &[u8] = b"{";
         while let Some(i) = next_label(labels, last) {
@@ -751,7 +765,7 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
     /// Three pairs or more: in name order.
     #[cfg(not(feature = "small"))]
     #[inline(never)]
-    fn put_labels_sorted(&mut self, labels: &Labels<'_>) -> Result<(), CollectError> {
+    fn put_labels_sorted(&mut self, labels: &Labels<'_>) -> Written {
         let n = labels.len();
         self.put(b"{")?;
         if n <= SMALL_LABELS {
@@ -797,7 +811,7 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
 
     #[cfg(not(feature = "small"))]
     #[inline]
-    fn put_label(&mut self, k: usize, (name, value): (&str, &str)) -> Result<(), CollectError> {
+    fn put_label(&mut self, k: usize, (name, value): (&str, &str)) -> Written {
         let (n, v) = (name.as_bytes(), value.as_bytes());
         // The common case in one go: room in the buffer and nothing to escape.
         if self.len + n.len() + v.len() + 4 <= N && !needs_escape(v, true) {
@@ -826,7 +840,7 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
     }
 
     /// The digits of an integer value (and its sign).
-    fn put_int(&mut self, v: Value) -> Result<(), CollectError> {
+    fn put_int(&mut self, v: Value) -> Written {
         #[cfg(feature = "small")]
         let mut b = [0u8; decimal::DEC_BUF];
         #[cfg(feature = "small")]
@@ -849,7 +863,7 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
     }
 
     /// The space before the value, then the value.
-    fn put_value(&mut self, v: Value) -> Result<(), CollectError> {
+    fn put_value(&mut self, v: Value) -> Written {
         match v {
             #[cfg(feature = "small")]
             Value::Int(_) | Value::Signed(_) => {
@@ -892,13 +906,13 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
     /// The one place the encoder spells an `f64` (values, and exemplar values in OpenMetrics).
     #[cfg(feature = "float")]
     #[inline(never)]
-    fn put_f64(&mut self, f: f64, style: FloatStyle) -> Result<(), CollectError> {
+    fn put_f64(&mut self, f: f64, style: FloatStyle) -> Written {
         float::write_f64(f, style, |s| self.put_str(s))
     }
 
     /// An OpenMetrics timestamp, exactly as given (see [`Timestamp::write_seconds`]).
     #[cfg(feature = "openmetrics")]
-    fn put_seconds(&mut self, ts: Timestamp) -> Result<(), CollectError> {
+    fn put_seconds(&mut self, ts: Timestamp) -> Written {
         let mut buf = [0u8; Timestamp::BUF];
         self.put_str(ts.write_seconds(&mut buf))
     }
@@ -909,7 +923,7 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
         suffix: &str,
         help: &str,
         type_name: &str,
-    ) -> Result<(), CollectError> {
+    ) -> Written {
         let om = self.om();
         if cfg!(feature = "small") {
             // The same pieces, from a table: one call site instead of eleven.
@@ -1040,7 +1054,7 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
             self.put_om_extras(desc, sample)?;
         }
         let _ = desc;
-        self.put(b"\n")
+        Ok(self.put(b"\n")?)
     }
 
     /// OpenMetrics' timestamp in seconds and exemplar of a sample line.
@@ -1088,7 +1102,7 @@ impl<W: Write, F: FormatKind, const N: usize> Sink for Encoder<W, F, N> {
         }
         if !self.om() {
             let (suffix, type_name) = text::header(desc.metric_type);
-            return self.put_header(desc.name, suffix, desc.help, type_name);
+            return Ok(self.put_header(desc.name, suffix, desc.help, type_name)?);
         }
         #[cfg(feature = "openmetrics")]
         {
