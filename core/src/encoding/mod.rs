@@ -917,13 +917,7 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
         self.put_str(ts.write_seconds(&mut buf))
     }
 
-    fn put_header(
-        &mut self,
-        name: &str,
-        suffix: &str,
-        help: &str,
-        type_name: &str,
-    ) -> Written {
+    fn put_header(&mut self, name: &str, suffix: &str, help: &str, type_name: &str) -> Written {
         let om = self.om();
         if cfg!(feature = "small") {
             // The same pieces, from a table: one call site instead of eleven.
