@@ -5,6 +5,7 @@
 //! and write the classic samples the histogram reports after it. The types that keep native
 //! histograms need a heap and live in `promstack-alloc`; this is only the borrowed view.
 
+#[cfg(feature = "float")]
 use crate::sample::Exemplar;
 
 /// One native histogram point: schema, zero bucket, populated buckets, count and sum.
@@ -43,6 +44,7 @@ pub struct NativeHistogramPoint<'a> {
     /// Populated buckets of negative observations (index of `|v|`), by ascending index.
     pub negative: &'a [(i32, u64)],
     /// Exemplars of the native histogram (protobuf `Histogram.exemplars`).
+    #[cfg(feature = "float")]
     pub exemplars: &'a [Exemplar<'a>],
 }
 

@@ -3,7 +3,9 @@
 
 use crate::collector::{Collector, Sink};
 use crate::desc::Desc;
-use crate::encoding::{Encoder, Format, TextFormat};
+#[cfg(feature = "openmetrics")]
+use crate::encoding::OpenMetricsFormat;
+use crate::encoding::{encode_once, Format, TextFormat, LINE_BUF};
 use crate::error::{BoundedStr, CollectError, EncodeError, RegistryError};
 use crate::sample::Sample;
 use crate::sync::Lock;
@@ -304,19 +306,15 @@ impl<const R: usize> StaticRegistry<R> {
 
     /// Writes Prometheus text 0.0.4 into `writer`, each piece straight through (no line buffer
     /// and no OpenMetrics code: the smallest stack and flash, for firmware writing into a slice
-    /// or a UART; a writer whose every write costs a system call wants [`Encoder::new`]).
+    /// or a UART; a writer whose every write costs a system call wants [`Encoder::new`](crate::Encoder::new)).
     pub fn encode_text<W: embedded_io::Write>(&self, writer: W) -> Result<W, EncodeError<W::Error>> {
-        let mut enc = Encoder::<W, TextFormat, 0>::with_format(TextFormat, writer);
-        enc.encode(self)?;
-        enc.finish()
+        encode_once::<W, TextFormat, 0>(TextFormat, writer, self)
     }
 
     /// Writes OpenMetrics text (ending in `# EOF`) into `writer`.
     #[cfg(feature = "openmetrics")]
     pub fn encode_openmetrics<W: embedded_io::Write>(&self, writer: W) -> Result<W, EncodeError<W::Error>> {
-        let mut enc = Encoder::openmetrics(writer);
-        enc.encode(self)?;
-        enc.finish()
+        encode_once::<W, OpenMetricsFormat, LINE_BUF>(OpenMetricsFormat, writer, self)
     }
 
     /// Writes `format` into `writer`.
@@ -325,18 +323,13 @@ impl<const R: usize> StaticRegistry<R> {
         format: Format,
         writer: W,
     ) -> Result<W, EncodeError<W::Error>> {
-        let mut enc = Encoder::new(format, writer);
-        enc.encode(self)?;
-        enc.finish()
+        encode_once::<W, Format, LINE_BUF>(format, writer, self)
     }
 }
 
 impl<const R: usize> Collector for StaticRegistry<R> {
     fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
-        for c in self.all(&self.runtime()) {
-            c.collect(sink)?;
-        }
-        Ok(())
+        self.members(&mut |c| c.collect(sink)).map(drop)
     }
 
     fn describe(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
@@ -347,8 +340,14 @@ impl<const R: usize> Collector for StaticRegistry<R> {
         &self,
         visit: &mut dyn FnMut(&dyn Collector) -> Result<(), CollectError>,
     ) -> Result<bool, CollectError> {
-        for c in self.all(&self.runtime()) {
-            visit(c)?;
+        for c in self.fixed {
+            visit(*c)?;
+        }
+        // No copy of the (empty) run-time list, and no code for it, in a registry without one.
+        if R > 0 {
+            for (_, c) in self.runtime() {
+                visit(c)?;
+            }
         }
         Ok(true)
     }

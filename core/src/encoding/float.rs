@@ -49,6 +49,9 @@ pub fn shortest(v: f64, buf: &mut ryu::Buffer) -> &str {
 /// assert_eq!(go_float(1e6, &mut buf), "1e+06");
 /// assert_eq!(go_float(f64::INFINITY, &mut buf), "+Inf");
 /// ```
+// `small`: not inlined, so ryu's buffers are not in the caller's frame (a histogram's report)
+// while it reports the sample.
+#[cfg_attr(feature = "small", inline(never))]
 pub fn go_float(v: f64, out: &mut [u8; FLOAT_BUF]) -> &str {
     let len = go_float_len(v, out);
     // Only ASCII digits, signs, '.', 'e', and the literals above are written.

@@ -277,6 +277,20 @@ struct Held {
     spilled: bool,
 }
 
+/// A write failed; the writer's error is kept in the encoder. What the writing functions
+/// return instead of a [`CollectError`] (always [`CollectError::Sink`] for them): it fits in a
+/// register, where a `CollectError` result takes a stack slot at every call.
+#[derive(Debug, Clone, Copy)]
+struct WriteFailed;
+
+type Written = Result<(), WriteFailed>;
+
+impl From<WriteFailed> for CollectError {
+    fn from(_: WriteFailed) -> Self {
+        CollectError::Sink
+    }
+}
+
 /// Bytes the [`Encoder`] collects before it writes them out, unless told otherwise.
 pub const LINE_BUF: usize = 256;
 
@@ -434,29 +448,38 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
     /// Collects `collector` (descending into its members for text 0.0.4 and filtered scrapes).
     /// Errors stay small on the way up (the cause is in `self`): this recursion is the deepest
     /// stack of an encoding.
+    // Inlined into `descend`'s visitor: one frame less per level.
+    #[inline(always)]
     fn run_passes<S: Names>(&mut self, collector: &dyn Collector, names: S) -> Result<(), CollectError> {
-        if !self.om() || S::FILTERED {
-            // Text 0.0.4 writes split families (`x_created`, ...) after each member's own
-            // families, as Python does: descend into registries and arrays and run the passes
-            // per member. A filtered scrape descends too, to skip the members that claim none
-            // of the names. Otherwise OpenMetrics splits nothing and takes one pass.
-            let mut failed = None;
-            let composite = names.members(collector, &mut |member: &dyn Collector| {
-                self.run_passes(member, names).inspect_err(|&e| {
-                    failed.get_or_insert(e);
-                })
-            });
-            match (composite, failed) {
-                (_, Some(e)) => return Err(e),
-                (Ok(true), None) => return Ok(()),
-                (Ok(false), None) => {}
-                (Err(e), None) => return Err(e),
-            }
+        // Text 0.0.4 writes split families (`x_created`, ...) after each member's own families,
+        // as Python does: descend into registries and arrays and run the passes per member. A
+        // filtered scrape descends too, to skip the members that claim none of the names.
+        // Otherwise OpenMetrics splits nothing and takes one pass.
+        if (!self.om() || S::FILTERED) && self.descend(collector, names)? {
+            return Ok(());
         }
         self.run_member(collector, names)
     }
 
+    /// Runs the passes over each member of `collector`; `false` if it has none. Not inlined:
+    /// its locals stay out of the frame a leaf collector runs under.
+    #[inline(never)]
+    fn descend<S: Names>(&mut self, collector: &dyn Collector, names: S) -> Result<bool, CollectError> {
+        let mut failed = None;
+        let composite = names.members(collector, &mut |member: &dyn Collector| {
+            self.run_passes(member, names).inspect_err(|&e| {
+                failed.get_or_insert(e);
+            })
+        });
+        match (composite, failed) {
+            (_, Some(e)) => Err(e),
+            (Ok(composite), None) => Ok(composite),
+            (Err(e), None) => Err(e),
+        }
+    }
+
     /// The passes over one collector that is not descended into.
+    #[inline(always)]
     fn run_member<S: Names>(&mut self, collector: &dyn Collector, names: S) -> Result<(), CollectError> {
         self.pass = Pass::Main;
         self.split_seen = 0;
@@ -543,21 +566,27 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
 
     /// Ends the exposition (OpenMetrics: `# EOF`), flushes, and returns the writer.
     pub fn finish(mut self) -> Result<W, EncodeError<W::Error>> {
+        self.close()?;
+        Ok(self.writer)
+    }
+
+    /// [`Encoder::finish`] without moving the encoder: ends the exposition and flushes the
+    /// writer.
+    fn close(&mut self) -> Result<(), EncodeError<W::Error>> {
         if self.end().is_err() {
             return Err(self.take_error());
         }
-        self.writer.flush().map_err(EncodeError::Write)?;
-        Ok(self.writer)
+        self.writer.flush().map_err(EncodeError::Write)
     }
 
     /// Everything [`Encoder::finish`] writes, without flushing the writer.
     fn end(&mut self) -> Result<(), CollectError> {
         let mut done = self.withdraw();
         if self.om() && done.is_ok() {
-            done = self.put(b"# EOF\n");
+            done = self.put(b"# EOF\n").map_err(CollectError::from);
         }
         done?;
-        self.flush_buf()
+        Ok(self.flush_buf()?)
     }
 
     /// The writer, for callers that interleave their own output.
@@ -568,7 +597,12 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
     // ---- low-level writing; every failure is stored and reported as CollectError::Sink ----
 
     #[inline]
-    fn put(&mut self, bytes: &[u8]) -> Result<(), CollectError> {
+    fn put(&mut self, bytes: &[u8]) -> Written {
+        if N == 0 {
+            // No buffer: every piece straight to the writer, one call less deep (this is the
+            // bottom of the encoder's deepest stack).
+            return self.put_direct(bytes);
+        }
         let end = self.len + bytes.len();
         if let Some(room) = self.buf.get_mut(self.len..end) {
             copy_short(room, bytes);
@@ -582,7 +616,7 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
     /// The buffer is full: write it out, then buffer `bytes` (or write them straight through
     /// when they are larger than the buffer).
     #[inline(never)]
-    fn put_through(&mut self, bytes: &[u8]) -> Result<(), CollectError> {
+    fn put_through(&mut self, bytes: &[u8]) -> Written {
         if let Some(h) = &mut self.held {
             h.spilled = true;
         }
@@ -595,7 +629,16 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
         self.write_out(bytes)
     }
 
-    fn flush_buf(&mut self) -> Result<(), CollectError> {
+    /// [`Encoder::put`] without a buffer (`N = 0`): a held line is written out with it.
+    #[inline(never)]
+    fn put_direct(&mut self, bytes: &[u8]) -> Written {
+        if let Some(h) = &mut self.held {
+            h.spilled = true;
+        }
+        self.write_out(bytes)
+    }
+
+    fn flush_buf(&mut self) -> Written {
         if self.len == 0 {
             return Ok(());
         }
@@ -606,7 +649,7 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
         }
     }
 
-    fn write_out(&mut self, bytes: &[u8]) -> Result<(), CollectError> {
+    fn write_out(&mut self, bytes: &[u8]) -> Written {
         match self.writer.write_all(bytes) {
             Ok(()) => Ok(()),
             Err(e) => self.failed(e),
@@ -615,18 +658,18 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
 
     /// Keeps the writer's first error.
     #[cold]
-    fn failed(&mut self, e: W::Error) -> Result<(), CollectError> {
+    fn failed(&mut self, e: W::Error) -> Written {
         self.error.get_or_insert(e);
-        Err(CollectError::Sink)
+        Err(WriteFailed)
     }
     #[inline]
-    fn put_str(&mut self, s: &str) -> Result<(), CollectError> {
+    fn put_str(&mut self, s: &str) -> Written {
         self.put(s.as_bytes())
     }
 
     /// Writes `s` escaping `\` and newline, and `"` when `quote` is set.
     #[inline]
-    fn put_escaped(&mut self, s: &str, quote: bool) -> Result<(), CollectError> {
+    fn put_escaped(&mut self, s: &str, quote: bool) -> Written {
         let b = s.as_bytes();
         // `small`: the byte scan alone writes the same.
         if !cfg!(feature = "small") && !needs_escape(b, quote) {
@@ -635,7 +678,7 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
         self.put_escaped_slow(b, quote)
     }
 
-    fn put_escaped_slow(&mut self, b: &[u8], quote: bool) -> Result<(), CollectError> {
+    fn put_escaped_slow(&mut self, b: &[u8], quote: bool) -> Written {
         let mut start = 0;
         for (i, &c) in b.iter().enumerate() {
             let esc: &[u8] = match c {
@@ -652,7 +695,7 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
     }
 
     #[cfg(not(feature = "small"))]
-    fn put_labels(&mut self, labels: &Labels<'_>) -> Result<(), CollectError> {
+    fn put_labels(&mut self, labels: &Labels<'_>) -> Written {
         let n = labels.len();
         if n == 0 {
             return Ok(());
@@ -700,34 +743,21 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
     /// Every label set in one way (`small`): the bytes of the other build's fast paths, by
     /// selection (label sets are short) instead of three ways of sorting.
     #[cfg(feature = "small")]
-    fn put_labels(&mut self, labels: &Labels<'_>) -> Result<(), CollectError> {
-        let n = labels.len();
-        if n == 0 {
-            return Ok(());
-        }
-        // Pairs in (name, position) order, as the insertion sort of `put_labels_sorted` gives;
-        // above SMALL_LABELS pairs a repeated name is written once, as `Labels::sorted` does.
-        let keep_repeats = n <= SMALL_LABELS;
-        let mut last: Option<(&str, usize)> = None;
-        self.put(b"{")?;
-        for k in 0..n {
-            let mut best: Option<(&str, &str, usize)> = None;
-            for i in 0..n {
-                let (name, value) = labels.pair(i);
-                let after = last.is_none_or(|(l, li)| name > l || (keep_repeats && name == l && i > li));
-                if after && best.is_none_or(|(b, _, _)| name < b) {
-                    best = Some((name, value, i));
-                }
-            }
-            let Some((name, value, i)) = best else { break };
-            last = Some((name, i));
-            if k > 0 {
-                self.put(b",")?;
-            }
+    fn put_labels(&mut self, labels: &Labels<'_>) -> Written {
+        let mut last = None;
+        let mut open: &[u8] = b"{";
+        while let Some(i) = next_label(labels, last) {
+            last = Some(i);
+            let (name, value) = labels.pair(i);
+            self.put(open)?;
+            open = b",";
             self.put_str(name)?;
             self.put(b"=\"")?;
             self.put_escaped(value, true)?;
             self.put(b"\"")?;
+        }
+        if last.is_none() {
+            return Ok(());
         }
         self.put(b"}")
     }
@@ -735,7 +765,7 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
     /// Three pairs or more: in name order.
     #[cfg(not(feature = "small"))]
     #[inline(never)]
-    fn put_labels_sorted(&mut self, labels: &Labels<'_>) -> Result<(), CollectError> {
+    fn put_labels_sorted(&mut self, labels: &Labels<'_>) -> Written {
         let n = labels.len();
         self.put(b"{")?;
         if n <= SMALL_LABELS {
@@ -781,7 +811,7 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
 
     #[cfg(not(feature = "small"))]
     #[inline]
-    fn put_label(&mut self, k: usize, (name, value): (&str, &str)) -> Result<(), CollectError> {
+    fn put_label(&mut self, k: usize, (name, value): (&str, &str)) -> Written {
         let (n, v) = (name.as_bytes(), value.as_bytes());
         // The common case in one go: room in the buffer and nothing to escape.
         if self.len + n.len() + v.len() + 4 <= N && !needs_escape(v, true) {
@@ -810,7 +840,7 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
     }
 
     /// The digits of an integer value (and its sign).
-    fn put_int(&mut self, v: Value) -> Result<(), CollectError> {
+    fn put_int(&mut self, v: Value) -> Written {
         #[cfg(feature = "small")]
         let mut b = [0u8; decimal::DEC_BUF];
         #[cfg(feature = "small")]
@@ -833,7 +863,7 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
     }
 
     /// The space before the value, then the value.
-    fn put_value(&mut self, v: Value) -> Result<(), CollectError> {
+    fn put_value(&mut self, v: Value) -> Written {
         match v {
             #[cfg(feature = "small")]
             Value::Int(_) | Value::Signed(_) => {
@@ -876,24 +906,18 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
     /// The one place the encoder spells an `f64` (values, and exemplar values in OpenMetrics).
     #[cfg(feature = "float")]
     #[inline(never)]
-    fn put_f64(&mut self, f: f64, style: FloatStyle) -> Result<(), CollectError> {
+    fn put_f64(&mut self, f: f64, style: FloatStyle) -> Written {
         float::write_f64(f, style, |s| self.put_str(s))
     }
 
     /// An OpenMetrics timestamp, exactly as given (see [`Timestamp::write_seconds`]).
     #[cfg(feature = "openmetrics")]
-    fn put_seconds(&mut self, ts: Timestamp) -> Result<(), CollectError> {
+    fn put_seconds(&mut self, ts: Timestamp) -> Written {
         let mut buf = [0u8; Timestamp::BUF];
         self.put_str(ts.write_seconds(&mut buf))
     }
 
-    fn put_header(
-        &mut self,
-        name: &str,
-        suffix: &str,
-        help: &str,
-        type_name: &str,
-    ) -> Result<(), CollectError> {
+    fn put_header(&mut self, name: &str, suffix: &str, help: &str, type_name: &str) -> Written {
         let om = self.om();
         if cfg!(feature = "small") {
             // The same pieces, from a table: one call site instead of eleven.
@@ -1024,7 +1048,7 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
             self.put_om_extras(desc, sample)?;
         }
         let _ = desc;
-        self.put(b"\n")
+        Ok(self.put(b"\n")?)
     }
 
     /// OpenMetrics' timestamp in seconds and exemplar of a sample line.
@@ -1072,7 +1096,7 @@ impl<W: Write, F: FormatKind, const N: usize> Sink for Encoder<W, F, N> {
         }
         if !self.om() {
             let (suffix, type_name) = text::header(desc.metric_type);
-            return self.put_header(desc.name, suffix, desc.help, type_name);
+            return Ok(self.put_header(desc.name, suffix, desc.help, type_name)?);
         }
         #[cfg(feature = "openmetrics")]
         {
@@ -1126,9 +1150,21 @@ impl<W: Write, F: FormatKind, const N: usize> Sink for Encoder<W, F, N> {
 /// Encodes `collector` as Prometheus text 0.0.4 into `writer` and returns the writer (an
 /// [`Encoder::text`]: no OpenMetrics code is linked for it).
 pub fn encode_text<W: Write>(writer: W, collector: &dyn Collector) -> Result<W, EncodeError<W::Error>> {
-    let mut enc = Encoder::text(writer);
+    encode_once::<W, TextFormat, LINE_BUF>(TextFormat, writer, collector)
+}
+
+/// A whole exposition of `collector` in `format` through a fresh encoder with an `N`-byte
+/// buffer. What `encode` then `finish` do, except that the encoder is never moved: `finish`
+/// takes it by value, which copies it (most of the caller's stack frame) on a small target.
+pub(crate) fn encode_once<W: Write, F: FormatKind, const N: usize>(
+    format: F,
+    writer: W,
+    collector: &dyn Collector,
+) -> Result<W, EncodeError<W::Error>> {
+    let mut enc = Encoder::<W, F, N>::with_format(format, writer);
     enc.encode(collector)?;
-    enc.finish()
+    enc.close()?;
+    Ok(enc.writer)
 }
 
 /// Encodes `collector` as OpenMetrics text (ending in `# EOF`) into `writer` and returns it.
@@ -1137,9 +1173,7 @@ pub fn encode_openmetrics<W: Write>(
     writer: W,
     collector: &dyn Collector,
 ) -> Result<W, EncodeError<W::Error>> {
-    let mut enc = Encoder::openmetrics(writer);
-    enc.encode(collector)?;
-    enc.finish()
+    encode_once::<W, OpenMetricsFormat, LINE_BUF>(OpenMetricsFormat, writer, collector)
 }
 
 /// `true` for the types whose `_created` sample text 0.0.4 moves into its own family.
@@ -1243,6 +1277,47 @@ fn pair_len((name, value): (&str, &str)) -> usize {
 
 /// Label sets up to this size are sorted on the stack; larger ones use [`Labels::sorted`].
 const SMALL_LABELS: usize = 16;
+
+/// The position of the label to write after the one at `last` (`None`: the first), in
+/// (name, position) order as the insertion sort of the other build's `put_labels_sorted` gives;
+/// above [`SMALL_LABELS`] pairs a repeated name is written once, as [`Labels::sorted`] does.
+/// Not inlined: its locals stay out of the frame the label is written from.
+#[cfg(feature = "small")]
+#[inline(never)]
+fn next_label(labels: &Labels<'_>, last: Option<usize>) -> Option<usize> {
+    use core::cmp::Ordering::{Equal, Greater, Less};
+    let n = labels.len();
+    let keep_repeats = n <= SMALL_LABELS;
+    let mut best: Option<(&str, usize)> = None;
+    for i in 0..n {
+        let name = labels.pair(i).0;
+        let after = match last {
+            None => true,
+            Some(li) => match name_cmp(name, labels.pair(li).0) {
+                Greater => true,
+                Equal => keep_repeats && i > li,
+                Less => false,
+            },
+        };
+        if after && best.is_none_or(|(b, _)| name_cmp(name, b) == Less) {
+            best = Some((name, i));
+        }
+    }
+    best.map(|(_, i)| i)
+}
+
+/// `a.cmp(b)` a byte at a time (`small`: label names are short, and `str`'s comparison links
+/// `memcmp`).
+#[cfg(feature = "small")]
+fn name_cmp(a: &str, b: &str) -> core::cmp::Ordering {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    for (x, y) in a.iter().zip(b) {
+        if x != y {
+            return x.cmp(y);
+        }
+    }
+    a.len().cmp(&b.len())
+}
 
 /// `a < b`, deciding on the first byte without a `memcmp` call when it differs (label names
 /// nearly always differ there).
