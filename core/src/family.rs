@@ -229,7 +229,9 @@ const LEN_MUL: u64 = 0xA076_1D64_78BD_642F;
 
 /// The 128-bit product of `a` and `b`, its halves XORed: one multiply that mixes every input
 /// bit into the low bits the table index is taken from.
-#[inline(always)]
+// `small`: one out-of-line copy of the 64x64-bit multiply instead of one per call site.
+#[cfg_attr(not(feature = "small"), inline(always))]
+#[cfg_attr(feature = "small", inline(never))]
 fn fold(a: u64, b: u64) -> u64 {
     let p = u128::from(a) * u128::from(b);
     (p as u64) ^ ((p >> 64) as u64)
@@ -268,7 +270,8 @@ fn short_words(b: &[u8]) -> (u64, u64) {
 /// a lookup on a dependent multiply per byte. Each value's length goes into the state, so
 /// `("ab","c")` and `("a","bc")` hash differently. Not keyed: a table is bounded anyway, and
 /// equal hashes only cost a byte compare.
-#[inline]
+#[cfg_attr(not(feature = "small"), inline)]
+#[cfg_attr(feature = "small", inline(never))]
 fn hash_values(values: &[&str]) -> u64 {
     let mut h = SEED;
     for v in values {
