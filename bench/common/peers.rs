@@ -239,15 +239,18 @@ pub struct FmPath {
     pub path: &'static str,
 }
 
-pub type FmCounterFamily = fastmetrics::metrics::family::Family<FmMethodPath, fastmetrics::metrics::counter::Counter>;
-pub type FmHistogramFamily = fastmetrics::metrics::family::Family<FmPath, fastmetrics::metrics::histogram::Histogram>;
+pub type FmCounterFamily =
+    fastmetrics::metrics::family::Family<FmMethodPath, fastmetrics::metrics::counter::Counter>;
+pub type FmHistogramFamily =
+    fastmetrics::metrics::family::Family<FmPath, fastmetrics::metrics::histogram::Histogram>;
 
 pub fn fm_histogram() -> fastmetrics::metrics::histogram::Histogram {
     fastmetrics::metrics::histogram::Histogram::new(BUCKETS)
 }
 
 /// The Prometheus 0.0.4 text format, as the other libraries write it.
-pub const FM_TEXT: fastmetrics::format::text::TextProfile = fastmetrics::format::text::TextProfile::PrometheusV0_0_4;
+pub const FM_TEXT: fastmetrics::format::text::TextProfile =
+    fastmetrics::format::text::TextProfile::PrometheusV0_0_4;
 
 /// Encodes a fastmetrics registry as text (`encode_with` without the lazy-group scrape scope,
 /// which no workload uses).

@@ -67,13 +67,17 @@ unsafe impl GlobalAlloc for Tracking {
 #[global_allocator]
 static GLOBAL: Tracking = Tracking;
 
+/// One encode into the reused byte buffer or the reused `String` (the libraries that write a
+/// `fmt::Write`).
+type EncodeFn = Box<dyn FnMut(&mut Vec<u8>, &mut String)>;
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let lib = args.next().unwrap_or_else(|| "promstack".into());
     let runs: usize = args.next().map(|s| s.parse().expect("RUNS")).unwrap_or(5);
     let mut buf: Vec<u8> = Vec::new();
     let mut s = String::new();
-    let mut encode: Box<dyn FnMut(&mut Vec<u8>, &mut String)> = match lib.as_str() {
+    let mut encode: EncodeFn = match lib.as_str() {
         "promstack" => {
             let fams = promstack_bench::fixed_1m_families();
             Box::new(move |buf, _| {

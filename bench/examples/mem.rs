@@ -91,9 +91,10 @@ fn main() {
                 fastmetrics::metrics::counter::Counter,
             >::default();
             for p in &pairs {
-                fam.with_or_new(&peers::FmOwnedMethodPath { method: p[0].clone(), path: p[1].clone() }, |c| {
-                    c.inc()
-                });
+                fam.with_or_new(
+                    &peers::FmOwnedMethodPath { method: p[0].clone(), path: p[1].clone() },
+                    |c| c.inc(),
+                );
             }
             black_box(&fam);
             report(&lib, n);

@@ -54,7 +54,9 @@ fn main() {
         ("baseline", "encode_10k" | "encode_histograms" | "encode_1m") => {
             // The floor: copying promstack's output bytes.
             let expected = match workload {
-                "encode_10k" => promstack_core::encode_text(Vec::new(), &promstack_bench::fixed_encode_families()),
+                "encode_10k" => {
+                    promstack_core::encode_text(Vec::new(), &promstack_bench::fixed_encode_families())
+                }
                 "encode_1m" => promstack_core::encode_text(Vec::new(), &promstack_bench::fixed_1m_families()),
                 _ => promstack_core::encode_text(Vec::new(), promstack_bench::fixed_histograms()),
             }
