@@ -441,6 +441,70 @@ pub mod ep_histograms {
     }
 }
 
+/// The 1M-series encode: ten `CounterVec`s of 131,072 slots (100,000 used each).
+pub mod ep_big {
+    pub static REGISTRY: embeprom::Registry<1> = embeprom::Registry::new();
+
+    embeprom::metrics! {
+        registry = REGISTRY;
+
+        /// Requests served.
+        #[labels("method", "path")]
+        http_requests_0_total: CounterVec<131072>,
+        /// Requests served.
+        #[labels("method", "path")]
+        http_requests_1_total: CounterVec<131072>,
+        /// Requests served.
+        #[labels("method", "path")]
+        http_requests_2_total: CounterVec<131072>,
+        /// Requests served.
+        #[labels("method", "path")]
+        http_requests_3_total: CounterVec<131072>,
+        /// Requests served.
+        #[labels("method", "path")]
+        http_requests_4_total: CounterVec<131072>,
+        /// Requests served.
+        #[labels("method", "path")]
+        http_requests_5_total: CounterVec<131072>,
+        /// Requests served.
+        #[labels("method", "path")]
+        http_requests_6_total: CounterVec<131072>,
+        /// Requests served.
+        #[labels("method", "path")]
+        http_requests_7_total: CounterVec<131072>,
+        /// Requests served.
+        #[labels("method", "path")]
+        http_requests_8_total: CounterVec<131072>,
+        /// Requests served.
+        #[labels("method", "path")]
+        http_requests_9_total: CounterVec<131072>,
+    }
+}
+
+/// Fills embeprom's 1M series (call once per process) and returns the registry to render.
+pub fn embeprom_1m_registry() -> &'static embeprom::Registry<1> {
+    let m = ep_big::get();
+    let fams = [
+        &m.http_requests_0_total,
+        &m.http_requests_1_total,
+        &m.http_requests_2_total,
+        &m.http_requests_3_total,
+        &m.http_requests_4_total,
+        &m.http_requests_5_total,
+        &m.http_requests_6_total,
+        &m.http_requests_7_total,
+        &m.http_requests_8_total,
+        &m.http_requests_9_total,
+    ];
+    let pairs = label_pairs(BIG_CHILDREN);
+    for fam in fams {
+        for (i, p) in pairs.iter().enumerate() {
+            fam.inc_by(p, i as u64 + 1);
+        }
+    }
+    &ep_big::REGISTRY
+}
+
 /// Fills embeprom's 10k series (call once per process) and returns the registry to render.
 pub fn embeprom_encode_registry() -> &'static embeprom::Registry<1> {
     let m = ep_encode::get();

@@ -7,7 +7,7 @@
 //! histogram_observe, lookup_inc, cached_inc, encode_10k, encode_histograms, encode_1m.
 //! Running it twice with different ITERATIONS and subtracting the counts gives the cost per
 //! operation without the setup (`ci/bench.sh --callgrind` does that). Exits with status 3 for a
-//! pair that does not exist (embeprom's encode_1m: see `ci/bench.sh`).
+//! pair that does not exist.
 
 use promstack_bench::{label_pairs, observations, LookupFamily, BUCKETS, LOOKUP_CHILDREN};
 use promstack_core::{Counter, Encoder, Format, Gauge, Histogram};
@@ -392,11 +392,11 @@ fn main() {
             let c = EP_LOOKUP.with(&pairs[42]);
             (0..n).for_each(|_| black_box(&c).inc());
         }
-        ("embeprom", "encode_10k" | "encode_histograms") => {
-            let reg = if workload == "encode_10k" {
-                embeprom_encode_registry()
-            } else {
-                embeprom_histogram_registry()
+        ("embeprom", "encode_10k" | "encode_histograms" | "encode_1m") => {
+            let reg = match workload {
+                "encode_10k" => embeprom_encode_registry(),
+                "encode_1m" => embeprom_1m_registry(),
+                _ => embeprom_histogram_registry(),
             };
             for _ in 0..n {
                 s.clear();
