@@ -1,12 +1,22 @@
 #!/usr/bin/env bash
-# promstack side by side with the Rust peers (prometheus, prometheus-client, metrics +
-# metrics-exporter-prometheus): Criterion hot-path and encode benchmarks, heap allocations per
-# operation, memory per labeled series at 100k series, HTTP scrape throughput with wrk, and the
+# promstack side by side with the six Rust peers (prometheus 0.14, prometheus-client 0.26,
+# metrics 0.24 + metrics-exporter-prometheus 0.18, fastmetrics 0.7, measured 0.0.25, embeprom
+# 0.3): Criterion hot-path and encode benchmarks, instructions per operation (callgrind) for
+# every library and workload, heap allocations per operation, memory per labeled series at 100k
+# series, time and extra heap of encoding 1M series, HTTP scrape throughput with wrk, and the
 # flash/RAM/stack of a 5-metric firmware beside embeprom's (ci/footprint.sh, QEMU).
-# Prints a table of medians and ratios; BENCHMARKS.md explains every row.
+# Prints a table of medians and ratios; BENCHMARKS.md explains every row. The full run also
+# writes bench/results/results.md (ours / best peer per workload) and bench/results/chart.svg
+# (one panel per workload, a bar per library, ours highlighted).
 #
-# Usage: ci/bench.sh              the full comparison (about 15 minutes after the build)
-#        ci/bench.sh --quick      every benchmark very briefly (CI: seconds after the build)
+# Profile: the full run and --callgrind build in `bench-lto` (fat LTO, codegen-units 1, as a
+# release is built: without LTO a peer's cross-crate generics are not inlined). --quick, a CI
+# smoke run, builds in `bench` (no LTO; building every peer with LTO takes ~10 minutes on 2
+# cores); its figures are indicative only. BENCH_PROFILE overrides either.
+#
+# Usage: ci/bench.sh              the full comparison (about 40 minutes after the build)
+#        ci/bench.sh --quick      every benchmark very briefly (CI: seconds after the build);
+#                                 no callgrind, no 1M-series encode; chart drawn to a temp file
 #        ci/bench.sh --callgrind  only the instruction counts per operation (valgrind), the
 #                                 stable measure on a busy machine; the full run includes them
 #
@@ -18,7 +28,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 tdir=${CARGO_TARGET_DIR:-$root/target}
-export CRITERION_HOME=$tdir/criterion
+export CRITERION_HOME=${CRITERION_HOME:-$tdir/criterion}
 
 quick=0 only_callgrind=0
 case ${1-} in
@@ -30,6 +40,9 @@ case ${1-} in
     exit 2
     ;;
 esac
+
+profile=${BENCH_PROFILE:-bench-lto}
+((quick)) && profile=${BENCH_PROFILE:-bench}
 
 if ((quick)); then
   crit_args=(--warm-up-time 0.05 --measurement-time 0.1 --sample-size 10)
@@ -61,17 +74,25 @@ cleanup() {
 trap cleanup EXIT
 
 build() {
-  cargo bench -p promstack-bench --bench compare --no-run
-  cargo build --profile bench -p promstack-bench --examples
+  echo "profile: $profile"
+  ((only_callgrind)) || cargo bench --profile "$profile" -p promstack-bench --bench compare --no-run
+  cargo build --profile "$profile" -p promstack-bench --examples
 }
 
 criterion() {
   rm -rf "$CRITERION_HOME"
-  cargo bench -p promstack-bench --bench compare -- "${crit_args[@]}" 2>&1 |
+  cargo bench --profile "$profile" -p promstack-bench --bench compare -- "${crit_args[@]}" 2>&1 |
     grep -Ev '^(Benchmarking|Found [0-9]+ outliers|  [0-9]+ \((low|high) (mild|severe)\))'
 }
 
-ex=$tdir/release/examples
+# Cargo puts the built-in `bench` profile's output in release/, a custom profile's in its name.
+case $profile in
+  bench | release) ex=$tdir/release/examples ;;
+  dev | test) ex=$tdir/debug/examples ;;
+  *) ex=$tdir/$profile/examples ;;
+esac
+
+peers=(prometheus prometheus_client metrics fastmetrics measured embeprom)
 
 allocs() {
   "$ex/allocs" | tee -a "$results"
@@ -79,7 +100,7 @@ allocs() {
 
 memory() {
   local lib line
-  for lib in none promstack_fixed promstack_alloc prometheus prometheus_client metrics; do
+  for lib in none promstack_fixed promstack_alloc "${peers[@]}"; do
     line=$("$ex/mem" "$lib") || return 1
     echo "$line"
     # lib=X series=N peak_rss_bytes=B -> mem X B N
@@ -126,6 +147,15 @@ scrape_one() {
   echo "scrape $lib $rps $(to_ms "$p99")" >>"$results"
 }
 
+# Time and extra heap of one encode of 1M series (10 families x 100,000 children).
+encode_1m() {
+  local lib line
+  for lib in promstack promstack_alloc "${peers[@]}"; do
+    line=$("$ex/encode1m" "$lib") || return 1
+    echo "$line" | tee -a "$results"
+  done
+}
+
 # Instructions per operation: each (library, workload) runs twice under callgrind with
 # different iteration counts; the difference divided by the extra iterations cancels the setup.
 callgrind() {
@@ -134,14 +164,17 @@ callgrind() {
     return 0
   fi
   local w lib n1 n2 c1 c2 rc
-  for w in counter_inc gauge_set histogram_observe lookup_inc cached_inc encode_10k encode_histograms; do
+  for w in counter_inc gauge_set histogram_observe lookup_inc cached_inc encode_10k encode_histograms encode_1m; do
     case $w in
+      encode_1m) n1=1 n2=2 ;;
       encode_*) n1=2 n2=4 ;;
       *) n1=100000 n2=300000 ;;
     esac
-    for lib in baseline promstack promstack_alloc promstack_native promstack_protobuf prometheus prometheus_client metrics promstack_metrics; do
+    for lib in baseline promstack promstack_alloc promstack_native promstack_protobuf "${peers[@]}" promstack_metrics; do
       rc=0
-      "$ex/profile" "$lib" "$w" 1 >/dev/null 2>&1 || rc=$?
+      # The encode_1m pairs are known to exist (and a trial run costs seconds).
+      [ "$w" = encode_1m ] || "$ex/profile" "$lib" "$w" 1 >/dev/null 2>&1 || rc=$?
+      [ "$w" = encode_1m ] && [ "$lib" = promstack_metrics ] && continue
       ((rc == 3)) && continue # no such pair
       ((rc == 0)) || return 1
       c1=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$ex/profile" "$lib" "$w" $n1 2>&1 |
@@ -199,6 +232,7 @@ if ((${#failed[@]} == 0)); then
     step footprint footprint
     step "firmware footprint vs embeprom" firmware_vs_embeprom
     step "scrape throughput" scrape
+    ((quick)) || step "encode 1M series" encode_1m
     ((quick)) || step "instructions per operation" callgrind
   fi
 fi
@@ -208,10 +242,23 @@ mode=full
 ((quick)) && mode="--quick: very short runs, indicative only"
 ((only_callgrind)) && mode="--callgrind"
 echo "== bench: table ($mode) =="
-echo "machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(rustc --version)"
+machine="$(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(rustc --version)"
+echo "machine: $machine"
+echo "profile: $profile"
 crit_dir=$CRITERION_HOME
 ((only_callgrind)) && crit_dir=$tmp/no-criterion
-python3 bench/report.py "$crit_dir" "$results" || failed+=(report)
+# The committed results come from a full run only; --quick checks the chart is drawn.
+out_dir=bench/results
+((quick || only_callgrind)) && out_dir=$tmp/results
+mkdir -p "$out_dir"
+note="profile $profile ($mode); $machine"
+python3 bench/report.py "$crit_dir" "$results" --markdown "$out_dir/results.md" --svg "$out_dir/chart.svg" \
+  --note "$note" || failed+=(report)
+if [ -f "$out_dir/chart.svg" ]; then
+  python3 -c 'import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])' "$out_dir/chart.svg" ||
+    failed+=("chart is not valid SVG")
+  ((quick || only_callgrind)) || cp "$results" "$out_dir/raw.txt"
+fi
 if [ -s "$tmp/footprint" ]; then
   echo
   cat "$tmp/footprint"

@@ -1,8 +1,11 @@
-//! promstack side by side with prometheus 0.14, prometheus-client 0.26 and metrics 0.24 +
-//! metrics-exporter-prometheus 0.18, and with bare-atomic baselines.
+//! promstack side by side with prometheus 0.14, prometheus-client 0.26, metrics 0.24 +
+//! metrics-exporter-prometheus 0.18, fastmetrics 0.7, measured 0.0.25 and embeprom 0.3, and
+//! with bare-atomic baselines. `ci/bench.sh` builds it in the `bench-lto` profile (fat LTO, one
+//! codegen unit), as a release is built.
 //!
 //! Every group measures one workload; the function ids are the libraries (`baseline`,
-//! `promstack`, `prometheus`, `prometheus_client`, `metrics`), which `ci/bench.sh` turns into
+//! `promstack`, `prometheus`, `prometheus_client`, `metrics`, `fastmetrics`, `measured`,
+//! `embeprom`), which `ci/bench.sh` turns into
 //! the comparison table. `promstack_metrics` is the `metrics` facade with promstack's recorder
 //! (feature `metrics-recorder`) in place of metrics-exporter-prometheus: the same macro calls,
 //! so it compares with the `metrics` row. Run: `ci/bench.sh` (or `cargo bench -p promstack-bench`).
@@ -21,6 +24,11 @@ use peers::*;
 
 /// The `metrics` recorder of the hot-path groups, installed once as the global recorder (the
 /// way `metrics` is used: macros resolve through the global recorder).
+static EP_COUNTER: embeprom::Counter = embeprom::Counter::new();
+static EP_GAUGE: embeprom::GaugeF64 = embeprom::GaugeF64::new(0.0);
+static EP_HISTOGRAM: embeprom::Histogram<14> = embeprom::Histogram::new(&BUCKETS);
+static EP_LOOKUP: embeprom::CounterVec<128, 2> = embeprom::CounterVec::new(&["method", "path"]);
+
 fn metrics_global() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| metrics::set_global_recorder(metrics_recorder()).expect("first recorder"));
@@ -53,6 +61,11 @@ fn counter_inc(c: &mut Criterion) {
     let (rec, _reg) = promstack_metrics_recorder();
     let pm = metrics::with_local_recorder(&rec, || metrics::counter!("requests"));
     g.bench_function("promstack_metrics", |b| b.iter(|| black_box(&pm).increment(1)));
+    let fm = <fastmetrics::metrics::counter::Counter>::default();
+    g.bench_function("fastmetrics", |b| b.iter(|| black_box(&fm).inc()));
+    let md = measured::Counter::new();
+    g.bench_function("measured", |b| b.iter(|| black_box(&md).inc()));
+    g.bench_function("embeprom", |b| b.iter(|| black_box(&EP_COUNTER).inc()));
     g.finish();
 }
 
@@ -158,6 +171,29 @@ fn gauge_set(c: &mut Criterion) {
             black_box(&m).set(vals[i & 1023]);
         })
     });
+    let fm = fastmetrics::metrics::gauge::Gauge::<f64>::default();
+    g.bench_function("fastmetrics", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i += 1;
+            black_box(&fm).set(vals[i & 1023]);
+        })
+    });
+    let md = measured::FloatGauge::new();
+    g.bench_function("measured", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i += 1;
+            black_box(&md).get_metric().set(vals[i & 1023]);
+        })
+    });
+    g.bench_function("embeprom", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i += 1;
+            black_box(&EP_GAUGE).set(vals[i & 1023]);
+        })
+    });
     g.finish();
 }
 
@@ -257,6 +293,29 @@ fn histogram_observe(c: &mut Criterion) {
             black_box(&pm).record(vals[i & 1023]);
         })
     });
+    let fm = fm_histogram();
+    g.bench_function("fastmetrics", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i += 1;
+            black_box(&fm).observe(vals[i & 1023]);
+        })
+    });
+    let md = measured::Histogram::<14>::with_metadata(md_thresholds());
+    g.bench_function("measured", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i += 1;
+            black_box(&md).observe(vals[i & 1023]);
+        })
+    });
+    g.bench_function("embeprom", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i += 1;
+            black_box(&EP_HISTOGRAM).observe(vals[i & 1023]);
+        })
+    });
     g.finish();
 }
 
@@ -353,6 +412,41 @@ fn labeled_lookup_inc(c: &mut Criterion) {
             })
         });
     });
+
+    let fm = FmCounterFamily::default();
+    for p in pairs {
+        fm.with_or_new(&FmMethodPath { method: p[0], path: p[1] }, |c| c.inc());
+    }
+    g.bench_function("fastmetrics", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i = if i + 1 == n { 0 } else { i + 1 };
+            let p = black_box(&pairs[i]);
+            black_box(&fm).with_or_new(&FmMethodPath { method: p[0], path: p[1] }, |c| c.inc());
+        })
+    });
+    let md = MdCounterVec::new();
+    for p in pairs {
+        md.inc(MdMethodPath { method: p[0], path: p[1] });
+    }
+    g.bench_function("measured", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i = if i + 1 == n { 0 } else { i + 1 };
+            let p = black_box(&pairs[i]);
+            black_box(&md).inc(MdMethodPath { method: p[0], path: p[1] });
+        })
+    });
+    for p in pairs {
+        EP_LOOKUP.inc(p);
+    }
+    g.bench_function("embeprom", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i = if i + 1 == n { 0 } else { i + 1 };
+            black_box(&EP_LOOKUP).inc(black_box(&pairs[i]));
+        })
+    });
     g.finish();
 }
 
@@ -398,6 +492,21 @@ fn labeled_cached_inc(c: &mut Criterion) {
         || metrics::counter!("http_requests_cached", "method" => p[0], "path" => p[1]),
     );
     g.bench_function("promstack_metrics", |b| b.iter(|| black_box(&pm).increment(1)));
+    let fm = FmCounterFamily::default();
+    let fm_key = FmMethodPath { method: p[0], path: p[1] };
+    fm.with_or_new(&fm_key, |c| c.inc());
+    // A fastmetrics child shares its state with its clones: the cached handle.
+    let fm_child = fm.with(&fm_key, |c| c.clone()).unwrap();
+    g.bench_function("fastmetrics", |b| b.iter(|| black_box(&fm_child).inc()));
+    let md = MdCounterVec::new();
+    // measured's cached handle is the label id.
+    let md_id = md.with_labels(MdMethodPath { method: p[0], path: p[1] });
+    g.bench_function("measured", |b| b.iter(|| black_box(&md).get_metric(md_id).inc()));
+    for q in &pairs {
+        EP_LOOKUP.inc(q);
+    }
+    let ep_child = EP_LOOKUP.with(&p);
+    g.bench_function("embeprom", |b| b.iter(|| black_box(&ep_child).inc()));
     g.finish();
 }
 
@@ -572,6 +681,27 @@ fn encode_10k_counters(c: &mut Criterion) {
             black_box(&pm).encode_text(&mut buf).unwrap();
         })
     });
+    let fm = fastmetrics_encode_registry();
+    g.bench_function("fastmetrics", |b| {
+        b.iter(|| {
+            s.clear();
+            fm_encode(&mut s, black_box(&fm));
+        })
+    });
+    let md = measured_encode_families();
+    g.bench_function("measured", |b| {
+        b.iter(|| {
+            buf.clear();
+            black_box(&md).encode(&mut buf);
+        })
+    });
+    let ep = embeprom_encode_registry();
+    g.bench_function("embeprom", |b| {
+        b.iter(|| {
+            s.clear();
+            ep_encode(&mut s, black_box(ep));
+        })
+    });
     g.finish();
 }
 
@@ -640,6 +770,27 @@ fn encode_1k_histograms(c: &mut Criterion) {
         b.iter(|| {
             buf.clear();
             black_box(&pm).encode_text(&mut buf).unwrap();
+        })
+    });
+    let fm = fastmetrics_histogram_registry();
+    g.bench_function("fastmetrics", |b| {
+        b.iter(|| {
+            s.clear();
+            fm_encode(&mut s, black_box(&fm));
+        })
+    });
+    let md = measured_histograms();
+    g.bench_function("measured", |b| {
+        b.iter(|| {
+            buf.clear();
+            black_box(&md).encode(&mut buf);
+        })
+    });
+    let ep = embeprom_histogram_registry();
+    g.bench_function("embeprom", |b| {
+        b.iter(|| {
+            s.clear();
+            ep_encode(&mut s, black_box(ep));
         })
     });
     g.finish();

@@ -4,7 +4,8 @@
 //! default), increments each once, and prints `peak_rss_bytes=...` (VmHWM). Every run first
 //! builds the same owned label strings, so `mem none` is the baseline: (LIB - none) / N is the
 //! memory per series that the library itself holds (including its own copies of the values).
-//! LIB: none, promstack_fixed, promstack_alloc, prometheus, prometheus_client, metrics.
+//! LIB: none, promstack_fixed, promstack_alloc, prometheus, prometheus_client, metrics,
+//! fastmetrics, measured, embeprom.
 
 use promstack_bench::{owned_pairs, peak_rss, MEM_SERIES};
 use promstack_core::{CounterValue, FixedFamily};
@@ -18,6 +19,9 @@ mod peers;
 /// fixed-capacity family is meant to be; its pages count only once touched.
 static FIXED: FixedFamily<CounterValue, 2, 131_072, 32> =
     FixedFamily::counter("http_requests", "Requests served.", ["method", "path"]);
+
+/// embeprom's fixed-capacity vec, sized like `FIXED` (rendered label blocks of at most 48 bytes).
+static EMBEPROM: embeprom::CounterVec<131_072, 2, 48> = embeprom::CounterVec::new(&["method", "path"]);
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -81,9 +85,40 @@ fn main() {
             report(&lib, n);
             return;
         }
+        "fastmetrics" => {
+            let fam = fastmetrics::metrics::family::Family::<
+                peers::FmOwnedMethodPath,
+                fastmetrics::metrics::counter::Counter,
+            >::default();
+            for p in &pairs {
+                fam.with_or_new(
+                    &peers::FmOwnedMethodPath { method: p[0].clone(), path: p[1].clone() },
+                    |c| c.inc(),
+                );
+            }
+            black_box(&fam);
+            report(&lib, n);
+            return;
+        }
+        "measured" => {
+            let vec = peers::MdCounterVec::new();
+            for p in &pairs {
+                vec.inc(peers::MdMethodPath { method: &p[0], path: &p[1] });
+            }
+            black_box(&vec);
+            report(&lib, n);
+            return;
+        }
+        "embeprom" => {
+            assert!(n <= 131_072);
+            for p in &pairs {
+                EMBEPROM.inc(&[p[0].as_str(), p[1].as_str()]);
+            }
+            assert_eq!(EMBEPROM.series_count(), n);
+        }
         other => {
             eprintln!(
-                "unknown library {other}: none, promstack_fixed, promstack_alloc, prometheus, prometheus_client, metrics"
+                "unknown library {other}: none, promstack_fixed, promstack_alloc, prometheus, prometheus_client, metrics, fastmetrics, measured, embeprom"
             );
             std::process::exit(2);
         }

@@ -3,11 +3,12 @@
 //!
 //! `profile LIB WORKLOAD ITERATIONS`. LIB: baseline, promstack, promstack_alloc,
 //! promstack_native (histogram_observe), promstack_protobuf (encode_*), prometheus,
-//! prometheus_client, metrics, promstack_metrics (the `metrics` macros with promstack's
-//! recorder). WORKLOAD: counter_inc, gauge_set, histogram_observe, lookup_inc,
-//! cached_inc, encode_10k, encode_histograms. Running it twice with different ITERATIONS and
-//! subtracting the counts gives the cost per operation without the setup (`ci/bench.sh
-//! --callgrind` does that). Exits with status 3 for a pair that does not exist.
+//! prometheus_client, metrics, fastmetrics, measured, embeprom, promstack_metrics (the
+//! `metrics` macros with promstack's recorder). WORKLOAD: counter_inc, gauge_set,
+//! histogram_observe, lookup_inc, cached_inc, encode_10k, encode_histograms, encode_1m.
+//! Running it twice with different ITERATIONS and subtracting the counts gives the cost per
+//! operation without the setup (`ci/bench.sh --callgrind` does that). Exits with status 3 for a
+//! pair that does not exist.
 
 use promstack_bench::{label_pairs, observations, LookupFamily, BUCKETS, LOOKUP_CHILDREN};
 use promstack_core::{Counter, Encoder, Format, Gauge, Histogram};
@@ -25,6 +26,10 @@ static HISTOGRAM: Histogram<14> = Histogram::new("latency_seconds", "Latency.", 
 static BARE: AtomicU64 = AtomicU64::new(0);
 static BUCKET: [AtomicU64; 15] = [const { AtomicU64::new(0) }; 15];
 static SUM: AtomicU64 = AtomicU64::new(0);
+static EP_COUNTER: embeprom::Counter = embeprom::Counter::new();
+static EP_GAUGE: embeprom::GaugeF64 = embeprom::GaugeF64::new(0.0);
+static EP_HISTOGRAM: embeprom::Histogram<14> = embeprom::Histogram::new(&BUCKETS);
+static EP_LOOKUP: embeprom::CounterVec<128, 2> = embeprom::CounterVec::new(&["method", "path"]);
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -47,6 +52,21 @@ fn main() {
                 .fetch_add(1, Relaxed);
             let _ = SUM.fetch_update(Relaxed, Relaxed, |s| Some((f64::from_bits(s) + x).to_bits()));
         }),
+        ("baseline", "encode_10k" | "encode_histograms" | "encode_1m") => {
+            // The floor: copying promstack's output bytes.
+            let expected = match workload {
+                "encode_10k" => {
+                    promstack_core::encode_text(Vec::new(), &promstack_bench::fixed_encode_families())
+                }
+                "encode_1m" => promstack_core::encode_text(Vec::new(), &promstack_bench::fixed_1m_families()),
+                _ => promstack_core::encode_text(Vec::new(), promstack_bench::fixed_histograms()),
+            }
+            .unwrap();
+            for _ in 0..n {
+                buf.clear();
+                buf.extend_from_slice(black_box(&expected));
+            }
+        }
         ("promstack", "counter_inc") => (0..n).for_each(|_| black_box(&COUNTER).inc()),
         ("promstack", "gauge_set") => (0..n).for_each(|i| black_box(&GAUGE).set(v(i))),
         ("promstack", "histogram_observe") => (0..n).for_each(|i| black_box(&HISTOGRAM).observe(v(i))),
@@ -61,6 +81,15 @@ fn main() {
         }
         ("promstack", "encode_10k") => {
             let fams = promstack_bench::fixed_encode_families();
+            for _ in 0..n {
+                buf.clear();
+                let mut enc = Encoder::new(Format::Text, &mut buf);
+                enc.encode(&fams).unwrap();
+                enc.finish().unwrap();
+            }
+        }
+        ("promstack", "encode_1m") => {
+            let fams = promstack_bench::fixed_1m_families();
             for _ in 0..n {
                 buf.clear();
                 let mut enc = Encoder::new(Format::Text, &mut buf);
@@ -104,8 +133,12 @@ fn main() {
             let child = fam.get(&pairs[42]).unwrap();
             (0..n).for_each(|_| black_box(&child).inc());
         }
-        ("promstack_alloc", "encode_10k") => {
-            let reg = promstack_bench::alloc_encode_registry();
+        ("promstack_alloc", "encode_10k" | "encode_1m") => {
+            let reg = if workload == "encode_10k" {
+                promstack_bench::alloc_encode_registry()
+            } else {
+                promstack_bench::alloc_1m_registry()
+            };
             for _ in 0..n {
                 buf.clear();
                 reg.encode_text(&mut buf).unwrap();
@@ -147,12 +180,12 @@ fn main() {
                 (0..n).for_each(|_| black_box(&c).inc());
             }
         }
-        ("prometheus", "encode_10k" | "encode_histograms") => {
+        ("prometheus", "encode_10k" | "encode_histograms" | "encode_1m") => {
             use prometheus::Encoder as _;
-            let reg = if workload == "encode_10k" {
-                prometheus_encode_registry()
-            } else {
-                prometheus_histogram_registry()
+            let reg = match workload {
+                "encode_10k" => prometheus_encode_registry(),
+                "encode_1m" => prometheus_1m_registry(),
+                _ => prometheus_histogram_registry(),
             };
             let enc = prometheus::TextEncoder::new();
             for _ in 0..n {
@@ -193,11 +226,11 @@ fn main() {
                 });
             }
         }
-        ("prometheus_client", "encode_10k" | "encode_histograms") => {
-            let reg = if workload == "encode_10k" {
-                prometheus_client_encode_registry()
-            } else {
-                prometheus_client_histogram_registry()
+        ("prometheus_client", "encode_10k" | "encode_histograms" | "encode_1m") => {
+            let reg = match workload {
+                "encode_10k" => prometheus_client_encode_registry(),
+                "encode_1m" => prometheus_client_1m_registry(),
+                _ => prometheus_client_histogram_registry(),
             };
             for _ in 0..n {
                 s.clear();
@@ -281,12 +314,112 @@ fn main() {
                 reg.encode_text(&mut buf).unwrap();
             }
         }
-        ("metrics", "encode_10k" | "encode_histograms") => {
-            let h =
-                if workload == "encode_10k" { metrics_encode_handle() } else { metrics_histogram_handle() };
+        ("metrics", "encode_10k" | "encode_histograms" | "encode_1m") => {
+            let h = match workload {
+                "encode_10k" => metrics_encode_handle(),
+                "encode_1m" => metrics_1m_handle(),
+                _ => metrics_histogram_handle(),
+            };
             for _ in 0..n {
                 buf.clear();
                 h.render_to_write(&mut buf).unwrap();
+            }
+        }
+        ("fastmetrics", "counter_inc") => {
+            let c = <fastmetrics::metrics::counter::Counter>::default();
+            (0..n).for_each(|_| black_box(&c).inc());
+        }
+        ("fastmetrics", "gauge_set") => {
+            let g = fastmetrics::metrics::gauge::Gauge::<f64>::default();
+            (0..n).for_each(|i| black_box(&g).set(v(i)));
+        }
+        ("fastmetrics", "histogram_observe") => {
+            let h = fm_histogram();
+            (0..n).for_each(|i| black_box(&h).observe(v(i)));
+        }
+        ("fastmetrics", "lookup_inc" | "cached_inc") => {
+            let fam = FmCounterFamily::default();
+            let key = |p: &[&'static str; 2]| FmMethodPath { method: p[0], path: p[1] };
+            pairs.iter().for_each(|p| fam.with_or_new(&key(p), |c| c.inc()));
+            if workload == "lookup_inc" {
+                (0..n).for_each(|i| black_box(&fam).with_or_new(&key(pair(i)), |c| c.inc()));
+            } else {
+                // A family's child shares its state with its clones: the cached handle.
+                let c = fam.with(&key(&pairs[42]), |c| c.clone()).unwrap();
+                (0..n).for_each(|_| black_box(&c).inc());
+            }
+        }
+        ("fastmetrics", "encode_10k" | "encode_histograms" | "encode_1m") => {
+            let reg = match workload {
+                "encode_10k" => fastmetrics_encode_registry(),
+                "encode_1m" => fastmetrics_1m_registry(),
+                _ => fastmetrics_histogram_registry(),
+            };
+            for _ in 0..n {
+                s.clear();
+                fm_encode(&mut s, &reg);
+            }
+        }
+        ("measured", "counter_inc") => {
+            let c = measured::Counter::new();
+            (0..n).for_each(|_| black_box(&c).inc());
+        }
+        ("measured", "gauge_set") => {
+            let g = measured::FloatGauge::new();
+            (0..n).for_each(|i| black_box(&g).get_metric().set(v(i)));
+        }
+        ("measured", "histogram_observe") => {
+            let h = measured::Histogram::<14>::with_metadata(md_thresholds());
+            (0..n).for_each(|i| black_box(&h).observe(v(i)));
+        }
+        ("measured", "lookup_inc" | "cached_inc") => {
+            let vec = MdCounterVec::new();
+            let key = |p: &[&'static str; 2]| MdMethodPath { method: p[0], path: p[1] };
+            pairs.iter().for_each(|p| vec.inc(key(p)));
+            if workload == "lookup_inc" {
+                (0..n).for_each(|i| black_box(&vec).inc(key(pair(i))));
+            } else {
+                // measured's cached handle is the label id.
+                let id = vec.with_labels(key(&pairs[42]));
+                (0..n).for_each(|_| black_box(&vec).get_metric(id).inc());
+            }
+        }
+        ("measured", "encode_10k" | "encode_1m") => {
+            let fams =
+                if workload == "encode_10k" { measured_encode_families() } else { measured_1m_families() };
+            for _ in 0..n {
+                buf.clear();
+                fams.encode(&mut buf);
+            }
+        }
+        ("measured", "encode_histograms") => {
+            let h = measured_histograms();
+            for _ in 0..n {
+                buf.clear();
+                h.encode(&mut buf);
+            }
+        }
+        ("embeprom", "counter_inc") => (0..n).for_each(|_| black_box(&EP_COUNTER).inc()),
+        ("embeprom", "gauge_set") => (0..n).for_each(|i| black_box(&EP_GAUGE).set(v(i))),
+        ("embeprom", "histogram_observe") => (0..n).for_each(|i| black_box(&EP_HISTOGRAM).observe(v(i))),
+        ("embeprom", "lookup_inc") => {
+            pairs.iter().for_each(|p| EP_LOOKUP.inc(p));
+            (0..n).for_each(|i| black_box(&EP_LOOKUP).inc(pair(i)));
+        }
+        ("embeprom", "cached_inc") => {
+            pairs.iter().for_each(|p| EP_LOOKUP.inc(p));
+            let c = EP_LOOKUP.with(&pairs[42]);
+            (0..n).for_each(|_| black_box(&c).inc());
+        }
+        ("embeprom", "encode_10k" | "encode_histograms" | "encode_1m") => {
+            let reg = match workload {
+                "encode_10k" => embeprom_encode_registry(),
+                "encode_1m" => embeprom_1m_registry(),
+                _ => embeprom_histogram_registry(),
+            };
+            for _ in 0..n {
+                s.clear();
+                ep_encode(&mut s, reg);
             }
         }
         _ => std::process::exit(3),

@@ -1,10 +1,11 @@
 //! The workloads every library is measured on, so that promstack and each peer get exactly the
 //! same label values, bucket bounds and observed values; and promstack's fixed-capacity setups.
 //!
-//! The peers (prometheus, prometheus-client, metrics + metrics-exporter-prometheus) are
-//! dev-dependencies of this crate: the Criterion bench (`benches/compare.rs`) and the memory,
-//! allocation and scrape programs (`examples/`) build them. `ci/bench.sh` runs everything and
-//! prints the comparison table; `BENCHMARKS.md` explains each row.
+//! The peers (prometheus 0.14, prometheus-client 0.26, metrics 0.24 + metrics-exporter-prometheus
+//! 0.18, fastmetrics 0.7, measured 0.0.25, embeprom 0.3) are dev-dependencies of this crate: the
+//! Criterion bench (`benches/compare.rs`) and the profile, memory, encode, allocation and scrape
+//! programs (`examples/`) build them. `ci/bench.sh` runs everything in the `bench-lto` profile
+//! and prints the comparison table; `BENCHMARKS.md` explains each row.
 
 use promstack_alloc::{Family, Registry};
 use promstack_core::{Collector, CounterValue, FixedFamily, HistogramValue, DEFAULT_BUCKETS};
@@ -24,6 +25,8 @@ pub const ENCODE_CHILDREN: usize = 1000;
 pub const HISTOGRAMS: usize = 1000;
 /// Labeled series created by the memory programs.
 pub const MEM_SERIES: usize = 100_000;
+/// Children of each of the 10 families of the 1M-series encode (10 x 100,000).
+pub const BIG_CHILDREN: usize = 100_000;
 
 /// Histogram bucket bounds of every histogram workload: the Prometheus default buckets
 /// (`+Inf` implied), the same for every library.
@@ -133,6 +136,58 @@ pub fn fixed_histograms() -> &'static HistogramFamily {
     fam
 }
 
+/// One family of the 1M-series encode: 100,000 children in 131,072 slots (76 % full), too large
+/// for the stack, so the ten live in a `static` as a server would hold them.
+pub type BigFamily = FixedFamily<CounterValue, 2, 131_072, 32>;
+
+macro_rules! big_families {
+    ($($name:literal),*) => {
+        [$(FixedFamily::counter($name, "Requests served.", ["method", "path"])),*]
+    };
+}
+
+static BIG: [BigFamily; ENCODE_FAMILIES] = big_families!(
+    "http_requests_0",
+    "http_requests_1",
+    "http_requests_2",
+    "http_requests_3",
+    "http_requests_4",
+    "http_requests_5",
+    "http_requests_6",
+    "http_requests_7",
+    "http_requests_8",
+    "http_requests_9"
+);
+
+/// The 1M series (10 families x 100,000 children, child `i` counted `i + 1`) in core's
+/// fixed-capacity families. Call once per process: the families are a `static`.
+pub fn fixed_1m_families() -> [&'static dyn Collector; ENCODE_FAMILIES] {
+    install_clock();
+    let pairs = label_pairs(BIG_CHILDREN);
+    for fam in &BIG {
+        for (i, p) in pairs.iter().enumerate() {
+            fam.get(p).expect("capacity").value().inc_by_int(i as u64 + 1);
+        }
+    }
+    core::array::from_fn(|f| &BIG[f] as &'static dyn Collector)
+}
+
+/// The 1M series in promstack-alloc's `Registry` of dynamic families.
+pub fn alloc_1m_registry() -> Registry {
+    let reg = Registry::new();
+    let pairs = label_pairs(BIG_CHILDREN);
+    for f in 0..ENCODE_FAMILIES {
+        reg.register(Arc::new(alloc_counter(&family_name(f), &pairs))).expect("distinct names");
+    }
+    reg
+}
+
+fn status_kib(key: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(key))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
 /// promstack-alloc's dynamic family named `name` with the children `pairs`, child `i` counted
 /// `i + 1`.
 pub fn alloc_counter(name: &str, pairs: &[[&str; 2]]) -> Family<CounterValue> {
@@ -173,10 +228,7 @@ pub fn alloc_histograms() -> Registry {
 
 /// Peak resident set size of this process in bytes (`VmHWM` of `/proc/self/status`).
 pub fn peak_rss() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
+    status_kib("VmHWM:").map(|k| k * 1024)
 }
 
 /// A promstack-alloc native histogram (schema 3, at most 160 buckets), unlabeled: the child

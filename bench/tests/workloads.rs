@@ -104,6 +104,18 @@ fn every_library_encodes_the_same_series() {
     let m = metrics_encode_handle().render();
     assert_eq!(sample_lines(m.as_bytes()), series);
 
+    let mut s = String::new();
+    fm_encode(&mut s, &fastmetrics_encode_registry());
+    assert_eq!(sample_lines(s.as_bytes()), series);
+
+    let mut out = Vec::new();
+    measured_encode_families().encode(&mut out);
+    assert_eq!(sample_lines(&out), series);
+
+    let mut s = String::new();
+    ep_encode(&mut s, embeprom_encode_registry());
+    assert_eq!(sample_lines(s.as_bytes()), series);
+
     // Histograms: 15 buckets + count + sum per child.
     let per = 17;
     let ps = promstack_core::encode_text(Vec::new(), promstack_bench::fixed_histograms()).unwrap();
@@ -121,4 +133,13 @@ fn every_library_encodes_the_same_series() {
     assert_eq!(sample_lines(s.as_bytes()), HISTOGRAMS * per);
     let m = metrics_histogram_handle().render();
     assert_eq!(sample_lines(m.as_bytes()), HISTOGRAMS * per);
+    let mut s = String::new();
+    fm_encode(&mut s, &fastmetrics_histogram_registry());
+    assert_eq!(sample_lines(s.as_bytes()), HISTOGRAMS * per);
+    let mut out = Vec::new();
+    measured_histograms().encode(&mut out);
+    assert_eq!(sample_lines(&out), HISTOGRAMS * per);
+    let mut s = String::new();
+    ep_encode(&mut s, embeprom_histogram_registry());
+    assert_eq!(sample_lines(s.as_bytes()), HISTOGRAMS * per);
 }
