@@ -9,156 +9,97 @@ use crate::metric::{Created, Metric};
 use crate::sample::{Labels, Sample, Value};
 use crate::sync::{AtomicU32, AtomicU64, Ordering};
 
-/// The value of an integer gauge: one `i64` (kept as its two's-complement bits, so adding a
-/// negative number is one wrapping atomic add).
-pub struct IntGaugeValue {
-    bits: AtomicU64,
+/// A value type for an integer gauge: `$int` kept as its two's-complement bits in `$atomic`, so
+/// adding a negative number is one wrapping atomic add.
+macro_rules! int_gauge_value {
+    ($(#[$doc:meta])* $name:ident, $int:ty, $bits:ty, $atomic:ident) => {
+        $(#[$doc])*
+        pub struct $name {
+            bits: $atomic,
+        }
+
+        impl $name {
+            /// A gauge at 0.
+            pub const fn new() -> Self {
+                $name { bits: $atomic::new(0) }
+            }
+
+            /// Sets the value.
+            #[inline]
+            pub fn set(&self, v: $int) {
+                // Relaxed: a gauge publishes only its own value.
+                self.bits.store(v as $bits, Ordering::Relaxed);
+            }
+
+            /// Adds `v` (which may be negative), wrapping at the ends of the integer type.
+            #[inline]
+            pub fn add(&self, v: $int) {
+                self.bits.fetch_add(v as $bits, Ordering::Relaxed);
+            }
+
+            /// Subtracts `v`, wrapping at the ends of the integer type.
+            #[inline]
+            pub fn sub(&self, v: $int) {
+                self.bits.fetch_sub(v as $bits, Ordering::Relaxed);
+            }
+
+            /// Adds 1.
+            #[inline]
+            pub fn inc(&self) {
+                self.add(1);
+            }
+
+            /// Subtracts 1.
+            #[inline]
+            pub fn dec(&self) {
+                self.sub(1);
+            }
+
+            /// The current value.
+            #[inline]
+            pub fn get(&self) -> $int {
+                self.bits.load(Ordering::Relaxed) as $int
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl Metric for $name {
+            const METRIC_TYPE: MetricType = MetricType::Gauge;
+            const INIT: Self = $name::new();
+            type Config = ();
+
+            fn reset(&self) {
+                self.set(0);
+            }
+
+            fn report(
+                &self,
+                _: &(),
+                desc: &Desc<'_>,
+                labels: Labels<'_>,
+                sink: &mut dyn Sink,
+            ) -> Result<(), CollectError> {
+                sink.sample(desc, &Sample::new("", labels, Value::Signed(i64::from(self.get()))))
+            }
+        }
+    };
 }
 
-impl IntGaugeValue {
-    /// A gauge at 0.
-    pub const fn new() -> Self {
-        IntGaugeValue { bits: AtomicU64::new(0) }
-    }
-
-    /// Sets the value.
-    #[inline]
-    pub fn set(&self, v: i64) {
-        // Relaxed: a gauge publishes only its own value.
-        self.bits.store(v as u64, Ordering::Relaxed);
-    }
-
-    /// Adds `v` (which may be negative), wrapping at the ends of `i64`.
-    #[inline]
-    pub fn add(&self, v: i64) {
-        self.bits.fetch_add(v as u64, Ordering::Relaxed);
-    }
-
-    /// Subtracts `v`, wrapping at the ends of `i64`.
-    #[inline]
-    pub fn sub(&self, v: i64) {
-        self.bits.fetch_sub(v as u64, Ordering::Relaxed);
-    }
-
-    /// Adds 1.
-    #[inline]
-    pub fn inc(&self) {
-        self.add(1);
-    }
-
-    /// Subtracts 1.
-    #[inline]
-    pub fn dec(&self) {
-        self.sub(1);
-    }
-
-    /// The current value.
-    #[inline]
-    pub fn get(&self) -> i64 {
-        self.bits.load(Ordering::Relaxed) as i64
-    }
-}
-
-impl Default for IntGaugeValue {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Metric for IntGaugeValue {
-    const METRIC_TYPE: MetricType = MetricType::Gauge;
-    const INIT: Self = IntGaugeValue::new();
-    type Config = ();
-
-    fn reset(&self) {
-        self.set(0);
-    }
-
-    fn report(
-        &self,
-        _: &(),
-        desc: &Desc<'_>,
-        labels: Labels<'_>,
-        sink: &mut dyn Sink,
-    ) -> Result<(), CollectError> {
-        sink.sample(desc, &Sample::new("", labels, Value::Signed(self.get())))
-    }
-}
-
-/// The value of a 4-byte integer gauge: one `i32`, lock-free wherever the core has 32-bit
-/// atomics (every Cortex-M and RISC-V `imac`; on `thumbv6m` and `riscv32imc` a critical section).
-pub struct Gauge32Value {
-    bits: AtomicU32,
-}
-
-impl Gauge32Value {
-    /// A gauge at 0.
-    pub const fn new() -> Self {
-        Gauge32Value { bits: AtomicU32::new(0) }
-    }
-
-    /// Sets the value.
-    #[inline]
-    pub fn set(&self, v: i32) {
-        self.bits.store(v as u32, Ordering::Relaxed);
-    }
-
-    /// Adds `v` (which may be negative), wrapping at the ends of `i32`.
-    #[inline]
-    pub fn add(&self, v: i32) {
-        self.bits.fetch_add(v as u32, Ordering::Relaxed);
-    }
-
-    /// Subtracts `v`, wrapping at the ends of `i32`.
-    #[inline]
-    pub fn sub(&self, v: i32) {
-        self.bits.fetch_sub(v as u32, Ordering::Relaxed);
-    }
-
-    /// Adds 1.
-    #[inline]
-    pub fn inc(&self) {
-        self.add(1);
-    }
-
-    /// Subtracts 1.
-    #[inline]
-    pub fn dec(&self) {
-        self.sub(1);
-    }
-
-    /// The current value.
-    #[inline]
-    pub fn get(&self) -> i32 {
-        self.bits.load(Ordering::Relaxed) as i32
-    }
-}
-
-impl Default for Gauge32Value {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Metric for Gauge32Value {
-    const METRIC_TYPE: MetricType = MetricType::Gauge;
-    const INIT: Self = Gauge32Value::new();
-    type Config = ();
-
-    fn reset(&self) {
-        self.set(0);
-    }
-
-    fn report(
-        &self,
-        _: &(),
-        desc: &Desc<'_>,
-        labels: Labels<'_>,
-        sink: &mut dyn Sink,
-    ) -> Result<(), CollectError> {
-        sink.sample(desc, &Sample::new("", labels, Value::Signed(i64::from(self.get()))))
-    }
-}
+int_gauge_value!(
+    /// The value of an integer gauge: one `i64` (kept as its two's-complement bits, so adding a
+    /// negative number is one wrapping atomic add).
+    IntGaugeValue, i64, u64, AtomicU64
+);
+int_gauge_value!(
+    /// The value of a 4-byte integer gauge: one `i32`, lock-free wherever the core has 32-bit
+    /// atomics (every Cortex-M and RISC-V `imac`; on `thumbv6m` and `riscv32imc` a critical section).
+    Gauge32Value, i32, u32, AtomicU32
+);
 
 /// An integer gauge: an `i64` that goes up and down, written without floating point.
 ///
