@@ -37,6 +37,7 @@ steps=(
   "test core small (the compact encoder writes the same bytes)|cargo test -p promstack-core --features small && cargo test -p promstack-core --features async,small --test pull && cargo clippy -p promstack-core --all-targets --features small -- -D warnings"
   "doc|RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps && RUSTDOCFLAGS=-Dwarnings cargo doc -p promstack --no-deps --all-features"
   "features alone|ci/features.sh"
+  "msrv|ci/msrv.sh"
 )
 for pair in "${cross_builds[@]}"; do
   read -r pkg target flags <<<"$pair"
