@@ -6,11 +6,8 @@
 #[path = "shortest.rs"]
 mod shortest;
 
-#[cfg(any(feature = "small", test))]
-use super::decimal::{self, DEC_BUF};
-/// Room for the digits of any f64 (17) and more.
-#[cfg(not(any(feature = "small", test)))]
-const DEC_BUF: usize = 21;
+/// Room for the digits of any f64 (17).
+const DEC_BUF: usize = 20;
 
 /// Room for any f64 in either spelling.
 pub const FLOAT_BUF: usize = 32;
@@ -69,20 +66,15 @@ fn shortest_len(v: f64, out: &mut [u8; FLOAT_BUF]) -> usize {
         w.extend(s);
         return w.len;
     }
-    let mut buf = [0u8; DEC_BUF];
-    let (d, point) = shortest::digits(v, &mut buf);
+    let (s, n, point) = shortest::digits(v);
     if v.is_sign_negative() {
         w.push(b'-');
     }
-    let n = d.len() as i32;
-    if d.is_empty() {
+    let n_ = n as i32;
+    if n == 0 {
         w.extend(b"0.0");
     } else if point <= -5 || point > 16 {
-        w.push(d[0]);
-        if n > 1 {
-            w.push(b'.');
-            w.extend(&d[1..]);
-        }
+        w.digits(s, n, 1);
         w.push(b'e');
         if point < 1 {
             w.push(b'-');
@@ -91,16 +83,13 @@ fn shortest_len(v: f64, out: &mut [u8; FLOAT_BUF]) -> usize {
     } else if point <= 0 {
         w.extend(b"0.");
         w.zeros(-point);
-        w.extend(d);
-    } else if n <= point {
-        w.extend(d);
-        w.zeros(point - n);
+        w.digits(s, n, 0);
+    } else if n_ <= point {
+        w.digits(s, n, 0);
+        w.zeros(point - n_);
         w.extend(b".0");
     } else {
-        let p = point as usize;
-        w.extend(&d[..p]);
-        w.push(b'.');
-        w.extend(&d[p..]);
+        w.digits(s, n, point as u32);
     }
     w.len
 }
@@ -159,7 +148,7 @@ fn go_float_len(v: f64, out: &mut [u8; FLOAT_BUF]) -> usize {
 fn general_len(v: f64, out: &mut [u8; FLOAT_BUF]) -> usize {
     let mut buf = [0u8; DEC_BUF];
     #[cfg(feature = "small")]
-    let (digits, point) = shortest::digits(v, &mut buf);
+    let (digits, point) = small_digits(v, &mut buf);
     #[cfg(not(feature = "small"))]
     let (digits, point) = ryu_digits(v, &mut buf);
     let neg = v.is_sign_negative();
@@ -187,16 +176,12 @@ fn general_len(v: f64, out: &mut [u8; FLOAT_BUF]) -> usize {
         }
         if point <= 0 {
             w.extend(b"0.");
-            for _ in 0..(-point) {
-                w.push(b'0');
-            }
+            w.zeros(-point);
             w.extend(&digits[..nd]);
         } else {
             let p = point as usize;
             w.extend(&digits[..nd.min(p)]);
-            for _ in nd..p {
-                w.push(b'0');
-            }
+            w.zeros(p as i32 - nd as i32);
             w.push(b'.');
             if nd > p {
                 w.extend(&digits[p..nd]);
@@ -220,6 +205,18 @@ fn general_len(v: f64, out: &mut [u8; FLOAT_BUF]) -> usize {
         w.int(ea);
     }
     w.len
+}
+
+/// [`ryu_digits`] without ryu.
+#[cfg(any(feature = "small", test))]
+fn small_digits(v: f64, buf: &mut [u8; DEC_BUF]) -> (&[u8], i32) {
+    let (s, n, point) = shortest::digits(v);
+    let mut out = [0u8; FLOAT_BUF];
+    let mut w = Writer { out: &mut out, len: 0 };
+    w.digits(s, n, 0);
+    let n = n as usize;
+    buf[..n].copy_from_slice(&out[..n]);
+    (&buf[..n], point)
 }
 
 /// ryu's shortest digits of a finite `v` without trailing zeros, and the decimal point's
@@ -341,11 +338,37 @@ impl Writer<'_> {
             self.push(b'0');
         }
     }
+    /// An exponent (below 1,000).
     fn int(&mut self, v: u32) {
         #[cfg(feature = "small")]
-        self.extend(decimal::unsigned(u64::from(v), &mut [0u8; DEC_BUF]));
+        self.digits(u64::from(v), 1 + u32::from(v >= 10) + u32::from(v >= 100), 0);
         #[cfg(not(feature = "small"))]
         self.extend(itoa::Buffer::new().format(v).as_bytes());
+    }
+    /// The `n` digits of `s` (leading zeros if `s` has fewer), with a `.` after the first
+    /// `dot` of them when `0 < dot < n`. Written from the last digit back, so that no digit
+    /// buffer is needed (the float path is the deepest of the encoder's stack).
+    #[cfg(any(feature = "small", test))]
+    fn digits(&mut self, mut s: u64, n: u32, dot: u32) {
+        let end = self.len + n as usize + usize::from(0 < dot && dot < n);
+        let mut at = end;
+        for i in (0..n).rev() {
+            let q = shortest::div10(s);
+            at -= 1;
+            self.set(at, b'0' + (s - 10 * q) as u8);
+            s = q;
+            if i == dot && dot > 0 {
+                at -= 1;
+                self.set(at, b'.');
+            }
+        }
+        self.len = end.min(FLOAT_BUF);
+    }
+    #[cfg(any(feature = "small", test))]
+    fn set(&mut self, at: usize, c: u8) {
+        if let Some(b) = self.out.get_mut(at) {
+            *b = c;
+        }
     }
 }
 
@@ -446,7 +469,7 @@ mod matches_ryu {
         if v.is_finite() {
             // go_float's general path spells these digits (and, without `small`, ryu's).
             let (mut a, mut b) = ([0u8; DEC_BUF], [0u8; DEC_BUF]);
-            assert_eq!(shortest::digits(v, &mut a), ryu_digits(v, &mut b), "bits {:#018x}", v.to_bits());
+            assert_eq!(small_digits(v, &mut a), ryu_digits(v, &mut b), "bits {:#018x}", v.to_bits());
         }
     }
 

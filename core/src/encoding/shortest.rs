@@ -15,7 +15,7 @@
 //! for (`powers_are_exact` checks all of them against exact integers). That costs up to 54 steps
 //! for the most extreme exponents and a handful for everyday magnitudes: size over speed.
 
-use crate::encoding::decimal::{self, DEC_BUF};
+use core::num::NonZeroU32;
 
 const MASK63: u64 = (1 << 63) - 1;
 /// The smallest binary exponent (subnormals).
@@ -24,25 +24,35 @@ const Q_MIN: i32 = -1074;
 const C_MIN: u64 = 1 << 52;
 
 /// The shortest decimal that reads back as `v` (finite), closest to `v` when there are several:
-/// its digits without trailing zeros, and the position of the decimal point, so that
-/// `|v| = 0.DIGITS x 10^point`. Zero has no digits.
-pub(crate) fn digits(v: f64, buf: &mut [u8; DEC_BUF]) -> (&[u8], i32) {
+/// `(s, n, point)` with `s` the digits as an integer without trailing zeros, `n` how many there
+/// are, and `|v| = 0.DIGITS x 10^point`. Zero is `(0, 0, 0)`.
+pub(crate) fn digits(v: f64) -> (u64, u32, i32) {
     let bits = v.to_bits();
     let biased = (bits >> 52) as i32 & 0x7ff;
     let t = bits & (C_MIN - 1);
-    let (s, k) = if biased != 0 {
+    let (mut s, mut k) = if biased != 0 {
         decimal(biased - 1075, C_MIN | t)
     } else if t == 0 {
-        return (&[], 0);
+        return (0, 0, 0);
     } else {
         decimal(Q_MIN, t)
     };
-    let d = decimal::unsigned(s, buf);
-    let mut n = d.len();
-    while n > 1 && d[n - 1] == b'0' {
-        n -= 1;
+    loop {
+        let q = div10(s);
+        if q * 10 != s {
+            break;
+        }
+        s = q;
+        k += 1;
     }
-    (&d[..n], k + d.len() as i32)
+    // s < 10^17.
+    let mut n = 1;
+    let mut p = 10;
+    while p <= s {
+        p *= 10;
+        n += 1;
+    }
+    (s, n, k + n as i32)
 }
 
 /// Schubfach proper, for `v = c x 2^q`: the shortest `s x 10^k` in `v`'s rounding interval
@@ -108,7 +118,7 @@ fn mul(a: u64, b: u64) -> (u64, u64) {
 }
 
 /// `n / 10` by a multiplication (exact for every `u64`), so that no 64-bit division is linked.
-fn div10(n: u64) -> u64 {
+pub(crate) fn div10(n: u64) -> u64 {
     mul(n, 0xCCCC_CCCC_CCCC_CCCD).0 >> 3
 }
 
@@ -140,11 +150,12 @@ fn pow10(e: i32) -> (u64, u64) {
     while n > 0 {
         let step = n.min(if e > 0 { 13 } else { 6 });
         n -= step;
-        let f = 5u32.pow(step);
+        // Never zero; as a `NonZeroU32` the divisions below need no zero check.
+        let f = NonZeroU32::new(5u32.pow(step)).unwrap_or(NonZeroU32::MIN);
         if e > 0 {
             let mut carry = 0u32;
             for limb in &mut w {
-                let p = u64::from(*limb) * u64::from(f) + u64::from(carry);
+                let p = u64::from(*limb) * u64::from(f.get()) + u64::from(carry);
                 *limb = p as u32;
                 carry = (p >> 32) as u32;
             }
