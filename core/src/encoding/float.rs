@@ -45,11 +45,14 @@ pub(crate) fn write_f64<R>(v: f64, style: FloatStyle, put: impl FnOnce(&[u8]) ->
 
 /// `+Inf`, `-Inf` and `NaN`, as both spellings write them; `None` for a finite value.
 fn special(v: f64) -> Option<&'static [u8]> {
-    if v.is_nan() {
+    // On the bits: no (soft-float) comparisons.
+    const INF: u64 = 0x7ff0_0000_0000_0000;
+    let bits = v.to_bits();
+    if bits & !(1 << 63) > INF {
         Some(b"NaN")
-    } else if v == f64::INFINITY {
+    } else if bits == INF {
         Some(b"+Inf")
-    } else if v == f64::NEG_INFINITY {
+    } else if bits == INF | 1 << 63 {
         Some(b"-Inf")
     } else {
         None

@@ -57,6 +57,8 @@ pub(crate) fn digits(v: f64) -> (u64, u32, i32) {
 
 /// Schubfach proper, for `v = c x 2^q`: the shortest `s x 10^k` in `v`'s rounding interval
 /// (both ends included when `c` is even), or the closest of two, ties to even.
+// Inlined: one frame less under the encoder's deepest call.
+#[inline(always)]
 fn decimal(q: i32, c: u64) -> (u64, i32) {
     let odd = c & 1;
     // 4c and the interval's ends, in quarters of 2^q. Where the exponent steps up (c = 2^52),
@@ -105,7 +107,9 @@ fn scale((g1, g0): (u64, u64), cp: u64) -> u64 {
 }
 
 /// The 128-bit product, as (high, low), from 32-bit multiplications (a 32-bit core has no
-/// 64-bit multiply-high, and a `u128` product would be a call).
+/// 64-bit multiply-high, and a `u128` product would be a call). Inlined: a call per product
+/// costs more stack than the product's code costs flash.
+#[inline(always)]
 fn mul(a: u64, b: u64) -> (u64, u64) {
     let (a0, a1) = (a & 0xffff_ffff, a >> 32);
     let (b0, b1) = (b & 0xffff_ffff, b >> 32);
@@ -117,9 +121,13 @@ fn mul(a: u64, b: u64) -> (u64, u64) {
     (hi, mid << 32 | p00 & 0xffff_ffff)
 }
 
-/// `n / 10` by a multiplication (exact for every `u64`), so that no 64-bit division is linked.
+/// `n / 10` from 32-bit divisions (by a constant: multiplications), so that no 64-bit division
+/// is linked: with `n = hi x 2^32 + lo`, `r = hi % 10` and `2^32 = 10 x 429_496_729 + 6`, the
+/// low half of the quotient is `r x 429_496_729 + lo / 10 + (lo % 10 + 6r) / 10`.
 pub(crate) fn div10(n: u64) -> u64 {
-    mul(n, 0xCCCC_CCCC_CCCC_CCCD).0 >> 3
+    let (hi, lo) = ((n >> 32) as u32, n as u32);
+    let r = hi % 10;
+    u64::from(hi / 10) << 32 | u64::from(r * 429_496_729 + lo / 10 + (lo % 10 + 6 * r) / 10)
 }
 
 /// `floor(q x log10(2))`, exact for |q| <= 1100 (checked by `logarithms_are_exact`).
@@ -143,9 +151,9 @@ fn floor_log2_pow10(e: i32) -> i32 {
 /// 10^e and 5^e have the same binary significand; `w` holds 5^e's, scaled into
 /// [2^191, 2^192) (six 32-bit limbs, least significant first) and truncated at every step, so it
 /// stays below the exact one by far less than the 2^66 the result drops.
+#[inline(always)]
 fn pow10(e: i32) -> (u64, u64) {
-    let mut w = [0u32; 6];
-    w[5] = 1 << 31;
+    let mut w: [u32; 6] = [0, 0, 0, 0, 0, 1 << 31];
     let mut n = e.unsigned_abs();
     while n > 0 {
         let step = n.min(if e > 0 { 13 } else { 6 });
