@@ -15,7 +15,7 @@ pub const FLOAT_BUF: usize = 32;
 /// Which spelling [`write_f64`] writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum FloatStyle {
-    /// [`shortest`]: sample values.
+    /// [`shortest()`]: sample values.
     Shortest,
     /// [`go_float`]: exemplar values (as Python writes them).
     #[cfg_attr(not(feature = "openmetrics"), allow(dead_code))]
@@ -59,7 +59,7 @@ fn special(v: f64) -> Option<&'static [u8]> {
     }
 }
 
-/// [`shortest`] without ryu: the same text (`matches_ryu`), written as ryu's `format_finite`
+/// [`shortest()`] without ryu: the same text (`matches_ryu`), written as ryu's `format_finite`
 /// does: fixed notation for `1e-5 <= |v| < 1e16` (`.0` after an integer), exponent form
 /// outside it (`1e16`, `1.5e-7`).
 #[cfg(any(feature = "small", test))]
@@ -210,7 +210,7 @@ fn general_len(v: f64, out: &mut [u8; FLOAT_BUF]) -> usize {
     w.len
 }
 
-/// [`ryu_digits`] without ryu.
+/// `ryu_digits` without ryu.
 #[cfg(any(feature = "small", test))]
 fn small_digits(v: f64, buf: &mut [u8; DEC_BUF]) -> (&[u8], i32) {
     let (s, n, point) = shortest::digits(v);
@@ -508,7 +508,8 @@ mod matches_ryu {
             123456789012345680.0,
             5e-324,
             1e-323,
-            2.2250738585072009e-308,
+            // The largest subnormal.
+            f64::from_bits(0x000f_ffff_ffff_ffff),
             1.7976931348623157e308,
         ] {
             check_both_signs(v);

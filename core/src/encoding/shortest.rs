@@ -181,7 +181,7 @@ fn pow10(e: i32) -> (u64, u64) {
                 rem = hi % f;
                 let lo = rem << 16 | *limb & 0xffff;
                 rem = lo % f;
-                *limb = (hi / f) << 16 | lo / f;
+                *limb = ((hi / f) << 16) | (lo / f);
             }
             // The quotient lost 3 to 14 leading bits: shift them back (zeros come in).
             let s = w[5].leading_zeros();
