@@ -1,19 +1,22 @@
 //! Shortest round-trip digits of an `f64` for the `small` build, without ryu.
 //!
-//! ryu (even with its compact tables) is the largest piece of a firmware that prints floats:
-//! about 4 KB of code and tables on thumbv7m, and it pulls in `memmove` and a 64-bit division
-//! (another 2.4 KB). This computes the same digits in about a third of that, with 32-bit
-//! arithmetic only, and [`super`] spells them as ryu does (`matches_ryu` checks every
-//! spelling against ryu's).
+//! ryu (even with its compact tables) was the largest piece of a firmware that prints floats:
+//! about 4.2 KB of code and tables on thumbv7m, and it pulled in `memmove` and a 64-bit division
+//! (another 2.4 KB). This computes the same digits in about 2 KB, with 32-bit multiplications and
+//! divisions by constants only, and [`super`] spells them as ryu does (`matches_ryu` checks the
+//! text against ryu's on millions of values).
 //!
-//! The method is Schubfach (Raffaello Giulietti, "The Schubfach way to render doubles", 2020):
-//! the value's rounding interval, scaled by a power of ten chosen so that it holds at most one
-//! multiple of ten and at most two integers, gives the digits directly, with no loop over
-//! candidates. Schubfach reads its 126-bit powers of ten from a 617-entry table (10 KB); here the
-//! one power a value needs is computed from 1 by multiplications by 5^13 (or divisions by 5^6)
-//! on 192 bits, truncating, which is still exact at 126 bits for every power the algorithm asks
-//! for (`powers_are_exact` checks all of them against exact integers). That costs up to 54 steps
-//! for the most extreme exponents and a handful for everyday magnitudes: size over speed.
+//! The method is Schubfach (Raffaello Giulietti, "The Schubfach way to render doubles"): the
+//! value's rounding interval is scaled by the power of ten `10^-k` that makes it at least 1 and
+//! less than 10 units wide, so it holds at most one multiple of ten; the digits are that multiple
+//! when it is inside (one digit fewer), else whichever of the two integers around the value is
+//! inside, or the closer one. No loop over candidates, and no 64-bit division.
+//!
+//! Schubfach reads its 126-bit powers of ten from a 617-entry table (10 KB). Here the one power a
+//! value needs is computed from 1 by multiplications by 5^13 (or divisions by 5^6) on 192 bits,
+//! truncating at each step, which is still exact at 126 bits for every power the algorithm asks
+//! for (`powers_are_exact` checks each against exact integers). That costs up to 49 steps for
+//! the most extreme exponents and a handful for everyday magnitudes: size over speed.
 
 use core::num::NonZeroU32;
 
@@ -96,8 +99,8 @@ fn decimal(q: i32, c: u64) -> (u64, i32) {
     (if vb < mid || vb == mid && s & 1 == 0 { s } else { t }, k)
 }
 
-/// `floor(g x cp / 2^127)` with its lowest bit set when the division is inexact (rounding to
-/// odd, which keeps the comparisons in [`decimal`] exact). `g = g1 x 2^63 + g0`.
+/// `g x cp / 2^127` rounded to odd (its lowest bit set when inexact), as Schubfach's `rop`
+/// computes it: what keeps the comparisons in [`decimal`] exact. `g = g1 x 2^63 + g0`.
 fn scale((g1, g0): (u64, u64), cp: u64) -> u64 {
     let x1 = mul(g0, cp).0;
     let (y1, y0) = mul(g1, cp);
