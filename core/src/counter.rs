@@ -161,6 +161,10 @@ impl Metric for CounterValue {
         self.created.stamp();
     }
 
+    // `small` with floats: inlined into the family's collect, the labels it is handed are not
+    // copied into a frame of their own (the deepest path of the encode stack; see
+    // BENCHMARKS.md's footprint). Integer-only builds keep one copy (flash over stack).
+    #[cfg_attr(all(feature = "small", feature = "float"), inline(always))]
     fn report(
         &self,
         _: &(),

@@ -325,6 +325,41 @@ impl<const N: usize> Metric for IntHistogramValue<N> {
         self.created.stamp();
     }
 
+    /// `small`: every line from one sample site (each site builds a whole `Sample`).
+    #[cfg(feature = "small")]
+    fn report(
+        &self,
+        bounds: &[i64; N],
+        desc: &Desc<'_>,
+        labels: Labels<'_>,
+        sink: &mut dyn Sink,
+    ) -> Result<(), CollectError> {
+        let le = ["le"];
+        let mut count = 0u64;
+        // The buckets, `+Inf`, `_count`, `_sum`: the lines of the other build, in its order.
+        for i in 0..N + 3 {
+            let mut buf = heapless::String::new();
+            let (suffix, text, value) = match (bounds.get(i), self.buckets.get(i)) {
+                (Some(bound), Some(b)) => {
+                    count = count.wrapping_add(b.load(Ordering::Relaxed));
+                    ("_bucket", le_text(*bound, &mut buf), Value::Int(count))
+                }
+                _ if i == N => {
+                    count = count.wrapping_add(self.over.load(Ordering::Relaxed));
+                    ("_bucket", "+Inf", Value::Int(count))
+                }
+                _ if i == N + 1 => ("_count", "", Value::Int(count)),
+                _ if bounds.first().is_none_or(|b| *b >= 0) => ("_sum", "", Value::Signed(self.sum())),
+                _ => break,
+            };
+            let text = [text];
+            let labels = if text[0].is_empty() { labels } else { labels.with_extra(&le, &text) };
+            sink.sample(desc, &Sample::new(suffix, labels, value))?;
+        }
+        self.created.report(desc, labels, sink)
+    }
+
+    #[cfg(not(feature = "small"))]
     fn report(
         &self,
         bounds: &[i64; N],
@@ -426,6 +461,28 @@ mod tests {
         let g32 = Gauge32Value::new();
         g32.sub(3);
         assert_eq!(g32.get(), -3);
+    }
+
+    /// Every line in order, and no `_sum` below a negative first bound (`small` writes them
+    /// from one sample site).
+    #[test]
+    fn histogram_lines() {
+        let h: IntHistogram<3> = IntHistogram::new("t", "h.", [-5, 0, 10]);
+        for v in [-7, 3, 20] {
+            h.observe(v);
+        }
+        let out = crate::encode_text(Vec::new(), &h).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "# HELP t h.\n# TYPE t histogram\nt_bucket{le=\"-5.0\"} 1.0\nt_bucket{le=\"0.0\"} 1.0\n\
+             t_bucket{le=\"10.0\"} 2.0\nt_bucket{le=\"+Inf\"} 3.0\nt_count 3.0\n"
+        );
+        let h: IntHistogram<1> = IntHistogram::new("u", "", [0]);
+        h.observe(0);
+        let out = crate::encode_text(Vec::new(), &h).unwrap();
+        assert!(String::from_utf8(out)
+            .unwrap()
+            .ends_with("u_bucket{le=\"0.0\"} 1.0\nu_bucket{le=\"+Inf\"} 1.0\nu_count 1.0\nu_sum 0.0\n"));
     }
 
     #[test]

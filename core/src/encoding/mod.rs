@@ -907,7 +907,7 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
     #[cfg(feature = "float")]
     #[inline(never)]
     fn put_f64(&mut self, f: f64, style: FloatStyle) -> Written {
-        float::write_f64(f, style, |s| self.put_str(s))
+        float::write_f64(f, style, |s| self.put(s))
     }
 
     /// An OpenMetrics timestamp, exactly as given (see [`Timestamp::write_seconds`]).
