@@ -23,6 +23,8 @@
 
 #[cfg(all(feature = "std", not(test)))]
 extern crate std;
+#[cfg(feature = "alloc")]
+extern crate alloc;
 
 #[cfg(feature = "float")]
 mod clock;
@@ -41,6 +43,7 @@ mod gauge;
 mod histogram;
 mod info;
 mod integer;
+mod labels;
 mod metric;
 #[cfg(feature = "float")]
 mod native;
@@ -83,6 +86,9 @@ pub use integer::{
     assert_int_buckets, check_int_buckets, Gauge32, Gauge32Value, IntGauge, IntGaugeValue, IntHistogram,
     IntHistogramValue,
 };
+pub use labels::{label_values, LabelNames, LabelSet, LabelValue, ValueBuf};
+#[cfg(feature = "derive")]
+pub use promstack_derive::{LabelSet, LabelValue};
 pub use metric::Metric;
 #[cfg(feature = "float")]
 pub use native::NativeHistogramPoint;
