@@ -236,7 +236,7 @@ pub fn peak_rss() -> Option<u64> {
 pub fn native_histogram() -> promstack_alloc::OwnedChild<promstack_alloc::NativeHistogramValue> {
     let cfg = promstack_alloc::NativeConfig::new(3).expect("valid schema");
     let fam = promstack_alloc::Opts::new("latency_seconds", "Latency.").native_histogram(cfg).expect("valid");
-    fam.get(&[]).expect("unlabeled")
+    fam.get(()).expect("unlabeled")
 }
 
 #[cfg(test)]

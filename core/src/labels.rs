@@ -224,7 +224,7 @@ mod alloc_impls {
 /// F.get(["only one"]); // error: `[&str; 1]: LabelSet<2>` is not satisfied
 /// ```
 ///
-/// Implemented for arrays `[T; N]` of [`LabelValue`]s, tuples of 1 to 8 `LabelValue`s, references
+/// Implemented for arrays `[T; N]` of [`LabelValue`]s, `()` and tuples of 1 to 8 `LabelValue`s, references
 /// to label sets, and structs with `#[derive(LabelSet)]` (feature `derive`).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a set of {N} label values",
@@ -259,6 +259,14 @@ impl<S: LabelSet<N> + ?Sized, const N: usize> LabelSet<N> for &S {
     #[inline]
     fn label_values<'a>(&'a self, scratch: &'a mut [ValueBuf; N]) -> [&'a str; N] {
         (**self).label_values(scratch)
+    }
+}
+
+/// No labels: the one child of a family without label names.
+impl LabelSet<0> for () {
+    #[inline]
+    fn label_values<'a>(&'a self, _: &'a mut [ValueBuf; 0]) -> [&'a str; 0] {
+        []
     }
 }
 

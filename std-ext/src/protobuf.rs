@@ -713,7 +713,7 @@ mod tests {
         n.get(&["/"]).unwrap().observe_with_exemplar(-0.5, &[("trace_id", "t2")], None).unwrap();
         registry.register_owned(n).unwrap();
         let info: Family<OwnedInfoValue> = Opts::new("build", "Build.").info().unwrap();
-        info.get(&[]).unwrap().set_info(&[("version", "1.2")]).unwrap();
+        info.get(()).unwrap().set_info(&[("version", "1.2")]).unwrap();
         registry.register_owned(info).unwrap();
 
         let mut out = Vec::new();

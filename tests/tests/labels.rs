@@ -75,18 +75,23 @@ fn incorrect_label_count() {
     let cases: [(&[&str], usize); 2] = [(&[], 0), (&["a", "b"], 2)];
     for (values, got) in cases {
         let want = LabelError::WrongCount { expected: 1, got };
-        assert_eq!(counter.get(values).unwrap_err(), want, "get {values:?}");
-        assert_eq!(counter.remove(values).unwrap_err(), want, "remove {values:?}");
+        assert_eq!(counter.with_label_values(values).unwrap_err(), want, "with_label_values {values:?}");
+        assert_eq!(counter.remove_label_values(values).unwrap_err(), want, "remove {values:?}");
         assert_eq!(counter.with(values, |_| ()).unwrap_err(), want, "with {values:?}");
     }
+    // A typed set of the wrong size is refused the same way (the count is known at run time).
+    assert_eq!(counter.get(()).unwrap_err(), LabelError::WrongCount { expected: 1, got: 0 });
+    assert_eq!(counter.get(("a", 2u8)).unwrap_err(), LabelError::WrongCount { expected: 1, got: 2 });
+    assert_eq!(counter.remove(["a", "b"]).unwrap_err(), LabelError::WrongCount { expected: 1, got: 2 });
     assert_eq!(counter.len(), 0, "refused lookups create nothing");
 }
 
 #[test]
-#[should_panic(expected = "wrong number of label values")]
-fn with_label_values_panics_on_wrong_count() {
+fn with_label_values_refuses_a_wrong_count() {
     let (_, counter, _) = wrapper_setup();
-    counter.with_label_values(&["a", "b"]);
+    let err = counter.with_label_values(&["a", "b"]).unwrap_err();
+    assert!(matches!(err, LabelError::WrongCount { got: 2, .. }), "{err}");
+    assert!(err.to_string().contains("wrong number of label values"), "{err}");
 }
 
 // TestMetricWrapper.test_namespace_subsystem_concatenated
@@ -96,7 +101,7 @@ fn namespace_subsystem_concatenated() {
     let c = registry
         .register_owned(Opts::new("c_total", "help").namespace("a").subsystem("b").counter().unwrap())
         .unwrap();
-    c.get(&[]).unwrap().inc();
+    c.get(()).unwrap().inc();
     assert_eq!(registry.get_sample_value("a_b_c_total", &[]), Some(1.0));
 }
 
@@ -310,7 +315,7 @@ fn enum_labels() {
 #[test]
 fn enum_states() {
     let e = Family::enumeration("e", "help", &[], &["a", "b", "c"]).unwrap();
-    let child = e.get(&[]).unwrap();
+    let child = e.get(()).unwrap();
     assert_eq!(child.set("d"), Err(ValueError::UnknownState));
     assert_eq!(child.get(), "a");
     assert!(matches!(Family::enumeration("e", "help", &[], &[]), Err(DescError::InvalidStates(_))));

@@ -64,10 +64,10 @@ fn existing_child_lookups_allocate_nothing() {
                 requests.get(&["GET", p]).unwrap().inc();
                 requests.get_by_name(&[("path", p), ("method", "GET")]).unwrap().inc();
                 requests.with(&["GET", p], |c| c.inc()).unwrap();
-                requests.with_label_values(&["GET", p]).inc();
+                requests.with_label_values(&["GET", p]).unwrap().inc();
                 latency.get(&[p]).unwrap().observe(f64::from(round) / 100.0);
             }
-            up.get(&[]).unwrap().set(1.0);
+            up.get(()).unwrap().set(1.0);
             // Refused lookups do not allocate either.
             assert!(requests.get(&["GET"]).is_err());
         }

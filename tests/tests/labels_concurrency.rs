@@ -74,7 +74,7 @@ fn hot_children_stay_exact_under_churn() {
                         0 => family.get(&[method, "hot"]).unwrap().inc(),
                         1 => family.with(&[method, "hot"], |c| c.inc()).unwrap(),
                         2 => family.get_by_name(&[("shard", "hot"), ("method", method)]).unwrap().inc(),
-                        _ => family.with_label_values(&[method, "hot"]).inc(),
+                        _ => family.with_label_values(&[method, "hot"]).unwrap().inc(),
                     }
                     kept.inc();
                 }
