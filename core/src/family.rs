@@ -51,8 +51,8 @@ use crate::gauge::GaugeValue;
 #[cfg(feature = "float")]
 use crate::histogram::{HistogramValue, Observe, SummaryValue};
 use crate::info::{InfoPairs, InfoValue};
-use crate::labels::{LabelSet, ValueBuf};
 use crate::integer::{Gauge32Value, IntGaugeValue, IntHistogramValue};
+use crate::labels::{LabelSet, ValueBuf};
 use crate::metric::Metric;
 use crate::sample::Labels;
 use crate::sync::{self, exclusive, AtomicU64};

@@ -298,7 +298,10 @@ tuple_label_set!(8: A 0 a, B 1 b, C 2 c, D 3 d, E 4 e, F 5 f, G 6 g, H 7 h);
 /// assert_eq!(label_values(&("a", -7i8, 'é'), &mut scratch), ["a", "-7", "é"]);
 /// ```
 #[inline]
-pub fn label_values<'a, const N: usize>(labels: &'a impl LabelSet<N>, scratch: &'a mut [ValueBuf; N]) -> [&'a str; N] {
+pub fn label_values<'a, const N: usize>(
+    labels: &'a impl LabelSet<N>,
+    scratch: &'a mut [ValueBuf; N],
+) -> [&'a str; N] {
     labels.label_values(scratch)
 }
 
@@ -314,8 +317,14 @@ mod tests {
     #[test]
     fn integers_are_decimal_at_every_width() {
         assert_eq!(text([u8::MAX]), ["255"]);
-        assert_eq!(text((i8::MIN, i16::MIN, i32::MIN, i64::MIN)), ["-128", "-32768", "-2147483648", "-9223372036854775808"]);
-        assert_eq!(text((u16::MAX, u32::MAX, u64::MAX, 0usize)), ["65535", "4294967295", "18446744073709551615", "0"]);
+        assert_eq!(
+            text((i8::MIN, i16::MIN, i32::MIN, i64::MIN)),
+            ["-128", "-32768", "-2147483648", "-9223372036854775808"]
+        );
+        assert_eq!(
+            text((u16::MAX, u32::MAX, u64::MAX, 0usize)),
+            ["65535", "4294967295", "18446744073709551615", "0"]
+        );
         assert_eq!(text([i128::MIN]), ["-170141183460469231731687303715884105728"]);
         assert_eq!(text([u128::MAX]), ["340282366920938463463374607431768211455"]);
         assert_eq!(text([isize::MIN]), [isize::MIN.to_string()]);

@@ -21,10 +21,10 @@
 // arrays; every use is meant to be a fresh value.
 #![allow(clippy::declare_interior_mutable_const, clippy::borrow_interior_mutable_const)]
 
-#[cfg(all(feature = "std", not(test)))]
-extern crate std;
 #[cfg(feature = "alloc")]
 extern crate alloc;
+#[cfg(all(feature = "std", not(test)))]
+extern crate std;
 
 #[cfg(feature = "float")]
 mod clock;
@@ -87,11 +87,11 @@ pub use integer::{
     IntHistogramValue,
 };
 pub use labels::{label_values, LabelNames, LabelSet, LabelValue, ValueBuf};
-#[cfg(feature = "derive")]
-pub use promstack_derive::{LabelSet, LabelValue};
 pub use metric::Metric;
 #[cfg(feature = "float")]
 pub use native::NativeHistogramPoint;
+#[cfg(feature = "derive")]
+pub use promstack_derive::{LabelSet, LabelValue};
 pub use registry::{CollectorId, StaticRegistry};
 #[cfg(feature = "float")]
 pub use sample::Exemplar;

@@ -16,7 +16,10 @@ fn wrong_label_count() {
     let before = text(&F);
     let global = LABEL_REJECTIONS.get();
     assert_eq!(F.with_label_values(&["x"]).err(), Some(LabelError::WrongCount { expected: 2, got: 1 }));
-    assert_eq!(F.with_label_values(&["x", "y", "z"]).err(), Some(LabelError::WrongCount { expected: 2, got: 3 }));
+    assert_eq!(
+        F.with_label_values(&["x", "y", "z"]).err(),
+        Some(LabelError::WrongCount { expected: 2, got: 3 })
+    );
     assert_eq!(F.rejected(), 2);
     assert!(LABEL_REJECTIONS.get() >= global + 2.0);
     assert_eq!(text(&F), before);

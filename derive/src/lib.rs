@@ -154,10 +154,16 @@ fn check_label_name(name: &str, span: Span) -> Result<(), Error> {
     let valid = matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
     if !valid {
-        return Err(Error::new(span, format!("invalid label name {name:?}: expected [a-zA-Z_][a-zA-Z0-9_]*")));
+        return Err(Error::new(
+            span,
+            format!("invalid label name {name:?}: expected [a-zA-Z_][a-zA-Z0-9_]*"),
+        ));
     }
     if name.starts_with("__") {
-        return Err(Error::new(span, format!("reserved label name {name:?}: names starting with `__` are Prometheus's")));
+        return Err(Error::new(
+            span,
+            format!("reserved label name {name:?}: names starting with `__` are Prometheus's"),
+        ));
     }
     Ok(())
 }
@@ -188,7 +194,10 @@ fn label_set(input: &DeriveInput) -> Result<TokenStream, Error> {
         let (name, span) = match &attr.rename {
             Some(lit) => (lit.value(), lit.span()),
             // Named fields always have an ident; `r#type` is the label `type`.
-            None => field.ident.as_ref().map_or((String::new(), field.span()), |i| (i.unraw().to_string(), i.span())),
+            None => field
+                .ident
+                .as_ref()
+                .map_or((String::new(), field.span()), |i| (i.unraw().to_string(), i.span())),
         };
         check_label_name(&name, span)?;
         if names.iter().any(|(n, _)| *n == name) {
@@ -197,17 +206,24 @@ fn label_set(input: &DeriveInput) -> Result<TokenStream, Error> {
         names.push((name, span));
     }
     let n = fields.len();
-    let idents: Vec<_> = fields.iter().map(|f| &f.ident).collect();
     let scratch: Vec<_> = (0..n).map(|i| format_ident!("__scratch{}", i)).collect();
     let names = names.iter().map(|(n, _)| n);
     let ty = &input.ident;
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
-    let mut bounds: Vec<TokenStream> = where_clause.map(|w| w.predicates.iter().map(|p| quote!(#p)).collect()).unwrap_or_default();
-    // Each field's type must be a label value; spanned so the error points at the field.
-    bounds.extend(fields.iter().map(|f| {
-        let fty = &f.ty;
-        quote_spanned!(fty.span()=> #fty: #krate::LabelValue)
-    }));
+    let mut bounds: Vec<TokenStream> =
+        where_clause.map(|w| w.predicates.iter().map(|p| quote!(#p)).collect()).unwrap_or_default();
+    // A generic field type must be a label value for the set to be one.
+    if !input.generics.params.is_empty() {
+        bounds.extend(fields.iter().map(|f| {
+            let fty = &f.ty;
+            quote_spanned!(fty.span()=> #fty: #krate::LabelValue)
+        }));
+    }
+    // Spanned at the field, so a type that is no label value is reported there.
+    let values = fields.iter().zip(&scratch).map(|(f, s)| {
+        let ident = &f.ident;
+        quote_spanned!(f.ty.span()=> #krate::LabelValue::label_value(&self.#ident, #s))
+    });
     Ok(quote! {
         impl #impl_generics #krate::LabelSet<#n> for #ty #ty_generics where #(#bounds),* {
             #[inline]
@@ -216,7 +232,7 @@ fn label_set(input: &DeriveInput) -> Result<TokenStream, Error> {
                 scratch: &'__a mut [#krate::ValueBuf; #n],
             ) -> [&'__a str; #n] {
                 let [#(#scratch),*] = scratch;
-                [#(#krate::LabelValue::label_value(&self.#idents, #scratch)),*]
+                [#(#values),*]
             }
         }
 
@@ -272,7 +288,10 @@ fn label_value(input: &DeriveInput) -> Result<TokenStream, Error> {
             quote!(#krate::LabelValue::label_value(&self.#member, scratch))
         }
         Data::Union(u) => {
-            return Err(Error::new(u.union_token.span, "#[derive(LabelValue)] is for enums and one-field structs"))
+            return Err(Error::new(
+                u.union_token.span,
+                "#[derive(LabelValue)] is for enums and one-field structs",
+            ))
         }
     };
     Ok(quote! {

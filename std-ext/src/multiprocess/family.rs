@@ -16,11 +16,11 @@ use super::store::{
 };
 use crate::{CounterExt, GaugeExt};
 use hashbrown::{DefaultHashBuilder, HashTable};
-use promstack_core::{LabelSet, ValueBuf};
 use promstack_core::encoding::{go_float, FLOAT_BUF};
 use promstack_core::{
     CollectError, Collector, Desc, LabelError, Labels, MetricType, Observe, Sample, Sink, Value, ValueError,
 };
+use promstack_core::{LabelSet, ValueBuf};
 use std::any::Any;
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
