@@ -962,7 +962,7 @@ mod tests {
     #[test]
     fn named_lookup_finds_positional_child() {
         let f = Family::counter("c", "", &["a", "b"]).unwrap();
-        let p = f.get(&["x", "y"]).unwrap();
+        let p = f.get(["x", "y"]).unwrap();
         let n = f.get_by_name(&[("b", "y"), ("a", "x")]).unwrap();
         assert!(p.ptr_eq(&n));
         assert_eq!(f.len(), 1);
@@ -985,8 +985,8 @@ mod tests {
     #[test]
     fn separator_keeps_keys_apart() {
         let f = Family::counter("c", "", &["a", "b"]).unwrap();
-        let one = f.get(&["ab", "c"]).unwrap();
-        let two = f.get(&["a", "bc"]).unwrap();
+        let one = f.get(["ab", "c"]).unwrap();
+        let two = f.get(["a", "bc"]).unwrap();
         assert!(!one.ptr_eq(&two));
         assert_eq!(f.len(), 2);
     }
@@ -995,12 +995,12 @@ mod tests {
     fn every_replica_sees_every_child() {
         let f = Family::gauge("g", "", &["k"]).unwrap();
         for i in 0..100 {
-            f.get(&[alloc::format!("{i}").as_str()]).unwrap();
+            f.get([alloc::format!("{i}").as_str()]).unwrap();
         }
         for r in f.replicas.iter() {
             assert_eq!(r.0.read().len(), 100);
         }
-        f.remove(&["7"]).unwrap();
+        f.remove(["7"]).unwrap();
         for r in f.replicas.iter() {
             assert_eq!(r.0.read().len(), 99);
         }
@@ -1026,7 +1026,7 @@ mod tests {
     fn children_in_creation_order() {
         let f = Family::gauge("g", "", &["k"]).unwrap();
         for v in ["z", "a", "m", "b"] {
-            f.get(&[v]).unwrap();
+            f.get([v]).unwrap();
         }
         let order: Vec<_> =
             f.children().iter().map(|c| String::from(c.label_values().next().unwrap())).collect();

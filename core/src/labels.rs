@@ -331,6 +331,8 @@ mod tests {
     }
 
     #[test]
+    // The references are what is tested.
+    #[allow(clippy::needless_borrows_for_generic_args)]
     fn text_bools_and_chars() {
         assert_eq!(text(("a", true, false, '€')), ["a", "true", "false", "€"]);
         assert_eq!(text(&["x", "y"]), ["x", "y"]);

@@ -32,9 +32,9 @@ fn wrapper_setup() -> (Registry, std::sync::Arc<Family<CounterValue>>, std::sync
 #[test]
 fn child() {
     let (registry, counter, two) = wrapper_setup();
-    counter.get(&["x"]).unwrap().inc();
+    counter.get(["x"]).unwrap().inc();
     assert_eq!(registry.get_sample_value("c_total", &[("l", "x")]), Some(1.0));
-    two.get(&["x", "y"]).unwrap().inc_by(2.0).unwrap();
+    two.get(["x", "y"]).unwrap().inc_by(2.0).unwrap();
     assert_eq!(registry.get_sample_value("two_total", &[("a", "x"), ("b", "y")]), Some(2.0));
 }
 
@@ -42,15 +42,15 @@ fn child() {
 #[test]
 fn remove() {
     let (registry, counter, _) = wrapper_setup();
-    counter.get(&["x"]).unwrap().inc();
-    counter.get(&["y"]).unwrap().inc_by(2.0).unwrap();
+    counter.get(["x"]).unwrap().inc();
+    counter.get(["y"]).unwrap().inc_by(2.0).unwrap();
     assert_eq!(registry.get_sample_value("c_total", &[("l", "x")]), Some(1.0));
     assert_eq!(registry.get_sample_value("c_total", &[("l", "y")]), Some(2.0));
-    assert_eq!(counter.remove(&["x"]), Ok(true));
+    assert_eq!(counter.remove(["x"]), Ok(true));
     assert_eq!(registry.get_sample_value("c_total", &[("l", "x")]), None);
     assert_eq!(registry.get_sample_value("c_total", &[("l", "y")]), Some(2.0));
     // Python raises KeyError for an absent child; here it is `Ok(false)`.
-    assert_eq!(counter.remove(&["x"]), Ok(false));
+    assert_eq!(counter.remove(["x"]), Ok(false));
 }
 
 // TestMetricWrapper.test_remove, continued: a removed child starts again from zero, and a
@@ -58,11 +58,11 @@ fn remove() {
 #[test]
 fn removed_child_is_recreated_fresh() {
     let (registry, counter, _) = wrapper_setup();
-    let old = counter.get(&["x"]).unwrap();
+    let old = counter.get(["x"]).unwrap();
     old.inc_by(5.0).unwrap();
-    counter.remove(&["x"]).unwrap();
+    counter.remove(["x"]).unwrap();
     old.inc();
-    let new = counter.get(&["x"]).unwrap();
+    let new = counter.get(["x"]).unwrap();
     assert!(!new.ptr_eq(&old));
     assert_eq!(registry.get_sample_value("c_total", &[("l", "x")]), Some(0.0));
     assert_eq!(old.get(), 6.0);
@@ -143,8 +143,8 @@ fn labels_by_name() {
     assert_eq!(two.labels(&["x"], &[("b", "y")]).unwrap_err(), LabelError::MixedStyles);
     // `two_labels.labels()`: neither.
     assert_eq!(two.labels(&[], &[]).unwrap_err(), LabelError::WrongCount { expected: 2, got: 0 });
-    assert!(two.labels(&[], &[("b", "y"), ("a", "x")]).unwrap().ptr_eq(&two.get(&["x", "y"]).unwrap()));
-    assert!(two.labels(&["x", "y"], &[]).unwrap().ptr_eq(&two.get(&["x", "y"]).unwrap()));
+    assert!(two.labels(&[], &[("b", "y"), ("a", "x")]).unwrap().ptr_eq(&two.get(["x", "y"]).unwrap()));
+    assert!(two.labels(&["x", "y"], &[]).unwrap().ptr_eq(&two.get(["x", "y"]).unwrap()));
     assert_eq!(two.remove_by_name(&[("b", "y"), ("a", "x")]), Ok(true));
 }
 
@@ -271,7 +271,7 @@ fn histogram_labels() {
     let registry = Registry::new();
     let hl =
         registry.register_owned(Family::histogram("hl", "help", &["l"], DEFAULT_BUCKETS).unwrap()).unwrap();
-    hl.get(&["a"]).unwrap().observe(2.0);
+    hl.get(["a"]).unwrap().observe(2.0);
     for (le, want) in [("1.0", 0.0), ("2.5", 1.0), ("5.0", 1.0), ("+Inf", 1.0)] {
         assert_eq!(registry.get_sample_value("hl_bucket", &[("le", le), ("l", "a")]), Some(want), "le={le}");
     }
@@ -284,11 +284,11 @@ fn histogram_labels() {
 fn info_labels() {
     let registry = Registry::new();
     let il = registry.register_owned(Family::info("il", "help", &["l"]).unwrap()).unwrap();
-    assert_eq!(il.get(&["a"]).unwrap().set_info(&[("l", "")]), Err(DescError::DuplicateLabelName(b("l"))));
-    il.get(&["a"]).unwrap().set_info(&[("foo", "bar")]).unwrap();
+    assert_eq!(il.get(["a"]).unwrap().set_info(&[("l", "")]), Err(DescError::DuplicateLabelName(b("l"))));
+    il.get(["a"]).unwrap().set_info(&[("foo", "bar")]).unwrap();
     assert_eq!(registry.get_sample_value("il_info", &[("l", "a"), ("foo", "bar")]), Some(1.0));
     // Pair names are checked like label names.
-    let child = il.get(&["a"]).unwrap();
+    let child = il.get(["a"]).unwrap();
     assert_eq!(child.set_info(&[("__x", "")]), Err(DescError::ReservedLabelName(b("__x"))));
     assert_eq!(child.set_info(&[("x", ""), ("x", "")]), Err(DescError::DuplicateLabelName(b("x"))));
     assert_eq!(child.set_info(&[("1x", "")]), Err(DescError::InvalidLabelName(b("1x"))));
@@ -303,11 +303,11 @@ fn enum_labels() {
     let el = registry
         .register_owned(Family::enumeration("el", "help", &["l"], &["a", "b", "c"]).unwrap())
         .unwrap();
-    el.get(&["a"]).unwrap().set("c").unwrap();
+    el.get(["a"]).unwrap().set("c").unwrap();
     for (state, want) in [("a", 0.0), ("b", 0.0), ("c", 1.0)] {
         assert_eq!(registry.get_sample_value("el", &[("l", "a"), ("el", state)]), Some(want), "{state}");
     }
-    assert_eq!(el.get(&["a"]).unwrap().get(), "c");
+    assert_eq!(el.get(["a"]).unwrap().get(), "c");
     // `self.labels.state('a')` on the parent: a Family has no `set`, so that does not compile.
 }
 
@@ -326,7 +326,7 @@ fn enum_states() {
 #[test]
 fn negative_increment_on_child() {
     let c = Family::counter("c", "help", &["l"]).unwrap();
-    let child = c.get(&["x"]).unwrap();
+    let child = c.get(["x"]).unwrap();
     assert_eq!(child.inc_by(-1.0), Err(ValueError::NegativeIncrement(-1.0)));
     assert_eq!(child.inc_by(f64::NAN), Err(ValueError::NanIncrement));
     assert_eq!(child.get(), 0.0);
@@ -353,13 +353,13 @@ fn arbitrary_label_values_stay_distinct() {
 fn clear_and_children() {
     let c = Family::counter("c", "", &["l"]).unwrap();
     for v in ["b", "a", "c"] {
-        c.get(&[v]).unwrap().inc();
+        c.get([v]).unwrap().inc();
     }
     let order: Vec<String> = c.children().iter().map(|ch| ch.label_values().collect()).collect();
     assert_eq!(order, ["b", "a", "c"], "creation order");
     c.clear();
     assert!(c.is_empty());
-    assert_eq!(c.get(&["a"]).unwrap().get(), 0.0);
+    assert_eq!(c.get(["a"]).unwrap().get(), 0.0);
 }
 
 #[test]

@@ -127,7 +127,7 @@ fn urlencode(s: &str) -> String {
 }
 
 fn record_exemplars(m: &Metrics) {
-    let ok = m.requests.get(&["200"]).unwrap();
+    let ok = m.requests.get(["200"]).unwrap();
     ok.inc_with_exemplar(&[("trace_id", "abc123")], None).unwrap();
     let latency = m.latency.get(()).unwrap();
     latency.observe_with_exemplar(0.05, &[("trace_id", "def456")], None).unwrap();

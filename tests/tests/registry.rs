@@ -417,7 +417,7 @@ fn exposition_gauge() {
 #[test]
 fn exposition_summary() {
     let (t, o) = expose(Family::summary("ss", "A summary", &["a", "b"]).unwrap(), |s| {
-        s.get(&["c", "d"]).unwrap().observe(17.0)
+        s.get(["c", "d"]).unwrap().observe(17.0)
     });
     assert_eq!(
         t,
@@ -475,7 +475,7 @@ fn exposition_histogram_negative_buckets() {
 #[test]
 fn exposition_info() {
     let (t, o) = expose(Family::info("ii", "A info", &["a", "b"]).unwrap(), |i| {
-        i.get(&["c", "d"]).unwrap().set_info(&[("foo", "bar")]).unwrap()
+        i.get(["c", "d"]).unwrap().set_info(&[("foo", "bar")]).unwrap()
     });
     assert_eq!(t, "# HELP ii_info A info\n# TYPE ii_info gauge\nii_info{a=\"c\",b=\"d\",foo=\"bar\"} 1.0\n");
     assert_eq!(o, "# HELP ii A info\n# TYPE ii info\nii_info{a=\"c\",b=\"d\",foo=\"bar\"} 1.0\n# EOF\n");
@@ -485,7 +485,7 @@ fn exposition_info() {
 #[test]
 fn exposition_enum() {
     let (t, o) = expose(Family::enumeration("ee", "An enum", &["a", "b"], &["foo", "bar"]).unwrap(), |e| {
-        e.get(&["c", "d"]).unwrap().set("bar").unwrap()
+        e.get(["c", "d"]).unwrap().set("bar").unwrap()
     });
     assert_eq!(
         t,
@@ -503,10 +503,10 @@ fn exposition_enum() {
 #[test]
 fn exposition_unicode() {
     let (t, _) =
-        expose(Family::gauge("cc", "\u{4500}", &["l"]).unwrap(), |g| g.get(&["\u{4500}"]).unwrap().inc());
+        expose(Family::gauge("cc", "\u{4500}", &["l"]).unwrap(), |g| g.get(["\u{4500}"]).unwrap().inc());
     assert_eq!(t.as_bytes(), b"# HELP cc \xe4\x94\x80\n# TYPE cc gauge\ncc{l=\"\xe4\x94\x80\"} 1.0\n");
     let (_, o) =
-        expose(Family::counter("cc", "\u{4500}", &["l"]).unwrap(), |c| c.get(&["\u{4500}"]).unwrap().inc());
+        expose(Family::counter("cc", "\u{4500}", &["l"]).unwrap(), |c| c.get(["\u{4500}"]).unwrap().inc());
     assert_eq!(
         o.as_bytes(),
         b"# HELP cc \xe4\x94\x80\n# TYPE cc counter\ncc_total{l=\"\xe4\x94\x80\"} 1.0\n\
@@ -519,10 +519,10 @@ fn exposition_unicode() {
 #[test]
 fn exposition_escaping() {
     let (t, _) =
-        expose(Family::gauge("cc", "A\ngaug\\e", &["a"]).unwrap(), |g| g.get(&["\\x\n\""]).unwrap().inc());
+        expose(Family::gauge("cc", "A\ngaug\\e", &["a"]).unwrap(), |g| g.get(["\\x\n\""]).unwrap().inc());
     assert_eq!(t, "# HELP cc A\\ngaug\\\\e\n# TYPE cc gauge\ncc{a=\"\\\\x\\n\\\"\"} 1.0\n");
     let (_, o) = expose(Family::counter("cc", "A\ncount\\er\"", &["a"]).unwrap(), |c| {
-        c.get(&["\\x\n\""]).unwrap().inc()
+        c.get(["\\x\n\""]).unwrap().inc()
     });
     assert_eq!(
         o,
@@ -549,9 +549,9 @@ fn labeled_family_without_children() {
 fn children_in_creation_order() {
     let r = registry();
     let g = r.register_owned(Family::gauge("g", "help", &["z", "a"]).unwrap()).unwrap();
-    g.get(&["2", "x"]).unwrap().set(2.0);
+    g.get(["2", "x"]).unwrap().set(2.0);
     g.get_by_name(&[("a", "y"), ("z", "1")]).unwrap().set(1.0);
-    g.get(&["3", "w"]).unwrap().set(3.0);
+    g.get(["3", "w"]).unwrap().set(3.0);
     assert_eq!(
         text_plain(&r),
         "# HELP g help\n# TYPE g gauge\ng{a=\"x\",z=\"2\"} 2.0\ng{a=\"y\",z=\"1\"} 1.0\ng{a=\"w\",z=\"3\"} 3.0\n"
