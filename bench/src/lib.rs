@@ -216,7 +216,7 @@ pub fn alloc_histograms() -> Registry {
         .expect("valid");
     let obs = observations();
     for i in 0..HISTOGRAMS {
-        let child = fam.get(&[path(i).as_str()]).expect("one value");
+        let child = fam.get([path(i).as_str()]).expect("one value");
         for k in 0..8 {
             child.observe(obs[(i * 8 + k) % obs.len()]);
         }
