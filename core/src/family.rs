@@ -666,7 +666,7 @@ impl<M: Metric, const L: usize, const N: usize, const V: usize, S: SpecSource<Sp
         self.rejected.load(Ordering::Relaxed)
     }
 
-    fn reject(&self, e: LabelError) -> LabelError {
+    pub(crate) fn reject(&self, e: LabelError) -> LabelError {
         self.rejected.fetch_add(1, Ordering::Relaxed);
         LABEL_REJECTIONS.inc();
         e

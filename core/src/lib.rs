@@ -31,6 +31,7 @@ mod clock;
 mod collector;
 mod counter;
 mod counter32;
+mod curried;
 mod desc;
 mod described;
 pub mod encoding;
@@ -61,6 +62,7 @@ pub use collector::{Collector, NameFilter, NameSet, Sink};
 pub use counter::check_increment;
 pub use counter::{Counter, CounterValue};
 pub use counter32::{Counter32, Counter32Value};
+pub use curried::Curried;
 #[cfg(feature = "float")]
 pub use desc::{assert_buckets, check_buckets};
 pub use desc::{
