@@ -62,7 +62,7 @@ pub use collector::{Collector, NameFilter, NameSet, Sink};
 pub use counter::check_increment;
 pub use counter::{Counter, CounterValue};
 pub use counter32::{Counter32, Counter32Value};
-pub use curried::Curried;
+pub use curried::{Curried, LabelLookup, MAX_CURRIED_LABELS};
 #[cfg(feature = "float")]
 pub use desc::{assert_buckets, check_buckets};
 pub use desc::{

@@ -156,7 +156,8 @@ fn typed_sets_name_the_same_child_as_strings() {
 
 #[test]
 fn a_curried_family_fills_in_the_prefix() {
-    static F: FixedFamily<CounterValue, 3, 8> = FixedFamily::counter("lab_curried", "", ["method", "path", "code"]);
+    static F: FixedFamily<CounterValue, 3, 8> =
+        FixedFamily::counter("lab_curried", "", ["method", "path", "code"]);
     let get = F.curry(["GET"]);
     get.get(("/", 200u16)).unwrap().inc();
     get.clone().get(["/", "200"]).unwrap().inc();
@@ -167,6 +168,9 @@ fn a_curried_family_fills_in_the_prefix() {
     assert_eq!(text(&F), "# HELP lab_curried_total \n# TYPE lab_curried_total counter\nlab_curried_total{code=\"200\",method=\"GET\",path=\"/\"} 4.0\n");
     let rejected = F.rejected();
     assert_eq!(get.with_label_values(&["/"]).err(), Some(LabelError::WrongCount { expected: 3, got: 2 }));
-    assert_eq!(get.with_label_values(&["/", "200", "x"]).err(), Some(LabelError::WrongCount { expected: 3, got: 4 }));
+    assert_eq!(
+        get.with_label_values(&["/", "200", "x"]).err(),
+        Some(LabelError::WrongCount { expected: 3, got: 4 })
+    );
     assert_eq!(F.rejected(), rejected + 2);
 }

@@ -60,6 +60,7 @@ fn a_derived_set_declares_and_finds_children_of_a_fixed_family() {
         Some(LabelError::ValueTooLong { index: 1, len: 10, max: 8 })
     );
     assert_eq!(REQUESTS.rejected(), 1);
+    assert_eq!(REQUESTS.curry([Method::Post]).get([503u16]).unwrap().get(), 3.0);
 }
 
 #[test]
@@ -82,6 +83,15 @@ fn a_derived_set_finds_children_of_an_alloc_family() {
     assert_eq!(text(&requests), EXPECTED);
     // The family's label count is known at run time: a set of another size is an error.
     assert_eq!(requests.get((Method::Get,)).unwrap_err(), LabelError::WrongCount { expected: 2, got: 1 });
+
+    // Curried: the method fixed, the code given per call.
+    let post = requests.curry([Method::Post]);
+    assert!(post.get([503u16]).unwrap().ptr_eq(&requests.get(POST_503).unwrap()));
+    assert_eq!(post.get((503u16, "x")).unwrap_err(), LabelError::WrongCount { expected: 2, got: 3 });
+    assert_eq!(
+        post.with_label_values(&[""; 16]).unwrap_err(),
+        LabelError::WrongCount { expected: 2, got: 17 }
+    );
 }
 
 #[test]
@@ -95,6 +105,7 @@ fn a_derived_set_finds_children_of_a_multiprocess_family() {
     assert_eq!(requests.get_by_name(&[("code", "503"), ("method", "POST")]).unwrap().get(), 3.0);
     assert_eq!(requests.len(), 1);
     assert_eq!(requests.get(["POST"]).unwrap_err(), LabelError::WrongCount { expected: 2, got: 1 });
+    assert_eq!(requests.curry((Method::Post,)).get([503u16]).unwrap().get(), 3.0);
     // Merged from the files, as a scrape of the parent process sees it (the files keep no help
     // text: Python's merge writes this one).
     let merged = MultiProcessCollector::new(dir.path()).unwrap();
