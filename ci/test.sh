@@ -45,6 +45,8 @@ for pair in "${cross_builds[@]}"; do
 done
 steps+=("cross promstack-core small|cargo build -p promstack-core --features small --target thumbv6m-none-eabi")
 steps+=("cross promstack-core defmt|cargo build -p promstack-core --features defmt --target thumbv7em-none-eabihf")
+# The derive runs on the host (a proc macro); the typed label sets it implements build for the target.
+steps+=("cross promstack-core derive|cargo build -p promstack-core --features derive --target thumbv7em-none-eabihf")
 steps+=("cross promstack-core integer-only|for t in thumbv6m-none-eabi thumbv7em-none-eabihf riscv32imc-unknown-none-elf; do cargo build -p promstack-core --no-default-features --target \$t && cargo clippy -p promstack-core --no-default-features --target \$t -- -D warnings; done")
 steps+=("cross promstack-core text only, async|cargo build -p promstack-core --no-default-features --features async --target thumbv7em-none-eabihf")
 steps+=(

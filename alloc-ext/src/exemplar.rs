@@ -63,7 +63,7 @@ impl Sink for Attach<'_, '_> {
 /// use promstack_alloc::{ExemplarCounterValue, Family, Opts};
 /// use promstack_core::Format;
 /// let c: Family<ExemplarCounterValue> = Opts::new("requests_total", "Requests.").build(()).unwrap();
-/// c.get(&[]).unwrap().inc_with_exemplar(&[("trace_id", "abc")], None).unwrap();
+/// c.get(()).unwrap().inc_with_exemplar(&[("trace_id", "abc")], None).unwrap();
 /// let mut enc = promstack_core::Encoder::new(Format::OpenMetrics, Vec::new());
 /// enc.encode(&c).unwrap();
 /// let text = String::from_utf8(enc.finish().unwrap()).unwrap();
@@ -188,7 +188,7 @@ impl Metric for ExemplarCounterValue {
 /// use promstack_alloc::{ExemplarHistogramValue, Family, Opts};
 /// use promstack_core::Format;
 /// let h: Family<ExemplarHistogramValue<2>> = Opts::new("latency_seconds", "Latency.").build([0.1, 1.0]).unwrap();
-/// h.get(&[]).unwrap().observe_with_exemplar(0.5, &[("trace_id", "abc")], None).unwrap();
+/// h.get(()).unwrap().observe_with_exemplar(0.5, &[("trace_id", "abc")], None).unwrap();
 /// let mut enc = promstack_core::Encoder::new(Format::OpenMetrics, Vec::new());
 /// enc.encode(&h).unwrap();
 /// let text = String::from_utf8(enc.finish().unwrap()).unwrap();

@@ -48,6 +48,7 @@ use promstack_core::{
     Collector, CounterValue, Desc, DescError, EnumValue, GaugeValue, HistogramValue, LabelError, Labels,
     Metric, MetricType, Observe, Sink, SummaryValue, ValueError,
 };
+use promstack_core::{LabelSet, ValueBuf};
 
 /// How many copies of the child table a family keeps, each behind its own lock.
 pub const REPLICAS: usize = 8;
@@ -572,7 +573,7 @@ impl Family<SummaryValue> {
     ///
     /// ```
     /// let s = promstack_alloc::Family::summary("request_size_bytes", "Sizes.", &[]).unwrap();
-    /// s.get(&[]).unwrap().observe(512.0);
+    /// s.get(()).unwrap().observe(512.0);
     /// ```
     pub fn summary(name: &str, help: &str, label_names: &[&str]) -> Result<Self, DescError> {
         Opts::new(name, help).label_names(label_names).summary()
@@ -603,7 +604,7 @@ impl Family<OwnedInfoValue> {
     ///
     /// ```
     /// let i = promstack_alloc::Family::info("build", "Build.", &[]).unwrap();
-    /// i.get(&[]).unwrap().set_info(&[("version", "1.0")]).unwrap();
+    /// i.get(()).unwrap().set_info(&[("version", "1.0")]).unwrap();
     /// ```
     pub fn info(name: &str, help: &str, label_names: &[&str]) -> Result<Self, DescError> {
         Opts::new(name, help).label_names(label_names).info()
@@ -615,8 +616,8 @@ impl Family<EnumValue> {
     ///
     /// ```
     /// let e = promstack_alloc::Family::enumeration("task_state", "State.", &[], &["idle", "busy"]).unwrap();
-    /// e.get(&[]).unwrap().set("busy").unwrap();
-    /// assert!(e.get(&[]).unwrap().set("gone").is_err());
+    /// e.get(()).unwrap().set("busy").unwrap();
+    /// assert!(e.get(()).unwrap().set("gone").is_err());
     /// ```
     pub fn enumeration(
         name: &str,
@@ -698,25 +699,35 @@ impl<M: Metric> Family<M> {
         }
     }
 
-    /// The child for `values` (one per label name, in order), created on first use.
+    /// The child for `labels` (one value per label name, in order), created on first use.
+    /// `labels` is any [`LabelSet`]: `[&str; N]`, a tuple of
+    /// [`LabelValue`](promstack_core::LabelValue)s (integers, `bool`s, derived enums: written
+    /// on the stack) or a struct with `#[derive(LabelSet)]`. The family's label count is known
+    /// at run time only, so a set of another size is [`LabelError::WrongCount`].
     ///
-    /// Finding an existing child allocates nothing. A wrong number of values is
-    /// [`LabelError::WrongCount`].
+    /// Finding an existing child allocates nothing.
+    ///
+    /// ```
+    /// use promstack_core::LabelError;
+    /// let c = promstack_alloc::Family::counter("c", "", &["core", "irq"]).unwrap();
+    /// c.get(["0", "17"]).unwrap().inc();
+    /// c.get((0u8, 17u32)).unwrap().inc(); // the same child
+    /// assert_eq!(c.get(["0", "17"]).unwrap().get(), 2.0);
+    /// assert_eq!(c.get(["0"]).unwrap_err(), LabelError::WrongCount { expected: 2, got: 1 });
+    /// ```
     #[inline]
-    pub fn get(&self, values: &[&str]) -> Result<OwnedChild<M>, LabelError> {
-        Ok(self.lookup(&self.positional(values)?, OwnedChild::clone))
+    pub fn get<const N: usize>(&self, labels: impl LabelSet<N>) -> Result<OwnedChild<M>, LabelError> {
+        let mut scratch = [const { ValueBuf::new() }; N];
+        self.with_label_values(&labels.label_values(&mut scratch))
     }
 
-    /// Like [`Family::get`], but panics on a wrong number of values (Go's `WithLabelValues`).
-    ///
-    /// # Panics
-    /// When `values` does not have one value per label name.
-    #[track_caller]
-    pub fn with_label_values(&self, values: &[&str]) -> OwnedChild<M> {
-        match self.get(values) {
-            Ok(c) => c,
-            Err(e) => panic!("{}: {e}", self.shared.name),
-        }
+    /// The child for `values` (one per label name, in order), created on first use, for values
+    /// counted at run time (client_golang's `WithLabelValues`, returning the error instead of
+    /// panicking). A wrong number of values is [`LabelError::WrongCount`]. Finding an existing
+    /// child allocates nothing.
+    #[inline]
+    pub fn with_label_values(&self, values: &[&str]) -> Result<OwnedChild<M>, LabelError> {
+        Ok(self.lookup(&self.positional(values)?, OwnedChild::clone))
     }
 
     /// The child for `(name, value)` pairs given in any order. A name that is not a label name is
@@ -740,7 +751,7 @@ impl<M: Metric> Family<M> {
         match (values.is_empty(), pairs.is_empty()) {
             (false, false) => Err(LabelError::MixedStyles),
             (true, false) => self.get_by_name(pairs),
-            _ => self.get(values),
+            _ => self.with_label_values(values),
         }
     }
 
@@ -762,10 +773,16 @@ impl<M: Metric> Family<M> {
         Ok(self.lookup(&self.positional(values)?, f))
     }
 
-    /// Removes the child for `values`; `Ok(true)` if it existed. Handles to it keep working but
-    /// are no longer reported. On a family without labels, the one child is replaced by a fresh
-    /// one instead.
-    pub fn remove(&self, values: &[&str]) -> Result<bool, LabelError> {
+    /// Removes the child for `labels` (any [`LabelSet`], as [`Family::get`] takes); `Ok(true)`
+    /// if it existed. Handles to it keep working but are no longer reported. On a family without
+    /// labels, the one child is replaced by a fresh one instead.
+    pub fn remove<const N: usize>(&self, labels: impl LabelSet<N>) -> Result<bool, LabelError> {
+        let mut scratch = [const { ValueBuf::new() }; N];
+        self.remove_label_values(&labels.label_values(&mut scratch))
+    }
+
+    /// [`Family::remove`] with values counted at run time.
+    pub fn remove_label_values(&self, values: &[&str]) -> Result<bool, LabelError> {
         Ok(self.remove_key(&self.positional(values)?))
     }
 
@@ -945,7 +962,7 @@ mod tests {
     #[test]
     fn named_lookup_finds_positional_child() {
         let f = Family::counter("c", "", &["a", "b"]).unwrap();
-        let p = f.get(&["x", "y"]).unwrap();
+        let p = f.get(["x", "y"]).unwrap();
         let n = f.get_by_name(&[("b", "y"), ("a", "x")]).unwrap();
         assert!(p.ptr_eq(&n));
         assert_eq!(f.len(), 1);
@@ -958,7 +975,7 @@ mod tests {
         let f = Family::counter("c", "", &names).unwrap();
         let values: Vec<String> = (0..20).map(|i| alloc::format!("v{i}")).collect();
         let values: Vec<&str> = values.iter().map(|s| s.as_str()).collect();
-        let p = f.get(&values).unwrap();
+        let p = f.with_label_values(&values).unwrap();
         let mut pairs: Vec<(&str, &str)> = names.iter().copied().zip(values.iter().copied()).collect();
         pairs.reverse();
         assert!(p.ptr_eq(&f.get_by_name(&pairs).unwrap()));
@@ -968,8 +985,8 @@ mod tests {
     #[test]
     fn separator_keeps_keys_apart() {
         let f = Family::counter("c", "", &["a", "b"]).unwrap();
-        let one = f.get(&["ab", "c"]).unwrap();
-        let two = f.get(&["a", "bc"]).unwrap();
+        let one = f.get(["ab", "c"]).unwrap();
+        let two = f.get(["a", "bc"]).unwrap();
         assert!(!one.ptr_eq(&two));
         assert_eq!(f.len(), 2);
     }
@@ -978,12 +995,12 @@ mod tests {
     fn every_replica_sees_every_child() {
         let f = Family::gauge("g", "", &["k"]).unwrap();
         for i in 0..100 {
-            f.get(&[alloc::format!("{i}").as_str()]).unwrap();
+            f.get([alloc::format!("{i}").as_str()]).unwrap();
         }
         for r in f.replicas.iter() {
             assert_eq!(r.0.read().len(), 100);
         }
-        f.remove(&["7"]).unwrap();
+        f.remove(["7"]).unwrap();
         for r in f.replicas.iter() {
             assert_eq!(r.0.read().len(), 99);
         }
@@ -997,10 +1014,10 @@ mod tests {
     fn unlabeled_family_always_has_its_child() {
         let f = Family::counter("c", "", &[]).unwrap();
         assert_eq!(f.len(), 1);
-        f.get(&[]).unwrap().inc();
-        assert_eq!(f.remove(&[]), Ok(true));
+        f.get(()).unwrap().inc();
+        assert_eq!(f.remove(()), Ok(true));
         assert_eq!(f.len(), 1);
-        assert_eq!(f.get(&[]).unwrap().get(), 0.0);
+        assert_eq!(f.get(()).unwrap().get(), 0.0);
         f.clear();
         assert_eq!(f.len(), 1);
     }
@@ -1009,7 +1026,7 @@ mod tests {
     fn children_in_creation_order() {
         let f = Family::gauge("g", "", &["k"]).unwrap();
         for v in ["z", "a", "m", "b"] {
-            f.get(&[v]).unwrap();
+            f.get([v]).unwrap();
         }
         let order: Vec<_> =
             f.children().iter().map(|c| String::from(c.label_values().next().unwrap())).collect();

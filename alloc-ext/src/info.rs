@@ -25,8 +25,8 @@ struct Pairs {
 /// ```
 /// use promstack_alloc::Family;
 /// let build = Family::info("build", "Build information.", &[]).unwrap();
-/// build.get(&[]).unwrap().set_info(&[("version", "1.2.3")]).unwrap();
-/// assert_eq!(build.get(&[]).unwrap().get(), [("version".to_string(), "1.2.3".to_string())]);
+/// build.get(()).unwrap().set_info(&[("version", "1.2.3")]).unwrap();
+/// assert_eq!(build.get(()).unwrap().get(), [("version".to_string(), "1.2.3".to_string())]);
 /// ```
 pub struct OwnedInfoValue {
     // The pairs are replaced whole; a scrape clones the `Arc` and reports without the lock.

@@ -34,6 +34,7 @@
 extern crate alloc;
 
 #[cfg(all(target_has_atomic = "64", target_has_atomic = "ptr"))]
+mod curried;
 mod exemplar;
 mod family;
 mod info;

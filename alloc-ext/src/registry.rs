@@ -123,7 +123,7 @@ impl State {
 /// use promstack_core::RegistryError;
 /// let registry = Registry::new();
 /// let jobs = registry.register_owned(Family::summary("jobs", "Jobs.", &[]).unwrap()).unwrap();
-/// jobs.get(&[]).unwrap().observe(7.0);
+/// jobs.get(()).unwrap().observe(7.0);
 /// // `jobs_count` is claimed by the summary:
 /// let clash = registry.register_owned(Family::gauge("jobs_count", "", &[]).unwrap());
 /// assert!(matches!(clash, Err(RegistryError::Duplicate(_))));
@@ -230,7 +230,7 @@ impl Registry {
     /// use promstack_alloc::{Family, Registry};
     /// let registry = Registry::new();
     /// let c = registry.register_owned(Family::counter("c_total", "help", &[]).unwrap()).unwrap();
-    /// c.get(&[]).unwrap().inc();
+    /// c.get(()).unwrap().inc();
     /// assert_eq!(registry.get_sample_value("c_total", &[]), Some(1.0));
     /// ```
     pub fn register_owned<C: Collector + 'static>(&self, collector: C) -> Result<Arc<C>, RegistryError> {
@@ -358,7 +358,7 @@ impl Registry {
     /// let registry = Registry::new();
     /// registry.register_owned(Family::counter("c_total", "help", &[]).unwrap()).unwrap();
     /// let s = registry.register_owned(Family::summary("s", "help", &[]).unwrap()).unwrap();
-    /// s.get(&[]).unwrap().observe(7.0);
+    /// s.get(()).unwrap().observe(7.0);
     /// let out = encode_text(Vec::new(), &registry.restricted(&["s_sum"])).unwrap();
     /// assert_eq!(String::from_utf8(out).unwrap(), "# HELP s help\n# TYPE s summary\ns_sum 7.0\n");
     /// ```
@@ -489,7 +489,7 @@ impl Collector for Registry {
 /// use promstack_core::{Encoder, Format};
 /// let registry = Registry::new();
 /// let h = registry.register_owned(Family::histogram("h", "Help.", &[], [1.0]).unwrap()).unwrap();
-/// h.get(&[]).unwrap().observe(0.5);
+/// h.get(()).unwrap().observe(0.5);
 /// let mut enc = Encoder::new(Format::OpenMetrics, Vec::new());
 /// enc.encode(&registry.restricted(&["h_count", "h_sum"])).unwrap();
 /// assert_eq!(enc.finish().unwrap(), b"# HELP h Help.\n# TYPE h histogram\nh_count 1.0\nh_sum 0.5\n# EOF\n");

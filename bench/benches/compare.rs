@@ -467,7 +467,7 @@ fn labeled_cached_inc(c: &mut Criterion) {
     let child = ps.get(p).unwrap();
     g.bench_function("promstack", |b| b.iter(|| black_box(&child).inc()));
     let pa = promstack_bench::alloc_counter("http_requests", &pairs);
-    let pa_child = pa.get(&p).unwrap();
+    let pa_child = pa.get(p).unwrap();
     g.bench_function("promstack_alloc", |b| b.iter(|| black_box(&pa_child).inc()));
     let prom = prometheus::IntCounterVec::new(
         prometheus::Opts::new("http_requests_total", "Requests."),

@@ -42,7 +42,7 @@ fn main() {
                 promstack_alloc::Family::counter("http_requests", "Requests served.", &["method", "path"])
                     .unwrap();
             for p in &pairs {
-                fam.get(&[p[0].as_str(), p[1].as_str()]).unwrap().inc();
+                fam.get([p[0].as_str(), p[1].as_str()]).unwrap().inc();
             }
             black_box(&fam);
             report(&lib, n);

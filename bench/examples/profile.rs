@@ -130,7 +130,7 @@ fn main() {
         }
         ("promstack_alloc", "cached_inc") => {
             let fam = promstack_bench::alloc_counter("http_requests", &pairs);
-            let child = fam.get(&pairs[42]).unwrap();
+            let child = fam.get(pairs[42]).unwrap();
             (0..n).for_each(|_| black_box(&child).inc());
         }
         ("promstack_alloc", "encode_10k" | "encode_1m") => {

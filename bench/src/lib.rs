@@ -216,7 +216,7 @@ pub fn alloc_histograms() -> Registry {
         .expect("valid");
     let obs = observations();
     for i in 0..HISTOGRAMS {
-        let child = fam.get(&[path(i).as_str()]).expect("one value");
+        let child = fam.get([path(i).as_str()]).expect("one value");
         for k in 0..8 {
             child.observe(obs[(i * 8 + k) % obs.len()]);
         }
@@ -236,7 +236,7 @@ pub fn peak_rss() -> Option<u64> {
 pub fn native_histogram() -> promstack_alloc::OwnedChild<promstack_alloc::NativeHistogramValue> {
     let cfg = promstack_alloc::NativeConfig::new(3).expect("valid schema");
     let fam = promstack_alloc::Opts::new("latency_seconds", "Latency.").native_histogram(cfg).expect("valid");
-    fam.get(&[]).expect("unlabeled")
+    fam.get(()).expect("unlabeled")
 }
 
 #[cfg(test)]

@@ -52,6 +52,7 @@ use crate::gauge::GaugeValue;
 use crate::histogram::{HistogramValue, Observe, SummaryValue};
 use crate::info::{InfoPairs, InfoValue};
 use crate::integer::{Gauge32Value, IntGaugeValue, IntHistogramValue};
+use crate::labels::{LabelSet, ValueBuf};
 use crate::metric::Metric;
 use crate::sample::Labels;
 use crate::sync::{self, exclusive, AtomicU64};
@@ -349,7 +350,8 @@ fn pairs_error(label_names: &[&str], pairs: &[(&str, &str)]) -> LabelError {
 ///     FixedFamily::counter("http_requests", "Requests by route.", ["method", "path"]);
 /// BY_ROUTE.get(["get", "/"]).unwrap().inc();
 /// BY_ROUTE.get(["get", "/"]).unwrap().inc();
-/// assert!(BY_ROUTE.get(["get"].as_slice()).is_err()); // wrong number of values
+/// // A count known only at run time is checked then:
+/// assert!(BY_ROUTE.with_label_values(&["get"]).is_err());
 /// let out = String::from_utf8(encode_text(Vec::new(), &BY_ROUTE).unwrap()).unwrap();
 /// assert!(out.ends_with("http_requests_total{method=\"get\",path=\"/\"} 2.0\n"));
 /// ```
@@ -664,24 +666,67 @@ impl<M: Metric, const L: usize, const N: usize, const V: usize, S: SpecSource<Sp
         self.rejected.load(Ordering::Relaxed)
     }
 
-    fn reject(&self, e: LabelError) -> LabelError {
+    pub(crate) fn reject(&self, e: LabelError) -> LabelError {
         self.rejected.fetch_add(1, Ordering::Relaxed);
         LABEL_REJECTIONS.inc();
         e
     }
 
-    /// The child for `values` (one per label name, in order), created on first use.
+    /// The child for `labels` (one value per label name, in order), created on first use.
+    /// `labels` is any [`LabelSet<L>`]: `[&str; L]`, a tuple of [`LabelValue`](crate::LabelValue)s
+    /// (integers, `bool`s, derived enums: written on the stack, not allocated) or a struct with
+    /// `#[derive(LabelSet)]`. A wrong number of values does not compile (see [`LabelSet`]); for a
+    /// count known only at run time there is [`FixedFamily::with_label_values`].
     ///
     /// Errors, each counted in [`FixedFamily::rejected`] and [`LABEL_REJECTIONS`], leave every
-    /// existing series untouched: a wrong number of values, a value longer than `V` bytes, or
-    /// no free slot. A removed child's slot that an update through a stale handle is writing
-    /// to at that moment does not count as free (that update must not land on a new child), so
-    /// with every other slot taken the table is reported full until that update is done.
-    pub fn get<'s>(&self, values: impl AsRef<[&'s str]>) -> Result<Child<'_, M>, LabelError> {
-        let values = values.as_ref();
+    /// existing series untouched: a value longer than `V` bytes, or no free slot. A removed
+    /// child's slot that an update through a stale handle is writing to at that moment does not
+    /// count as free (that update must not land on a new child), so with every other slot taken
+    /// the table is reported full until that update is done.
+    ///
+    /// ```
+    /// use promstack_core::{CounterValue, FixedFamily};
+    /// static F: FixedFamily<CounterValue, 2, 4> = FixedFamily::counter("f", "", ["core", "irq"]);
+    /// F.get(["0", "17"]).unwrap().inc();
+    /// F.get((0u8, 17u32)).unwrap().inc(); // the same child, no formatting buffer on the heap
+    /// assert_eq!(F.get(&["0", "17"]).unwrap().get(), 2.0);
+    /// ```
+    ///
+    /// One value for a two-label family is a compile error:
+    /// ```compile_fail
+    /// use promstack_core::{CounterValue, FixedFamily};
+    /// static F: FixedFamily<CounterValue, 2, 4> = FixedFamily::counter("f", "", ["core", "irq"]);
+    /// F.get(["0"]).unwrap().inc();
+    /// ```
+    #[inline]
+    pub fn get(&self, labels: impl LabelSet<L>) -> Result<Child<'_, M>, LabelError> {
+        let mut scratch = [const { ValueBuf::new() }; L];
+        self.lookup(&labels.label_values(&mut scratch))
+    }
+
+    /// The child for `values` (one per label name, in order), created on first use, for a
+    /// number of values known only at run time (client_golang's `WithLabelValues`, returning the
+    /// error instead of panicking): a count other than `L` is [`LabelError::WrongCount`]; the
+    /// other errors are [`FixedFamily::get`]'s.
+    ///
+    /// ```
+    /// use promstack_core::{CounterValue, FixedFamily, LabelError};
+    /// static F: FixedFamily<CounterValue, 2, 4> = FixedFamily::counter("f", "", ["a", "b"]);
+    /// let values: Vec<&str> = "x y".split(' ').collect();
+    /// assert!(F.with_label_values(&values).is_ok());
+    /// assert_eq!(F.with_label_values(&["x"]).err(), Some(LabelError::WrongCount { expected: 2, got: 1 }));
+    /// ```
+    #[inline]
+    pub fn with_label_values(&self, values: &[&str]) -> Result<Child<'_, M>, LabelError> {
         let values: &[&str; L] = values
             .try_into()
             .map_err(|_| self.reject(LabelError::WrongCount { expected: L, got: values.len() }))?;
+        self.lookup(values)
+    }
+
+    /// The lookup behind every way of naming a child.
+    #[inline]
+    fn lookup(&self, values: &[&str; L]) -> Result<Child<'_, M>, LabelError> {
         if let Some((index, v)) = values.iter().enumerate().find(|(_, v)| v.len() > V) {
             return Err(self.reject(LabelError::ValueTooLong { index, len: v.len(), max: V }));
         }
@@ -719,7 +764,7 @@ impl<M: Metric, const L: usize, const N: usize, const V: usize, S: SpecSource<Sp
         if seen.contains(&false) {
             return Err(self.reject(pairs_error(self.label_names(), pairs)));
         }
-        self.get(values)
+        self.lookup(&values)
     }
 
     fn probe(hash: u64) -> impl Iterator<Item = usize> {
@@ -831,11 +876,20 @@ impl<M: Metric, const L: usize, const N: usize, const V: usize, S: SpecSource<Sp
         Some(self.child(slot, ready, hash))
     }
 
-    /// Removes the child for `values`; `true` if it existed. Its slot becomes free.
-    pub fn remove<'s>(&self, values: impl AsRef<[&'s str]>) -> bool {
-        let Ok(values): Result<&[&str; L], _> = values.as_ref().try_into() else {
-            return false;
-        };
+    /// Removes the child for `labels` (any [`LabelSet<L>`], as [`FixedFamily::get`] takes);
+    /// `true` if it existed. Its slot becomes free.
+    pub fn remove(&self, labels: impl LabelSet<L>) -> bool {
+        let mut scratch = [const { ValueBuf::new() }; L];
+        self.remove_values(&labels.label_values(&mut scratch))
+    }
+
+    /// Removes the child for `values` given as a slice; `true` if it existed, `false` also when
+    /// the number of values is not `L`.
+    pub fn remove_label_values(&self, values: &[&str]) -> bool {
+        values.try_into().is_ok_and(|values| self.remove_values(values))
+    }
+
+    fn remove_values(&self, values: &[&str; L]) -> bool {
         let hash = hash_values(values);
         exclusive(|| {
             for i in Self::probe(hash) {

@@ -21,6 +21,8 @@
 // arrays; every use is meant to be a fresh value.
 #![allow(clippy::declare_interior_mutable_const, clippy::borrow_interior_mutable_const)]
 
+#[cfg(feature = "alloc")]
+extern crate alloc;
 #[cfg(all(feature = "std", not(test)))]
 extern crate std;
 
@@ -29,6 +31,7 @@ mod clock;
 mod collector;
 mod counter;
 mod counter32;
+mod curried;
 mod desc;
 mod described;
 pub mod encoding;
@@ -41,6 +44,7 @@ mod gauge;
 mod histogram;
 mod info;
 mod integer;
+mod labels;
 mod metric;
 #[cfg(feature = "float")]
 mod native;
@@ -58,6 +62,7 @@ pub use collector::{Collector, NameFilter, NameSet, Sink};
 pub use counter::check_increment;
 pub use counter::{Counter, CounterValue};
 pub use counter32::{Counter32, Counter32Value};
+pub use curried::{Curried, LabelLookup, MAX_CURRIED_LABELS};
 #[cfg(feature = "float")]
 pub use desc::{assert_buckets, check_buckets};
 pub use desc::{
@@ -83,9 +88,12 @@ pub use integer::{
     assert_int_buckets, check_int_buckets, Gauge32, Gauge32Value, IntGauge, IntGaugeValue, IntHistogram,
     IntHistogramValue,
 };
+pub use labels::{label_values, LabelNames, LabelSet, LabelValue, ValueBuf};
 pub use metric::Metric;
 #[cfg(feature = "float")]
 pub use native::NativeHistogramPoint;
+#[cfg(feature = "derive")]
+pub use promstack_derive::{LabelSet, LabelValue};
 pub use registry::{CollectorId, StaticRegistry};
 #[cfg(feature = "float")]
 pub use sample::Exemplar;

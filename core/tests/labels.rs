@@ -15,8 +15,11 @@ fn wrong_label_count() {
     F.get(["x", "y"]).unwrap().inc();
     let before = text(&F);
     let global = LABEL_REJECTIONS.get();
-    assert_eq!(F.get(["x"].as_slice()).err(), Some(LabelError::WrongCount { expected: 2, got: 1 }));
-    assert_eq!(F.get(["x", "y", "z"].as_slice()).err(), Some(LabelError::WrongCount { expected: 2, got: 3 }));
+    assert_eq!(F.with_label_values(&["x"]).err(), Some(LabelError::WrongCount { expected: 2, got: 1 }));
+    assert_eq!(
+        F.with_label_values(&["x", "y", "z"]).err(),
+        Some(LabelError::WrongCount { expected: 2, got: 3 })
+    );
     assert_eq!(F.rejected(), 2);
     assert!(LABEL_REJECTIONS.get() >= global + 2.0);
     assert_eq!(text(&F), before);
@@ -135,4 +138,39 @@ fn run_time_name_checks_mirror_the_const_ones() {
         check_label_names(&["ok", "__bad"], MetricType::Counter).unwrap_err().to_string(),
         "reserved label name: \"__bad\""
     );
+}
+
+#[test]
+fn typed_sets_name_the_same_child_as_strings() {
+    static F: FixedFamily<CounterValue, 3, 8> = FixedFamily::counter("lab_typed", "", ["core", "up", "irq"]);
+    F.get((1u8, true, -17i32)).unwrap().inc();
+    F.get(["1", "true", "-17"]).unwrap().inc();
+    let owned = [String::from("1"), String::from("true"), String::from("-17")];
+    F.get(owned.each_ref().map(String::as_str)).unwrap().inc();
+    assert_eq!(F.with_label_values(&["1", "true", "-17"]).unwrap().get(), 3.0);
+    assert_eq!(F.len(), 1);
+    assert!(F.remove((1u8, true, -17i32)));
+    assert!(F.is_empty());
+    assert!(!F.remove_label_values(&["1", "true"]), "a wrong count removes nothing");
+}
+
+#[test]
+fn a_curried_family_fills_in_the_prefix() {
+    static F: FixedFamily<CounterValue, 3, 8> =
+        FixedFamily::counter("lab_curried", "", ["method", "path", "code"]);
+    let get = F.curry(["GET"]);
+    get.get(("/", 200u16)).unwrap().inc();
+    get.clone().get(["/", "200"]).unwrap().inc();
+    F.curry(("GET", "/")).get([200u16]).unwrap().inc();
+    F.curry(["GET", "/", "200"]).get(()).unwrap().inc();
+    assert_eq!(get.with_label_values(&["/", "200"]).unwrap().get(), 4.0);
+    assert_eq!(F.len(), 1);
+    assert_eq!(text(&F), "# HELP lab_curried_total \n# TYPE lab_curried_total counter\nlab_curried_total{code=\"200\",method=\"GET\",path=\"/\"} 4.0\n");
+    let rejected = F.rejected();
+    assert_eq!(get.with_label_values(&["/"]).err(), Some(LabelError::WrongCount { expected: 3, got: 2 }));
+    assert_eq!(
+        get.with_label_values(&["/", "200", "x"]).err(),
+        Some(LabelError::WrongCount { expected: 3, got: 4 })
+    );
+    assert_eq!(F.rejected(), rejected + 2);
 }

@@ -25,7 +25,7 @@ static LATENCY: LazyLock<Arc<Family<promstack::HistogramValue<14>>>> = LazyLock:
 });
 
 async fn hello() -> &'static str {
-    LATENCY.with_label_values(&["/"]).time(|| "hello from axum\n")
+    LATENCY.get(["/"]).expect("one label").time(|| "hello from axum\n")
 }
 
 #[tokio::main(flavor = "current_thread")]

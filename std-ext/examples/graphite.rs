@@ -23,7 +23,7 @@ fn main() {
     println!("pushing to {address} as myapp.*; first lines:\n{}", bridge.render("myapp").expect("collect"));
     let pusher = bridge.start(Duration::from_secs(2), "myapp");
     for _ in 0..seconds * 10 {
-        requests.with_label_values(&["/index.html"]).inc();
+        requests.get(["/index.html"]).expect("one label").inc();
         std::thread::sleep(Duration::from_millis(100));
     }
     pusher.stop();

@@ -44,7 +44,7 @@ fn main() {
 
     let seconds: Option<u64> = std::env::args().nth(1).and_then(|s| s.parse().ok());
     let start = Instant::now();
-    let (home, requests) = (latency.get(&["/"]).unwrap(), requests.get(&[]).unwrap());
+    let (home, requests) = (latency.get(["/"]).unwrap(), requests.get(()).unwrap());
     let mut state = 0x2545_f491_4f6c_dd1d_u64;
     let mut n = 0u64;
     while seconds.is_none_or(|s| start.elapsed() < Duration::from_secs(s)) {

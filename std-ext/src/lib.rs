@@ -85,7 +85,7 @@
 //!
 //! // Labels: children by position or by name; remove and clear.
 //! let requests = Family::counter("my_requests_total", "HTTP requests.", &["method", "endpoint"]).unwrap();
-//! requests.with_label_values(&["get", "/"]).inc();
+//! requests.get(["get", "/"]).unwrap().inc();
 //! requests.get_by_name(&[("method", "post"), ("endpoint", "/submit")]).unwrap().inc();
 //! requests.remove(&["get", "/"]).unwrap();
 //!

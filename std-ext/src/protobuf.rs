@@ -699,8 +699,8 @@ mod tests {
         registry.register_static(&E).unwrap();
         let c: Family<ExemplarCounterValue> =
             Opts::new("c_total", "Counter.").label_names(&["code"]).build(()).unwrap();
-        c.get(&["500"]).unwrap().inc();
-        c.get(&["200"])
+        c.get(["500"]).unwrap().inc();
+        c.get(["200"])
             .unwrap()
             .inc_with_exemplar(&[("trace_id", "t1")], Some(Timestamp::from_millis(1_500)))
             .unwrap();
@@ -709,11 +709,11 @@ mod tests {
             .label_names(&["route"])
             .native_histogram(NativeConfig::new(0).unwrap().with_classic(&[1.0]).unwrap())
             .unwrap();
-        n.get(&["/"]).unwrap().observe(3.0);
-        n.get(&["/"]).unwrap().observe_with_exemplar(-0.5, &[("trace_id", "t2")], None).unwrap();
+        n.get(["/"]).unwrap().observe(3.0);
+        n.get(["/"]).unwrap().observe_with_exemplar(-0.5, &[("trace_id", "t2")], None).unwrap();
         registry.register_owned(n).unwrap();
         let info: Family<OwnedInfoValue> = Opts::new("build", "Build.").info().unwrap();
-        info.get(&[]).unwrap().set_info(&[("version", "1.2")]).unwrap();
+        info.get(()).unwrap().set_info(&[("version", "1.2")]).unwrap();
         registry.register_owned(info).unwrap();
 
         let mut out = Vec::new();

@@ -19,9 +19,9 @@ const TEXT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 fn registry() -> Arc<Registry> {
     let registry = Arc::new(Registry::new());
     let jobs = registry.register_owned(Family::counter("jobs_total", "Jobs done.", &[]).unwrap()).unwrap();
-    jobs.get(&[]).unwrap().inc_by(2.0).unwrap();
+    jobs.get(()).unwrap().inc_by(2.0).unwrap();
     let temp = registry.register_owned(Family::gauge("temp", "Temperature.", &[]).unwrap()).unwrap();
-    temp.get(&[]).unwrap().set(21.5);
+    temp.get(()).unwrap().set(21.5);
     registry
 }
 

@@ -32,9 +32,9 @@ fn wrapper_setup() -> (Registry, std::sync::Arc<Family<CounterValue>>, std::sync
 #[test]
 fn child() {
     let (registry, counter, two) = wrapper_setup();
-    counter.get(&["x"]).unwrap().inc();
+    counter.get(["x"]).unwrap().inc();
     assert_eq!(registry.get_sample_value("c_total", &[("l", "x")]), Some(1.0));
-    two.get(&["x", "y"]).unwrap().inc_by(2.0).unwrap();
+    two.get(["x", "y"]).unwrap().inc_by(2.0).unwrap();
     assert_eq!(registry.get_sample_value("two_total", &[("a", "x"), ("b", "y")]), Some(2.0));
 }
 
@@ -42,15 +42,15 @@ fn child() {
 #[test]
 fn remove() {
     let (registry, counter, _) = wrapper_setup();
-    counter.get(&["x"]).unwrap().inc();
-    counter.get(&["y"]).unwrap().inc_by(2.0).unwrap();
+    counter.get(["x"]).unwrap().inc();
+    counter.get(["y"]).unwrap().inc_by(2.0).unwrap();
     assert_eq!(registry.get_sample_value("c_total", &[("l", "x")]), Some(1.0));
     assert_eq!(registry.get_sample_value("c_total", &[("l", "y")]), Some(2.0));
-    assert_eq!(counter.remove(&["x"]), Ok(true));
+    assert_eq!(counter.remove(["x"]), Ok(true));
     assert_eq!(registry.get_sample_value("c_total", &[("l", "x")]), None);
     assert_eq!(registry.get_sample_value("c_total", &[("l", "y")]), Some(2.0));
     // Python raises KeyError for an absent child; here it is `Ok(false)`.
-    assert_eq!(counter.remove(&["x"]), Ok(false));
+    assert_eq!(counter.remove(["x"]), Ok(false));
 }
 
 // TestMetricWrapper.test_remove, continued: a removed child starts again from zero, and a
@@ -58,11 +58,11 @@ fn remove() {
 #[test]
 fn removed_child_is_recreated_fresh() {
     let (registry, counter, _) = wrapper_setup();
-    let old = counter.get(&["x"]).unwrap();
+    let old = counter.get(["x"]).unwrap();
     old.inc_by(5.0).unwrap();
-    counter.remove(&["x"]).unwrap();
+    counter.remove(["x"]).unwrap();
     old.inc();
-    let new = counter.get(&["x"]).unwrap();
+    let new = counter.get(["x"]).unwrap();
     assert!(!new.ptr_eq(&old));
     assert_eq!(registry.get_sample_value("c_total", &[("l", "x")]), Some(0.0));
     assert_eq!(old.get(), 6.0);
@@ -75,18 +75,23 @@ fn incorrect_label_count() {
     let cases: [(&[&str], usize); 2] = [(&[], 0), (&["a", "b"], 2)];
     for (values, got) in cases {
         let want = LabelError::WrongCount { expected: 1, got };
-        assert_eq!(counter.get(values).unwrap_err(), want, "get {values:?}");
-        assert_eq!(counter.remove(values).unwrap_err(), want, "remove {values:?}");
+        assert_eq!(counter.with_label_values(values).unwrap_err(), want, "with_label_values {values:?}");
+        assert_eq!(counter.remove_label_values(values).unwrap_err(), want, "remove {values:?}");
         assert_eq!(counter.with(values, |_| ()).unwrap_err(), want, "with {values:?}");
     }
+    // A typed set of the wrong size is refused the same way (the count is known at run time).
+    assert_eq!(counter.get(()).unwrap_err(), LabelError::WrongCount { expected: 1, got: 0 });
+    assert_eq!(counter.get(("a", 2u8)).unwrap_err(), LabelError::WrongCount { expected: 1, got: 2 });
+    assert_eq!(counter.remove(["a", "b"]).unwrap_err(), LabelError::WrongCount { expected: 1, got: 2 });
     assert_eq!(counter.len(), 0, "refused lookups create nothing");
 }
 
 #[test]
-#[should_panic(expected = "wrong number of label values")]
-fn with_label_values_panics_on_wrong_count() {
+fn with_label_values_refuses_a_wrong_count() {
     let (_, counter, _) = wrapper_setup();
-    counter.with_label_values(&["a", "b"]);
+    let err = counter.with_label_values(&["a", "b"]).unwrap_err();
+    assert!(matches!(err, LabelError::WrongCount { got: 2, .. }), "{err}");
+    assert!(err.to_string().contains("wrong number of label values"), "{err}");
 }
 
 // TestMetricWrapper.test_namespace_subsystem_concatenated
@@ -96,7 +101,7 @@ fn namespace_subsystem_concatenated() {
     let c = registry
         .register_owned(Opts::new("c_total", "help").namespace("a").subsystem("b").counter().unwrap())
         .unwrap();
-    c.get(&[]).unwrap().inc();
+    c.get(()).unwrap().inc();
     assert_eq!(registry.get_sample_value("a_b_c_total", &[]), Some(1.0));
 }
 
@@ -138,8 +143,8 @@ fn labels_by_name() {
     assert_eq!(two.labels(&["x"], &[("b", "y")]).unwrap_err(), LabelError::MixedStyles);
     // `two_labels.labels()`: neither.
     assert_eq!(two.labels(&[], &[]).unwrap_err(), LabelError::WrongCount { expected: 2, got: 0 });
-    assert!(two.labels(&[], &[("b", "y"), ("a", "x")]).unwrap().ptr_eq(&two.get(&["x", "y"]).unwrap()));
-    assert!(two.labels(&["x", "y"], &[]).unwrap().ptr_eq(&two.get(&["x", "y"]).unwrap()));
+    assert!(two.labels(&[], &[("b", "y"), ("a", "x")]).unwrap().ptr_eq(&two.get(["x", "y"]).unwrap()));
+    assert!(two.labels(&["x", "y"], &[]).unwrap().ptr_eq(&two.get(["x", "y"]).unwrap()));
     assert_eq!(two.remove_by_name(&[("b", "y"), ("a", "x")]), Ok(true));
 }
 
@@ -266,7 +271,7 @@ fn histogram_labels() {
     let registry = Registry::new();
     let hl =
         registry.register_owned(Family::histogram("hl", "help", &["l"], DEFAULT_BUCKETS).unwrap()).unwrap();
-    hl.get(&["a"]).unwrap().observe(2.0);
+    hl.get(["a"]).unwrap().observe(2.0);
     for (le, want) in [("1.0", 0.0), ("2.5", 1.0), ("5.0", 1.0), ("+Inf", 1.0)] {
         assert_eq!(registry.get_sample_value("hl_bucket", &[("le", le), ("l", "a")]), Some(want), "le={le}");
     }
@@ -279,11 +284,11 @@ fn histogram_labels() {
 fn info_labels() {
     let registry = Registry::new();
     let il = registry.register_owned(Family::info("il", "help", &["l"]).unwrap()).unwrap();
-    assert_eq!(il.get(&["a"]).unwrap().set_info(&[("l", "")]), Err(DescError::DuplicateLabelName(b("l"))));
-    il.get(&["a"]).unwrap().set_info(&[("foo", "bar")]).unwrap();
+    assert_eq!(il.get(["a"]).unwrap().set_info(&[("l", "")]), Err(DescError::DuplicateLabelName(b("l"))));
+    il.get(["a"]).unwrap().set_info(&[("foo", "bar")]).unwrap();
     assert_eq!(registry.get_sample_value("il_info", &[("l", "a"), ("foo", "bar")]), Some(1.0));
     // Pair names are checked like label names.
-    let child = il.get(&["a"]).unwrap();
+    let child = il.get(["a"]).unwrap();
     assert_eq!(child.set_info(&[("__x", "")]), Err(DescError::ReservedLabelName(b("__x"))));
     assert_eq!(child.set_info(&[("x", ""), ("x", "")]), Err(DescError::DuplicateLabelName(b("x"))));
     assert_eq!(child.set_info(&[("1x", "")]), Err(DescError::InvalidLabelName(b("1x"))));
@@ -298,11 +303,11 @@ fn enum_labels() {
     let el = registry
         .register_owned(Family::enumeration("el", "help", &["l"], &["a", "b", "c"]).unwrap())
         .unwrap();
-    el.get(&["a"]).unwrap().set("c").unwrap();
+    el.get(["a"]).unwrap().set("c").unwrap();
     for (state, want) in [("a", 0.0), ("b", 0.0), ("c", 1.0)] {
         assert_eq!(registry.get_sample_value("el", &[("l", "a"), ("el", state)]), Some(want), "{state}");
     }
-    assert_eq!(el.get(&["a"]).unwrap().get(), "c");
+    assert_eq!(el.get(["a"]).unwrap().get(), "c");
     // `self.labels.state('a')` on the parent: a Family has no `set`, so that does not compile.
 }
 
@@ -310,7 +315,7 @@ fn enum_labels() {
 #[test]
 fn enum_states() {
     let e = Family::enumeration("e", "help", &[], &["a", "b", "c"]).unwrap();
-    let child = e.get(&[]).unwrap();
+    let child = e.get(()).unwrap();
     assert_eq!(child.set("d"), Err(ValueError::UnknownState));
     assert_eq!(child.get(), "a");
     assert!(matches!(Family::enumeration("e", "help", &[], &[]), Err(DescError::InvalidStates(_))));
@@ -321,7 +326,7 @@ fn enum_states() {
 #[test]
 fn negative_increment_on_child() {
     let c = Family::counter("c", "help", &["l"]).unwrap();
-    let child = c.get(&["x"]).unwrap();
+    let child = c.get(["x"]).unwrap();
     assert_eq!(child.inc_by(-1.0), Err(ValueError::NegativeIncrement(-1.0)));
     assert_eq!(child.inc_by(f64::NAN), Err(ValueError::NanIncrement));
     assert_eq!(child.get(), 0.0);
@@ -348,13 +353,13 @@ fn arbitrary_label_values_stay_distinct() {
 fn clear_and_children() {
     let c = Family::counter("c", "", &["l"]).unwrap();
     for v in ["b", "a", "c"] {
-        c.get(&[v]).unwrap().inc();
+        c.get([v]).unwrap().inc();
     }
     let order: Vec<String> = c.children().iter().map(|ch| ch.label_values().collect()).collect();
     assert_eq!(order, ["b", "a", "c"], "creation order");
     c.clear();
     assert!(c.is_empty());
-    assert_eq!(c.get(&["a"]).unwrap().get(), 0.0);
+    assert_eq!(c.get(["a"]).unwrap().get(), 0.0);
 }
 
 #[test]

@@ -52,29 +52,29 @@ fn existing_child_lookups_allocate_nothing() {
     let up = Family::gauge("up", "Up.", &[]).unwrap();
     let paths: Vec<String> = (0..64).map(|i| format!("/api/v1/resource/{i:05}")).collect();
     for p in &paths {
-        requests.get(&["GET", p]).unwrap();
-        latency.get(&[p]).unwrap();
+        requests.get(["GET", p]).unwrap();
+        latency.get([p]).unwrap();
     }
     // The first lookup ever may seed the hasher; keep it out of the count.
-    requests.get(&["GET", &paths[0]]).unwrap().inc();
+    requests.get(["GET", &paths[0]]).unwrap().inc();
 
     let n = allocations_during(|| {
         for round in 0..100 {
             for p in &paths {
-                requests.get(&["GET", p]).unwrap().inc();
+                requests.get(["GET", p]).unwrap().inc();
                 requests.get_by_name(&[("path", p), ("method", "GET")]).unwrap().inc();
                 requests.with(&["GET", p], |c| c.inc()).unwrap();
-                requests.with_label_values(&["GET", p]).inc();
-                latency.get(&[p]).unwrap().observe(f64::from(round) / 100.0);
+                requests.with_label_values(&["GET", p]).unwrap().inc();
+                latency.get([p]).unwrap().observe(f64::from(round) / 100.0);
             }
-            up.get(&[]).unwrap().set(1.0);
+            up.get(()).unwrap().set(1.0);
             // Refused lookups do not allocate either.
-            assert!(requests.get(&["GET"]).is_err());
+            assert!(requests.get(["GET"]).is_err());
         }
     });
     assert_eq!(n, 0, "allocations while looking up existing children");
-    assert_eq!(requests.get(&["GET", &paths[5]]).unwrap().get(), 400.0);
+    assert_eq!(requests.get(["GET", &paths[5]]).unwrap().get(), 400.0);
 
     // Creating a child does allocate (its key and node), which shows the counter works.
-    assert!(allocations_during(|| drop(requests.get(&["PUT", "/new"]).unwrap())) > 0);
+    assert!(allocations_during(|| drop(requests.get(["PUT", "/new"]).unwrap())) > 0);
 }

@@ -31,9 +31,9 @@ fn hot_children_stay_exact_under_churn() {
             let mut created = 0u64;
             while !stop.load(Ordering::Relaxed) {
                 let name = format!("tmp{}", created % 64);
-                family.get(&[name.as_str(), "churn"]).unwrap().inc();
+                family.get([name.as_str(), "churn"]).unwrap().inc();
                 if created.is_multiple_of(3) {
-                    family.remove(&[name.as_str(), "churn"]).unwrap();
+                    family.remove([name.as_str(), "churn"]).unwrap();
                 }
                 if created % 1000 == 999 {
                     // Clearing would drop the hot children too: remove the churn ones by name.
@@ -67,14 +67,14 @@ fn hot_children_stay_exact_under_churn() {
             let (family, start) = (family.clone(), start.clone());
             thread::spawn(move || {
                 start.wait();
-                let kept = family.get(&["get", "kept"]).unwrap();
+                let kept = family.get(["get", "kept"]).unwrap();
                 for i in 0..per_worker {
                     let method = HOT[(i as usize + w) % HOT.len()];
                     match i % 4 {
-                        0 => family.get(&[method, "hot"]).unwrap().inc(),
+                        0 => family.get([method, "hot"]).unwrap().inc(),
                         1 => family.with(&[method, "hot"], |c| c.inc()).unwrap(),
                         2 => family.get_by_name(&[("shard", "hot"), ("method", method)]).unwrap().inc(),
-                        _ => family.with_label_values(&[method, "hot"]).inc(),
+                        _ => family.with_label_values(&[method, "hot"]).unwrap().inc(),
                     }
                     kept.inc();
                 }
@@ -90,7 +90,7 @@ fn hot_children_stay_exact_under_churn() {
     let scrapes = scraper.join().unwrap();
     assert!(created > 0 && scrapes > 0);
 
-    let total: f64 = HOT.iter().map(|m| family.get(&[m, "hot"]).unwrap().get()).sum();
+    let total: f64 = HOT.iter().map(|m| family.get([m, "hot"]).unwrap().get()).sum();
     assert_eq!(total, (workers as u64 * per_worker) as f64);
     for m in HOT {
         assert_eq!(
@@ -99,7 +99,7 @@ fn hot_children_stay_exact_under_churn() {
             "{m}"
         );
     }
-    assert_eq!(family.get(&["get", "kept"]).unwrap().get(), (workers as u64 * per_worker) as f64);
+    assert_eq!(family.get(["get", "kept"]).unwrap().get(), (workers as u64 * per_worker) as f64);
     // Exactly one child per hot label set, whatever the races.
     let hot_children = family.children().iter().filter(|c| c.label_values().nth(1) == Some("hot")).count();
     assert_eq!(hot_children, HOT.len());
@@ -117,7 +117,7 @@ fn racing_creators_share_one_child() {
             thread::spawn(move || {
                 start.wait();
                 for i in 0..2_000 {
-                    family.get(&[format!("k{i}").as_str()]).unwrap().add(1.0);
+                    family.get([format!("k{i}").as_str()]).unwrap().add(1.0);
                 }
             })
         })

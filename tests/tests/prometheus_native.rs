@@ -127,9 +127,9 @@ fn urlencode(s: &str) -> String {
 }
 
 fn record_exemplars(m: &Metrics) {
-    let ok = m.requests.get(&["200"]).unwrap();
+    let ok = m.requests.get(["200"]).unwrap();
     ok.inc_with_exemplar(&[("trace_id", "abc123")], None).unwrap();
-    let latency = m.latency.get(&[]).unwrap();
+    let latency = m.latency.get(()).unwrap();
     latency.observe_with_exemplar(0.05, &[("trace_id", "def456")], None).unwrap();
 }
 
@@ -137,7 +137,7 @@ fn record_exemplars(m: &Metrics) {
 fn the_http_service_serves_protobuf_when_asked() {
     let m = metrics();
     for v in VALUES {
-        m.native.get(&[]).unwrap().observe(v);
+        m.native.get(()).unwrap().observe(v);
     }
     record_exemplars(&m);
     let server = HttpServer::new(m.registry.clone() as Arc<dyn Collector>).start("127.0.0.1:0").unwrap();
@@ -171,7 +171,7 @@ fn the_http_service_serves_protobuf_when_asked() {
 #[test]
 fn prometheus_queries_our_native_histogram() {
     let m = metrics();
-    let child = m.native.get(&[]).unwrap();
+    let child = m.native.get(()).unwrap();
     for v in VALUES {
         child.observe(v);
     }

@@ -211,7 +211,7 @@ fn restricted_registry() {
     let r = registry();
     r.register_owned(Family::counter("c_total", "help", &[]).unwrap()).unwrap();
     let s = r.register_owned(Family::summary("s", "help", &[]).unwrap()).unwrap();
-    s.get(&[]).unwrap().observe(7.0);
+    s.get(()).unwrap().observe(7.0);
     assert_eq!(text(&r.restricted(&["s_sum"])), "# HELP s help\n# TYPE s summary\ns_sum 7.0\n");
     // Several names, across collectors; a name nobody claims selects nothing.
     assert_eq!(
@@ -264,7 +264,7 @@ fn target_info_duplicate_detected() {
 fn target_info_restricted_registry() {
     let r = registry();
     r.set_target_info(&[("foo", "bar")]).unwrap();
-    r.register_owned(Family::summary("s", "help", &[]).unwrap()).unwrap().get(&[]).unwrap().observe(7.0);
+    r.register_owned(Family::summary("s", "help", &[]).unwrap()).unwrap().get(()).unwrap().observe(7.0);
     assert_eq!(text(&r.restricted(&["s_sum"])), "# HELP s help\n# TYPE s summary\ns_sum 7.0\n");
     assert_eq!(
         text(&r.restricted(&["target_info"])),
@@ -278,9 +278,9 @@ fn counter_increment() {
     let r = registry();
     let c = r.register_owned(Family::counter("c_total", "help", &[]).unwrap()).unwrap();
     assert_eq!(r.get_sample_value("c_total", &[]), Some(0.0));
-    c.get(&[]).unwrap().inc();
+    c.get(()).unwrap().inc();
     assert_eq!(r.get_sample_value("c_total", &[]), Some(1.0));
-    c.get(&[]).unwrap().inc_by(7.0).unwrap();
+    c.get(()).unwrap().inc_by(7.0).unwrap();
     assert_eq!(r.get_sample_value("c_total", &[]), Some(8.0));
     assert_eq!(r.get_sample_value("c_created", &[]), Some(123.456));
     // get_sample_value needs the exact label set and the full sample name.
@@ -292,7 +292,7 @@ fn counter_increment() {
 #[test]
 fn gauge() {
     let r = registry();
-    let g = r.register_owned(Family::gauge("g", "help", &[]).unwrap()).unwrap().get(&[]).unwrap();
+    let g = r.register_owned(Family::gauge("g", "help", &[]).unwrap()).unwrap().get(()).unwrap();
     let steps: [(&dyn Fn(), f64); 4] =
         [(&|| (), 0.0), (&|| g.inc(), 1.0), (&|| g.sub(3.0), -2.0), (&|| g.set(9.0), 9.0)];
     for (i, (step, want)) in steps.iter().enumerate() {
@@ -308,7 +308,7 @@ fn summary() {
     let s = r.register_owned(Family::summary("s", "help", &[]).unwrap()).unwrap();
     assert_eq!(r.get_sample_value("s_count", &[]), Some(0.0));
     assert_eq!(r.get_sample_value("s_sum", &[]), Some(0.0));
-    s.get(&[]).unwrap().observe(10.0);
+    s.get(()).unwrap().observe(10.0);
     assert_eq!(r.get_sample_value("s_count", &[]), Some(1.0));
     assert_eq!(r.get_sample_value("s_sum", &[]), Some(10.0));
 }
@@ -318,7 +318,7 @@ fn summary() {
 fn histogram() {
     let r = registry();
     let h = r.register_owned(Family::histogram("h", "help", &[], DEFAULT_BUCKETS).unwrap()).unwrap();
-    let child = h.get(&[]).unwrap();
+    let child = h.get(()).unwrap();
     // (observation, then buckets le=1.0, 2.5, 5.0, +Inf, count, sum)
     let steps: [(Option<f64>, [f64; 6]); 4] = [
         (None, [0.0, 0.0, 0.0, 0.0, 0.0, 0.0]),
@@ -344,7 +344,7 @@ fn info() {
     let r = registry();
     let i = r.register_owned(Family::info("i", "help", &[]).unwrap()).unwrap();
     assert_eq!(r.get_sample_value("i_info", &[]), Some(1.0));
-    i.get(&[]).unwrap().set_info(&[("a", "b"), ("c", "d")]).unwrap();
+    i.get(()).unwrap().set_info(&[("a", "b"), ("c", "d")]).unwrap();
     assert_eq!(r.get_sample_value("i_info", &[]), None);
     assert_eq!(r.get_sample_value("i_info", &[("a", "b"), ("c", "d")]), Some(1.0));
 }
@@ -357,7 +357,7 @@ fn enumeration() {
     for (state, want) in [("a", 1.0), ("b", 0.0), ("c", 0.0)] {
         assert_eq!(r.get_sample_value("e", &[("e", state)]), Some(want), "{state}");
     }
-    e.get(&[]).unwrap().set("b").unwrap();
+    e.get(()).unwrap().set("b").unwrap();
     for (state, want) in [("a", 0.0), ("b", 1.0), ("c", 0.0)] {
         assert_eq!(r.get_sample_value("e", &[("e", state)]), Some(want), "{state}");
     }
@@ -376,7 +376,7 @@ fn expose<C: Collector + 'static>(collector: C, update: impl FnOnce(&C)) -> (Str
 #[test]
 fn exposition_counter() {
     for name in ["cc", "cc_total"] {
-        let (t, o) = expose(Family::counter(name, "A counter", &[]).unwrap(), |c| c.get(&[]).unwrap().inc());
+        let (t, o) = expose(Family::counter(name, "A counter", &[]).unwrap(), |c| c.get(()).unwrap().inc());
         assert_eq!(
             t,
             "# HELP cc_total A counter\n# TYPE cc_total counter\ncc_total 1.0\n\
@@ -391,7 +391,7 @@ fn exposition_counter() {
 #[test]
 fn exposition_counter_name_unit_append() {
     let c = Opts::new("requests", "Request counter").unit("total").counter().unwrap();
-    let (t, o) = expose(c, |c| c.get(&[]).unwrap().inc());
+    let (t, o) = expose(c, |c| c.get(()).unwrap().inc());
     assert_eq!(
         t,
         "# HELP requests_total_total Request counter\n# TYPE requests_total_total counter\n\
@@ -408,7 +408,7 @@ fn exposition_counter_name_unit_append() {
 // TestGenerateText.test_gauge (both formats)
 #[test]
 fn exposition_gauge() {
-    let (t, o) = expose(Family::gauge("gg", "A gauge", &[]).unwrap(), |g| g.get(&[]).unwrap().set(17.0));
+    let (t, o) = expose(Family::gauge("gg", "A gauge", &[]).unwrap(), |g| g.get(()).unwrap().set(17.0));
     assert_eq!(t, "# HELP gg A gauge\n# TYPE gg gauge\ngg 17.0\n");
     assert_eq!(o, "# HELP gg A gauge\n# TYPE gg gauge\ngg 17.0\n# EOF\n");
 }
@@ -417,7 +417,7 @@ fn exposition_gauge() {
 #[test]
 fn exposition_summary() {
     let (t, o) = expose(Family::summary("ss", "A summary", &["a", "b"]).unwrap(), |s| {
-        s.get(&["c", "d"]).unwrap().observe(17.0)
+        s.get(["c", "d"]).unwrap().observe(17.0)
     });
     assert_eq!(
         t,
@@ -441,7 +441,7 @@ hh_count 1.0\nhh_sum 0.05\n";
 #[test]
 fn exposition_histogram() {
     let (t, o) = expose(Family::histogram("hh", "A histogram", &[], DEFAULT_BUCKETS).unwrap(), |h| {
-        h.get(&[]).unwrap().observe(0.05)
+        h.get(()).unwrap().observe(0.05)
     });
     assert_eq!(
         t,
@@ -462,7 +462,7 @@ fn exposition_histogram() {
 #[test]
 fn exposition_histogram_negative_buckets() {
     let h = Family::histogram("hh", "A histogram", &[], [-1.0, -0.5, 0.0, 0.5, 1.0]).unwrap();
-    let (_, o) = expose(h, |h| h.get(&[]).unwrap().observe(-0.5));
+    let (_, o) = expose(h, |h| h.get(()).unwrap().observe(-0.5));
     assert_eq!(
         o,
         "# HELP hh A histogram\n# TYPE hh histogram\nhh_bucket{le=\"-1.0\"} 0.0\nhh_bucket{le=\"-0.5\"} 1.0\n\
@@ -475,7 +475,7 @@ fn exposition_histogram_negative_buckets() {
 #[test]
 fn exposition_info() {
     let (t, o) = expose(Family::info("ii", "A info", &["a", "b"]).unwrap(), |i| {
-        i.get(&["c", "d"]).unwrap().set_info(&[("foo", "bar")]).unwrap()
+        i.get(["c", "d"]).unwrap().set_info(&[("foo", "bar")]).unwrap()
     });
     assert_eq!(t, "# HELP ii_info A info\n# TYPE ii_info gauge\nii_info{a=\"c\",b=\"d\",foo=\"bar\"} 1.0\n");
     assert_eq!(o, "# HELP ii A info\n# TYPE ii info\nii_info{a=\"c\",b=\"d\",foo=\"bar\"} 1.0\n# EOF\n");
@@ -485,7 +485,7 @@ fn exposition_info() {
 #[test]
 fn exposition_enum() {
     let (t, o) = expose(Family::enumeration("ee", "An enum", &["a", "b"], &["foo", "bar"]).unwrap(), |e| {
-        e.get(&["c", "d"]).unwrap().set("bar").unwrap()
+        e.get(["c", "d"]).unwrap().set("bar").unwrap()
     });
     assert_eq!(
         t,
@@ -503,10 +503,10 @@ fn exposition_enum() {
 #[test]
 fn exposition_unicode() {
     let (t, _) =
-        expose(Family::gauge("cc", "\u{4500}", &["l"]).unwrap(), |g| g.get(&["\u{4500}"]).unwrap().inc());
+        expose(Family::gauge("cc", "\u{4500}", &["l"]).unwrap(), |g| g.get(["\u{4500}"]).unwrap().inc());
     assert_eq!(t.as_bytes(), b"# HELP cc \xe4\x94\x80\n# TYPE cc gauge\ncc{l=\"\xe4\x94\x80\"} 1.0\n");
     let (_, o) =
-        expose(Family::counter("cc", "\u{4500}", &["l"]).unwrap(), |c| c.get(&["\u{4500}"]).unwrap().inc());
+        expose(Family::counter("cc", "\u{4500}", &["l"]).unwrap(), |c| c.get(["\u{4500}"]).unwrap().inc());
     assert_eq!(
         o.as_bytes(),
         b"# HELP cc \xe4\x94\x80\n# TYPE cc counter\ncc_total{l=\"\xe4\x94\x80\"} 1.0\n\
@@ -519,10 +519,10 @@ fn exposition_unicode() {
 #[test]
 fn exposition_escaping() {
     let (t, _) =
-        expose(Family::gauge("cc", "A\ngaug\\e", &["a"]).unwrap(), |g| g.get(&["\\x\n\""]).unwrap().inc());
+        expose(Family::gauge("cc", "A\ngaug\\e", &["a"]).unwrap(), |g| g.get(["\\x\n\""]).unwrap().inc());
     assert_eq!(t, "# HELP cc A\\ngaug\\\\e\n# TYPE cc gauge\ncc{a=\"\\\\x\\n\\\"\"} 1.0\n");
     let (_, o) = expose(Family::counter("cc", "A\ncount\\er\"", &["a"]).unwrap(), |c| {
-        c.get(&["\\x\n\""]).unwrap().inc()
+        c.get(["\\x\n\""]).unwrap().inc()
     });
     assert_eq!(
         o,
@@ -549,9 +549,9 @@ fn labeled_family_without_children() {
 fn children_in_creation_order() {
     let r = registry();
     let g = r.register_owned(Family::gauge("g", "help", &["z", "a"]).unwrap()).unwrap();
-    g.get(&["2", "x"]).unwrap().set(2.0);
+    g.get(["2", "x"]).unwrap().set(2.0);
     g.get_by_name(&[("a", "y"), ("z", "1")]).unwrap().set(1.0);
-    g.get(&["3", "w"]).unwrap().set(3.0);
+    g.get(["3", "w"]).unwrap().set(3.0);
     assert_eq!(
         text_plain(&r),
         "# HELP g help\n# TYPE g gauge\ng{a=\"x\",z=\"2\"} 2.0\ng{a=\"y\",z=\"1\"} 1.0\ng{a=\"w\",z=\"3\"} 3.0\n"
@@ -620,8 +620,8 @@ fn text_created_families_follow_their_metric() {
     let r = Registry::new();
     let a = r.register_owned(Family::counter("ra", "A.", &[]).unwrap()).unwrap();
     let b = r.register_owned(Family::summary("rb", "B.", &[]).unwrap()).unwrap();
-    a.get(&[]).unwrap().inc();
-    b.get(&[]).unwrap().observe(2.0);
+    a.get(()).unwrap().inc();
+    b.get(()).unwrap().observe(2.0);
     assert_eq!(
         text(&r),
         "# HELP ra_total A.\n# TYPE ra_total counter\nra_total 1.0\n\

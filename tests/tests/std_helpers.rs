@@ -50,7 +50,7 @@ fn helpers_on_dynamic_family_children() {
         .register_owned(Family::gauge("job_last_seconds", "Last duration.", &["job"]).unwrap())
         .unwrap();
 
-    let child = errors.get(&["a"]).unwrap();
+    let child = errors.get(["a"]).unwrap();
     let _ = child.count_errors(|| Err::<(), _>(Timeout));
     let _ = child.count_errors(|| Ok::<_, Timeout>(()));
     let _ = child.count_errors_of::<Timeout, (), _>(|| Err(Wrapped(Timeout)));
@@ -63,17 +63,17 @@ fn helpers_on_dynamic_family_children() {
     assert!(catch_unwind(|| child.count_errors(|| -> Result<(), Timeout> { panic!("boom") })).is_err());
     assert_eq!(registry.get_sample_value("job_errors_total", &[("job", "a")]), Some(5.0));
 
-    let g = inflight.get(&["a"]).unwrap();
+    let g = inflight.get(["a"]).unwrap();
     {
         let _one = g.track_inprogress();
         // Guards borrow the child, so a child handle must outlive its guard.
-        let again = inflight.get(&["a"]).unwrap();
+        let again = inflight.get(["a"]).unwrap();
         let _two = again.track_inprogress();
         assert_eq!(registry.get_sample_value("job_inflight", &[("job", "a")]), Some(2.0));
     }
     assert_eq!(registry.get_sample_value("job_inflight", &[("job", "a")]), Some(0.0));
 
-    latency.get(&["a"]).unwrap().time(|| std::thread::sleep(Duration::from_millis(20)));
+    latency.get(["a"]).unwrap().time(|| std::thread::sleep(Duration::from_millis(20)));
     assert_eq!(registry.get_sample_value("job_latency_seconds_count", &[("job", "a")]), Some(1.0));
     assert_eq!(
         registry.get_sample_value("job_latency_seconds_bucket", &[("job", "a"), ("le", "0.01")]),
@@ -84,16 +84,16 @@ fn helpers_on_dynamic_family_children() {
         Some(1.0)
     );
 
-    let d = durations.get(&["a"]).unwrap();
+    let d = durations.get(["a"]).unwrap();
     let timer = d.start_timer();
     std::thread::sleep(Duration::from_millis(10));
     let secs = timer.observe_duration();
     assert!(secs >= 0.01);
     assert_eq!(registry.get_sample_value("job_seconds_sum", &[("job", "a")]), Some(secs));
 
-    last.get(&["a"]).unwrap().time(|| std::thread::sleep(Duration::from_millis(10)));
+    last.get(["a"]).unwrap().time(|| std::thread::sleep(Duration::from_millis(10)));
     assert!(registry.get_sample_value("job_last_seconds", &[("job", "a")]).unwrap() >= 0.01);
-    last.get(&["b"]).unwrap().set_to_now();
+    last.get(["b"]).unwrap().set_to_now();
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
     assert!((registry.get_sample_value("job_last_seconds", &[("job", "b")]).unwrap() - now).abs() < 5.0);
 }

@@ -572,7 +572,7 @@ const HOT_BIT: u64 = 1 << 63;
 /// ```
 /// use promstack_alloc::{Family, NativeConfig, Opts};
 /// let h = Opts::new("latency_seconds", "Latency.").native_histogram(NativeConfig::new(3).unwrap()).unwrap();
-/// let child = h.get(&[]).unwrap();
+/// let child = h.get(()).unwrap();
 /// for v in [0.0, 0.3, 0.5, 0.7, 3.0, -2.0] {
 ///     child.observe(v);
 /// }

@@ -20,6 +20,7 @@ use promstack_core::encoding::{go_float, FLOAT_BUF};
 use promstack_core::{
     CollectError, Collector, Desc, LabelError, Labels, MetricType, Observe, Sample, Sink, Value, ValueError,
 };
+use promstack_core::{LabelSet, ValueBuf};
 use std::any::Any;
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
@@ -575,10 +576,28 @@ impl<M: Member> Family<M> {
         Ok(())
     }
 
-    /// The child for `values` (one per label name, in order), created if new. Finding an
-    /// existing child allocates nothing.
+    /// The child for `labels` (one value per label name, in order), created if new. `labels` is
+    /// any [`LabelSet`]: `[&str; N]`, a tuple of [`LabelValue`](promstack_core::LabelValue)s
+    /// or a struct with `#[derive(LabelSet)]`; a set whose size is not the family's label count
+    /// is [`LabelError::WrongCount`]. Finding an existing child allocates nothing.
+    ///
+    /// ```
+    /// use promstack::multiprocess::{Opts, Store};
+    /// let hits = Store::memory().counter_family(Opts::new("hits", "Hits."), &["cache", "shard"]).unwrap();
+    /// hits.get(("l1", 3u8)).unwrap().inc();
+    /// assert_eq!(hits.get(["l1", "3"]).unwrap().get(), 1.0);
+    /// ```
     #[inline]
-    pub fn get(&self, values: &[&str]) -> Result<M, LabelError> {
+    pub fn get<const N: usize>(&self, labels: impl LabelSet<N>) -> Result<M, LabelError> {
+        let mut scratch = [const { ValueBuf::new() }; N];
+        self.with_label_values(&labels.label_values(&mut scratch))
+    }
+
+    /// The child for `values` (one per label name, in order) counted at run time, created if
+    /// new; a wrong number is [`LabelError::WrongCount`]. Finding an existing child allocates
+    /// nothing.
+    #[inline]
+    pub fn with_label_values(&self, values: &[&str]) -> Result<M, LabelError> {
         self.check_count(values)?;
         Ok(self.lookup(values, |c| M::from_child(ChildRef(c.clone()))))
     }
@@ -599,9 +618,9 @@ impl<M: Member> Family<M> {
         Ok(self.lookup(values, |c| f(M::from_child_ref(ChildRef::from_arc(c)))))
     }
 
-    /// Python's name for [`Family::get`].
+    /// Python's name for [`Family::with_label_values`].
     pub fn labels(&self, values: &[&str]) -> Result<M, LabelError> {
-        self.get(values)
+        self.with_label_values(values)
     }
 
     /// The child for label values given by name, in any order; every label name exactly once.
@@ -611,7 +630,7 @@ impl<M: Member> Family<M> {
         promstack_core::check_label_pairs(names, pairs)?;
         let values: Vec<&str> =
             names.iter().filter_map(|name| pairs.iter().find(|(n, _)| n == name).map(|(_, v)| *v)).collect();
-        self.get(&values)
+        self.with_label_values(&values)
     }
 
     /// Number of children made in this process.
@@ -626,7 +645,7 @@ impl<M: Member> Family<M> {
 
     /// The child of a family without labels.
     pub(crate) fn only_child(&self) -> Result<M, MultiProcessError> {
-        self.get(&[]).map_err(MultiProcessError::Label)
+        self.get(()).map_err(MultiProcessError::Label)
     }
 }
 

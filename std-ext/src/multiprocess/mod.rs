@@ -47,6 +47,7 @@
 //! ```
 
 mod collector;
+mod curried;
 mod error;
 mod family;
 mod key;
