@@ -215,19 +215,6 @@ pub(crate) unsafe fn erase_mutex_guard<T: ?Sized + 'static>(g: MutexGuard<'_, T>
     unsafe { std::mem::transmute::<MutexGuard<'_, T>, MutexGuard<'static, T>>(g) }
 }
 
-/// Extends a write guard's lifetime as [`erase_mutex_guard`] does.
-///
-/// # Safety
-/// The lock must outlive the returned guard.
-pub(crate) unsafe fn erase_write_guard<T: ?Sized + 'static>(
-    g: std::sync::RwLockWriteGuard<'_, T>,
-) -> std::sync::RwLockWriteGuard<'static, T> {
-    // SAFETY: only the lifetime changes; the caller keeps the lock alive.
-    unsafe {
-        std::mem::transmute::<std::sync::RwLockWriteGuard<'_, T>, std::sync::RwLockWriteGuard<'static, T>>(g)
-    }
-}
-
 /// Holds `guard` in `held` together with `owner`, which keeps the guard's lock alive.
 pub(crate) fn hold<G: 'static, O: ?Sized + Send + Sync + 'static>(
     held: &mut Vec<Box<dyn Any>>,
@@ -365,6 +352,8 @@ pub(crate) struct Child {
     pub(crate) label_values: Box<[String]>,
     /// The hash of the label values in the family's index.
     pub(crate) hash: u64,
+    /// Creation number within the family (reporting order).
+    pub(crate) seq: u64,
     backend: Arc<Backend>,
     file: FileKind,
     cells: Box<[Cell]>,
@@ -566,17 +555,40 @@ impl Backend {
         meta: Arc<Meta>,
         label_values: Box<[String]>,
         hash: u64,
+        seq: u64,
         file: FileKind,
         keys: Vec<String>,
     ) -> Arc<Child> {
         let _gate = ForkGate::enter();
         let cells = keys.into_iter().map(Cell::new).collect();
-        let child = Arc::new(Child { meta, label_values, hash, backend: self.clone(), file, cells });
+        let child = Arc::new(Child { meta, label_values, hash, seq, backend: self.clone(), file, cells });
         let mut st = lock(&self.state);
         self.rebind_locked(&mut st);
         self.bind(&mut st, &child);
         st.children.push(Arc::downgrade(&child));
         child
+    }
+
+    /// Retires a child its family removed: its entries in this process's file are marked
+    /// removed (and zeroed), so the merge never reads them again, and its cells are pointed at
+    /// process memory and left out of every later rebinding. An update through a handle that
+    /// still holds the file pointer lands in a marked entry: never read, and never the entry of
+    /// a child re-created with the same labels, which gets new ones.
+    pub(crate) fn retire(&self, child: &Child) {
+        let _gate = ForkGate::enter();
+        let mut st = lock(&self.state);
+        // After a fork, the files in `st` are the parent's: never mark those.
+        self.rebind_locked(&mut st);
+        st.children.retain(|c| c.strong_count() > 0 && !std::ptr::eq(c.as_ptr(), child));
+        for cell in child.cells.iter() {
+            cell.ptr.store(cell.local.as_ptr(), Ordering::Release);
+        }
+        if let Some(dict) = st.files.get(&child.file) {
+            let mut dict = lock(dict);
+            for cell in child.cells.iter() {
+                dict.remove(&cell.key);
+            }
+        }
     }
 }
 

@@ -1,0 +1,437 @@
+//! The child table of every growing labeled family: lookup, creation, removal and reporting of
+//! children by label values, written once for every storage.
+//!
+//! [`Family`](crate::Family) keeps its children's values on the heap; `promstack`'s
+//! `multiprocess::Family` keeps them in memory-mapped files. Both store their children in a
+//! [`ChildTable`]: what differs is only the entry type ([`TableEntry`]), which owns the label
+//! values and wherever the value lives.
+//!
+//! # The lookup hot path
+//! A table keeps [`REPLICAS`] copies of one hash table, each behind its own reader-writer lock on
+//! its own cache line (a "distributed reader lock"). A thread reads the replica picked from the
+//! address of its stack: threads run on distinct stacks (2 MiB apart by default), so concurrent
+//! readers mostly take distinct lock words and never bounce one shared cache line between
+//! cores, even when they all look up the same hot child. A lookup hashes the `&str` values
+//! (foldhash, with a `0xff` byte after each value, a byte UTF-8 never contains, so `("ab","c")`
+//! and `("a","bc")` differ) before taking the lock, then probes a `hashbrown::HashTable` whose
+//! entries keep their hash, comparing the entry's values with the borrowed ones in place: no
+//! `String` is built and nothing is allocated.
+//!
+//! Writers (a new child, `remove`, `clear`) are rare: they serialize on one mutex, then update
+//! the replicas one after the other, each under its write lock. All writers apply the same
+//! changes in the same order, so every replica goes through the same states; a reader that
+//! misses a child on a replica not yet updated falls back to the writer path, which finds it.
+//! A reader may still see a child on a replica that a `remove` has not reached yet, which is the
+//! same as having looked it up just before the remove.
+//!
+//! # Removed children (the stale-handle rule)
+//! An update through a handle whose child was removed never reaches any exported series, in
+//! particular not a child re-created with the same labels. The table's part: a removed entry
+//! leaves every replica before [`TableEntry::retire`] runs, and a re-created child is a new
+//! entry, never the old one revived, so reporting, which walks the table, never sees the old
+//! entry again. The entry's part: its updates must not reach the new child's storage (heap
+//! values are separate allocations; file cells are retired in the file, see `promstack`'s
+//! `multiprocess` module).
+
+use crate::sync::{Mutex, RwLock};
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::hash::{BuildHasher, Hasher};
+use hashbrown::{DefaultHashBuilder, HashTable};
+use promstack_core::{check_label_pairs, CollectError, LabelError, Labels, Sink};
+
+/// How many copies of the child table a family keeps, each behind its own lock.
+pub const REPLICAS: usize = 8;
+
+/// Label values of one lookup, read in the family's label-name order.
+///
+/// Implemented for slices and arrays of `&str` (positional values) and for [`Named`] (values
+/// given by name); a typed label set implements it to be looked up without building a slice.
+pub trait LabelKey {
+    /// The number of values.
+    fn len(&self) -> usize;
+    /// Value `i` (`i < len()`).
+    fn at(&self, i: usize) -> &str;
+    /// `true` when there are no values.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl LabelKey for [&str] {
+    #[inline]
+    fn len(&self) -> usize {
+        <[&str]>::len(self)
+    }
+    #[inline]
+    fn at(&self, i: usize) -> &str {
+        self[i]
+    }
+}
+
+impl<const N: usize> LabelKey for [&str; N] {
+    #[inline]
+    fn len(&self) -> usize {
+        N
+    }
+    #[inline]
+    fn at(&self, i: usize) -> &str {
+        self[i]
+    }
+}
+
+impl<K: LabelKey + ?Sized> LabelKey for &K {
+    #[inline]
+    fn len(&self) -> usize {
+        (**self).len()
+    }
+    #[inline]
+    fn at(&self, i: usize) -> &str {
+        (**self).at(i)
+    }
+}
+
+/// One child as a [`ChildTable`] stores it: a cheap handle (an `Arc`) that knows its label
+/// values, their hash and its creation number.
+pub trait TableEntry: Clone {
+    /// The hash [`ChildTable::hash`] gave the child's label values.
+    fn hash(&self) -> u64;
+    /// The creation number the table handed to the constructor (reporting order).
+    fn seq(&self) -> u64;
+    /// Label value `i`, in the family's label-name order.
+    fn label_value(&self, i: usize) -> &str;
+    /// Called once when the child leaves the table (`remove`, `clear`), after it left every
+    /// replica and before a replacement is created: the place to make sure updates through
+    /// handles still held cannot reach an exported series. Nothing to do for heap values.
+    fn retire(&self) {}
+}
+
+/// Label sets up to this size are looked up by name through a position table in a register.
+const MAX_ORDERED: usize = 16;
+
+/// Values given as `(name, value)` pairs in any order, checked to name every label exactly once
+/// (made by [`ChildTable::named`]). For up to 16 labels, bits `4i..4i+4` of `order` hold the
+/// position in `pairs` of label `i` (a register, not a byte array: no buffer, no
+/// store-forwarding stall); larger sets scan the pairs.
+#[derive(Debug, Clone, Copy)]
+pub struct Named<'a> {
+    names: &'a [Box<str>],
+    pairs: &'a [(&'a str, &'a str)],
+    order: u64,
+}
+
+impl LabelKey for Named<'_> {
+    #[inline]
+    fn len(&self) -> usize {
+        self.names.len()
+    }
+    #[inline]
+    fn at(&self, i: usize) -> &str {
+        if self.names.len() <= MAX_ORDERED {
+            return self.pairs[(self.order >> (4 * i)) as usize & 0xf].1;
+        }
+        let name = &*self.names[i];
+        self.pairs.iter().find(|(n, _)| *n == name).map_or("", |(_, v)| v)
+    }
+}
+
+/// One copy of the child table, alone on its cache line(s) so that readers of different
+/// replicas never share one.
+#[repr(align(128))]
+struct Replica<E>(RwLock<HashTable<E>>);
+
+type WriteGuard<'a, E> = spin::rwlock::RwLockWriteGuard<'a, HashTable<E>, crate::sync::Relax>;
+
+impl<E> Replica<E> {
+    /// Write access that readers cannot starve: the upgradeable guard raises a flag that turns
+    /// new readers away (they retry), then the upgrade waits only for the readers already inside.
+    /// Writers are serialized by the table's writer mutex, so the flag is always free here.
+    fn write(&self) -> WriteGuard<'_, E> {
+        self.0.upgradeable_read().upgrade()
+    }
+}
+
+/// The replica the calling thread reads: picked from the address of a local variable, i.e. from
+/// the thread's stack. Any choice is correct; this one spreads concurrent threads over
+/// replicas and keeps one thread on one replica.
+#[inline]
+fn replica_index() -> usize {
+    let marker = 0u8;
+    let addr = core::ptr::addr_of!(marker) as usize;
+    (addr >> 21) % REPLICAS
+}
+
+/// Every lock of a [`ChildTable`], held: no child can be created or removed and no lookup is
+/// inside the table while it lives (see [`ChildTable::try_lock_all`]).
+pub struct TableLock<'a, E> {
+    _writer: spin::mutex::SpinMutexGuard<'a, u64, crate::sync::Relax>,
+    _replicas: Vec<WriteGuard<'a, E>>,
+}
+
+/// The children of a labeled family by label values: one lookup, creation, removal and
+/// reporting path for every storage (see the [module documentation](self)).
+///
+/// ```
+/// use promstack_alloc::sync::Arc;
+/// use promstack_alloc::table::{ChildTable, TableEntry};
+///
+/// #[derive(Clone)]
+/// struct Entry(Arc<(u64, u64, Vec<String>)>);
+/// impl TableEntry for Entry {
+///     fn hash(&self) -> u64 { self.0 .0 }
+///     fn seq(&self) -> u64 { self.0 .1 }
+///     fn label_value(&self, i: usize) -> &str { &self.0 .2[i] }
+/// }
+///
+/// let table: ChildTable<Entry> = ChildTable::new(&["method"]);
+/// let make = |hash, seq, values: &[&str]| Entry(Arc::new((hash, seq, vec![values[0].to_string()])));
+/// let key = table.positional(&["get"]).unwrap();
+/// let a = table.lookup(key, |e| e.clone(), |hash| table.get_or_insert(hash, key, |seq| make(hash, seq, key)));
+/// let b = table.lookup(key, |e| e.clone(), |hash| table.get_or_insert(hash, key, |seq| make(hash, seq, key)));
+/// assert!(Arc::ptr_eq(&a.0, &b.0));
+/// assert_eq!(table.len(), 1);
+/// assert!(table.remove(key, |_| unreachable!()).is_some());
+/// assert!(table.is_empty());
+/// ```
+pub struct ChildTable<E> {
+    label_names: Box<[Box<str>]>,
+    hasher: DefaultHashBuilder,
+    replicas: Box<[Replica<E>]>,
+    /// Serializes writers; holds the next creation number.
+    writer: Mutex<u64>,
+}
+
+impl<E> core::fmt::Debug for ChildTable<E> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ChildTable")
+            .field("label_names", &self.label_names)
+            .field("children", &self.replicas[0].0.read().len())
+            .finish()
+    }
+}
+
+impl<E: TableEntry> ChildTable<E> {
+    /// An empty table for children labeled with `label_names` (not validated here: the family
+    /// checks them).
+    pub fn new(label_names: &[&str]) -> Self {
+        ChildTable {
+            label_names: label_names.iter().map(|n| Box::from(*n)).collect(),
+            hasher: DefaultHashBuilder::default(),
+            replicas: (0..REPLICAS).map(|_| Replica(RwLock::new(HashTable::new()))).collect(),
+            writer: Mutex::new(0),
+        }
+    }
+
+    /// The label names.
+    pub fn label_names(&self) -> &[Box<str>] {
+        &self.label_names
+    }
+
+    /// `values` checked to hold one value per label name ([`LabelError::WrongCount`]).
+    #[inline]
+    pub fn positional<'k>(&self, values: &'k [&'k str]) -> Result<&'k [&'k str], LabelError> {
+        let expected = self.label_names.len();
+        if values.len() != expected {
+            return Err(LabelError::WrongCount { expected, got: values.len() });
+        }
+        Ok(values)
+    }
+
+    /// `(name, value)` pairs in any order, checked to name every label exactly once: a name
+    /// that is not a label name is [`LabelError::UnknownName`], a name given twice
+    /// [`LabelError::DuplicateName`], a label left out [`LabelError::MissingName`] (the errors
+    /// of [`promstack_core::check_label_pairs`]).
+    #[inline]
+    pub fn named<'k>(&'k self, pairs: &'k [(&'k str, &'k str)]) -> Result<Named<'k>, LabelError> {
+        let names = &self.label_names;
+        if names.len() <= MAX_ORDERED && pairs.len() == names.len() {
+            let mut order = 0u64;
+            let mut found = 0u32;
+            for (j, (n, _)) in pairs.iter().enumerate() {
+                match names.iter().position(|l| &**l == *n) {
+                    Some(i) => {
+                        order |= (j as u64) << (4 * i);
+                        found |= 1 << i;
+                    }
+                    None => break,
+                }
+            }
+            if found.count_ones() as usize == names.len() {
+                return Ok(Named { names, pairs, order });
+            }
+        }
+        self.named_slow(pairs)
+    }
+
+    /// Large label sets, and the precise error for a bad set of pairs.
+    #[cold]
+    fn named_slow<'k>(&'k self, pairs: &'k [(&'k str, &'k str)]) -> Result<Named<'k>, LabelError> {
+        let names = &self.label_names;
+        check_label_pairs(names, pairs)?;
+        if pairs.len() != names.len() {
+            return Err(LabelError::WrongCount { expected: names.len(), got: pairs.len() });
+        }
+        // Only label sets beyond the position table get here valid; `order` is unused for them.
+        Ok(Named { names, pairs, order: 0 })
+    }
+
+    /// The hash of a key's values, as entries keep it.
+    #[inline]
+    pub fn hash(&self, key: &(impl LabelKey + ?Sized)) -> u64 {
+        let mut h = self.hasher.build_hasher();
+        for i in 0..key.len() {
+            h.write(key.at(i).as_bytes());
+            h.write_u8(0xff);
+        }
+        h.finish()
+    }
+
+    /// Runs `f` on the child for `key` (which has one value per label name). When this thread's
+    /// replica does not have it, `create(hash)` is called with no lock held and must return it,
+    /// normally through [`ChildTable::get_or_insert`] (after taking whatever the storage needs
+    /// around a creation).
+    ///
+    /// `f` runs under a read lock of one replica when the child exists: it must not create,
+    /// remove or clear children of the same table.
+    #[inline]
+    pub fn lookup<K: LabelKey + ?Sized, R>(
+        &self,
+        key: &K,
+        f: impl FnOnce(&E) -> R,
+        create: impl FnOnce(u64) -> E,
+    ) -> R {
+        let hash = self.hash(key);
+        {
+            let table = self.replicas[replica_index()].0.read();
+            if let Some(child) = table.find(hash, |c| matches(c, hash, key)) {
+                return f(child);
+            }
+        }
+        f(&create(hash))
+    }
+
+    /// The child for `key` with `hash`, made with `make(creation number)` and added to every
+    /// replica unless another thread made it first.
+    #[cold]
+    pub fn get_or_insert<K: LabelKey + ?Sized>(&self, hash: u64, key: &K, make: impl FnOnce(u64) -> E) -> E {
+        let mut seq = self.writer.lock();
+        // Under the writer lock every replica is complete: another writer may have created the
+        // child since our read.
+        if let Some(child) = self.replicas[0].0.read().find(hash, |c| matches(c, hash, key)) {
+            return child.clone();
+        }
+        self.insert(&mut seq, hash, make)
+    }
+
+    /// Adds a new child to every replica. The caller holds the writer lock (`seq`).
+    fn insert(&self, seq: &mut u64, hash: u64, make: impl FnOnce(u64) -> E) -> E {
+        let child = make(*seq);
+        *seq += 1;
+        for r in self.replicas.iter() {
+            r.write().insert_unique(hash, child.clone(), TableEntry::hash);
+        }
+        child
+    }
+
+    /// Removes the child for `key` from every replica, [retires](TableEntry::retire) it and
+    /// returns it. A table without label names is never empty: its one child is replaced by
+    /// `make(creation number)`.
+    pub fn remove<K: LabelKey + ?Sized>(&self, key: &K, make: impl FnOnce(u64) -> E) -> Option<E> {
+        let hash = self.hash(key);
+        let mut seq = self.writer.lock();
+        let mut removed = None;
+        for r in self.replicas.iter() {
+            let mut table = r.write();
+            if let Ok(entry) = table.find_entry(hash, |c| matches(c, hash, key)) {
+                removed = Some(entry.remove().0);
+            }
+        }
+        let removed = removed?;
+        removed.retire();
+        if self.label_names.is_empty() {
+            self.insert(&mut seq, hash, make);
+        }
+        Some(removed)
+    }
+
+    /// Removes and [retires](TableEntry::retire) every child; a table without label names gets
+    /// a fresh child from `make(creation number)`.
+    pub fn clear(&self, make: impl FnOnce(u64) -> E) {
+        let mut seq = self.writer.lock();
+        let mut gone = Vec::new();
+        for (i, r) in self.replicas.iter().enumerate() {
+            let mut table = r.write();
+            if i == 0 {
+                gone.extend(table.drain());
+            } else {
+                table.clear();
+            }
+        }
+        for child in &gone {
+            child.retire();
+        }
+        if self.label_names.is_empty() {
+            let key: [&str; 0] = [];
+            self.insert(&mut seq, self.hash(&key), make);
+        }
+    }
+
+    /// Number of children.
+    pub fn len(&self) -> usize {
+        self.replicas[replica_index()].0.read().len()
+    }
+
+    /// `true` when there are no children.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every child, in creation order. The handles are cloned out of one replica, so no lock
+    /// is held once this returns.
+    pub fn children(&self) -> Vec<E> {
+        let mut children: Vec<E> = self.replicas[replica_index()].0.read().iter().cloned().collect();
+        children.sort_unstable_by_key(TableEntry::seq);
+        children
+    }
+
+    /// Calls `f` with every child, in creation order, its labels, and `sink`: the one reporting
+    /// path of every family. No lock is held while `f` runs.
+    pub fn report(
+        &self,
+        sink: &mut dyn Sink,
+        mut f: impl FnMut(&E, Labels<'_>, &mut dyn Sink) -> Result<(), CollectError>,
+    ) -> Result<(), CollectError> {
+        let children = self.children();
+        let names: Vec<&str> = self.label_names.iter().map(|n| &**n).collect();
+        let mut values: Vec<&str> = Vec::with_capacity(names.len());
+        for child in &children {
+            values.clear();
+            values.extend((0..names.len()).map(|i| child.label_value(i)));
+            f(child, Labels::new(&names, &values), sink)?;
+        }
+        Ok(())
+    }
+
+    /// Takes every lock of the table if none is busy: the writer mutex, then every replica's
+    /// write lock. For a storage that must not leave a lock held across `fork()` by a thread
+    /// that does not exist in the child process.
+    pub fn try_lock_all(&self) -> Option<TableLock<'_, E>> {
+        let writer = self.writer.try_lock()?;
+        let mut replicas = Vec::with_capacity(REPLICAS);
+        for r in self.replicas.iter() {
+            replicas.push(r.0.try_write()?);
+        }
+        Some(TableLock { _writer: writer, _replicas: replicas })
+    }
+
+    /// How many children each replica holds (for tests of the replication).
+    #[doc(hidden)]
+    pub fn replica_lens(&self) -> Vec<usize> {
+        self.replicas.iter().map(|r| r.0.read().len()).collect()
+    }
+}
+
+#[inline]
+fn matches<E: TableEntry, K: LabelKey + ?Sized>(child: &E, hash: u64, key: &K) -> bool {
+    child.hash() == hash && (0..key.len()).all(|i| child.label_value(i) == key.at(i))
+}
