@@ -41,7 +41,8 @@ use promstack_core::{
 };
 
 /// How a family is named and labeled: name, help, optional namespace, subsystem and unit, and
-/// label names. The full name is `namespace_subsystem_name_unit` (empty parts and their `_`
+/// label names. The options of every growing family: [`Family`] here, and `promstack`'s
+/// multiprocess families (`promstack::multiprocess::Opts` is this type). The full name is `namespace_subsystem_name_unit` (empty parts and their `_`
 /// left out; the unit appended only when the name does not already end with `_<unit>`); a
 /// counter's trailing `_total` is dropped before the unit is considered, as Python 0.8.0 does.
 ///

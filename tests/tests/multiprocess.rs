@@ -672,7 +672,7 @@ fn write_rust_data(dir: &Path, id: u64) {
     }
     store.counter(Opts::new("ip_plain_total", "Plain.")).unwrap().inc_by(0.25).unwrap();
     for mode in GaugeMode::ALL {
-        let g = store.gauge_family(Opts::new(format!("ip_gauge_{mode}"), "Gauge."), mode, &["v"]).unwrap();
+        let g = store.gauge_family(Opts::new(&format!("ip_gauge_{mode}"), "Gauge."), mode, &["v"]).unwrap();
         g.labels(&["x"]).unwrap().set(id as f64 + 0.5);
     }
     let s = store.summary_family(Opts::new("ip_size_bytes", "Sizes."), &["v"]).unwrap();
@@ -1168,7 +1168,7 @@ fn gauge_max_and_min_do_not_depend_on_file_order() {
     for (id, v) in [(1, f64::NAN), (2, 5.0), (3, -2.0), (4, f64::NAN)] {
         let store = Store::open_with_identifier(dir.path(), ident(id)).unwrap();
         for mode in [GaugeMode::Max, GaugeMode::Min] {
-            let g = store.gauge_family(Opts::new(format!("g_{mode}"), "help"), mode, &["k"]).unwrap();
+            let g = store.gauge_family(Opts::new(&format!("g_{mode}"), "help"), mode, &["k"]).unwrap();
             g.labels(&["mixed"]).unwrap().set(v);
             g.labels(&["nan"]).unwrap().set(f64::NAN);
             g.labels(&["zero"]).unwrap().set(if id % 2 == 0 { 0.0 } else { -0.0 });

@@ -102,7 +102,7 @@ fn fork_while_another_thread_holds_store_locks() {
                 fam.labels(&[&(i % 500).to_string()]).unwrap().inc();
                 if i.is_multiple_of(16) && i < 16 * 200 {
                     let g = store
-                        .gauge_family(Opts::new(format!("g{i}"), "help"), GaugeMode::LiveSum, &["k"])
+                        .gauge_family(Opts::new(&format!("g{i}"), "help"), GaugeMode::LiveSum, &["k"])
                         .unwrap();
                     g.labels(&["x"]).unwrap().set(1.0);
                 }
@@ -126,9 +126,9 @@ fn fork_while_another_thread_holds_store_locks() {
             let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 fam.labels(&["parent"]).unwrap().inc();
                 fam.labels(&[&format!("child{round}")]).unwrap().inc();
-                store.counter(Opts::new(format!("child_only_{round}"), "help")).unwrap().inc();
+                store.counter(Opts::new(&format!("child_only_{round}"), "help")).unwrap().inc();
                 twin_counter.inc();
-                twin.counter(Opts::new(format!("twin_child_{round}"), "help")).unwrap().inc();
+                twin.counter(Opts::new(&format!("twin_child_{round}"), "help")).unwrap().inc();
                 Store::open(dir.path()).unwrap().counter(Opts::new("fresh", "help")).unwrap().inc();
                 fam.labels(&["parent"]).unwrap().get() == 1.0
             }));

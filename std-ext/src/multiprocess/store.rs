@@ -35,7 +35,10 @@ use super::collector::MultiProcessCollector;
 use super::error::{Feature, MultiProcessError};
 use super::family::{Counter, Family, Gauge, Histogram, Member, Meta, Summary};
 use super::mmap_dict::MmapDict;
-use promstack_core::{check_buckets, check_label_names, CollectError, Collector, Desc, MetricType, Sink};
+pub use promstack_alloc::Opts;
+use promstack_core::{
+    check_buckets, check_label_names, BoundedStr, CollectError, Collector, Desc, LabelError, MetricType, Sink,
+};
 use std::any::Any;
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
@@ -621,72 +624,6 @@ fn identify(identifier: &Option<Identifier>) -> u64 {
     }
 }
 
-/// Name, help, namespace, subsystem and unit of a metric, as Python's constructor arguments.
-///
-/// The full name is `namespace_subsystem_name_unit` (empty parts left out, the unit only if the
-/// name does not already end with it); a counter's trailing `_total` is dropped.
-///
-/// ```
-/// use promstack::multiprocess::Opts;
-/// let o = Opts::new("requests_total", "Requests.").namespace("app").subsystem("http");
-/// assert_eq!(o.full_name(promstack::MetricType::Counter).unwrap(), "app_http_requests");
-/// let o = Opts::new("latency", "Latency.").unit("seconds");
-/// assert_eq!(o.full_name(promstack::MetricType::Histogram).unwrap(), "latency_seconds");
-/// assert!(Opts::new("0bad", "").full_name(promstack::MetricType::Gauge).is_err());
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Opts {
-    name: String,
-    help: String,
-    namespace: String,
-    subsystem: String,
-    unit: String,
-}
-
-impl Opts {
-    /// A metric named `name` with help text `help`.
-    pub fn new(name: impl Into<String>, help: impl Into<String>) -> Opts {
-        Opts { name: name.into(), help: help.into(), ..Opts::default() }
-    }
-
-    /// Prefixes the name with `namespace_`.
-    pub fn namespace(mut self, namespace: impl Into<String>) -> Opts {
-        self.namespace = namespace.into();
-        self
-    }
-
-    /// Prefixes the name (after the namespace) with `subsystem_`.
-    pub fn subsystem(mut self, subsystem: impl Into<String>) -> Opts {
-        self.subsystem = subsystem.into();
-        self
-    }
-
-    /// Sets the unit, appended to the name unless it already ends with `_unit`.
-    pub fn unit(mut self, unit: impl Into<String>) -> Opts {
-        self.unit = unit.into();
-        self
-    }
-
-    /// The validated full name for a metric of type `t`.
-    pub fn full_name(&self, t: MetricType) -> Result<String, MultiProcessError> {
-        let mut full = String::new();
-        for part in [&self.namespace, &self.subsystem] {
-            if !part.is_empty() {
-                full.push_str(part);
-                full.push('_');
-            }
-        }
-        full.push_str(&self.name);
-        let mut full = promstack_core::strip_counter_total(&full, t).to_owned();
-        if !self.unit.is_empty() && !full.ends_with(&format!("_{}", self.unit)) {
-            full.push('_');
-            full.push_str(&self.unit);
-        }
-        Desc::try_new(&full, "", t)?.try_with_unit(&self.unit)?;
-        Ok(full)
-    }
-}
-
 struct StoreInner {
     backend: Arc<Backend>,
     collector: Option<MultiProcessCollector>,
@@ -855,7 +792,7 @@ impl Store {
 
     fn family<M: Member>(
         &self,
-        opts: Opts,
+        opts: Opts<'_>,
         t: MetricType,
         label_names: &[&str],
         kind: FileKind,
@@ -863,6 +800,20 @@ impl Store {
     ) -> Result<Family<M>, MultiProcessError> {
         let _gate = ForkGate::enter();
         let name = opts.full_name(t)?;
+        // One set of label names: the argument, or the options' (the same `Opts` as
+        // promstack-alloc's families); both given must agree.
+        let label_names = match (label_names, opts.label_names) {
+            (given, []) => given,
+            ([], from_opts) => from_opts,
+            (given, from_opts) if given == from_opts => given,
+            (given, from_opts) => {
+                let e = match given.iter().find(|n| !from_opts.contains(n)) {
+                    Some(n) if given.len() == from_opts.len() => LabelError::UnknownName(BoundedStr::new(n)),
+                    _ => LabelError::WrongCount { expected: from_opts.len(), got: given.len() },
+                };
+                return Err(MultiProcessError::Label(e));
+            }
+        };
         check_label_names(label_names, t)?;
         if matches!(kind, FileKind::Gauge(_)) && self.is_multiprocess() && label_names.contains(&"pid") {
             return Err(MultiProcessError::Unsupported(Feature::GaugePidLabel));
@@ -870,8 +821,8 @@ impl Store {
         self.claim(&name, t)?;
         let meta = Arc::new(Meta {
             name,
-            help: opts.help,
-            unit: opts.unit,
+            help: opts.help.to_owned(),
+            unit: opts.unit.to_owned(),
             metric_type: t,
             label_names: label_names.iter().map(|s| s.to_string()).collect(),
             buckets,
@@ -882,21 +833,33 @@ impl Store {
     }
 
     /// A counter without labels.
-    pub fn counter(&self, opts: Opts) -> Result<Counter, MultiProcessError> {
+    pub fn counter(&self, opts: Opts<'_>) -> Result<Counter, MultiProcessError> {
         self.counter_family(opts, &[])?.only_child()
     }
 
-    /// A counter with the given label names; children by [`Family::labels`].
+    /// A counter with the given label names; children by [`Family::get`].
+    ///
+    /// `opts` is promstack-alloc's [`Opts`], the options of every growing family; the label
+    /// names may be given there instead of as `label_names` (both given must agree).
+    ///
+    /// ```
+    /// use promstack::multiprocess::{Opts, Store};
+    /// let store = Store::memory();
+    /// let a = store.counter_family(Opts::new("a", "A."), &["method"]).unwrap();
+    /// let b = store.counter_family(Opts::new("b", "B.").label_names(&["method"]), &[]).unwrap();
+    /// assert_eq!(a.label_names(), b.label_names());
+    /// assert!(store.counter_family(Opts::new("c", "C.").label_names(&["x"]), &["y"]).is_err());
+    /// ```
     pub fn counter_family(
         &self,
-        opts: Opts,
+        opts: Opts<'_>,
         label_names: &[&str],
     ) -> Result<Family<Counter>, MultiProcessError> {
         self.family(opts, MetricType::Counter, label_names, FileKind::Counter, Vec::new())
     }
 
     /// A gauge without labels, merged across processes according to `mode`.
-    pub fn gauge(&self, opts: Opts, mode: GaugeMode) -> Result<Gauge, MultiProcessError> {
+    pub fn gauge(&self, opts: Opts<'_>, mode: GaugeMode) -> Result<Gauge, MultiProcessError> {
         self.gauge_family(opts, mode, &[])?.only_child()
     }
 
@@ -904,7 +867,7 @@ impl Store {
     /// owns that label).
     pub fn gauge_family(
         &self,
-        opts: Opts,
+        opts: Opts<'_>,
         mode: GaugeMode,
         label_names: &[&str],
     ) -> Result<Family<Gauge>, MultiProcessError> {
@@ -912,14 +875,14 @@ impl Store {
     }
 
     /// A summary (count and sum) without labels.
-    pub fn summary(&self, opts: Opts) -> Result<Summary, MultiProcessError> {
+    pub fn summary(&self, opts: Opts<'_>) -> Result<Summary, MultiProcessError> {
         self.summary_family(opts, &[])?.only_child()
     }
 
     /// A summary with the given label names.
     pub fn summary_family(
         &self,
-        opts: Opts,
+        opts: Opts<'_>,
         label_names: &[&str],
     ) -> Result<Family<Summary>, MultiProcessError> {
         self.family(opts, MetricType::Summary, label_names, FileKind::Summary, Vec::new())
@@ -927,14 +890,14 @@ impl Store {
 
     /// A histogram without labels. `buckets` are the upper bounds, strictly ascending; `+Inf`
     /// is added if missing. [`DEFAULT_BUCKETS`](promstack_core::DEFAULT_BUCKETS) are Python's.
-    pub fn histogram(&self, opts: Opts, buckets: &[f64]) -> Result<Histogram, MultiProcessError> {
+    pub fn histogram(&self, opts: Opts<'_>, buckets: &[f64]) -> Result<Histogram, MultiProcessError> {
         self.histogram_family(opts, buckets, &[])?.only_child()
     }
 
     /// A histogram with the given label names (`le` is reserved).
     pub fn histogram_family(
         &self,
-        opts: Opts,
+        opts: Opts<'_>,
         buckets: &[f64],
         label_names: &[&str],
     ) -> Result<Family<Histogram>, MultiProcessError> {
