@@ -223,13 +223,13 @@ fn a_worker_killed_mid_update_leaves_readable_files() {
     assert!(merged.errors.is_empty(), "{:?}", merged.errors);
     let total = merged.get_sample_value("k_total", &[]).expect("k_total");
     let children = merged.family("k_child").expect("k_child");
-    let ones = children.samples.iter().filter(|s| s.value == 1.0).count() as f64;
-    let zeros = children.samples.iter().filter(|s| s.value == 0.0).count();
+    let ones = children.samples().iter().filter(|s| s.value == 1.0).count() as f64;
+    let zeros = children.samples().iter().filter(|s| s.value == 0.0).count();
     assert!(total > 1000.0, "the worker counted only {total}");
     // The kill lands between any two steps: creating child i, counting it, counting the total.
     assert!(total == ones || total + 1.0 == ones, "total {total}, children at 1: {ones}");
     assert!(zeros <= 1, "{zeros} children at 0");
-    assert_eq!(children.samples.len() - zeros, ones as usize);
+    assert_eq!(children.samples().len() - zeros, ones as usize);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -365,7 +365,7 @@ fn gauge_modes() {
                 );
             }
             // No other series: a mode that merges processes has exactly one.
-            let n = m.family("g").map_or(0, |f| f.samples.len());
+            let n = m.family("g").map_or(0, |f| f.samples().len());
             assert_eq!(n, want.iter().filter(|(_, v)| v.is_some()).count(), "{} {step}", case.python_case);
         };
         check("initially", case.initially);
@@ -457,7 +457,8 @@ const H_BUCKETS: [(&str, f64, f64); 15] = [
 ];
 
 fn sample_list(m: &promstack::multiprocess::Merged, family: &str) -> Vec<OwnedSample> {
-    m.family(family).unwrap().samples.iter().map(|s| (s.name.clone(), s.labels.clone(), s.value)).collect()
+    let f = m.family(family).unwrap();
+    f.samples().iter().map(|s| (f.sample_name(s), s.labels.clone(), s.value)).collect()
 }
 
 fn owned(name: &str, labels: Vec<(&str, &str)>, v: f64) -> OwnedSample {
@@ -972,7 +973,7 @@ fn updates_stay_exact_while_files_grow_and_identifiers_change() {
     let n = (THREADS * INCS) as f64;
     assert_eq!(m.get_sample_value("s_total", &[]), Some(n));
     let children = m.family("s_child").unwrap();
-    let sum: f64 = children.samples.iter().map(|s| s.value).sum();
+    let sum: f64 = children.samples().iter().map(|s| s.value).sum();
     assert_eq!(sum, n, "every update lands in exactly one file");
     assert_eq!(m.get_sample_value("s_child_total", &[("k", "hot")]), Some(n * 3.0 / 4.0));
     let files = file_names(dir.path());
