@@ -13,9 +13,13 @@
 //! read exactly the bytes of that generation. Because the claim path re-scans under the critical
 //! section before taking a slot, one label set never gets two slots.
 //!
-//! Handles returned by [`FixedFamily::get`] remember the generation they were found in; after the
-//! child is removed (and its slot perhaps reused) their updates are dropped instead of landing in
-//! another series.
+//! # Removed children
+//! One rule for every family of promstack (this `FixedFamily`, promstack-alloc's `Family` and
+//! `promstack::multiprocess::Family`): **an update through a handle whose child was removed
+//! never reaches any exported series, in particular not a child re-created with the same
+//! labels.** Here handles returned by [`FixedFamily::get`] remember the generation they were
+//! found in; after the child is removed (and its slot perhaps reused) their updates are
+//! dropped, as the handshake below makes sure even for an update already under way.
 //!
 //! Checking the generation and then updating is not enough on its own: a handle could pass the
 //! check, be delayed, and update after the child was removed and its slot re-claimed and reset
