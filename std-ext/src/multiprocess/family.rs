@@ -449,16 +449,18 @@ impl ForkLocks for FamilyInner {
 /// child's cells at process memory. The merge skips marked entries, and a re-created child gets
 /// new entries, so an update that raced the removal and still landed in an old entry is never
 /// read. In memory mode a removed child's values are simply no longer reported. Python's reader,
-/// which does not know the mark, sees a removed child's entries as (mostly) zero.
+/// which does not know the mark, sees a removed child's entries as zero (unless an update raced
+/// the removal): its totals agree for counters, summaries, histograms and gauges in `all`,
+/// `liveall` and `livesum` mode, but a `max` or `min` gauge may show that zero there.
 ///
 /// ```
 /// use promstack::multiprocess::{Opts, Store};
 /// let store = Store::memory();
 /// let requests = store.counter_family(Opts::new("requests", "Requests."), &["method", "code"]).unwrap();
-/// requests.labels(&["get", "200"]).unwrap().inc();
+/// requests.get(&["get", "200"]).unwrap().inc();
 /// requests.get_by_name(&[("code", "200"), ("method", "get")]).unwrap().inc();
 /// assert_eq!(requests.get(&["get", "200"]).unwrap().get(), 2.0);
-/// assert!(requests.labels(&["get"]).is_err());
+/// assert!(requests.get(&["get"]).is_err());
 /// let text = String::from_utf8(promstack::encode_text(Vec::new(), &store).unwrap()).unwrap();
 /// assert!(text.ends_with("requests_total{code=\"200\",method=\"get\"} 2.0\n"));
 /// ```
@@ -560,9 +562,23 @@ impl<M: Member> Family<M> {
         Ok(self.lookup(key, |c| f(M::from_child_ref(c))))
     }
 
-    /// Python's name for [`Family::get`].
-    pub fn labels(&self, values: &[&str]) -> Result<M, LabelError> {
-        self.get(values)
+    /// Python's `labels(*values, **pairs)`: positional `values` or named `pairs`, not both
+    /// ([`LabelError::MixedStyles`]), as promstack-alloc's `Family::labels`.
+    ///
+    /// ```
+    /// use promstack::multiprocess::{Opts, Store};
+    /// use promstack::LabelError;
+    /// let c = Store::memory().counter_family(Opts::new("c", "C."), &["a", "b"]).unwrap();
+    /// c.labels(&["x", "y"], &[]).unwrap().inc();
+    /// assert_eq!(c.labels(&[], &[("b", "y"), ("a", "x")]).unwrap().get(), 1.0);
+    /// assert_eq!(c.labels(&["x"], &[("b", "y")]).unwrap_err(), LabelError::MixedStyles);
+    /// ```
+    pub fn labels(&self, values: &[&str], pairs: &[(&str, &str)]) -> Result<M, LabelError> {
+        match (values.is_empty(), pairs.is_empty()) {
+            (false, false) => Err(LabelError::MixedStyles),
+            (true, false) => self.get_by_name(pairs),
+            _ => self.get(values),
+        }
     }
 
     /// The child for label values given by name, in any order; every label name exactly once

@@ -32,7 +32,7 @@
 //! for worker in [1, 2] {
 //!     let store = Store::open_with_identifier(&dir, move || worker).unwrap();
 //!     let jobs = store.counter_family(Opts::new("jobs", "Jobs done."), &["queue"]).unwrap();
-//!     jobs.labels(&["mail"]).unwrap().inc_by(worker as f64).unwrap();
+//!     jobs.get(&["mail"]).unwrap().inc_by(worker as f64).unwrap();
 //!     let busy = store.gauge(Opts::new("busy_workers", "Busy workers."), GaugeMode::LiveSum).unwrap();
 //!     busy.set(1.0);
 //! }

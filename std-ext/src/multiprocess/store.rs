@@ -652,7 +652,7 @@ struct StoreInner {
 /// std::fs::create_dir_all(&dir).unwrap();
 /// let store = Store::open(&dir).unwrap();
 /// let requests = store.counter_family(Opts::new("requests", "Requests."), &["method"]).unwrap();
-/// requests.labels(&["get"]).unwrap().inc();
+/// requests.get(&["get"]).unwrap().inc();
 /// let in_flight = store.gauge(Opts::new("in_flight", "In flight."), GaugeMode::LiveSum).unwrap();
 /// in_flight.set(3.0);
 /// let text = String::from_utf8(promstack::encode_text(Vec::new(), &store).unwrap()).unwrap();
