@@ -14,13 +14,8 @@
 //! replica, releases the lock, sorts them by creation order (Python's order) and reports them,
 //! so a slow writer of the exposition never holds a lock that child creation or updates wait on.
 //!
-//! # Removed children
-//! One rule for every family of promstack (core's `FixedFamily`, this [`Family`] and
-//! `promstack::multiprocess::Family`): **an update through a handle whose child was removed
-//! never reaches any exported series, in particular not a child re-created with the same
-//! labels.** Here a removed child's value is its own heap allocation, reachable only from the
-//! handles still held: they keep working on it, but nothing reports it, and looking the labels
-//! up again creates a fresh child with a fresh value.
+//! Removed children follow the one rule of every promstack family; see
+//! [`Family`'s documentation](Family#removed-children).
 
 #[cfg(all(target_has_atomic = "64", target_has_atomic = "ptr"))]
 use crate::exemplar::ExemplarHistogramValue;
@@ -428,6 +423,14 @@ impl<M: Metric> TableEntry for OwnedChild<M> {
 /// microcontroller do not look children up from an interrupt handler that may preempt a writer:
 /// keep an [`OwnedChild`] for it, or use core's lock-free `FixedFamily`.
 ///
+/// # Removed children
+/// One rule for every family of promstack (core's `FixedFamily`, this `Family` and
+/// `promstack::multiprocess::Family`): **an update through a handle whose child was removed
+/// never reaches any exported series, in particular not a child re-created with the same
+/// labels.** Here a removed child's value is its own heap allocation, reachable only from the
+/// handles still held: they keep working on it, but nothing reports it, and looking the labels
+/// up again creates a fresh child with a fresh value.
+///
 /// ```
 /// use promstack_alloc::Family;
 /// use promstack_core::encode_text;
@@ -680,7 +683,7 @@ impl<M: Metric> Family<M> {
     }
 
     /// Removes the child for `values`; `Ok(true)` if it existed. Handles to it keep working on
-    /// a value nothing reports any more (see [Removed children](self#removed-children)); the
+    /// a value nothing reports any more (see [Removed children](Family#removed-children)); the
     /// same labels looked up again make a fresh child. On a family without labels, the one
     /// child is replaced by a fresh one instead.
     pub fn remove(&self, values: &[&str]) -> Result<bool, LabelError> {
