@@ -10,8 +10,8 @@
 //! shares (the multiprocess families of `promstack` too): lookups allocate nothing and
 //! concurrent readers mostly take different lock words; see [`crate::table`].
 //! [`Family::get`] clones the child's `Arc` (one atomic increment on the child's own cache
-//! line); [`Family::with`] skips even that. A scrape clones the children's `Arc`s out of one
-//! replica, releases the lock, sorts them by creation order (Python's order) and reports them,
+//! line); [`Family::with`] skips even that. A scrape clones the children's `Arc`s out under one
+//! lock word, releases the lock, sorts them by creation order (Python's order) and reports them,
 //! so a slow writer of the exposition never holds a lock that child creation or updates wait on.
 //!
 //! Removed children follow the one rule of every promstack family; see
@@ -413,10 +413,11 @@ impl<M: Metric> TableEntry for OwnedChild<M> {
 /// A labeled family with no children reports only its `# HELP` and `# TYPE` lines.
 ///
 /// # Concurrency
-/// Looking up an existing child allocates nothing and takes a read lock on one of
-/// [`REPLICAS`](crate::table::REPLICAS) copies of the child table, picked per thread, so concurrent readers (even of
-/// the same child) do not contend on one lock word. Creating or removing a child updates every
-/// copy under its write lock; that is rare and short, and a scrape holds no lock while it writes.
+/// Looking up an existing child allocates nothing and takes the read side of one of
+/// [`REPLICAS`](crate::table::REPLICAS) lock words of the child table, picked per thread, so
+/// concurrent readers (even of the same child) do not contend on one lock word. Creating or
+/// removing a child takes every lock word; that is rare and short, and a scrape holds no lock
+/// while it writes.
 /// A kept [`OwnedChild`] needs no lookup at all.
 ///
 /// The locks spin (or, with the `std` feature, yield) while a writer works, so on a
@@ -800,16 +801,17 @@ mod tests {
     }
 
     #[test]
-    fn every_replica_sees_every_child() {
+    fn remove_and_clear_change_what_every_thread_sees() {
         let f = Family::gauge("g", "", &["k"]).unwrap();
         for i in 0..100 {
             f.get(&[alloc::format!("{i}").as_str()]).unwrap();
         }
-        assert_eq!(f.table.replica_lens(), [100; crate::table::REPLICAS]);
+        assert_eq!(f.len(), 100);
         f.remove(&["7"]).unwrap();
-        assert_eq!(f.table.replica_lens(), [99; crate::table::REPLICAS]);
+        assert_eq!(f.len(), 99);
+        assert_eq!(f.remove(&["7"]), Ok(false));
         f.clear();
-        assert_eq!(f.table.replica_lens(), [0; crate::table::REPLICAS]);
+        assert!(f.is_empty());
     }
 
     #[test]

@@ -7,27 +7,32 @@
 //! values and wherever the value lives.
 //!
 //! # The lookup hot path
-//! A table keeps [`REPLICAS`] copies of one hash table, each behind its own reader-writer lock on
-//! its own cache line (a "distributed reader lock"). A thread reads the replica picked from the
-//! address of its stack: threads run on distinct stacks (2 MiB apart by default), so concurrent
-//! readers mostly take distinct lock words and never bounce one shared cache line between
-//! cores, even when they all look up the same hot child. A lookup hashes the `&str` values
-//! (foldhash, with a `0xff` byte after each value, a byte UTF-8 never contains, so `("ab","c")`
-//! and `("a","bc")` differ) before taking the lock, then probes a `hashbrown::HashTable` whose
-//! entries keep their hash, comparing the entry's values with the borrowed ones in place: no
-//! `String` is built and nothing is allocated.
+//! A table is one `hashbrown::HashTable` behind [`REPLICAS`] reader-writer lock words, each on
+//! its own cache line (a "big-reader lock"). A reader takes the read side of one lock word,
+//! picked from the address of its stack: threads run on distinct stacks (2 MiB apart by
+//! default), so concurrent readers mostly take distinct lock words and never bounce one shared
+//! cache line between cores, even when they all look up the same hot child. A writer takes the
+//! write side of every lock word, so while it changes the table no reader is inside. A lookup
+//! hashes the `&str` values (foldhash, with a `0xff` byte after each value, a byte UTF-8 never
+//! contains, so `("ab","c")` and `("a","bc")` differ) before taking the lock, then probes the
+//! table, whose entries keep their hash, comparing the entry's values with the borrowed ones in
+//! place: no `String` is built and nothing is allocated.
 //!
-//! Writers (a new child, `remove`, `clear`) are rare: they serialize on one mutex, then update
-//! the replicas one after the other, each under its write lock. All writers apply the same
-//! changes in the same order, so every replica goes through the same states; a reader that
-//! misses a child on a replica not yet updated falls back to the writer path, which finds it.
-//! A reader may still see a child on a replica that a `remove` has not reached yet, which is the
-//! same as having looked it up just before the remove.
+//! Writers (a new child, `remove`, `clear`) are rare: they serialize on one mutex, then take
+//! every lock word (each through its upgradeable side, so a stream of readers cannot starve
+//! them). One table, not one copy per lock word, keeps the memory per child at one table slot.
+//!
+//! This is the crate's only `unsafe` code: the table sits in an `UnsafeCell` because no lock
+//! type says "shared under any one of these, exclusive under all of them". The argument: a
+//! `&` to the table exists only while its holder has one lock word read-locked, a `&mut` only
+//! while its holder has every lock word write-locked; a write lock excludes every read lock of
+//! its word, so the two never overlap, and two `&mut` never coexist since both would need
+//! every word. `tests/tests/labels_concurrency.rs` stresses it.
 //!
 //! # Removed children (the stale-handle rule)
 //! An update through a handle whose child was removed never reaches any exported series, in
 //! particular not a child re-created with the same labels. The table's part: a removed entry
-//! leaves every replica before [`TableEntry::retire`] runs, and a re-created child is a new
+//! leaves the table before [`TableEntry::retire`] runs, and a re-created child is a new
 //! entry, never the old one revived, so reporting, which walks the table, never sees the old
 //! entry again. The entry's part: its updates must not reach the new child's storage (heap
 //! values are separate allocations; file cells are retired in the file, see `promstack`'s
@@ -36,11 +41,12 @@
 use crate::sync::{Mutex, RwLock};
 use alloc::boxed::Box;
 use alloc::vec::Vec;
+use core::cell::UnsafeCell;
 use core::hash::{BuildHasher, Hasher};
 use hashbrown::{DefaultHashBuilder, HashTable};
 use promstack_core::{check_label_pairs, CollectError, LabelError, Labels, Sink};
 
-/// How many copies of the child table a family keeps, each behind its own lock.
+/// How many reader lock words a child table has, each on its own cache line.
 pub const REPLICAS: usize = 8;
 
 /// Label values of one lookup, read in the family's label-name order.
@@ -101,7 +107,7 @@ pub trait TableEntry: Clone {
     /// Label value `i`, in the family's label-name order.
     fn label_value(&self, i: usize) -> &str;
     /// Called once when the child leaves the table (`remove`, `clear`), after it left every
-    /// replica and before a replacement is created: the place to make sure updates through
+    /// table and before a replacement is created: the place to make sure updates through
     /// handles still held cannot reach an exported series. Nothing to do for heap values.
     fn retire(&self) {}
 }
@@ -135,27 +141,40 @@ impl LabelKey for Named<'_> {
     }
 }
 
-/// One copy of the child table, alone on its cache line(s) so that readers of different
-/// replicas never share one.
+/// One reader lock word, alone on its cache line(s) so that readers of different words never
+/// share one.
 #[repr(align(128))]
-struct Replica<E>(RwLock<HashTable<E>>);
+struct LockWord(RwLock<()>);
 
-type WriteGuard<'a, E> = spin::rwlock::RwLockWriteGuard<'a, HashTable<E>, crate::sync::Relax>;
+type WriteGuard<'a> = spin::rwlock::RwLockWriteGuard<'a, (), crate::sync::Relax>;
+type ReadGuard<'a> = spin::rwlock::RwLockReadGuard<'a, (), crate::sync::Relax>;
 
-impl<E> Replica<E> {
+impl LockWord {
     /// Write access that readers cannot starve: the upgradeable guard raises a flag that turns
     /// new readers away (they retry), then the upgrade waits only for the readers already inside.
     /// Writers are serialized by the table's writer mutex, so the flag is always free here.
-    fn write(&self) -> WriteGuard<'_, E> {
+    fn write(&self) -> WriteGuard<'_> {
         self.0.upgradeable_read().upgrade()
     }
 }
 
-/// The replica the calling thread reads: picked from the address of a local variable, i.e. from
-/// the thread's stack. Any choice is correct; this one spreads concurrent threads over
-/// replicas and keeps one thread on one replica.
+/// The table, readable while one lock word is read-locked.
+struct Reading<'a, E> {
+    _lock: ReadGuard<'a>,
+    table: &'a HashTable<E>,
+}
+
+/// The table, writable while every lock word is write-locked.
+struct Writing<'a, E> {
+    _locks: [WriteGuard<'a>; REPLICAS],
+    table: &'a mut HashTable<E>,
+}
+
+/// The lock word the calling thread reads under: picked from the address of a local variable,
+/// i.e. from the thread's stack. Any choice is correct; this one spreads concurrent threads
+/// over lock words and keeps one thread on one word.
 #[inline]
-fn replica_index() -> usize {
+fn lock_index() -> usize {
     let marker = 0u8;
     let addr = core::ptr::addr_of!(marker) as usize;
     (addr >> 21) % REPLICAS
@@ -165,7 +184,8 @@ fn replica_index() -> usize {
 /// inside the table while it lives (see [`ChildTable::try_lock_all`]).
 pub struct TableLock<'a, E> {
     _writer: spin::mutex::SpinMutexGuard<'a, u64, crate::sync::Relax>,
-    _replicas: Vec<WriteGuard<'a, E>>,
+    _locks: Vec<WriteGuard<'a>>,
+    _children: core::marker::PhantomData<&'a E>,
 }
 
 /// The children of a labeled family by label values: one lookup, creation, removal and
@@ -196,17 +216,44 @@ pub struct TableLock<'a, E> {
 pub struct ChildTable<E> {
     label_names: Box<[Box<str>]>,
     hasher: DefaultHashBuilder,
-    replicas: Box<[Replica<E>]>,
+    /// Readers hold one for reading, writers all of them for writing (see the module docs).
+    locks: Box<[LockWord]>,
+    children: UnsafeCell<HashTable<E>>,
     /// Serializes writers; holds the next creation number.
     writer: Mutex<u64>,
 }
 
+// SAFETY: `children` is only read under a read lock of one lock word and only written under
+// the write locks of all of them (`reading`, `writing`), so threads share it as they would
+// share a `RwLock<HashTable<E>>`, which is `Sync` when `E` is `Send + Sync`.
+unsafe impl<E: Send + Sync> Sync for ChildTable<E> {}
+
 impl<E> core::fmt::Debug for ChildTable<E> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("ChildTable")
-            .field("label_names", &self.label_names)
-            .field("children", &self.replicas[0].0.read().len())
-            .finish()
+        f.debug_struct("ChildTable").field("label_names", &self.label_names).finish_non_exhaustive()
+    }
+}
+
+impl<E> ChildTable<E> {
+    /// The table for reading, under the calling thread's lock word.
+    #[inline]
+    fn reading(&self) -> Reading<'_, E> {
+        let lock = self.locks[lock_index()].0.read();
+        // SAFETY: a `&mut` to the table exists only under the write locks of every lock word
+        // (`writing`); this thread holds one of them for reading until `lock` drops, and the
+        // reference lives no longer than the guard kept beside it.
+        let table = unsafe { &*self.children.get() };
+        Reading { _lock: lock, table }
+    }
+
+    /// The table for writing, under every lock word. Callers hold the writer mutex.
+    fn writing(&self) -> Writing<'_, E> {
+        let locks: [WriteGuard<'_>; REPLICAS] = core::array::from_fn(|i| self.locks[i].write());
+        // SAFETY: every lock word is write-locked until `locks` drops, so no reader holds a
+        // reference to the table (they take a read lock first) and no other writer does (it
+        // would need these locks too); the reference lives no longer than the guards.
+        let table = unsafe { &mut *self.children.get() };
+        Writing { _locks: locks, table }
     }
 }
 
@@ -217,7 +264,8 @@ impl<E: TableEntry> ChildTable<E> {
         ChildTable {
             label_names: label_names.iter().map(|n| Box::from(*n)).collect(),
             hasher: DefaultHashBuilder::default(),
-            replicas: (0..REPLICAS).map(|_| Replica(RwLock::new(HashTable::new()))).collect(),
+            locks: (0..REPLICAS).map(|_| LockWord(RwLock::new(()))).collect(),
+            children: UnsafeCell::new(HashTable::new()),
             writer: Mutex::new(0),
         }
     }
@@ -286,12 +334,11 @@ impl<E: TableEntry> ChildTable<E> {
         h.finish()
     }
 
-    /// Runs `f` on the child for `key` (which has one value per label name). When this thread's
-    /// replica does not have it, `create(hash)` is called with no lock held and must return it,
+    /// Runs `f` on the child for `key` (which has one value per label name). When it does not exist, `create(hash)` is called with no lock held and must return it,
     /// normally through [`ChildTable::get_or_insert`] (after taking whatever the storage needs
     /// around a creation).
     ///
-    /// `f` runs under a read lock of one replica when the child exists: it must not create,
+    /// `f` runs under a read lock of one lock word when the child exists: it must not create,
     /// remove or clear children of the same table.
     #[inline]
     pub fn lookup<K: LabelKey + ?Sized, R>(
@@ -302,51 +349,45 @@ impl<E: TableEntry> ChildTable<E> {
     ) -> R {
         let hash = self.hash(key);
         {
-            let table = self.replicas[replica_index()].0.read();
-            if let Some(child) = table.find(hash, |c| matches(c, hash, key)) {
+            let read = self.reading();
+            if let Some(child) = read.table.find(hash, |c| matches(c, hash, key)) {
                 return f(child);
             }
         }
         f(&create(hash))
     }
 
-    /// The child for `key` with `hash`, made with `make(creation number)` and added to every
-    /// replica unless another thread made it first.
+    /// The child for `key` with `hash`, made with `make(creation number)` and added unless
+    /// another thread made it first.
     #[cold]
     pub fn get_or_insert<K: LabelKey + ?Sized>(&self, hash: u64, key: &K, make: impl FnOnce(u64) -> E) -> E {
         let mut seq = self.writer.lock();
-        // Under the writer lock every replica is complete: another writer may have created the
-        // child since our read.
-        if let Some(child) = self.replicas[0].0.read().find(hash, |c| matches(c, hash, key)) {
+        // Another writer may have created the child since our read.
+        if let Some(child) = self.reading().table.find(hash, |c| matches(c, hash, key)) {
             return child.clone();
         }
         self.insert(&mut seq, hash, make)
     }
 
-    /// Adds a new child to every replica. The caller holds the writer lock (`seq`).
+    /// Adds a new child. The caller holds the writer lock (`seq`). The child is made before
+    /// the lock words are taken: readers wait only for the insertion.
     fn insert(&self, seq: &mut u64, hash: u64, make: impl FnOnce(u64) -> E) -> E {
         let child = make(*seq);
         *seq += 1;
-        for r in self.replicas.iter() {
-            r.write().insert_unique(hash, child.clone(), TableEntry::hash);
-        }
+        self.writing().table.insert_unique(hash, child.clone(), TableEntry::hash);
         child
     }
 
-    /// Removes the child for `key` from every replica, [retires](TableEntry::retire) it and
+    /// Removes the child for `key`, [retires](TableEntry::retire) it and
     /// returns it. A table without label names is never empty: its one child is replaced by
     /// `make(creation number)`.
     pub fn remove<K: LabelKey + ?Sized>(&self, key: &K, make: impl FnOnce(u64) -> E) -> Option<E> {
         let hash = self.hash(key);
         let mut seq = self.writer.lock();
-        let mut removed = None;
-        for r in self.replicas.iter() {
-            let mut table = r.write();
-            if let Ok(entry) = table.find_entry(hash, |c| matches(c, hash, key)) {
-                removed = Some(entry.remove().0);
-            }
-        }
-        let removed = removed?;
+        let removed = match self.writing().table.find_entry(hash, |c| matches(c, hash, key)) {
+            Ok(entry) => entry.remove().0,
+            Err(_) => return None,
+        };
         removed.retire();
         if self.label_names.is_empty() {
             self.insert(&mut seq, hash, make);
@@ -358,15 +399,7 @@ impl<E: TableEntry> ChildTable<E> {
     /// a fresh child from `make(creation number)`.
     pub fn clear(&self, make: impl FnOnce(u64) -> E) {
         let mut seq = self.writer.lock();
-        let mut gone = Vec::new();
-        for (i, r) in self.replicas.iter().enumerate() {
-            let mut table = r.write();
-            if i == 0 {
-                gone.extend(table.drain());
-            } else {
-                table.clear();
-            }
-        }
+        let gone: Vec<E> = self.writing().table.drain().collect();
         for child in &gone {
             child.retire();
         }
@@ -378,7 +411,7 @@ impl<E: TableEntry> ChildTable<E> {
 
     /// Number of children.
     pub fn len(&self) -> usize {
-        self.replicas[replica_index()].0.read().len()
+        self.reading().table.len()
     }
 
     /// `true` when there are no children.
@@ -386,10 +419,10 @@ impl<E: TableEntry> ChildTable<E> {
         self.len() == 0
     }
 
-    /// Every child, in creation order. The handles are cloned out of one replica, so no lock
-    /// is held once this returns.
+    /// Every child, in creation order. The handles are cloned out under one lock word, so no
+    /// lock is held once this returns.
     pub fn children(&self) -> Vec<E> {
-        let mut children: Vec<E> = self.replicas[replica_index()].0.read().iter().cloned().collect();
+        let mut children: Vec<E> = self.reading().table.iter().cloned().collect();
         children.sort_unstable_by_key(TableEntry::seq);
         children
     }
@@ -412,22 +445,16 @@ impl<E: TableEntry> ChildTable<E> {
         Ok(())
     }
 
-    /// Takes every lock of the table if none is busy: the writer mutex, then every replica's
-    /// write lock. For a storage that must not leave a lock held across `fork()` by a thread
+    /// Takes every lock of the table if none is busy: the writer mutex, then every lock
+    /// word's write lock. For a storage that must not leave a lock held across `fork()` by a thread
     /// that does not exist in the child process.
     pub fn try_lock_all(&self) -> Option<TableLock<'_, E>> {
         let writer = self.writer.try_lock()?;
-        let mut replicas = Vec::with_capacity(REPLICAS);
-        for r in self.replicas.iter() {
-            replicas.push(r.0.try_write()?);
+        let mut locks = Vec::with_capacity(REPLICAS);
+        for l in self.locks.iter() {
+            locks.push(l.0.try_write()?);
         }
-        Some(TableLock { _writer: writer, _replicas: replicas })
-    }
-
-    /// How many children each replica holds (for tests of the replication).
-    #[doc(hidden)]
-    pub fn replica_lens(&self) -> Vec<usize> {
-        self.replicas.iter().map(|r| r.0.read().len()).collect()
+        Some(TableLock { _writer: writer, _locks: locks, _children: core::marker::PhantomData })
     }
 }
 

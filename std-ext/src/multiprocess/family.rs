@@ -436,8 +436,8 @@ impl ForkLocks for FamilyInner {
 /// [`Summary`] or [`Histogram`].
 ///
 /// Children are kept in promstack-alloc's [`ChildTable`], as the heap families' are: finding an
-/// existing child allocates nothing and takes the read lock of one of several copies of the
-/// index (picked per thread), so concurrent lookups do not contend on one lock word. A new
+/// existing child allocates nothing and takes the read side of one of several lock words of
+/// the table (picked per thread), so concurrent lookups do not contend on one lock word. A new
 /// child creates its entries in the process's file at 0 (as Python does), so it shows in the
 /// merge at once.
 ///
