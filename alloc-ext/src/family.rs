@@ -23,7 +23,7 @@ use crate::info::OwnedInfoValue;
 #[cfg(all(target_has_atomic = "64", target_has_atomic = "ptr"))]
 use crate::native::{ExemplarError, NativeConfig, NativeHistogramValue, NativeSnapshot};
 use crate::sync::Arc;
-use crate::table::{ChildTable, LabelKey as Key, TableEntry};
+use crate::table::{ChildTable, LabelKey as Key, LabelValues, TableEntry};
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -199,8 +199,7 @@ struct Shared<M: Metric> {
 /// One child: its label values, value and bookkeeping.
 struct Node<M: Metric> {
     shared: Arc<Shared<M>>,
-    values: Box<[Box<str>]>,
-    hash: u64,
+    values: LabelValues,
     /// Creation order within the family, for reporting in Python's order.
     seq: u64,
     value: M,
@@ -264,7 +263,7 @@ impl<M: Metric> OwnedChild<M> {
 
     /// The child's label values, in the family's label-name order.
     pub fn label_values(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
-        self.0.values.iter().map(|s| &**s)
+        self.0.values.iter()
     }
 
     /// The child's `(name, value)` label pairs, in the family's label-name order.
@@ -390,16 +389,12 @@ impl OwnedChild<OwnedInfoValue> {
 
 impl<M: Metric> TableEntry for OwnedChild<M> {
     #[inline]
-    fn hash(&self) -> u64 {
-        self.0.hash
-    }
-    #[inline]
     fn seq(&self) -> u64 {
         self.0.seq
     }
     #[inline]
     fn label_value(&self, i: usize) -> &str {
-        &self.0.values[i]
+        self.0.values.get(i)
     }
 }
 
@@ -699,7 +694,7 @@ impl<M: Metric> Family<M> {
     /// Removes every child (a family without labels gets a fresh child), as [`Family::remove`]
     /// does each.
     pub fn clear(&self) {
-        self.table.clear(|seq| self.node(self.table.hash(&[] as &[&str]), seq, &[] as &[&str]));
+        self.table.clear(|seq| self.node(seq, &[] as &[&str]));
     }
 
     /// Number of children.
@@ -728,25 +723,19 @@ impl<M: Metric> Family<M> {
     /// Finds or creates the child for `key` and runs `f` on it.
     #[inline]
     fn lookup<K: Key + ?Sized, R>(&self, key: &K, f: impl FnOnce(&OwnedChild<M>) -> R) -> R {
-        self.table.lookup(key, f, |hash| self.table.get_or_insert(hash, key, |seq| self.node(hash, seq, key)))
+        self.table.lookup(key, f, |hash| self.table.get_or_insert(hash, key, |seq| self.node(seq, key)))
     }
 
     /// A new child for `key`.
-    fn node<K: Key + ?Sized>(&self, hash: u64, seq: u64, key: &K) -> OwnedChild<M> {
-        let node = Node {
-            shared: self.shared.clone(),
-            values: (0..key.len()).map(|i| Box::from(key.at(i))).collect(),
-            hash,
-            seq,
-            value: M::INIT,
-        };
+    fn node<K: Key + ?Sized>(&self, seq: u64, key: &K) -> OwnedChild<M> {
+        let node = Node { shared: self.shared.clone(), values: LabelValues::new(key), seq, value: M::INIT };
         // A fresh child's `_created` is now.
         node.value.reset();
         OwnedChild(Arc::new(node))
     }
 
     fn remove_key<K: Key + ?Sized>(&self, key: &K) -> bool {
-        self.table.remove(key, |seq| self.node(self.table.hash(key), seq, key)).is_some()
+        self.table.remove(key, |seq| self.node(seq, key)).is_some()
     }
 }
 

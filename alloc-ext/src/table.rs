@@ -15,8 +15,9 @@
 //! write side of every lock word, so while it changes the table no reader is inside. A lookup
 //! hashes the `&str` values (foldhash, with a `0xff` byte after each value, a byte UTF-8 never
 //! contains, so `("ab","c")` and `("a","bc")` differ) before taking the lock, then probes the
-//! table, whose entries keep their hash, comparing the entry's values with the borrowed ones in
-//! place: no `String` is built and nothing is allocated.
+//! table, comparing an entry's values (one allocation per child, [`LabelValues`]) with the
+//! borrowed ones in place where the table's control byte matches: no `String` is built and
+//! nothing is allocated.
 //!
 //! Writers (a new child, `remove`, `clear`) are rare: they serialize on one mutex, then take
 //! every lock word (each through its upgradeable side, so a stream of readers cannot starve
@@ -98,10 +99,9 @@ impl<K: LabelKey + ?Sized> LabelKey for &K {
 }
 
 /// One child as a [`ChildTable`] stores it: a cheap handle (an `Arc`) that knows its label
-/// values, their hash and its creation number.
+/// values and its creation number. (Its hash is not kept: the table's control bytes already
+/// turn nearly every other child away, and a growing table hashes the values again.)
 pub trait TableEntry: Clone {
-    /// The hash [`ChildTable::hash`] gave the child's label values.
-    fn hash(&self) -> u64;
     /// The creation number the table handed to the constructor (reporting order).
     fn seq(&self) -> u64;
     /// Label value `i`, in the family's label-name order.
@@ -110,6 +110,90 @@ pub trait TableEntry: Clone {
     /// table and before a replacement is created: the place to make sure updates through
     /// handles still held cannot reach an exported series. Nothing to do for heap values.
     fn retire(&self) {}
+}
+
+/// A child's label values in one allocation: where each value starts (a `u32` per value, from
+/// the start of the allocation), then the values back to back. Two `String`s per child would
+/// take three allocations.
+///
+/// ```
+/// use promstack_alloc::table::LabelValues;
+/// let v = LabelValues::new(&["get", "/api/v1"]);
+/// assert_eq!((v.len(), v.get(0), v.get(1)), (2, "get", "/api/v1"));
+/// assert_eq!(v.iter().collect::<Vec<_>>(), ["get", "/api/v1"]);
+/// assert!(LabelValues::new(&[] as &[&str]).is_empty());
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct LabelValues(Box<[u8]>);
+
+impl LabelValues {
+    /// The values of `key`, copied.
+    ///
+    /// # Panics
+    /// When the values together are about 4 GiB or longer.
+    pub fn new<K: LabelKey + ?Sized>(key: &K) -> Self {
+        let n = key.len();
+        let text: usize = (0..n).map(|i| key.at(i).len()).sum();
+        let mut bytes = Vec::with_capacity(4 * n + text);
+        let mut start = 4 * n;
+        for i in 0..n {
+            let word = u32::try_from(start).expect("label values of 4 GiB");
+            bytes.extend_from_slice(&word.to_le_bytes());
+            start += key.at(i).len();
+        }
+        for i in 0..n {
+            bytes.extend_from_slice(key.at(i).as_bytes());
+        }
+        LabelValues(bytes.into_boxed_slice())
+    }
+
+    /// The number of values: the first value starts right after the start words.
+    #[inline]
+    pub fn len(&self) -> usize {
+        if self.0.is_empty() {
+            0
+        } else {
+            self.start(0) / 4
+        }
+    }
+
+    /// `true` when there are no values.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Value `i`.
+    ///
+    /// # Panics
+    /// When `i >= len()`.
+    #[inline]
+    pub fn get(&self, i: usize) -> &str {
+        let n = self.len();
+        assert!(i < n, "label value {i} of {n}");
+        let end = if i + 1 < n { self.start(i + 1) } else { self.0.len() };
+        let bytes = &self.0[self.start(i)..end];
+        // SAFETY: `new` copied whole `&str` values back to back and recorded where each starts,
+        // so `start..end` is exactly one of them: valid UTF-8.
+        unsafe { core::str::from_utf8_unchecked(bytes) }
+    }
+
+    /// Every value, in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        (0..self.len()).map(|i| self.get(i))
+    }
+
+    #[inline]
+    fn start(&self, i: usize) -> usize {
+        let w = &self.0[4 * i..4 * i + 4];
+        u32::from_le_bytes([w[0], w[1], w[2], w[3]]) as usize
+    }
+}
+
+impl core::fmt::Debug for LabelValues {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
 }
 
 /// Label sets up to this size are looked up by name through a position table in a register.
@@ -196,18 +280,17 @@ pub struct TableLock<'a, E> {
 /// use promstack_alloc::table::{ChildTable, TableEntry};
 ///
 /// #[derive(Clone)]
-/// struct Entry(Arc<(u64, u64, Vec<String>)>);
+/// struct Entry(Arc<(u64, Vec<String>)>);
 /// impl TableEntry for Entry {
-///     fn hash(&self) -> u64 { self.0 .0 }
-///     fn seq(&self) -> u64 { self.0 .1 }
-///     fn label_value(&self, i: usize) -> &str { &self.0 .2[i] }
+///     fn seq(&self) -> u64 { self.0 .0 }
+///     fn label_value(&self, i: usize) -> &str { &self.0 .1[i] }
 /// }
 ///
 /// let table: ChildTable<Entry> = ChildTable::new(&["method"]);
-/// let make = |hash, seq, values: &[&str]| Entry(Arc::new((hash, seq, vec![values[0].to_string()])));
+/// let make = |seq, values: &[&str]| Entry(Arc::new((seq, vec![values[0].to_string()])));
 /// let key = table.positional(&["get"]).unwrap();
-/// let a = table.lookup(key, |e| e.clone(), |hash| table.get_or_insert(hash, key, |seq| make(hash, seq, key)));
-/// let b = table.lookup(key, |e| e.clone(), |hash| table.get_or_insert(hash, key, |seq| make(hash, seq, key)));
+/// let a = table.lookup(key, |e| e.clone(), |hash| table.get_or_insert(hash, key, |seq| make(seq, key)));
+/// let b = table.lookup(key, |e| e.clone(), |hash| table.get_or_insert(hash, key, |seq| make(seq, key)));
 /// assert!(Arc::ptr_eq(&a.0, &b.0));
 /// assert_eq!(table.len(), 1);
 /// assert!(table.remove(key, |_| unreachable!()).is_some());
@@ -374,7 +457,9 @@ impl<E: TableEntry> ChildTable<E> {
     fn insert(&self, seq: &mut u64, hash: u64, make: impl FnOnce(u64) -> E) -> E {
         let child = make(*seq);
         *seq += 1;
-        self.writing().table.insert_unique(hash, child.clone(), TableEntry::hash);
+        let n = self.label_names.len();
+        let rehash = |c: &E| self.hash(&EntryKey(c, n));
+        self.writing().table.insert_unique(hash, child.clone(), rehash);
         child
     }
 
@@ -459,6 +544,18 @@ impl<E: TableEntry> ChildTable<E> {
 }
 
 #[inline]
-fn matches<E: TableEntry, K: LabelKey + ?Sized>(child: &E, hash: u64, key: &K) -> bool {
-    child.hash() == hash && (0..key.len()).all(|i| child.label_value(i) == key.at(i))
+fn matches<E: TableEntry, K: LabelKey + ?Sized>(child: &E, _hash: u64, key: &K) -> bool {
+    (0..key.len()).all(|i| child.label_value(i) == key.at(i))
+}
+
+/// An entry's values as a key, to hash them again when the table grows.
+struct EntryKey<'a, E>(&'a E, usize);
+
+impl<E: TableEntry> LabelKey for EntryKey<'_, E> {
+    fn len(&self) -> usize {
+        self.1
+    }
+    fn at(&self, i: usize) -> &str {
+        self.0.label_value(i)
+    }
 }

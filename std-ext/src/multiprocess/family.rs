@@ -130,10 +130,6 @@ pub struct ChildRef(Arc<Child>);
 /// family; what is particular to files is how a removed child is retired.
 impl TableEntry for ChildRef {
     #[inline]
-    fn hash(&self) -> u64 {
-        self.0.hash
-    }
-    #[inline]
     fn seq(&self) -> u64 {
         self.0.seq
     }
@@ -514,16 +510,16 @@ impl<M: Member> Family<M> {
     fn create<K: LabelKey + ?Sized>(&self, hash: u64, key: &K) -> ChildRef {
         // Before the table's writer lock: a fork waits for the gate, never for a held lock.
         let _gate = ForkGate::enter();
-        self.inner.table.get_or_insert(hash, key, |seq| self.child(hash, seq, key))
+        self.inner.table.get_or_insert(hash, key, |seq| self.child(seq, key))
     }
 
     /// A new child for `key`, its entries created in the file.
-    fn child<K: LabelKey + ?Sized>(&self, hash: u64, seq: u64, key: &K) -> ChildRef {
+    fn child<K: LabelKey + ?Sized>(&self, seq: u64, key: &K) -> ChildRef {
         let values: Vec<&str> = (0..key.len()).map(|i| key.at(i)).collect();
         let meta = self.inner.meta.clone();
         let keys = meta.keys(&values);
         let owned: Box<[String]> = values.iter().map(|v| v.to_string()).collect();
-        ChildRef(self.inner.backend.child(meta, owned, hash, seq, self.inner.kind, keys))
+        ChildRef(self.inner.backend.child(meta, owned, seq, self.inner.kind, keys))
     }
 
     /// The child for `values` (one per label name, in order), created if new. Finding an
@@ -624,13 +620,12 @@ impl<M: Member> Family<M> {
     pub fn clear(&self) {
         let _gate = ForkGate::enter();
         let none: [&str; 0] = [];
-        self.inner.table.clear(|seq| self.child(self.inner.table.hash(&none), seq, &none));
+        self.inner.table.clear(|seq| self.child(seq, &none));
     }
 
     fn remove_key<K: LabelKey + ?Sized>(&self, key: &K) -> bool {
         let _gate = ForkGate::enter();
-        let hash = self.inner.table.hash(key);
-        self.inner.table.remove(key, |seq| self.child(hash, seq, key)).is_some()
+        self.inner.table.remove(key, |seq| self.child(seq, key)).is_some()
     }
 
     /// Number of children in this process.

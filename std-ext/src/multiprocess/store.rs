@@ -353,8 +353,6 @@ impl Cell {
 pub(crate) struct Child {
     pub(crate) meta: Arc<Meta>,
     pub(crate) label_values: Box<[String]>,
-    /// The hash of the label values in the family's index.
-    pub(crate) hash: u64,
     /// Creation number within the family (reporting order).
     pub(crate) seq: u64,
     backend: Arc<Backend>,
@@ -557,14 +555,13 @@ impl Backend {
         self: &Arc<Self>,
         meta: Arc<Meta>,
         label_values: Box<[String]>,
-        hash: u64,
         seq: u64,
         file: FileKind,
         keys: Vec<String>,
     ) -> Arc<Child> {
         let _gate = ForkGate::enter();
         let cells = keys.into_iter().map(Cell::new).collect();
-        let child = Arc::new(Child { meta, label_values, hash, seq, backend: self.clone(), file, cells });
+        let child = Arc::new(Child { meta, label_values, seq, backend: self.clone(), file, cells });
         let mut st = lock(&self.state);
         self.rebind_locked(&mut st);
         self.bind(&mut st, &child);
