@@ -23,7 +23,7 @@ use crate::info::OwnedInfoValue;
 #[cfg(all(target_has_atomic = "64", target_has_atomic = "ptr"))]
 use crate::native::{ExemplarError, NativeConfig, NativeHistogramValue, NativeSnapshot};
 use crate::sync::Arc;
-use crate::table::{ChildTable, LabelKey as Key, LabelValues, TableEntry};
+use crate::table::{ChildTable, LabelKey as Key, Node, TableEntry};
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -196,17 +196,16 @@ struct Shared<M: Metric> {
     config: M::Config,
 }
 
-/// One child: its label values, value and bookkeeping.
-struct Node<M: Metric> {
+/// One child's value and bookkeeping, kept in a table [`Node`] with its label values.
+struct ChildData<M: Metric> {
     shared: Arc<Shared<M>>,
-    values: LabelValues,
     /// Creation order within the family, for reporting in Python's order.
     seq: u64,
     value: M,
 }
 
 /// A handle to one child of a [`Family`]: dereferences to the metric value, and can be kept and
-/// used with no lookup at all. Cloning it clones an `Arc`.
+/// used with no lookup at all. Cloning it adds a reference to the child (one atomic increment).
 ///
 /// A handle whose child was removed keeps working but is no longer reported; looking the same
 /// labels up again creates a fresh child.
@@ -221,7 +220,7 @@ struct Node<M: Metric> {
 /// assert_eq!(requests.get(&["get"]).unwrap().get(), 3.0);
 /// assert_eq!(get.label_values().collect::<Vec<_>>(), ["get"]);
 /// ```
-pub struct OwnedChild<M: Metric>(Arc<Node<M>>);
+pub struct OwnedChild<M: Metric>(Node<ChildData<M>>);
 
 impl<M: Metric> Clone for OwnedChild<M> {
     fn clone(&self) -> Self {
@@ -263,7 +262,7 @@ impl<M: Metric> OwnedChild<M> {
 
     /// The child's label values, in the family's label-name order.
     pub fn label_values(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
-        self.0.values.iter()
+        self.0.label_values()
     }
 
     /// The child's `(name, value)` label pairs, in the family's label-name order.
@@ -273,7 +272,7 @@ impl<M: Metric> OwnedChild<M> {
 
     /// `true` when both handles point to the same child.
     pub fn ptr_eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
+        Node::ptr_eq(&self.0, &other.0)
     }
 }
 
@@ -394,7 +393,7 @@ impl<M: Metric> TableEntry for OwnedChild<M> {
     }
     #[inline]
     fn label_value(&self, i: usize) -> &str {
-        self.0.values.get(i)
+        self.0.label_value(i)
     }
 }
 
@@ -728,10 +727,10 @@ impl<M: Metric> Family<M> {
 
     /// A new child for `key`.
     fn node<K: Key + ?Sized>(&self, seq: u64, key: &K) -> OwnedChild<M> {
-        let node = Node { shared: self.shared.clone(), values: LabelValues::new(key), seq, value: M::INIT };
+        let data = ChildData { shared: self.shared.clone(), seq, value: M::INIT };
         // A fresh child's `_created` is now.
-        node.value.reset();
-        OwnedChild(Arc::new(node))
+        data.value.reset();
+        OwnedChild(Node::new(data, key))
     }
 
     fn remove_key<K: Key + ?Sized>(&self, key: &K) -> bool {
