@@ -395,6 +395,14 @@ impl<M: Metric> TableEntry for OwnedChild<M> {
     fn label_value(&self, i: usize) -> &str {
         self.0.label_value(i)
     }
+    #[inline]
+    fn matches<K: Key + ?Sized>(&self, key: &K) -> bool {
+        self.0.labels_eq(key)
+    }
+    #[inline]
+    fn push_label_values<'a>(&'a self, _n: usize, out: &mut Vec<&'a str>) {
+        self.0.push_label_values(out);
+    }
 }
 
 /// A labeled metric: one family name and help text, label names, and any number of children

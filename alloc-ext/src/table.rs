@@ -106,6 +106,19 @@ pub trait TableEntry: Clone {
     fn seq(&self) -> u64;
     /// Label value `i`, in the family's label-name order.
     fn label_value(&self, i: usize) -> &str;
+    /// `true` when the child's values are `key`'s (which has one per label name). The lookup
+    /// calls this on every candidate; a storage with a faster comparison than value by value
+    /// overrides it.
+    #[inline]
+    fn matches<K: LabelKey + ?Sized>(&self, key: &K) -> bool {
+        (0..key.len()).all(|i| self.label_value(i) == key.at(i))
+    }
+    /// Appends the child's `n` values to `out` (reporting); override when that is cheaper than
+    /// `n` calls of [`TableEntry::label_value`].
+    #[inline]
+    fn push_label_values<'a>(&'a self, n: usize, out: &mut Vec<&'a str>) {
+        out.extend((0..n).map(|i| self.label_value(i)));
+    }
     /// Called once when the child leaves the table (`remove`, `clear`), after it left every
     /// table and before a replacement is created: the place to make sure updates through
     /// handles still held cannot reach an exported series. Nothing to do for heap values.
@@ -273,6 +286,41 @@ impl<H> Node<H> {
     pub fn label_values(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
         let bytes = self.bytes();
         (0..values_len(bytes)).map(move |i| value_at(bytes, i))
+    }
+
+    /// `true` when the node's label values are `key`'s, compared in one pass over the node's
+    /// bytes (each value's recorded start must be where the previous one ended).
+    #[inline]
+    pub fn labels_eq<K: LabelKey + ?Sized>(&self, key: &K) -> bool {
+        let bytes = self.bytes();
+        let n = key.len();
+        let Some(starts) = bytes.get(..4 * n) else { return false };
+        let mut end = 4 * n;
+        for (i, start) in starts.chunks_exact(4).enumerate() {
+            let start = u32::from_le_bytes([start[0], start[1], start[2], start[3]]) as usize;
+            let v = key.at(i).as_bytes();
+            if start != end || bytes.get(start..start + v.len()) != Some(v) {
+                return false;
+            }
+            end = start + v.len();
+        }
+        end == bytes.len()
+    }
+
+    /// Appends the node's label values to `out`, walking its bytes once.
+    pub fn push_label_values<'a>(&'a self, out: &mut Vec<&'a str>) {
+        let bytes = self.bytes();
+        let n = values_len(bytes);
+        let (starts, _) = bytes.split_at(4 * n);
+        let mut starts =
+            starts.chunks_exact(4).map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]) as usize);
+        let mut start = starts.next();
+        while let Some(s) = start {
+            start = starts.next();
+            let text = &bytes[s..start.unwrap_or(bytes.len())];
+            // SAFETY: as in `value_at`: exactly one of the values `encode_values` copied.
+            out.push(unsafe { core::str::from_utf8_unchecked(text) });
+        }
     }
 
     /// `true` when both are the same node.
@@ -708,7 +756,7 @@ impl<E: TableEntry> ChildTable<E> {
         let mut values: Vec<&str> = Vec::with_capacity(names.len());
         for child in &children {
             values.clear();
-            values.extend((0..names.len()).map(|i| child.label_value(i)));
+            child.push_label_values(names.len(), &mut values);
             f(child, Labels::new(&names, &values), sink)?;
         }
         Ok(())
@@ -729,7 +777,7 @@ impl<E: TableEntry> ChildTable<E> {
 
 #[inline]
 fn matches<E: TableEntry, K: LabelKey + ?Sized>(child: &E, _hash: u64, key: &K) -> bool {
-    (0..key.len()).all(|i| child.label_value(i) == key.at(i))
+    child.matches(key)
 }
 
 /// An entry's values as a key, to hash them again when the table grows.
@@ -782,6 +830,21 @@ mod tests {
         assert_eq!(big.label_value(1), "a");
         assert_eq!(big.label_value(2), long);
         assert_eq!(*big, [7u64; 5]);
+    }
+
+    #[test]
+    fn node_labels_compare_whole_values() {
+        let node = Node::new((), &["ab", "c"]);
+        assert!(node.labels_eq(&["ab", "c"]));
+        assert!(!node.labels_eq(&["a", "bc"]));
+        assert!(!node.labels_eq(&["ab"]));
+        assert!(!node.labels_eq(&["ab", "c", ""]));
+        assert!(!node.labels_eq(&["ab", ""]));
+        assert!(Node::new((), &[] as &[&str]).labels_eq(&[] as &[&str]));
+        assert!(!Node::new((), &[""]).labels_eq(&[] as &[&str]));
+        let mut out = Vec::new();
+        node.push_label_values(&mut out);
+        assert_eq!(out, ["ab", "c"]);
     }
 
     #[test]
