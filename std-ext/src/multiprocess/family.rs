@@ -447,7 +447,9 @@ impl ForkLocks for FamilyInner {
 /// read. In memory mode a removed child's values are simply no longer reported. Python's reader,
 /// which does not know the mark, sees a removed child's entries as zero (unless an update raced
 /// the removal): its totals agree for counters, summaries, histograms and gauges in `all`,
-/// `liveall` and `livesum` mode, but a `max` or `min` gauge may show that zero there.
+/// `liveall` and `livesum` mode, but a `max` or `min` gauge may show that zero there. Two
+/// stores of one process on one directory share its files: a child removed through one also
+/// retires the entries of the same series made through the other (give each series one owner).
 ///
 /// ```
 /// use promstack::multiprocess::{Opts, Store};
