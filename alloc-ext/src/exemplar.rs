@@ -155,7 +155,14 @@ impl core::fmt::Display for IncError {
     }
 }
 
-impl core::error::Error for IncError {}
+impl core::error::Error for IncError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            IncError::Value(e) => Some(e),
+            IncError::Exemplar(e) => Some(e),
+        }
+    }
+}
 
 impl Metric for ExemplarCounterValue {
     const METRIC_TYPE: MetricType = MetricType::Counter;

@@ -5,56 +5,40 @@
 //! first use, own their label values, and can be removed. The same [`Metric`] value types
 //! (`CounterValue`, `GaugeValue`, `HistogramValue<N>`, ...) serve as children of both.
 //!
-//! # The lookup hot path
-//! A family keeps its children in [`REPLICAS`] copies of one hash table, each behind its own
-//! reader-writer lock on its own cache line (a "distributed reader lock"). A thread reads the
-//! replica picked from the address of its stack: threads run on distinct stacks (2 MiB apart
-//! by default), so concurrent readers mostly take distinct lock words and never bounce one
-//! shared cache line between cores, even when they all look up the same hot child. A lookup
-//! hashes the `&str` values (foldhash, with a `0xff` byte after each value, a byte UTF-8 never
-//! contains, so `("ab","c")` and `("a","bc")` differ) before taking the lock, then probes a
-//! `hashbrown::HashTable` whose entries keep their hash, comparing the owned
-//! `Box<[Box<str>]>` key with the borrowed values in place: no `String` is built and nothing is
-//! allocated. [`Family::get`] then clones the child's `Arc` (one atomic increment on the
-//! child's own cache line); [`Family::with`] skips even that.
+//! # Lookup and removal
+//! Children live in a [`ChildTable`](crate::table::ChildTable), the table every growing family
+//! shares (the multiprocess families of `promstack` too): lookups allocate nothing and
+//! concurrent readers mostly take different lock words; see [`crate::table`].
+//! [`Family::get`] clones the child's `Arc` (one atomic increment on the child's own cache
+//! line); [`Family::with`] skips even that. A scrape clones the children's `Arc`s out under one
+//! lock word, releases the lock, sorts them by creation order (Python's order) and reports them,
+//! so a slow writer of the exposition never holds a lock that child creation or updates wait on.
 //!
-//! Writers (a new child, `remove`, `clear`) are rare: they serialize on one mutex, then update
-//! the replicas one after the other, each under its write lock. All writers apply the same
-//! changes in the same order, so every replica goes through the same states; a reader that
-//! misses a child on a replica not yet updated falls back to the writer path, which finds it.
-//! A reader may still see a child on a replica that a `remove` has not reached yet, which is the
-//! same as having looked it up just before the remove. No `unsafe` code is involved: the replicas
-//! are plain `spin` locks around plain tables, and children are shared through `Arc`.
-//!
-//! A scrape clones the children's `Arc`s out of one replica, releases the lock, sorts them by
-//! creation order (Python's order) and reports them, so a slow writer of the exposition never
-//! holds a lock that child creation or updates wait on.
+//! Removed children follow the one rule of every promstack family; see
+//! [`Family`'s documentation](Family#removed-children).
 
 #[cfg(all(target_has_atomic = "64", target_has_atomic = "ptr"))]
 use crate::exemplar::ExemplarHistogramValue;
 use crate::info::OwnedInfoValue;
 #[cfg(all(target_has_atomic = "64", target_has_atomic = "ptr"))]
 use crate::native::{ExemplarError, NativeConfig, NativeHistogramValue, NativeSnapshot};
-use crate::sync::{Arc, Mutex, RwLock};
+use crate::sync::Arc;
+use crate::table::{ChildTable, LabelKey as Key, Node, TableEntry};
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
-use core::hash::{BuildHasher, Hasher};
 use core::ops::Deref;
-use hashbrown::{DefaultHashBuilder, HashTable};
 use promstack_core::{
-    check_label_names, check_label_pairs, check_metric_name, strip_counter_total, BoundedStr, CollectError,
-    Collector, CounterValue, Desc, DescError, EnumValue, GaugeValue, HistogramValue, LabelError, Labels,
-    Metric, MetricType, Observe, Sink, SummaryValue, ValueError,
+    check_label_names, check_metric_name, strip_counter_total, BoundedStr, CollectError, Collector,
+    CounterValue, Desc, DescError, EnumValue, GaugeValue, HistogramValue, LabelError, Metric, MetricType,
+    Observe, Sink, SummaryValue, ValueError,
 };
 use promstack_core::{LabelSet, ValueBuf};
 
-/// How many copies of the child table a family keeps, each behind its own lock.
-pub const REPLICAS: usize = 8;
-
 /// How a family is named and labeled: name, help, optional namespace, subsystem and unit, and
-/// label names. The full name is `namespace_subsystem_name_unit` (empty parts and their `_`
+/// label names. The options of every growing family: [`Family`] here, and `promstack`'s
+/// multiprocess families (`promstack::multiprocess::Opts` is this type). The full name is `namespace_subsystem_name_unit` (empty parts and their `_`
 /// left out; the unit appended only when the name does not already end with `_<unit>`); a
 /// counter's trailing `_total` is dropped before the unit is considered, as Python 0.8.0 does.
 ///
@@ -213,25 +197,16 @@ struct Shared<M: Metric> {
     config: M::Config,
 }
 
-/// One child: its label values, value and bookkeeping.
-struct Node<M: Metric> {
+/// One child's value and bookkeeping, kept in a table [`Node`] with its label values.
+struct ChildData<M: Metric> {
     shared: Arc<Shared<M>>,
-    values: Box<[Box<str>]>,
-    hash: u64,
     /// Creation order within the family, for reporting in Python's order.
     seq: u64,
     value: M,
 }
 
-impl<M: Metric> Node<M> {
-    #[inline]
-    fn matches(&self, key: &impl Key) -> bool {
-        self.values.len() == key.len() && self.values.iter().enumerate().all(|(i, v)| **v == *key.at(i))
-    }
-}
-
 /// A handle to one child of a [`Family`]: dereferences to the metric value, and can be kept and
-/// used with no lookup at all. Cloning it clones an `Arc`.
+/// used with no lookup at all. Cloning it adds a reference to the child (one atomic increment).
 ///
 /// A handle whose child was removed keeps working but is no longer reported; looking the same
 /// labels up again creates a fresh child.
@@ -246,7 +221,7 @@ impl<M: Metric> Node<M> {
 /// assert_eq!(requests.get(&["get"]).unwrap().get(), 3.0);
 /// assert_eq!(get.label_values().collect::<Vec<_>>(), ["get"]);
 /// ```
-pub struct OwnedChild<M: Metric>(Arc<Node<M>>);
+pub struct OwnedChild<M: Metric>(Node<ChildData<M>>);
 
 impl<M: Metric> Clone for OwnedChild<M> {
     fn clone(&self) -> Self {
@@ -288,7 +263,7 @@ impl<M: Metric> OwnedChild<M> {
 
     /// The child's label values, in the family's label-name order.
     pub fn label_values(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
-        self.0.values.iter().map(|s| &**s)
+        self.0.label_values()
     }
 
     /// The child's `(name, value)` label pairs, in the family's label-name order.
@@ -298,7 +273,7 @@ impl<M: Metric> OwnedChild<M> {
 
     /// `true` when both handles point to the same child.
     pub fn ptr_eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
+        Node::ptr_eq(&self.0, &other.0)
     }
 }
 
@@ -412,76 +387,23 @@ impl OwnedChild<OwnedInfoValue> {
     }
 }
 
-/// Label values of one lookup, read in the family's label-name order.
-trait Key {
-    fn len(&self) -> usize;
-    fn at(&self, i: usize) -> &str;
-}
-
-/// Values given by position.
-struct Positional<'a>(&'a [&'a str]);
-
-impl Key for Positional<'_> {
+impl<M: Metric> TableEntry for OwnedChild<M> {
     #[inline]
-    fn len(&self) -> usize {
-        self.0.len()
+    fn seq(&self) -> u64 {
+        self.0.seq
     }
     #[inline]
-    fn at(&self, i: usize) -> &str {
-        self.0[i]
-    }
-}
-
-/// Label sets up to this size are looked up by name through a position table on the stack.
-const MAX_ORDERED: usize = 16;
-
-/// Values given as `(name, value)` pairs in any order, already checked to name every label
-/// exactly once. For up to [`MAX_ORDERED`] labels, bits `4i..4i+4` of `order` hold the position
-/// in `pairs` of label `i` (a register, not a byte array: no buffer, no store-forwarding stall);
-/// larger sets scan the pairs.
-struct Named<'a> {
-    names: &'a [Box<str>],
-    pairs: &'a [(&'a str, &'a str)],
-    order: u64,
-}
-
-impl Key for Named<'_> {
-    #[inline]
-    fn len(&self) -> usize {
-        self.names.len()
+    fn label_value(&self, i: usize) -> &str {
+        self.0.label_value(i)
     }
     #[inline]
-    fn at(&self, i: usize) -> &str {
-        if self.names.len() <= MAX_ORDERED {
-            return self.pairs[(self.order >> (4 * i)) as usize & 0xf].1;
-        }
-        let name = &*self.names[i];
-        self.pairs.iter().find(|(n, _)| *n == name).map_or("", |(_, v)| v)
+    fn matches<K: Key + ?Sized>(&self, key: &K) -> bool {
+        self.0.labels_eq(key)
     }
-}
-
-/// One copy of the child table, alone on its cache line(s) so that readers of different
-/// replicas never share one.
-#[repr(align(128))]
-struct Replica<M: Metric>(RwLock<HashTable<OwnedChild<M>>>);
-
-impl<M: Metric> Replica<M> {
-    /// Write access that readers cannot starve: the upgradeable guard raises a flag that turns
-    /// new readers away (they retry), then the upgrade waits only for the readers already inside.
-    /// Writers are serialized by the family's writer mutex, so the flag is always free here.
-    fn write(&self) -> spin::rwlock::RwLockWriteGuard<'_, HashTable<OwnedChild<M>>, crate::sync::Relax> {
-        self.0.upgradeable_read().upgrade()
+    #[inline]
+    fn push_label_values<'a>(&'a self, _n: usize, out: &mut Vec<&'a str>) {
+        self.0.push_label_values(out);
     }
-}
-
-/// The replica the calling thread reads: picked from the address of a local variable, i.e. from
-/// the thread's stack. Any choice is correct; this one spreads concurrent threads over
-/// replicas and keeps one thread on one replica.
-#[inline]
-fn replica_index() -> usize {
-    let marker = 0u8;
-    let addr = core::ptr::addr_of!(marker) as usize;
-    (addr >> 21) % REPLICAS
 }
 
 /// A labeled metric: one family name and help text, label names, and any number of children
@@ -494,15 +416,24 @@ fn replica_index() -> usize {
 /// A labeled family with no children reports only its `# HELP` and `# TYPE` lines.
 ///
 /// # Concurrency
-/// Looking up an existing child allocates nothing and takes a read lock on one of
-/// [`REPLICAS`] copies of the child table, picked per thread, so concurrent readers (even of
-/// the same child) do not contend on one lock word. Creating or removing a child updates every
-/// copy under its write lock; that is rare and short, and a scrape holds no lock while it writes.
+/// Looking up an existing child allocates nothing and takes the read side of one of
+/// [`REPLICAS`](crate::table::REPLICAS) lock words of the child table, picked per thread, so
+/// concurrent readers (even of the same child) do not contend on one lock word. Creating or
+/// removing a child takes every lock word; that is rare and short, and a scrape holds no lock
+/// while it writes.
 /// A kept [`OwnedChild`] needs no lookup at all.
 ///
 /// The locks spin (or, with the `std` feature, yield) while a writer works, so on a
 /// microcontroller do not look children up from an interrupt handler that may preempt a writer:
 /// keep an [`OwnedChild`] for it, or use core's lock-free `FixedFamily`.
+///
+/// # Removed children
+/// One rule for every family of promstack (core's `FixedFamily`, this `Family` and
+/// `promstack::multiprocess::Family`): **an update through a handle whose child was removed
+/// never reaches any exported series, in particular not a child re-created with the same
+/// labels.** Here a removed child's value is its own heap allocation, reachable only from the
+/// handles still held: they keep working on it, but nothing reports it, and looking the labels
+/// up again creates a fresh child with a fresh value.
 ///
 /// ```
 /// use promstack_alloc::Family;
@@ -527,10 +458,7 @@ fn replica_index() -> usize {
 /// ```
 pub struct Family<M: Metric> {
     shared: Arc<Shared<M>>,
-    hasher: DefaultHashBuilder,
-    replicas: Box<[Replica<M>]>,
-    /// Serializes writers; holds the next creation number.
-    writer: Mutex<u64>,
+    table: ChildTable<OwnedChild<M>>,
 }
 
 impl<M: Metric> fmt::Debug for Family<M> {
@@ -651,15 +579,10 @@ impl<M: Metric> Family<M> {
             label_names: opts.label_names.iter().map(|n| Box::from(*n)).collect(),
             config,
         };
-        let family = Family {
-            shared: Arc::new(shared),
-            hasher: DefaultHashBuilder::default(),
-            replicas: (0..REPLICAS).map(|_| Replica(RwLock::new(HashTable::new()))).collect(),
-            writer: Mutex::new(0),
-        };
+        let family = Family { shared: Arc::new(shared), table: ChildTable::new(opts.label_names) };
         if family.shared.label_names.is_empty() {
-            let mut seq = family.writer.lock();
-            family.create(&mut seq, family.hash(&Positional(&[])), &Positional(&[]));
+            let none: [&str; 0] = [];
+            family.lookup(&none, |_| ());
         }
         Ok(family)
     }
@@ -774,8 +697,9 @@ impl<M: Metric> Family<M> {
     }
 
     /// Removes the child for `labels` (any [`LabelSet`], as [`Family::get`] takes); `Ok(true)`
-    /// if it existed. Handles to it keep working but are no longer reported. On a family without
-    /// labels, the one child is replaced by a fresh one instead.
+    /// if it existed. Handles to it keep working on a value nothing reports any more (see
+    /// [Removed children](Family#removed-children)); the same labels looked up again make a
+    /// fresh child. On a family without labels, the one child is replaced by a fresh one instead.
     pub fn remove<const N: usize>(&self, labels: impl LabelSet<N>) -> Result<bool, LabelError> {
         let mut scratch = [const { ValueBuf::new() }; N];
         self.remove_label_values(&labels.label_values(&mut scratch))
@@ -783,29 +707,23 @@ impl<M: Metric> Family<M> {
 
     /// [`Family::remove`] with values counted at run time.
     pub fn remove_label_values(&self, values: &[&str]) -> Result<bool, LabelError> {
-        Ok(self.remove_key(&self.positional(values)?))
+        Ok(self.remove_key(self.table.positional(values)?))
     }
 
     /// [`Family::remove`] with `(name, value)` pairs.
     pub fn remove_by_name(&self, pairs: &[(&str, &str)]) -> Result<bool, LabelError> {
-        Ok(self.remove_key(&self.named(pairs)?))
+        Ok(self.remove_key(&self.table.named(pairs)?))
     }
 
-    /// Removes every child (a family without labels gets a fresh child).
+    /// Removes every child (a family without labels gets a fresh child), as [`Family::remove`]
+    /// does each.
     pub fn clear(&self) {
-        let mut seq = self.writer.lock();
-        for r in self.replicas.iter() {
-            r.write().clear();
-        }
-        if self.shared.label_names.is_empty() {
-            let key = Positional(&[]);
-            self.create(&mut seq, self.hash(&key), &key);
-        }
+        self.table.clear(|seq| self.node(seq, &[] as &[&str]));
     }
 
     /// Number of children.
     pub fn len(&self) -> usize {
-        self.replicas[replica_index()].0.read().len()
+        self.table.len()
     }
 
     /// `true` when there are no children.
@@ -815,123 +733,33 @@ impl<M: Metric> Family<M> {
 
     /// Handles to every child, in creation order.
     pub fn children(&self) -> Vec<OwnedChild<M>> {
-        let mut children: Vec<OwnedChild<M>> =
-            self.replicas[replica_index()].0.read().iter().cloned().collect();
-        children.sort_unstable_by_key(|c| c.0.seq);
-        children
+        self.table.children()
     }
 
-    fn positional<'k>(&self, values: &'k [&'k str]) -> Result<Positional<'k>, LabelError> {
-        let expected = self.shared.label_names.len();
-        if values.len() != expected {
-            return Err(LabelError::WrongCount { expected, got: values.len() });
-        }
-        Ok(Positional(values))
+    fn positional<'k>(&self, values: &'k [&'k str]) -> Result<&'k [&'k str], LabelError> {
+        self.table.positional(values)
     }
 
-    #[inline]
-    fn named<'k>(&'k self, pairs: &'k [(&'k str, &'k str)]) -> Result<Named<'k>, LabelError> {
-        let names = &self.shared.label_names;
-        if names.len() <= MAX_ORDERED && pairs.len() == names.len() {
-            let mut order = 0u64;
-            let mut found = 0u32;
-            for (j, (n, _)) in pairs.iter().enumerate() {
-                match names.iter().position(|l| &**l == *n) {
-                    Some(i) => {
-                        order |= (j as u64) << (4 * i);
-                        found |= 1 << i;
-                    }
-                    None => break,
-                }
-            }
-            if found.count_ones() as usize == names.len() {
-                return Ok(Named { names, pairs, order });
-            }
-        }
-        self.named_slow(pairs)
-    }
-
-    /// Large label sets, and the precise error for a bad set of pairs.
-    #[cold]
-    fn named_slow<'k>(&'k self, pairs: &'k [(&'k str, &'k str)]) -> Result<Named<'k>, LabelError> {
-        let names = &self.shared.label_names;
-        check_label_pairs(names, pairs)?;
-        if pairs.len() != names.len() {
-            return Err(LabelError::WrongCount { expected: names.len(), got: pairs.len() });
-        }
-        // Only label sets beyond the position table get here valid; `order` is unused for them.
-        Ok(Named { names, pairs, order: 0 })
-    }
-
-    #[inline]
-    fn hash(&self, key: &impl Key) -> u64 {
-        let mut h = self.hasher.build_hasher();
-        for i in 0..key.len() {
-            h.write(key.at(i).as_bytes());
-            h.write_u8(0xff);
-        }
-        h.finish()
+    fn named<'k>(&'k self, pairs: &'k [(&'k str, &'k str)]) -> Result<crate::table::Named<'k>, LabelError> {
+        self.table.named(pairs)
     }
 
     /// Finds or creates the child for `key` and runs `f` on it.
     #[inline]
-    fn lookup<R>(&self, key: &impl Key, f: impl FnOnce(&OwnedChild<M>) -> R) -> R {
-        let hash = self.hash(key);
-        {
-            let table = self.replicas[replica_index()].0.read();
-            if let Some(child) = table.find(hash, |c| c.0.hash == hash && c.0.matches(key)) {
-                return f(child);
-            }
-        }
-        let child = self.get_or_create(hash, key);
-        f(&child)
+    fn lookup<K: Key + ?Sized, R>(&self, key: &K, f: impl FnOnce(&OwnedChild<M>) -> R) -> R {
+        self.table.lookup(key, f, |hash| self.table.get_or_insert(hash, key, |seq| self.node(seq, key)))
     }
 
-    #[cold]
-    fn get_or_create(&self, hash: u64, key: &impl Key) -> OwnedChild<M> {
-        let mut seq = self.writer.lock();
-        // Under the writer lock every replica is complete: another writer may have created the
-        // child since our read.
-        if let Some(child) = self.replicas[0].0.read().find(hash, |c| c.0.hash == hash && c.0.matches(key)) {
-            return child.clone();
-        }
-        self.create(&mut seq, hash, key)
-    }
-
-    /// Creates a child and adds it to every replica. The caller holds the writer lock (`seq`).
-    fn create(&self, seq: &mut u64, hash: u64, key: &impl Key) -> OwnedChild<M> {
-        let node = Node {
-            shared: self.shared.clone(),
-            values: (0..key.len()).map(|i| Box::from(key.at(i))).collect(),
-            hash,
-            seq: *seq,
-            value: M::INIT,
-        };
-        *seq += 1;
+    /// A new child for `key`.
+    fn node<K: Key + ?Sized>(&self, seq: u64, key: &K) -> OwnedChild<M> {
+        let data = ChildData { shared: self.shared.clone(), seq, value: M::INIT };
         // A fresh child's `_created` is now.
-        node.value.reset();
-        let child = OwnedChild(Arc::new(node));
-        for r in self.replicas.iter() {
-            r.write().insert_unique(hash, child.clone(), |c| c.0.hash);
-        }
-        child
+        data.value.reset();
+        OwnedChild(Node::new(data, key))
     }
 
-    fn remove_key(&self, key: &impl Key) -> bool {
-        let hash = self.hash(key);
-        let mut seq = self.writer.lock();
-        let mut found = false;
-        for r in self.replicas.iter() {
-            let mut table = r.write();
-            if let Ok(entry) = table.find_entry(hash, |c| c.0.hash == hash && c.0.matches(key)) {
-                entry.remove();
-                found = true;
-            }
-        }
-        if found && self.shared.label_names.is_empty() {
-            self.create(&mut seq, hash, key);
-        }
-        found
+    fn remove_key<K: Key + ?Sized>(&self, key: &K) -> bool {
+        self.table.remove(key, |seq| self.node(seq, key)).is_some()
     }
 }
 
@@ -939,15 +767,9 @@ impl<M: Metric> Collector for Family<M> {
     fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
         let desc = self.desc();
         sink.family(&desc)?;
-        let children = self.children();
-        let names: Vec<&str> = self.label_names().collect();
-        let mut values: Vec<&str> = Vec::with_capacity(names.len());
-        for child in &children {
-            values.clear();
-            values.extend(child.label_values());
-            child.0.value.report(&self.shared.config, &desc, Labels::new(&names, &values), sink)?;
-        }
-        Ok(())
+        self.table.report(sink, |child, labels, sink| {
+            child.0.value.report(&self.shared.config, &desc, labels, sink)
+        })
     }
 
     fn describe(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
@@ -992,22 +814,17 @@ mod tests {
     }
 
     #[test]
-    fn every_replica_sees_every_child() {
+    fn remove_and_clear_change_what_every_thread_sees() {
         let f = Family::gauge("g", "", &["k"]).unwrap();
         for i in 0..100 {
             f.get([alloc::format!("{i}").as_str()]).unwrap();
         }
-        for r in f.replicas.iter() {
-            assert_eq!(r.0.read().len(), 100);
-        }
+        assert_eq!(f.len(), 100);
         f.remove(["7"]).unwrap();
-        for r in f.replicas.iter() {
-            assert_eq!(r.0.read().len(), 99);
-        }
+        assert_eq!(f.len(), 99);
+        assert_eq!(f.remove(["7"]), Ok(false));
         f.clear();
-        for r in f.replicas.iter() {
-            assert!(r.0.read().is_empty());
-        }
+        assert!(f.is_empty());
     }
 
     #[test]

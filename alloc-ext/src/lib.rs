@@ -2,6 +2,8 @@
 //!
 //! - [`Family`]: labeled metrics with any number of children, created on first use, found
 //!   without allocating and without readers sharing one lock word.
+//! - [`table`]: the child table behind [`Family`] and `promstack`'s multiprocess families:
+//!   one lookup, creation, removal and reporting path for every storage.
 //! - [`Registry`]: registers `Arc` and `'static` collectors, detects name collisions, collects
 //!   everything in registration order, offers a restricted view and `get_sample_value`.
 //! - [`MetricFamily`] and the typed constructors ([`CounterMetricFamily`], ...): owned families
@@ -28,7 +30,9 @@
 //! # let _ = Arc::new(0);
 //! ```
 #![no_std]
-#![forbid(unsafe_code)]
+// Only the child table's big-reader lock needs `unsafe` (see `table`); it allows it there.
+#![deny(unsafe_code)]
+#![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
 extern crate alloc;
@@ -44,10 +48,12 @@ mod native;
 mod parser;
 mod registry;
 pub mod sync;
+#[allow(unsafe_code)]
+pub mod table;
 
 #[cfg(all(target_has_atomic = "64", target_has_atomic = "ptr"))]
 pub use exemplar::{ExemplarCounterValue, ExemplarHistogramValue, IncError};
-pub use family::{Family, Opts, OwnedChild, REPLICAS};
+pub use family::{Family, Opts, OwnedChild};
 pub use info::OwnedInfoValue;
 pub use metric_family::{
     Bucket, CounterMetricFamily, CustomCollector, FamilyError, GaugeHistogramMetricFamily, GaugeMetricFamily,
@@ -61,3 +67,4 @@ pub use native::{
 };
 pub use parser::{parse_openmetrics, parse_text, ParseError, ParseErrorKind};
 pub use registry::{CollectorId, Registry, Restricted};
+pub use table::REPLICAS;

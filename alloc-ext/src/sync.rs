@@ -23,3 +23,10 @@ pub(crate) type Relax = spin::Spin;
 pub(crate) type RwLock<T> = spin::rwlock::RwLock<T, Relax>;
 /// Mutex used to serialize writers.
 pub(crate) type Mutex<T> = spin::mutex::SpinMutex<T, Relax>;
+
+/// The reference count of a table node ([`crate::table::Node`]): native where the target has
+/// 32-bit compare-and-swap, portable-atomic's otherwise (as [`Arc`]'s).
+#[cfg(target_has_atomic = "ptr")]
+pub(crate) type AtomicU32 = core::sync::atomic::AtomicU32;
+#[cfg(not(target_has_atomic = "ptr"))]
+pub(crate) type AtomicU32 = portable_atomic::AtomicU32;

@@ -247,18 +247,18 @@ impl core::error::Error for RegistryError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum CollectError {
-    /// The sink refused more data, typically because its writer failed; the sink keeps the cause.
+    /// The sink refused more data and keeps the cause: its writer failed, or it was handed an
+    /// invalid metric name, sample suffix, unit or label name (an [`Encoder`] refuses those
+    /// rather than write lines they could forge). An encoder reports the cause as
+    /// [`EncodeError::Write`] or [`EncodeError::Desc`], the one error of an invalid name.
+    ///
+    /// [`Encoder`]: crate::Encoder
     Sink,
     /// The collector could not gather its values.
     Failed(&'static str),
     /// A sample carries an exemplar where the format allows none (only histogram and
     /// gauge-histogram buckets and counter `_total` samples may).
     MisplacedExemplar,
-    /// A metric name, sample suffix, unit or label name is not valid (an [`Encoder`] refuses it
-    /// rather than write lines it could forge; its [`EncodeError::Desc`] names it).
-    ///
-    /// [`Encoder`]: crate::Encoder
-    InvalidName,
     /// A collector asked again (to resume a [`PullEncoder`] after its last chunk) reported
     /// something else than the first time: the output would not fit together, so it stops.
     ///
@@ -274,7 +274,6 @@ impl fmt::Display for CollectError {
             CollectError::MisplacedExemplar => {
                 f.write_str("exemplars are only allowed on histogram buckets and counter totals")
             }
-            CollectError::InvalidName => f.write_str("invalid metric name, unit or label name"),
             CollectError::Changed => {
                 f.write_str("the collector's output changed between two chunks of a pull encoding")
             }
@@ -310,10 +309,12 @@ impl<E: fmt::Debug> fmt::Display for EncodeError<E> {
 
 /// The writer's error is named in the message (its type need not be an `Error`); a collector's
 /// or name error is also the source.
-impl<E: fmt::Debug> core::error::Error for EncodeError<E> {
+/// Every writer error of an encoder (`embedded_io::Error`) is a `core::error::Error`, so every
+/// variant has a source.
+impl<E: core::error::Error + 'static> core::error::Error for EncodeError<E> {
     fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
         match self {
-            EncodeError::Write(_) => None,
+            EncodeError::Write(e) => Some(e),
             EncodeError::Collect(e) => Some(e),
             EncodeError::Desc(e) => Some(e),
         }

@@ -13,9 +13,13 @@
 //! read exactly the bytes of that generation. Because the claim path re-scans under the critical
 //! section before taking a slot, one label set never gets two slots.
 //!
-//! Handles returned by [`FixedFamily::get`] remember the generation they were found in; after the
-//! child is removed (and its slot perhaps reused) their updates are dropped instead of landing in
-//! another series.
+//! # Removed children
+//! One rule for every family of promstack (this `FixedFamily`, promstack-alloc's `Family` and
+//! `promstack::multiprocess::Family`): **an update through a handle whose child was removed
+//! never reaches any exported series, in particular not a child re-created with the same
+//! labels.** Here handles returned by [`FixedFamily::get`] remember the generation they were
+//! found in; after the child is removed (and its slot perhaps reused) their updates are
+//! dropped, as the handshake below makes sure even for an update already under way.
 //!
 //! Checking the generation and then updating is not enough on its own: a handle could pass the
 //! check, be delayed, and update after the child was removed and its slot re-claimed and reset
@@ -343,6 +347,14 @@ fn pairs_error(label_names: &[&str], pairs: &[(&str, &str)]) -> LabelError {
 
 /// A labeled metric with `L` label names and room for `N` children whose label values are at
 /// most `V` bytes each (default 32, at most 255).
+///
+/// # Removed children
+/// One rule for every family of promstack (this `FixedFamily`, promstack-alloc's `Family` and
+/// `promstack::multiprocess::Family`): **an update through a handle whose child was removed
+/// never reaches any exported series, in particular not a child re-created with the same
+/// labels.** Here the update is dropped: the handle's generation no longer matches its slot,
+/// and an update already under way when the slot is re-claimed is caught by a handshake (see
+/// the comments of the `family` module's source).
 ///
 /// ```
 /// use promstack_core::{CounterValue, FixedFamily, encode_text};

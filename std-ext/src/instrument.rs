@@ -41,23 +41,25 @@ pub trait ObserveExt: Observe {
     }
 
     /// A guard observing the seconds from now until it is dropped or
-    /// [`observe_duration`](Timer::observe_duration) is called.
-    fn start_timer(&self) -> Timer<'_, Self> {
-        Timer { target: self, start: Instant::now(), armed: true }
+    /// [`observe_duration`](StdTimer::observe_duration) is called.
+    fn start_timer(&self) -> StdTimer<'_, Self> {
+        StdTimer { target: self, start: Instant::now(), armed: true }
     }
 }
 
 impl<T: Observe + ?Sized> ObserveExt for T {}
 
-/// Observes elapsed seconds into a histogram or summary when dropped; see [`ObserveExt`].
+/// Observes elapsed seconds, measured on [`Instant`], into a histogram or summary when dropped;
+/// see [`ObserveExt`]. Named like [`StdClock`](crate::StdClock): core's
+/// [`Timer`](promstack_core::Timer) is the same thing on the installed clock, for `no_std`.
 #[must_use = "the timer observes when dropped; an unbound timer observes immediately"]
-pub struct Timer<'a, T: Observe + ?Sized> {
+pub struct StdTimer<'a, T: Observe + ?Sized> {
     target: &'a T,
     start: Instant,
     armed: bool,
 }
 
-impl<T: Observe + ?Sized> Timer<'_, T> {
+impl<T: Observe + ?Sized> StdTimer<'_, T> {
     /// Seconds elapsed so far.
     pub fn elapsed(&self) -> f64 {
         self.start.elapsed().as_secs_f64()
@@ -77,7 +79,7 @@ impl<T: Observe + ?Sized> Timer<'_, T> {
     }
 }
 
-impl<T: Observe + ?Sized> Drop for Timer<'_, T> {
+impl<T: Observe + ?Sized> Drop for StdTimer<'_, T> {
     fn drop(&mut self) {
         if self.armed {
             self.target.observe(self.elapsed());
@@ -329,28 +331,29 @@ impl CounterExt for Child<'_, CounterValue> {
 
 /// A gauge whose value is read from a closure at collection time (Python's `set_function`).
 ///
-/// Unlike core's [`GaugeFn`](promstack_core::GaugeFn), which takes a plain `fn`, this one owns a
-/// boxed closure, so it can capture state. It is built at run time (not `static`) and
-/// registered like any collector.
+/// The owned form of core's [`GaugeFn`](promstack_core::GaugeFn) (named as `OwnedChild`,
+/// `OwnedSample`: `Owned` marks the heap form of a core concept): that one takes a plain `fn`
+/// and `'static` names, this one owns its names and a boxed closure, so it can capture state.
+/// It is built at run time (not `static`) and registered like any collector.
 ///
 /// ```
 /// use std::sync::{atomic::{AtomicUsize, Ordering}, Arc};
-/// use promstack::GaugeClosure;
+/// use promstack::OwnedGaugeFn;
 /// let queue = Arc::new(AtomicUsize::new(3));
 /// let q = queue.clone();
-/// let depth = GaugeClosure::new("queue_depth", "Jobs waiting.", move || q.load(Ordering::Relaxed) as f64).unwrap();
+/// let depth = OwnedGaugeFn::new("queue_depth", "Jobs waiting.", move || q.load(Ordering::Relaxed) as f64).unwrap();
 /// queue.store(5, Ordering::Relaxed);
 /// assert_eq!(depth.get(), 5.0);
 /// let text = promstack::std_io::encode_to_writer(Vec::new(), promstack::Format::Text, &depth).unwrap();
 /// assert!(String::from_utf8(text).unwrap().ends_with("queue_depth 5.0\n"));
 /// ```
-pub struct GaugeClosure {
+pub struct OwnedGaugeFn {
     name: String,
     help: String,
     read: Box<dyn Fn() -> f64 + Send + Sync>,
 }
 
-impl GaugeClosure {
+impl OwnedGaugeFn {
     /// A gauge named `name` reporting `read()`; an error for an invalid name.
     pub fn new(
         name: &str,
@@ -358,7 +361,7 @@ impl GaugeClosure {
         read: impl Fn() -> f64 + Send + Sync + 'static,
     ) -> Result<Self, DescError> {
         Desc::try_new(name, help, MetricType::Gauge)?;
-        Ok(GaugeClosure { name: name.to_owned(), help: help.to_owned(), read: Box::new(read) })
+        Ok(OwnedGaugeFn { name: name.to_owned(), help: help.to_owned(), read: Box::new(read) })
     }
 
     /// The current value.
@@ -371,7 +374,11 @@ impl GaugeClosure {
     }
 }
 
-impl Collector for GaugeClosure {
+/// The name of [`OwnedGaugeFn`] in earlier versions.
+#[deprecated(note = "renamed `OwnedGaugeFn`, the owned form of core's `GaugeFn`")]
+pub type GaugeClosure = OwnedGaugeFn;
+
+impl Collector for OwnedGaugeFn {
     fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
         let desc = self.desc();
         sink.family(&desc)?;

@@ -68,7 +68,7 @@
 //!     let _guard = IN_PROGRESS.track_inprogress(); // +1 now, -1 when dropped
 //! }
 //! IN_PROGRESS.set_to_now();
-//! let queue = GaugeClosure::new("queue_size", "Items waiting.", || 7.0).unwrap();
+//! let queue = OwnedGaugeFn::new("queue_size", "Items waiting.", || 7.0).unwrap();
 //!
 //! // Summary and Histogram: observations; `time` measures a closure, `start_timer` a scope.
 //! static LATENCY: Summary = Summary::new("request_latency_seconds", "Description of summary");
@@ -252,7 +252,9 @@ pub use clock::{install_std_clock, StdClock, STD_CLOCK};
 pub use graphite::{GraphiteBridge, GraphitePusher};
 #[cfg(feature = "http")]
 pub use http::{start_http_server, HttpServer, HttpServerHandle, MetricsService};
-pub use instrument::{CounterExt, GaugeClosure, GaugeExt, GaugeTimer, InProgress, ObserveExt, Timer};
+#[allow(deprecated)]
+pub use instrument::GaugeClosure;
+pub use instrument::{CounterExt, GaugeExt, GaugeTimer, InProgress, ObserveExt, OwnedGaugeFn, StdTimer};
 pub use platform::{PlatformCollector, RUSTC_VERSION, TARGET};
 #[cfg(feature = "process")]
 pub use process::ProcessCollector;

@@ -21,9 +21,11 @@
 //! ```
 
 use promstack_core::{
-    is_valid_label_name, is_valid_metric_name, CollectError, Collector, Desc, Exemplar, Labels, MetricType,
-    NameFilter, NameSet, NativeHistogramPoint, Sample, Sink, Timestamp, Value,
+    is_valid_label_name, is_valid_metric_name, BoundedStr, CollectError, Collector, Desc, DescError,
+    EncodeError, Exemplar, Labels, MetricType, NameFilter, NameSet, NativeHistogramPoint, Sample, Sink,
+    Timestamp, Value,
 };
+use std::convert::Infallible;
 
 /// `Content-Type` of the delimited protobuf exposition.
 pub const PROTOBUF_CONTENT_TYPE: &str =
@@ -251,10 +253,13 @@ pub fn accepts_protobuf(accept: &str) -> bool {
 ///
 /// Families are sorted by name and each family's metrics by label values, as client_golang's
 /// gatherer does; a name reported twice is merged into one family.
-pub fn encode_protobuf(collector: &dyn Collector, out: &mut Vec<u8>) -> Result<(), CollectError> {
+///
+/// An invalid metric or label name stops the encoding with [`EncodeError::Desc`] naming it, as
+/// core's encoders do; a collector's own failure is [`EncodeError::Collect`].
+pub fn encode_protobuf(collector: &dyn Collector, out: &mut Vec<u8>) -> Result<(), EncodeError<Infallible>> {
     let mut enc = ProtobufEncoder::new();
-    collector.collect(&mut enc)?;
-    enc.finish(out)
+    let collected = collector.collect(&mut enc);
+    enc.finish_collected(collected, out)
 }
 
 /// [`encode_protobuf`] keeping only the samples whose full name is in `names` (the `name[]`
@@ -263,10 +268,10 @@ pub fn encode_protobuf_filtered(
     collector: &dyn Collector,
     names: &NameSet<'_>,
     out: &mut Vec<u8>,
-) -> Result<(), CollectError> {
+) -> Result<(), EncodeError<Infallible>> {
     let mut enc = ProtobufEncoder::new();
-    collector.collect(&mut NameFilter::new(&mut enc, *names))?;
-    enc.finish(out)
+    let collected = collector.collect(&mut NameFilter::new(&mut enc, *names));
+    enc.finish_collected(collected, out)
 }
 
 /// A [`Sink`] that builds `MetricFamily` messages; [`ProtobufEncoder::finish`] writes them.
@@ -277,12 +282,49 @@ pub struct ProtobufEncoder {
     current: Option<(usize, MetricType)>,
     /// Family name to its index in `families`.
     index: std::collections::HashMap<String, usize>,
+    /// The invalid name that made this sink refuse ([`CollectError::Sink`]).
+    invalid_name: Option<DescError>,
 }
 
 impl ProtobufEncoder {
     /// An encoder with nothing collected.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The invalid metric or label name this sink refused (it then returned
+    /// [`CollectError::Sink`], keeping the cause here, as core's encoders do).
+    pub fn invalid_name(&self) -> Option<&DescError> {
+        self.invalid_name.as_ref()
+    }
+
+    /// [`ProtobufEncoder::finish`] after a collection that returned `collected`.
+    fn finish_collected(
+        mut self,
+        collected: Result<(), CollectError>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), EncodeError<Infallible>> {
+        if let Err(e) = collected {
+            return Err(match self.invalid_name.take() {
+                Some(bad) => EncodeError::Desc(bad),
+                None => EncodeError::Collect(e),
+            });
+        }
+        self.finish(out).map_err(EncodeError::Collect)
+    }
+
+    /// Keeps the first invalid label name among `labels` and `exemplar`'s as the cause of a
+    /// refusal ([`CollectError::Sink`] from the checks below).
+    #[cold]
+    fn refused(&mut self, e: CollectError, labels: &Labels<'_>, exemplars: &[&Labels<'_>]) -> CollectError {
+        if e == CollectError::Sink && self.invalid_name.is_none() {
+            let bad = labels
+                .iter()
+                .chain(exemplars.iter().flat_map(|l| l.iter()))
+                .find(|(n, _)| !is_valid_label_name(n));
+            self.invalid_name = bad.map(|(n, _)| DescError::InvalidLabelName(BoundedStr::new(n)));
+        }
+        e
     }
 
     /// Sorts and writes every family collected, each after its varint length.
@@ -334,7 +376,7 @@ impl ProtobufEncoder {
             let mut label = Vec::with_capacity(labels.len());
             for (n, v) in labels.sorted().filter(own) {
                 if !is_valid_label_name(n) {
-                    return Err(CollectError::InvalidName);
+                    return Err(CollectError::Sink);
                 }
                 label.push(pb::LabelPair { name: Some(n.to_owned()), value: Some(v.to_owned()) });
             }
@@ -364,7 +406,7 @@ fn exemplar(e: &Exemplar<'_>) -> Result<pb::Exemplar, CollectError> {
     let mut label = Vec::with_capacity(e.labels.len());
     for (n, v) in e.labels.sorted() {
         if !is_valid_label_name(n) {
-            return Err(CollectError::InvalidName);
+            return Err(CollectError::Sink);
         }
         label.push(pb::LabelPair { name: Some(n.to_owned()), value: Some(v.to_owned()) });
     }
@@ -405,7 +447,8 @@ fn bump(spans: &mut [pb::BucketSpan]) {
 impl Sink for ProtobufEncoder {
     fn family(&mut self, desc: &Desc<'_>) -> Result<(), CollectError> {
         if !is_valid_metric_name(desc.name) {
-            return Err(CollectError::InvalidName);
+            self.invalid_name = Some(DescError::InvalidMetricName(BoundedStr::new(desc.name)));
+            return Err(CollectError::Sink);
         }
         let (name, kind) = match desc.metric_type {
             // Prometheus takes a counter family's name as the series name.
@@ -436,6 +479,27 @@ impl Sink for ProtobufEncoder {
     }
 
     fn sample(&mut self, desc: &Desc<'_>, sample: &Sample<'_>) -> Result<(), CollectError> {
+        self.put_sample(desc, sample).map_err(|e| {
+            let exemplar: Vec<&Labels<'_>> = sample.exemplar.iter().map(|x| &x.labels).collect();
+            self.refused(e, &sample.labels, &exemplar)
+        })
+    }
+
+    fn native_histogram(
+        &mut self,
+        desc: &Desc<'_>,
+        labels: &Labels<'_>,
+        point: &NativeHistogramPoint<'_>,
+    ) -> Result<(), CollectError> {
+        self.put_native_histogram(desc, labels, point).map_err(|e| {
+            let exemplars: Vec<&Labels<'_>> = point.exemplars.iter().map(|x| &x.labels).collect();
+            self.refused(e, labels, &exemplars)
+        })
+    }
+}
+
+impl ProtobufEncoder {
+    fn put_sample(&mut self, desc: &Desc<'_>, sample: &Sample<'_>) -> Result<(), CollectError> {
         let value = sample.value.as_f64();
         let ts = sample.timestamp.map(|t| t.as_millis());
         let suffix = sample.suffix;
@@ -528,7 +592,7 @@ impl Sink for ProtobufEncoder {
         Ok(())
     }
 
-    fn native_histogram(
+    fn put_native_histogram(
         &mut self,
         _desc: &Desc<'_>,
         labels: &Labels<'_>,

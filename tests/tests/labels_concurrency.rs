@@ -1,5 +1,5 @@
-//! Stress test of `Family`'s replicated child tables (the written argument is in
-//! `alloc-ext/src/family.rs`): threads hammer lookups and increments of shared children through
+//! Stress test of `Family`'s child table and its big-reader lock (the written argument is in
+//! `alloc-ext/src/table.rs`): threads hammer lookups and increments of shared children through
 //! every lookup path while other threads create and remove unrelated children and scrape.
 //! Totals of the children nobody removes must be exact.
 

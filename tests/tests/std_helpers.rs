@@ -2,7 +2,7 @@
 //! `Family` children; the default registry; the std clock.
 
 use promstack::{
-    default_registry, CounterExt, Family, Gauge, GaugeClosure, GaugeExt, ObserveExt, Registry, Summary,
+    default_registry, CounterExt, Family, Gauge, GaugeExt, ObserveExt, OwnedGaugeFn, Registry, Summary,
     DEFAULT_BUCKETS,
 };
 use std::panic::catch_unwind;
@@ -113,13 +113,13 @@ fn timers_on_statics() {
 }
 
 #[test]
-fn gauge_closure_in_a_registry() {
+fn owned_gauge_fn_in_a_registry() {
     let registry = Registry::new();
     let depth = Arc::new(std::sync::atomic::AtomicU64::new(3));
     let d = depth.clone();
     registry
         .register(Arc::new(
-            GaugeClosure::new("queue_depth", "Depth.", move || {
+            OwnedGaugeFn::new("queue_depth", "Depth.", move || {
                 d.load(std::sync::atomic::Ordering::Relaxed) as f64
             })
             .unwrap(),
@@ -128,7 +128,7 @@ fn gauge_closure_in_a_registry() {
     assert_eq!(registry.get_sample_value("queue_depth", &[]), Some(3.0));
     depth.store(9, std::sync::atomic::Ordering::Relaxed);
     assert_eq!(registry.get_sample_value("queue_depth", &[]), Some(9.0));
-    assert!(GaugeClosure::new("0bad", "", || 0.0).is_err());
+    assert!(OwnedGaugeFn::new("0bad", "", || 0.0).is_err());
 }
 
 #[test]
@@ -147,4 +147,17 @@ fn default_registry_has_process_and_platform() {
     if let Some((ok, out)) = promstack_tests::promtool_check(&text) {
         assert!(ok && out.is_empty(), "promtool: {out}");
     }
+}
+
+/// One name per concept: `promstack::Timer` is core's timer (on the installed clock), no longer
+/// hidden by the std one, which is `StdTimer` (on `Instant`).
+#[test]
+fn core_and_std_timers_have_their_own_names() {
+    static WORK: Summary = Summary::new("named_timers_seconds", "Work.");
+    promstack::install_std_clock();
+    let core_timer: promstack::Timer<'_, Summary> = promstack::Timer::start(&WORK);
+    assert!(core_timer.observe().is_some());
+    let std_timer: promstack::StdTimer<'_, Summary> = WORK.start_timer();
+    assert!(std_timer.observe_duration() >= 0.0);
+    assert_eq!(WORK.value().count(), 2);
 }

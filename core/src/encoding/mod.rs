@@ -518,7 +518,7 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
         } else {
             DescError::InvalidUnit(BoundedStr::new(desc.unit))
         });
-        Err(CollectError::InvalidName)
+        Err(CollectError::Sink)
     }
 
     /// Checks the names a sample line is made of: the family name (unless it is the one checked
@@ -561,7 +561,7 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
                 DescError::InvalidMetricName(BoundedStr::new(&full))
             }
         });
-        Err(CollectError::InvalidName)
+        Err(CollectError::Sink)
     }
 
     /// Ends the exposition (OpenMetrics: `# EOF`), flushes, and returns the writer.

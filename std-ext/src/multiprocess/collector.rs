@@ -12,6 +12,7 @@ use super::key::parse_key_into;
 use super::mmap_dict::{for_each_raw_entry, read_used_bytes};
 use super::store::{env_dir, GaugeMode};
 use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
+use promstack_alloc::{MetricFamily, OwnedSample};
 use promstack_core::encoding::{go_float, FLOAT_BUF};
 use promstack_core::{
     is_valid_label_name, is_valid_metric_name, CollectError, Collector, Desc, Labels, MetricType, Sample,
@@ -26,35 +27,26 @@ pub const MP_METRIC_HELP: &str = "Multiprocess metric";
 /// Label pairs sorted by name.
 type LabelSet = Vec<(String, String)>;
 
-/// One merged sample.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MergedSample {
-    /// Full sample name (`x_total`, `x_bucket`, `x`, ...).
-    pub name: String,
-    /// Label pairs sorted by name (gauges in `all`/`liveall` mode carry `pid`).
-    pub labels: Vec<(String, String)>,
-    /// The merged value.
-    pub value: f64,
-}
+/// The merged family type of earlier versions: the merge now produces promstack-alloc's
+/// [`MetricFamily`], the owned family of every crate.
+#[deprecated(note = "the merge produces `MetricFamily`")]
+pub type MergedFamily = MetricFamily;
 
-/// One merged family.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MergedFamily {
-    /// Family name (counters: without `_total`).
-    pub name: String,
-    /// The type, from the file names.
-    pub metric_type: MetricType,
-    /// Samples, ordered by labels, then as the type's exposition orders them.
-    pub samples: Vec<MergedSample>,
-}
+/// The merged sample type of earlier versions: merged families hold [`OwnedSample`]s (a name
+/// suffix and labels) like every [`MetricFamily`].
+#[deprecated(note = "merged families hold `OwnedSample`s")]
+pub type MergedSample = OwnedSample;
 
 /// The result of a merge: families sorted by name, and the files that could not be used.
 ///
-/// It is a [`Collector`] itself (without logging the errors), handy for tests and tools.
+/// Each family is a [`MetricFamily`] with the help text [`MP_METRIC_HELP`], its samples ordered
+/// by labels (sorted by name; gauges in `all`/`liveall` mode carry `pid`), then as the type's
+/// exposition orders them. It is a [`Collector`] itself (without logging the errors), handy for
+/// tests and tools.
 #[derive(Debug, Default)]
 pub struct Merged {
     /// Merged families, sorted by name.
-    pub families: Vec<MergedFamily>,
+    pub families: Vec<MetricFamily>,
     /// One error per file (or directory) that was skipped.
     pub errors: Vec<MultiProcessError>,
 }
@@ -63,44 +55,18 @@ impl Merged {
     /// The value of the sample `name` with exactly `labels` (any order), as Python's
     /// `registry.get_sample_value`.
     pub fn get_sample_value(&self, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-        let mut want: Vec<(&str, &str)> = labels.to_vec();
-        want.sort();
-        self.families.iter().flat_map(|f| &f.samples).find_map(|s| {
-            let same = s.name == name
-                && s.labels.len() == want.len()
-                && s.labels.iter().zip(&want).all(|((n, v), (wn, wv))| n == wn && v == wv);
-            same.then_some(s.value)
-        })
+        self.families.iter().find_map(|f| f.get_sample_value(name, labels))
     }
 
     /// The family named `name`.
-    pub fn family(&self, name: &str) -> Option<&MergedFamily> {
-        self.families.iter().find(|f| f.name == name)
+    pub fn family(&self, name: &str) -> Option<&MetricFamily> {
+        self.families.iter().find(|f| f.name() == name)
     }
 }
 
 impl Collector for Merged {
     fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
-        for family in &self.families {
-            let desc =
-                Desc { name: &family.name, help: MP_METRIC_HELP, unit: "", metric_type: family.metric_type };
-            sink.family(&desc)?;
-            // Reused for every sample: no allocation per sample.
-            let (mut names, mut values): (Vec<&str>, Vec<&str>) = (Vec::new(), Vec::new());
-            for s in &family.samples {
-                // Checked when the file was read: every sample name starts with its family's.
-                let Some(suffix) = s.name.strip_prefix(family.name.as_str()) else { continue };
-                names.clear();
-                values.clear();
-                names.extend(s.labels.iter().map(|(n, _)| n.as_str()));
-                values.extend(s.labels.iter().map(|(_, v)| v.as_str()));
-                sink.sample(
-                    &desc,
-                    &Sample::new(suffix, Labels::new(&names, &values), Value::Float(s.value)),
-                )?;
-            }
-        }
-        Ok(())
+        self.families.iter().try_for_each(|f| f.collect(sink))
     }
 }
 
@@ -666,17 +632,19 @@ impl RawMerge {
     fn into_merged(self) -> Merged {
         let mut families = Vec::with_capacity(self.families.len());
         for (family, metric_type, samples) in &self.families {
-            let name = self.interned.families.items[*family as usize].clone();
-            let mut owned = Vec::with_capacity(samples.len());
+            let name = &self.interned.families.items[*family as usize];
+            // The name was checked when its keys were read.
+            let Ok(mut merged) = MetricFamily::new(name, MP_METRIC_HELP, *metric_type) else { continue };
+            // A counter's `_total` is stripped from the family name: suffixes follow it.
+            let extra = &name[merged.name().len()..];
+            let extra = extra.to_owned();
             let _ = self.for_each_sample(*family, samples, |suffix, names, values, value| {
-                owned.push(MergedSample {
-                    name: format!("{name}{suffix}"),
-                    labels: names.iter().zip(values).map(|(n, v)| (n.to_string(), v.to_string())).collect(),
-                    value,
-                });
+                let pairs: Vec<(&str, &str)> = names.iter().copied().zip(values.iter().copied()).collect();
+                let suffix = if extra.is_empty() { suffix.to_owned() } else { format!("{extra}{suffix}") };
+                merged.add_sample(OwnedSample::new(suffix, &pairs, value));
                 Ok(())
             });
-            families.push(MergedFamily { name, metric_type: *metric_type, samples: owned });
+            families.push(merged);
         }
         Merged { families, errors: self.errors }
     }

@@ -10,12 +10,9 @@
 
 use super::error::MultiProcessError;
 use super::key::mmap_key;
-use super::store::{
-    erase_mutex_guard, erase_write_guard, hold, register_fork_locks, try_lock, Backend, Child, FileKind,
-    ForkGate, ForkLocks,
-};
+use super::store::{hold, register_fork_locks, Backend, Child, FileKind, ForkGate, ForkLocks};
 use crate::{CounterExt, GaugeExt};
-use hashbrown::{DefaultHashBuilder, HashTable};
+use promstack_alloc::table::{ChildTable, LabelKey, TableEntry, TableLock};
 use promstack_core::encoding::{go_float, FLOAT_BUF};
 use promstack_core::{
     CollectError, Collector, Desc, LabelError, Labels, MetricType, Observe, Sample, Sink, Value, ValueError,
@@ -23,13 +20,8 @@ use promstack_core::{
 use promstack_core::{LabelSet, ValueBuf};
 use std::any::Any;
 use std::fmt;
-use std::hash::{BuildHasher, Hasher};
 use std::marker::PhantomData;
-use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, Weak};
-
-fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
-    lock.read().unwrap_or_else(PoisonError::into_inner)
-}
+use std::sync::{Arc, Weak};
 
 /// What a family knows about itself.
 pub(crate) struct Meta {
@@ -72,13 +64,10 @@ impl Meta {
     }
 }
 
-/// Reports `child`'s samples (memory mode).
-fn report(child: &Child, sink: &mut dyn Sink) -> Result<(), CollectError> {
+/// Reports `child`'s samples with `labels` (memory mode).
+fn report(child: &Child, labels: Labels<'_>, sink: &mut dyn Sink) -> Result<(), CollectError> {
     let meta = &child.meta;
     let desc = meta.desc();
-    let names: Vec<&str> = meta.label_names.iter().map(String::as_str).collect();
-    let values: Vec<&str> = child.label_values.iter().map(String::as_str).collect();
-    let labels = Labels::new(&names, &values);
     let mut put = |suffix: &str, labels: Labels<'_>, v: f64| {
         sink.sample(&desc, &Sample::new(suffix, labels, Value::Float(v)))
     };
@@ -111,7 +100,10 @@ fn report(child: &Child, sink: &mut dyn Sink) -> Result<(), CollectError> {
 fn collect_child(child: &Child, sink: &mut dyn Sink) -> Result<(), CollectError> {
     sink.family(&child.meta.desc())?;
     if child.backend().dir().is_none() {
-        report(child, sink)?;
+        let meta = &child.meta;
+        let names: Vec<&str> = meta.label_names.iter().map(String::as_str).collect();
+        let values: Vec<&str> = child.label_values.iter().map(String::as_str).collect();
+        report(child, Labels::new(&names, &values), sink)?;
     }
     Ok(())
 }
@@ -131,14 +123,23 @@ pub trait Member: Clone + sealed::Sealed + Send + Sync + 'static {
 
 /// An opaque child reference, only for [`Member`]'s sealed constructors.
 #[doc(hidden)]
+#[derive(Clone)]
 #[repr(transparent)]
 pub struct ChildRef(Arc<Child>);
 
-impl ChildRef {
-    fn from_arc(child: &Arc<Child>) -> &ChildRef {
-        // SAFETY: `ChildRef` is a `repr(transparent)` wrapper of `Arc<Child>`: same layout,
-        // and the returned reference borrows from `child`.
-        unsafe { &*(child as *const Arc<Child>).cast::<ChildRef>() }
+/// A family's children live in promstack-alloc's [`ChildTable`], the table of every growing
+/// family; what is particular to files is how a removed child is retired.
+impl TableEntry for ChildRef {
+    #[inline]
+    fn seq(&self) -> u64 {
+        self.0.seq
+    }
+    #[inline]
+    fn label_value(&self, i: usize) -> &str {
+        &self.0.label_values[i]
+    }
+    fn retire(&self) {
+        self.0.backend().retire(&self.0);
     }
 }
 
@@ -407,68 +408,58 @@ impl Observe for Histogram {
     }
 }
 
-/// How many copies of a family's child index exist, each behind its own lock.
-const REPLICAS: usize = 8;
-
-/// One copy of the child index: children by the hash of their label values.
-#[repr(align(128))]
-struct Replica(RwLock<HashTable<Arc<Child>>>);
-
-/// The replica this thread reads: picked from the address of its stack, so threads (whose
-/// stacks are megabytes apart) mostly take different lock words and readers never bounce one
-/// shared cache line between cores.
-fn replica_index() -> usize {
-    let marker = 0u8;
-    (std::ptr::addr_of!(marker) as usize >> 21) % REPLICAS
-}
-
 struct FamilyInner {
     meta: Arc<Meta>,
     backend: Arc<Backend>,
     kind: FileKind,
-    hasher: DefaultHashBuilder,
-    replicas: [Replica; REPLICAS],
-    /// Every child in creation order; its lock also serializes the creation of children.
-    list: Mutex<Vec<Arc<Child>>>,
+    table: ChildTable<ChildRef>,
 }
 
-/// A family's list and every replica of its index are held across `fork()`, so a child never
-/// finds one locked by a thread that did not follow it.
+/// Every lock of a family's table is held across `fork()`, so a child never finds one locked
+/// by a thread that did not follow it.
 impl ForkLocks for FamilyInner {
     fn try_hold(self: Arc<Self>, held: &mut Vec<Box<dyn Any>>) -> bool {
-        let Some(list) = try_lock(&self.list) else { return false };
-        // SAFETY: `self` is held beside the guard and keeps the mutex alive.
-        hold(held, unsafe { erase_mutex_guard(list) }, self.clone());
-        self.replicas.iter().all(|r| {
-            let g = match r.0.try_write() {
-                Ok(g) => g,
-                Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
-                Err(std::sync::TryLockError::WouldBlock) => return false,
-            };
-            // SAFETY: `self` is held beside the guard and keeps the lock alive.
-            hold(held, unsafe { erase_write_guard(g) }, self.clone());
-            true
-        })
+        let Some(locks) = self.table.try_lock_all() else { return false };
+        // SAFETY: only the lifetime changes; `self` is held beside the guards and keeps the
+        // table (and so its locks) alive as long as they are.
+        let locks =
+            unsafe { std::mem::transmute::<TableLock<'_, ChildRef>, TableLock<'static, ChildRef>>(locks) };
+        hold(held, locks, self.clone());
+        true
     }
 }
 
 /// A labeled multiprocess metric: children by label values, each a [`Counter`], [`Gauge`],
 /// [`Summary`] or [`Histogram`].
 ///
-/// Finding an existing child allocates nothing and takes the read lock of one of several copies
-/// of the index (picked per thread), so concurrent lookups do not contend on one lock word; a
-/// new child creates its entries in the process's file at 0 (as Python does), so it shows in
-/// the merge at once.
-/// Children cannot be removed: their values stay in the files anyway.
+/// Children are kept in promstack-alloc's [`ChildTable`], as the heap families' are: finding an
+/// existing child allocates nothing and takes the read side of one of several lock words of
+/// the table (picked per thread), so concurrent lookups do not contend on one lock word. A new
+/// child creates its entries in the process's file at 0 (as Python does), so it shows in the
+/// merge at once.
+///
+/// # Removed children
+/// The rule of every promstack family: **an update through a handle whose child was removed
+/// never reaches any exported series, in particular not a child re-created with the same
+/// labels.** [`Family::remove`] marks the child's entries in the file as removed (a byte of the
+/// key's padding, which Python's reader ignores; their values are zeroed too) and points the
+/// child's cells at process memory. The merge skips marked entries, and a re-created child gets
+/// new entries, so an update that raced the removal and still landed in an old entry is never
+/// read. In memory mode a removed child's values are simply no longer reported. Python's reader,
+/// which does not know the mark, sees a removed child's entries as zero (unless an update raced
+/// the removal): its totals agree for counters, summaries, histograms and gauges in `all`,
+/// `liveall` and `livesum` mode, but a `max` or `min` gauge may show that zero there. Two
+/// stores of one process on one directory share its files: a child removed through one also
+/// retires the entries of the same series made through the other (give each series one owner).
 ///
 /// ```
 /// use promstack::multiprocess::{Opts, Store};
 /// let store = Store::memory();
 /// let requests = store.counter_family(Opts::new("requests", "Requests."), &["method", "code"]).unwrap();
-/// requests.labels(&["get", "200"]).unwrap().inc();
+/// requests.get(&["get", "200"]).unwrap().inc();
 /// requests.get_by_name(&[("code", "200"), ("method", "get")]).unwrap().inc();
 /// assert_eq!(requests.get(&["get", "200"]).unwrap().get(), 2.0);
-/// assert!(requests.labels(&["get"]).is_err());
+/// assert!(requests.get(&["get"]).is_err());
 /// let text = String::from_utf8(promstack::encode_text(Vec::new(), &store).unwrap()).unwrap();
 /// assert!(text.ends_with("requests_total{code=\"200\",method=\"get\"} 2.0\n"));
 /// ```
@@ -494,14 +485,9 @@ impl<M> fmt::Debug for Family<M> {
 
 impl<M: Member> Family<M> {
     pub(crate) fn new(meta: Arc<Meta>, backend: Arc<Backend>, kind: FileKind) -> Family<M> {
-        let inner = Arc::new(FamilyInner {
-            meta,
-            backend,
-            kind,
-            hasher: DefaultHashBuilder::default(),
-            replicas: std::array::from_fn(|_| Replica(RwLock::new(HashTable::new()))),
-            list: Mutex::new(Vec::new()),
-        });
+        let names: Vec<&str> = meta.label_names.iter().map(String::as_str).collect();
+        let table = ChildTable::new(&names);
+        let inner = Arc::new(FamilyInner { meta, backend, kind, table });
         register_fork_locks(Arc::downgrade(&inner) as Weak<dyn ForkLocks>);
         Family { inner, _member: PhantomData }
     }
@@ -516,64 +502,27 @@ impl<M: Member> Family<M> {
         &self.inner.meta.label_names
     }
 
-    fn hash(&self, values: &[&str]) -> u64 {
-        let mut h = self.inner.hasher.build_hasher();
-        for v in values {
-            // 0xff never occurs in UTF-8: ("ab", "c") and ("a", "bc") hash differently.
-            h.write(v.as_bytes());
-            h.write_u8(0xff);
-        }
-        h.finish()
-    }
-
-    /// Finds the child for `values` (of the right count) and runs `f` on it, creating it first
-    /// if it is new.
+    /// Finds the child for `key` (of the right count) and runs `f` on it, creating it first if
+    /// it is new.
     #[inline]
-    fn lookup<R>(&self, values: &[&str], f: impl FnOnce(&Arc<Child>) -> R) -> R {
-        let hash = self.hash(values);
-        let matches = |c: &Arc<Child>| {
-            c.hash == hash && c.label_values.iter().map(String::as_str).eq(values.iter().copied())
-        };
-        {
-            let table = read(&self.inner.replicas[replica_index()].0);
-            if let Some(c) = table.find(hash, matches) {
-                return f(c);
-            }
-        }
-        f(&self.create(hash, values))
+    fn lookup<K: LabelKey + ?Sized, R>(&self, key: &K, f: impl FnOnce(&ChildRef) -> R) -> R {
+        self.inner.table.lookup(key, f, |hash| self.create(hash, key))
     }
 
     #[cold]
-    fn create(&self, hash: u64, values: &[&str]) -> Arc<Child> {
+    fn create<K: LabelKey + ?Sized>(&self, hash: u64, key: &K) -> ChildRef {
+        // Before the table's writer lock: a fork waits for the gate, never for a held lock.
         let _gate = ForkGate::enter();
-        let mut list = self.inner.list.lock().unwrap_or_else(PoisonError::into_inner);
-        // Another thread may have made it meanwhile; every replica gets each child before the
-        // list lock is released, so any replica answers.
-        let matches = |c: &Arc<Child>| {
-            c.hash == hash && c.label_values.iter().map(String::as_str).eq(values.iter().copied())
-        };
-        if let Some(c) = read(&self.inner.replicas[0].0).find(hash, matches) {
-            return c.clone();
-        }
-        let meta = self.inner.meta.clone();
-        let keys = meta.keys(values);
-        let owned: Box<[String]> = values.iter().map(|v| v.to_string()).collect();
-        let child = self.inner.backend.child(meta, owned, hash, self.inner.kind, keys);
-        for r in &self.inner.replicas {
-            r.0.write()
-                .unwrap_or_else(PoisonError::into_inner)
-                .insert_unique(hash, child.clone(), |c| c.hash);
-        }
-        list.push(child.clone());
-        child
+        self.inner.table.get_or_insert(hash, key, |seq| self.child(seq, key))
     }
 
-    fn check_count(&self, values: &[&str]) -> Result<(), LabelError> {
-        let expected = self.inner.meta.label_names.len();
-        if values.len() != expected {
-            return Err(LabelError::WrongCount { expected, got: values.len() });
-        }
-        Ok(())
+    /// A new child for `key`, its entries created in the file.
+    fn child<K: LabelKey + ?Sized>(&self, seq: u64, key: &K) -> ChildRef {
+        let values: Vec<&str> = (0..key.len()).map(|i| key.at(i)).collect();
+        let meta = self.inner.meta.clone();
+        let keys = meta.keys(&values);
+        let owned: Box<[String]> = values.iter().map(|v| v.to_string()).collect();
+        ChildRef(self.inner.backend.child(meta, owned, seq, self.inner.kind, keys))
     }
 
     /// The child for `labels` (one value per label name, in order), created if new. `labels` is
@@ -598,13 +547,13 @@ impl<M: Member> Family<M> {
     /// nothing.
     #[inline]
     pub fn with_label_values(&self, values: &[&str]) -> Result<M, LabelError> {
-        self.check_count(values)?;
-        Ok(self.lookup(values, |c| M::from_child(ChildRef(c.clone()))))
+        let key = self.inner.table.positional(values)?;
+        Ok(self.lookup(key, |c| M::from_child(c.clone())))
     }
 
     /// Runs `f` with the child for `values` (created if new) and returns its result: the
     /// cheapest update, without touching the child's reference count. `f` runs under a read
-    /// lock of this family, so it must not create children of the same family.
+    /// lock of this family, so it must not create or remove children of the same family.
     ///
     /// ```
     /// use promstack::multiprocess::{Opts, Store};
@@ -614,33 +563,99 @@ impl<M: Member> Family<M> {
     /// ```
     #[inline]
     pub fn with<R>(&self, values: &[&str], f: impl FnOnce(&M) -> R) -> Result<R, LabelError> {
-        self.check_count(values)?;
-        Ok(self.lookup(values, |c| f(M::from_child_ref(ChildRef::from_arc(c)))))
+        let key = self.inner.table.positional(values)?;
+        Ok(self.lookup(key, |c| f(M::from_child_ref(c))))
     }
 
-    /// Python's name for [`Family::with_label_values`].
-    pub fn labels(&self, values: &[&str]) -> Result<M, LabelError> {
-        self.with_label_values(values)
+    /// Python's `labels(*values, **pairs)`: positional `values` or named `pairs`, not both
+    /// ([`LabelError::MixedStyles`]), as promstack-alloc's `Family::labels`.
+    ///
+    /// ```
+    /// use promstack::multiprocess::{Opts, Store};
+    /// use promstack::LabelError;
+    /// let c = Store::memory().counter_family(Opts::new("c", "C."), &["a", "b"]).unwrap();
+    /// c.labels(&["x", "y"], &[]).unwrap().inc();
+    /// assert_eq!(c.labels(&[], &[("b", "y"), ("a", "x")]).unwrap().get(), 1.0);
+    /// assert_eq!(c.labels(&["x"], &[("b", "y")]).unwrap_err(), LabelError::MixedStyles);
+    /// ```
+    pub fn labels(&self, values: &[&str], pairs: &[(&str, &str)]) -> Result<M, LabelError> {
+        match (values.is_empty(), pairs.is_empty()) {
+            (false, false) => Err(LabelError::MixedStyles),
+            (true, false) => self.get_by_name(pairs),
+            _ => self.with_label_values(values),
+        }
     }
 
-    /// The child for label values given by name, in any order; every label name exactly once.
+    /// The child for label values given by name, in any order; every label name exactly once
+    /// (the same errors, in the same order, as every family's by-name lookup). Allocates
+    /// nothing for an existing child.
     pub fn get_by_name(&self, pairs: &[(&str, &str)]) -> Result<M, LabelError> {
-        let names = &self.inner.meta.label_names;
-        // The same errors, in the same order, as every family's by-name lookup.
-        promstack_core::check_label_pairs(names, pairs)?;
-        let values: Vec<&str> =
-            names.iter().filter_map(|name| pairs.iter().find(|(n, _)| n == name).map(|(_, v)| *v)).collect();
-        self.with_label_values(&values)
+        let key = self.inner.table.named(pairs)?;
+        Ok(self.lookup(&key, |c| M::from_child(c.clone())))
     }
 
-    /// Number of children made in this process.
+    /// Removes the child for `values`; `Ok(true)` if it existed. Handles to it keep working but
+    /// their updates reach no exported series (see [Removed children](Family#removed-children));
+    /// the same labels looked up again make a fresh child, starting at 0. On a family without
+    /// labels, the one child is replaced by a fresh one.
+    ///
+    /// ```
+    /// use promstack::multiprocess::{MultiProcessCollector, Opts, Store};
+    /// let dir = std::env::temp_dir().join(format!("doc-mp-remove-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// let jobs = Store::open(&dir).unwrap().counter_family(Opts::new("jobs", "Jobs."), &["queue"]).unwrap();
+    /// let old = jobs.get(&["mail"]).unwrap();
+    /// old.inc_by(5.0).unwrap();
+    /// assert_eq!(jobs.remove(&["mail"]), Ok(true));
+    /// old.inc(); // reaches no exported series
+    /// jobs.get(&["mail"]).unwrap().inc();
+    /// let merged = MultiProcessCollector::new(&dir).unwrap().merge();
+    /// assert_eq!(merged.get_sample_value("jobs_total", &[("queue", "mail")]), Some(1.0));
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
+    pub fn remove<const N: usize>(&self, labels: impl LabelSet<N>) -> Result<bool, LabelError> {
+        let mut scratch = [const { ValueBuf::new() }; N];
+        self.remove_label_values(&labels.label_values(&mut scratch))
+    }
+
+    /// [`Family::remove`] with values counted at run time.
+    pub fn remove_label_values(&self, values: &[&str]) -> Result<bool, LabelError> {
+        let key = self.inner.table.positional(values)?;
+        Ok(self.remove_key(key))
+    }
+
+    /// [`Family::remove`] with `(name, value)` pairs.
+    pub fn remove_by_name(&self, pairs: &[(&str, &str)]) -> Result<bool, LabelError> {
+        let key = self.inner.table.named(pairs)?;
+        Ok(self.remove_key(&key))
+    }
+
+    /// Removes every child, as [`Family::remove`] does each (a family without labels gets a
+    /// fresh child).
+    pub fn clear(&self) {
+        let _gate = ForkGate::enter();
+        let none: [&str; 0] = [];
+        self.inner.table.clear(|seq| self.child(seq, &none));
+    }
+
+    fn remove_key<K: LabelKey + ?Sized>(&self, key: &K) -> bool {
+        let _gate = ForkGate::enter();
+        self.inner.table.remove(key, |seq| self.child(seq, key)).is_some()
+    }
+
+    /// Number of children in this process.
     pub fn len(&self) -> usize {
-        self.inner.list.lock().unwrap_or_else(PoisonError::into_inner).len()
+        self.inner.table.len()
     }
 
-    /// `true` when this process made no child yet.
+    /// `true` when this process has no child.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Handles to every child of this process, in creation order.
+    pub fn children(&self) -> Vec<M> {
+        self.inner.table.children().into_iter().map(M::from_child).collect()
     }
 
     /// The child of a family without labels.
@@ -655,10 +670,7 @@ impl<M: Member> Collector for Family<M> {
         let desc = self.inner.meta.desc();
         sink.family(&desc)?;
         if self.inner.backend.dir().is_none() {
-            let list = self.inner.list.lock().unwrap_or_else(PoisonError::into_inner).clone();
-            for child in &list {
-                report(child, sink)?;
-            }
+            self.inner.table.report(sink, |child, labels, sink| report(&child.0, labels, sink))?;
         }
         Ok(())
     }

@@ -6,6 +6,9 @@
 //! u32 used | 4 bytes padding | entry | entry | ... | free space up to the file size
 //! entry = u32 key length | UTF-8 key | 1..=8 spaces so that (4 + key + spaces) % 8 == 0 | f64
 //! ```
+//! An entry whose last padding byte is [`REMOVED`] instead of a space belongs to a removed
+//! child (`multiprocess::Family::remove`): readers of this crate skip it. Python's reader
+//! ignores the padding, so the file stays readable there (the entry's value is zeroed).
 //! The file starts at 1 MiB and doubles when an entry does not fit. Only the owning process
 //! writes; an entry is complete before `used` grows to include it, and every value is an aligned
 //! 8-byte word written in one store, so a reader that reads `used` and then that many bytes sees
@@ -29,6 +32,10 @@ pub const INITIAL_MMAP_SIZE: usize = 1 << 20;
 
 /// The most bytes a file may use: its header is a signed 32-bit integer in Python.
 const MAX_USED: usize = i32::MAX as usize;
+
+/// The last padding byte of an entry whose child was removed (a space otherwise; see the
+/// module documentation).
+pub(crate) const REMOVED: u8 = 0x7f;
 
 /// Length of the padded key field (length word + key + spaces) for a key of `len` bytes.
 fn padded_len(len: usize) -> usize {
@@ -70,7 +77,8 @@ pub(crate) fn for_each_entry<'d>(
     })
 }
 
-/// [`for_each_entry`] with the keys as bytes, not checked to be UTF-8.
+/// [`for_each_entry`] with the keys as bytes, not checked to be UTF-8. Entries marked
+/// [`REMOVED`] are skipped.
 pub(crate) fn for_each_raw_entry<'d>(
     data: &'d [u8],
     used: usize,
@@ -91,6 +99,10 @@ pub(crate) fn for_each_raw_entry<'d>(
         let end = value_pos + 8;
         if end > used {
             return Err(corrupt(pos, "read beyond file size detected: entry runs past the used bytes"));
+        }
+        if data[value_pos - 1] == REMOVED {
+            pos = end;
+            continue;
         }
         let key = &data[pos + 4..pos + 4 + len];
         let mut v = [0u8; 8];
@@ -417,6 +429,20 @@ impl MmapDict {
     pub(crate) fn slot(&mut self, key: &str) -> Result<*mut u64, MultiProcessError> {
         let pos = self.position(key)?;
         Ok(self.slot_at(pos).as_ptr())
+    }
+
+    /// Marks `key`'s entry [`REMOVED`] and zeroes its value; a later [`MmapDict::slot`] of the
+    /// same key appends a new entry. Nothing happens for a key without an entry.
+    pub(crate) fn remove(&mut self, key: &str) {
+        let Some(pos) = self.positions.remove(key) else { return };
+        self.entries.retain(|(_, p)| *p != pos);
+        self.slot_at(pos).store(0, Ordering::Relaxed);
+        // The word before the value ends with the last padding byte (there is always one).
+        // Only this process writes the file, and its writers hold the dictionary's lock.
+        let word = self.word_at(pos - 8);
+        let mut bytes = word.load(Ordering::Relaxed).to_ne_bytes();
+        bytes[7] = REMOVED;
+        word.store(u64::from_ne_bytes(bytes), Ordering::Relaxed);
     }
 
     /// The value of `key`, creating it at 0.0 if missing (as Python's `read_value`).

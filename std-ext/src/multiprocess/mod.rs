@@ -13,7 +13,8 @@
 //!   does, and keeps values in memory otherwise, so one program serves both deployments. (The
 //!   variable changes only metrics made by a store; the `static` metrics of promstack-core and
 //!   the families of promstack-alloc always live in the memory of their process.)
-//! - [`MultiProcessCollector`]: the merge, a core [`Collector`](promstack_core::Collector), so
+//! - [`MultiProcessCollector`]: the merge into promstack-alloc's
+//!   [`MetricFamily`](promstack_alloc::MetricFamily)s, a core [`Collector`](promstack_core::Collector), so
 //!   every encoder and the HTTP server expose it. [`mark_process_dead`] drops a dead worker's
 //!   live gauges.
 //! - After `fork()` a child's metrics move to files named with its own pid before its first
@@ -31,7 +32,7 @@
 //! for worker in [1, 2] {
 //!     let store = Store::open_with_identifier(&dir, move || worker).unwrap();
 //!     let jobs = store.counter_family(Opts::new("jobs", "Jobs done."), &["queue"]).unwrap();
-//!     jobs.labels(&["mail"]).unwrap().inc_by(worker as f64).unwrap();
+//!     jobs.get(&["mail"]).unwrap().inc_by(worker as f64).unwrap();
 //!     let busy = store.gauge(Opts::new("busy_workers", "Busy workers."), GaugeMode::LiveSum).unwrap();
 //!     busy.set(1.0);
 //! }
@@ -54,9 +55,9 @@ mod key;
 mod mmap_dict;
 mod store;
 
-pub use collector::{
-    mark_process_dead, merge_files, Merged, MergedFamily, MergedSample, MultiProcessCollector, MP_METRIC_HELP,
-};
+pub use collector::{mark_process_dead, merge_files, Merged, MultiProcessCollector, MP_METRIC_HELP};
+#[allow(deprecated)]
+pub use collector::{MergedFamily, MergedSample};
 pub use error::{Feature, MultiProcessError};
 pub use family::{Counter, Family, Gauge, Histogram, Member, Summary};
 pub use key::{mmap_key, parse_key, Key};

@@ -35,7 +35,10 @@ use super::collector::MultiProcessCollector;
 use super::error::{Feature, MultiProcessError};
 use super::family::{Counter, Family, Gauge, Histogram, Member, Meta, Summary};
 use super::mmap_dict::MmapDict;
-use promstack_core::{check_buckets, check_label_names, CollectError, Collector, Desc, MetricType, Sink};
+pub use promstack_alloc::Opts;
+use promstack_core::{
+    check_buckets, check_label_names, BoundedStr, CollectError, Collector, Desc, LabelError, MetricType, Sink,
+};
 use std::any::Any;
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
@@ -215,19 +218,6 @@ pub(crate) unsafe fn erase_mutex_guard<T: ?Sized + 'static>(g: MutexGuard<'_, T>
     unsafe { std::mem::transmute::<MutexGuard<'_, T>, MutexGuard<'static, T>>(g) }
 }
 
-/// Extends a write guard's lifetime as [`erase_mutex_guard`] does.
-///
-/// # Safety
-/// The lock must outlive the returned guard.
-pub(crate) unsafe fn erase_write_guard<T: ?Sized + 'static>(
-    g: std::sync::RwLockWriteGuard<'_, T>,
-) -> std::sync::RwLockWriteGuard<'static, T> {
-    // SAFETY: only the lifetime changes; the caller keeps the lock alive.
-    unsafe {
-        std::mem::transmute::<std::sync::RwLockWriteGuard<'_, T>, std::sync::RwLockWriteGuard<'static, T>>(g)
-    }
-}
-
 /// Holds `guard` in `held` together with `owner`, which keeps the guard's lock alive.
 pub(crate) fn hold<G: 'static, O: ?Sized + Send + Sync + 'static>(
     held: &mut Vec<Box<dyn Any>>,
@@ -363,8 +353,8 @@ impl Cell {
 pub(crate) struct Child {
     pub(crate) meta: Arc<Meta>,
     pub(crate) label_values: Box<[String]>,
-    /// The hash of the label values in the family's index.
-    pub(crate) hash: u64,
+    /// Creation number within the family (reporting order).
+    pub(crate) seq: u64,
     backend: Arc<Backend>,
     file: FileKind,
     cells: Box<[Cell]>,
@@ -565,18 +555,40 @@ impl Backend {
         self: &Arc<Self>,
         meta: Arc<Meta>,
         label_values: Box<[String]>,
-        hash: u64,
+        seq: u64,
         file: FileKind,
         keys: Vec<String>,
     ) -> Arc<Child> {
         let _gate = ForkGate::enter();
         let cells = keys.into_iter().map(Cell::new).collect();
-        let child = Arc::new(Child { meta, label_values, hash, backend: self.clone(), file, cells });
+        let child = Arc::new(Child { meta, label_values, seq, backend: self.clone(), file, cells });
         let mut st = lock(&self.state);
         self.rebind_locked(&mut st);
         self.bind(&mut st, &child);
         st.children.push(Arc::downgrade(&child));
         child
+    }
+
+    /// Retires a child its family removed: its entries in this process's file are marked
+    /// removed (and zeroed), so the merge never reads them again, and its cells are pointed at
+    /// process memory and left out of every later rebinding. An update through a handle that
+    /// still holds the file pointer lands in a marked entry: never read, and never the entry of
+    /// a child re-created with the same labels, which gets new ones.
+    pub(crate) fn retire(&self, child: &Child) {
+        let _gate = ForkGate::enter();
+        let mut st = lock(&self.state);
+        // After a fork, the files in `st` are the parent's: never mark those.
+        self.rebind_locked(&mut st);
+        st.children.retain(|c| c.strong_count() > 0 && !std::ptr::eq(c.as_ptr(), child));
+        for cell in child.cells.iter() {
+            cell.ptr.store(cell.local.as_ptr(), Ordering::Release);
+        }
+        if let Some(dict) = st.files.get(&child.file) {
+            let mut dict = lock(dict);
+            for cell in child.cells.iter() {
+                dict.remove(&cell.key);
+            }
+        }
     }
 }
 
@@ -609,72 +621,6 @@ fn identify(identifier: &Option<Identifier>) -> u64 {
     }
 }
 
-/// Name, help, namespace, subsystem and unit of a metric, as Python's constructor arguments.
-///
-/// The full name is `namespace_subsystem_name_unit` (empty parts left out, the unit only if the
-/// name does not already end with it); a counter's trailing `_total` is dropped.
-///
-/// ```
-/// use promstack::multiprocess::Opts;
-/// let o = Opts::new("requests_total", "Requests.").namespace("app").subsystem("http");
-/// assert_eq!(o.full_name(promstack::MetricType::Counter).unwrap(), "app_http_requests");
-/// let o = Opts::new("latency", "Latency.").unit("seconds");
-/// assert_eq!(o.full_name(promstack::MetricType::Histogram).unwrap(), "latency_seconds");
-/// assert!(Opts::new("0bad", "").full_name(promstack::MetricType::Gauge).is_err());
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Opts {
-    name: String,
-    help: String,
-    namespace: String,
-    subsystem: String,
-    unit: String,
-}
-
-impl Opts {
-    /// A metric named `name` with help text `help`.
-    pub fn new(name: impl Into<String>, help: impl Into<String>) -> Opts {
-        Opts { name: name.into(), help: help.into(), ..Opts::default() }
-    }
-
-    /// Prefixes the name with `namespace_`.
-    pub fn namespace(mut self, namespace: impl Into<String>) -> Opts {
-        self.namespace = namespace.into();
-        self
-    }
-
-    /// Prefixes the name (after the namespace) with `subsystem_`.
-    pub fn subsystem(mut self, subsystem: impl Into<String>) -> Opts {
-        self.subsystem = subsystem.into();
-        self
-    }
-
-    /// Sets the unit, appended to the name unless it already ends with `_unit`.
-    pub fn unit(mut self, unit: impl Into<String>) -> Opts {
-        self.unit = unit.into();
-        self
-    }
-
-    /// The validated full name for a metric of type `t`.
-    pub fn full_name(&self, t: MetricType) -> Result<String, MultiProcessError> {
-        let mut full = String::new();
-        for part in [&self.namespace, &self.subsystem] {
-            if !part.is_empty() {
-                full.push_str(part);
-                full.push('_');
-            }
-        }
-        full.push_str(&self.name);
-        let mut full = promstack_core::strip_counter_total(&full, t).to_owned();
-        if !self.unit.is_empty() && !full.ends_with(&format!("_{}", self.unit)) {
-            full.push('_');
-            full.push_str(&self.unit);
-        }
-        Desc::try_new(&full, "", t)?.try_with_unit(&self.unit)?;
-        Ok(full)
-    }
-}
-
 struct StoreInner {
     backend: Arc<Backend>,
     collector: Option<MultiProcessCollector>,
@@ -703,7 +649,7 @@ struct StoreInner {
 /// std::fs::create_dir_all(&dir).unwrap();
 /// let store = Store::open(&dir).unwrap();
 /// let requests = store.counter_family(Opts::new("requests", "Requests."), &["method"]).unwrap();
-/// requests.labels(&["get"]).unwrap().inc();
+/// requests.get(&["get"]).unwrap().inc();
 /// let in_flight = store.gauge(Opts::new("in_flight", "In flight."), GaugeMode::LiveSum).unwrap();
 /// in_flight.set(3.0);
 /// let text = String::from_utf8(promstack::encode_text(Vec::new(), &store).unwrap()).unwrap();
@@ -843,7 +789,7 @@ impl Store {
 
     fn family<M: Member>(
         &self,
-        opts: Opts,
+        opts: Opts<'_>,
         t: MetricType,
         label_names: &[&str],
         kind: FileKind,
@@ -851,6 +797,20 @@ impl Store {
     ) -> Result<Family<M>, MultiProcessError> {
         let _gate = ForkGate::enter();
         let name = opts.full_name(t)?;
+        // One set of label names: the argument, or the options' (the same `Opts` as
+        // promstack-alloc's families); both given must agree.
+        let label_names = match (label_names, opts.label_names) {
+            (given, []) => given,
+            ([], from_opts) => from_opts,
+            (given, from_opts) if given == from_opts => given,
+            (given, from_opts) => {
+                let e = match given.iter().find(|n| !from_opts.contains(n)) {
+                    Some(n) if given.len() == from_opts.len() => LabelError::UnknownName(BoundedStr::new(n)),
+                    _ => LabelError::WrongCount { expected: from_opts.len(), got: given.len() },
+                };
+                return Err(MultiProcessError::Label(e));
+            }
+        };
         check_label_names(label_names, t)?;
         if matches!(kind, FileKind::Gauge(_)) && self.is_multiprocess() && label_names.contains(&"pid") {
             return Err(MultiProcessError::Unsupported(Feature::GaugePidLabel));
@@ -858,8 +818,8 @@ impl Store {
         self.claim(&name, t)?;
         let meta = Arc::new(Meta {
             name,
-            help: opts.help,
-            unit: opts.unit,
+            help: opts.help.to_owned(),
+            unit: opts.unit.to_owned(),
             metric_type: t,
             label_names: label_names.iter().map(|s| s.to_string()).collect(),
             buckets,
@@ -870,21 +830,33 @@ impl Store {
     }
 
     /// A counter without labels.
-    pub fn counter(&self, opts: Opts) -> Result<Counter, MultiProcessError> {
+    pub fn counter(&self, opts: Opts<'_>) -> Result<Counter, MultiProcessError> {
         self.counter_family(opts, &[])?.only_child()
     }
 
-    /// A counter with the given label names; children by [`Family::labels`].
+    /// A counter with the given label names; children by [`Family::get`].
+    ///
+    /// `opts` is promstack-alloc's [`Opts`], the options of every growing family; the label
+    /// names may be given there instead of as `label_names` (both given must agree).
+    ///
+    /// ```
+    /// use promstack::multiprocess::{Opts, Store};
+    /// let store = Store::memory();
+    /// let a = store.counter_family(Opts::new("a", "A."), &["method"]).unwrap();
+    /// let b = store.counter_family(Opts::new("b", "B.").label_names(&["method"]), &[]).unwrap();
+    /// assert_eq!(a.label_names(), b.label_names());
+    /// assert!(store.counter_family(Opts::new("c", "C.").label_names(&["x"]), &["y"]).is_err());
+    /// ```
     pub fn counter_family(
         &self,
-        opts: Opts,
+        opts: Opts<'_>,
         label_names: &[&str],
     ) -> Result<Family<Counter>, MultiProcessError> {
         self.family(opts, MetricType::Counter, label_names, FileKind::Counter, Vec::new())
     }
 
     /// A gauge without labels, merged across processes according to `mode`.
-    pub fn gauge(&self, opts: Opts, mode: GaugeMode) -> Result<Gauge, MultiProcessError> {
+    pub fn gauge(&self, opts: Opts<'_>, mode: GaugeMode) -> Result<Gauge, MultiProcessError> {
         self.gauge_family(opts, mode, &[])?.only_child()
     }
 
@@ -892,7 +864,7 @@ impl Store {
     /// owns that label).
     pub fn gauge_family(
         &self,
-        opts: Opts,
+        opts: Opts<'_>,
         mode: GaugeMode,
         label_names: &[&str],
     ) -> Result<Family<Gauge>, MultiProcessError> {
@@ -900,14 +872,14 @@ impl Store {
     }
 
     /// A summary (count and sum) without labels.
-    pub fn summary(&self, opts: Opts) -> Result<Summary, MultiProcessError> {
+    pub fn summary(&self, opts: Opts<'_>) -> Result<Summary, MultiProcessError> {
         self.summary_family(opts, &[])?.only_child()
     }
 
     /// A summary with the given label names.
     pub fn summary_family(
         &self,
-        opts: Opts,
+        opts: Opts<'_>,
         label_names: &[&str],
     ) -> Result<Family<Summary>, MultiProcessError> {
         self.family(opts, MetricType::Summary, label_names, FileKind::Summary, Vec::new())
@@ -915,14 +887,14 @@ impl Store {
 
     /// A histogram without labels. `buckets` are the upper bounds, strictly ascending; `+Inf`
     /// is added if missing. [`DEFAULT_BUCKETS`](promstack_core::DEFAULT_BUCKETS) are Python's.
-    pub fn histogram(&self, opts: Opts, buckets: &[f64]) -> Result<Histogram, MultiProcessError> {
+    pub fn histogram(&self, opts: Opts<'_>, buckets: &[f64]) -> Result<Histogram, MultiProcessError> {
         self.histogram_family(opts, buckets, &[])?.only_child()
     }
 
     /// A histogram with the given label names (`le` is reserved).
     pub fn histogram_family(
         &self,
-        opts: Opts,
+        opts: Opts<'_>,
         buckets: &[f64],
         label_names: &[&str],
     ) -> Result<Family<Histogram>, MultiProcessError> {

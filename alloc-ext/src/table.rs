@@ -1,0 +1,883 @@
+//! The child table of every growing labeled family: lookup, creation, removal and reporting of
+//! children by label values, written once for every storage.
+//!
+//! [`Family`](crate::Family) keeps its children's values on the heap; `promstack`'s
+//! `multiprocess::Family` keeps them in memory-mapped files. Both store their children in a
+//! [`ChildTable`]: what differs is only the entry type ([`TableEntry`]), which owns the label
+//! values and wherever the value lives.
+//!
+//! # The lookup hot path
+//! A table is one `hashbrown::HashTable` behind [`REPLICAS`] reader-writer lock words, each on
+//! its own cache line (a "big-reader lock"). A reader takes the read side of one lock word,
+//! picked from the address of its stack: threads run on distinct stacks (2 MiB apart by
+//! default), so concurrent readers mostly take distinct lock words and never bounce one shared
+//! cache line between cores, even when they all look up the same hot child. A writer takes the
+//! write side of every lock word, so while it changes the table no reader is inside. A lookup
+//! hashes the `&str` values (foldhash, with a `0xff` byte after each value, a byte UTF-8 never
+//! contains, so `("ab","c")` and `("a","bc")` differ) before taking the lock, then probes the
+//! table, comparing an entry's values (one allocation per child, [`LabelValues`]) with the
+//! borrowed ones in place where the table's control byte matches: no `String` is built and
+//! nothing is allocated.
+//!
+//! Writers (a new child, `remove`, `clear`) are rare: they serialize on one mutex, then take
+//! every lock word (each through its upgradeable side, so a stream of readers cannot starve
+//! them). One table, not one copy per lock word, keeps the memory per child at one table slot.
+//!
+//! This is the crate's only `unsafe` code: the table sits in an `UnsafeCell` because no lock
+//! type says "shared under any one of these, exclusive under all of them". The argument: a
+//! `&` to the table exists only while its holder has one lock word read-locked, a `&mut` only
+//! while its holder has every lock word write-locked; a write lock excludes every read lock of
+//! its word, so the two never overlap, and two `&mut` never coexist since both would need
+//! every word. `tests/tests/labels_concurrency.rs` stresses it.
+//!
+//! # Removed children (the stale-handle rule)
+//! An update through a handle whose child was removed never reaches any exported series, in
+//! particular not a child re-created with the same labels. The table's part: a removed entry
+//! leaves the table before [`TableEntry::retire`] runs, and a re-created child is a new
+//! entry, never the old one revived, so reporting, which walks the table, never sees the old
+//! entry again. The entry's part: its updates must not reach the new child's storage (heap
+//! values are separate allocations; file cells are retired in the file, see `promstack`'s
+//! `multiprocess` module).
+
+use crate::sync::{Mutex, RwLock};
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::cell::UnsafeCell;
+use core::hash::{BuildHasher, Hasher};
+use hashbrown::{DefaultHashBuilder, HashTable};
+use promstack_core::{check_label_pairs, CollectError, LabelError, Labels, Sink};
+
+/// How many reader lock words a child table has, each on its own cache line.
+pub const REPLICAS: usize = 8;
+
+/// Label values of one lookup, read in the family's label-name order.
+///
+/// Implemented for slices and arrays of `&str` (positional values) and for [`Named`] (values
+/// given by name); a typed label set implements it to be looked up without building a slice.
+pub trait LabelKey {
+    /// The number of values.
+    fn len(&self) -> usize;
+    /// Value `i` (`i < len()`).
+    fn at(&self, i: usize) -> &str;
+    /// `true` when there are no values.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl LabelKey for [&str] {
+    #[inline]
+    fn len(&self) -> usize {
+        <[&str]>::len(self)
+    }
+    #[inline]
+    fn at(&self, i: usize) -> &str {
+        self[i]
+    }
+}
+
+impl<const N: usize> LabelKey for [&str; N] {
+    #[inline]
+    fn len(&self) -> usize {
+        N
+    }
+    #[inline]
+    fn at(&self, i: usize) -> &str {
+        self[i]
+    }
+}
+
+impl<K: LabelKey + ?Sized> LabelKey for &K {
+    #[inline]
+    fn len(&self) -> usize {
+        (**self).len()
+    }
+    #[inline]
+    fn at(&self, i: usize) -> &str {
+        (**self).at(i)
+    }
+}
+
+/// One child as a [`ChildTable`] stores it: a cheap handle (an `Arc`) that knows its label
+/// values and its creation number. (Its hash is not kept: the table's control bytes already
+/// turn nearly every other child away, and a growing table hashes the values again.)
+pub trait TableEntry: Clone {
+    /// The creation number the table handed to the constructor (reporting order).
+    fn seq(&self) -> u64;
+    /// Label value `i`, in the family's label-name order.
+    fn label_value(&self, i: usize) -> &str;
+    /// `true` when the child's values are `key`'s (which has one per label name). The lookup
+    /// calls this on every candidate; a storage with a faster comparison than value by value
+    /// overrides it.
+    #[inline]
+    fn matches<K: LabelKey + ?Sized>(&self, key: &K) -> bool {
+        (0..key.len()).all(|i| self.label_value(i) == key.at(i))
+    }
+    /// Appends the child's `n` values to `out` (reporting); override when that is cheaper than
+    /// `n` calls of [`TableEntry::label_value`].
+    #[inline]
+    fn push_label_values<'a>(&'a self, n: usize, out: &mut Vec<&'a str>) {
+        out.extend((0..n).map(|i| self.label_value(i)));
+    }
+    /// Called once when the child leaves the table (`remove`, `clear`), after it left every
+    /// table and before a replacement is created: the place to make sure updates through
+    /// handles still held cannot reach an exported series. Nothing to do for heap values.
+    fn retire(&self) {}
+}
+
+/// Label values in one allocation: where each value starts (a `u32` per value, from the start
+/// of the allocation), then the values back to back (the layout a [`Node`] keeps after its
+/// header). Two `String`s would take three allocations.
+///
+/// ```
+/// use promstack_alloc::table::LabelValues;
+/// let v = LabelValues::new(&["get", "/api/v1"]);
+/// assert_eq!((v.len(), v.get(0), v.get(1)), (2, "get", "/api/v1"));
+/// assert_eq!(v.iter().collect::<Vec<_>>(), ["get", "/api/v1"]);
+/// assert!(LabelValues::new(&[] as &[&str]).is_empty());
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct LabelValues(Box<[u8]>);
+
+impl LabelValues {
+    /// The values of `key`, copied.
+    ///
+    /// # Panics
+    /// When the values together are about 4 GiB or longer.
+    pub fn new<K: LabelKey + ?Sized>(key: &K) -> Self {
+        let n = key.len();
+        let len = 4 * n + (0..n).map(|i| key.at(i).len()).sum::<usize>();
+        u32::try_from(len).expect("label values of 4 GiB");
+        let mut bytes = alloc::vec![0u8; len].into_boxed_slice();
+        encode_values(key, &mut bytes);
+        LabelValues(bytes)
+    }
+
+    /// The number of values.
+    #[inline]
+    pub fn len(&self) -> usize {
+        values_len(&self.0)
+    }
+
+    /// `true` when there are no values.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Value `i`.
+    ///
+    /// # Panics
+    /// When `i >= len()`.
+    #[inline]
+    pub fn get(&self, i: usize) -> &str {
+        value_at(&self.0, i)
+    }
+
+    /// Every value, in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        (0..self.len()).map(|i| self.get(i))
+    }
+}
+
+impl core::fmt::Debug for LabelValues {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// The reference-counted part of a [`Node`], followed in its allocation by `len` bytes of label
+/// values (laid out as [`LabelValues`] lays them out).
+#[repr(C)]
+struct NodeInner<H> {
+    refs: crate::sync::AtomicU32,
+    len: u32,
+    header: H,
+}
+
+/// A table child in one allocation: a reference count, the storage's header `H` (a heap
+/// family's value, say) and the child's label values. What an `Arc<(H, LabelValues)>` is, in
+/// one allocation instead of two and with a 32-bit count: at 100,000 children this is most of
+/// a family's memory, and both malloc's per-allocation overhead and its size classes count.
+///
+/// Cloning adds a reference (one atomic increment on the node's own cache line), dropping the
+/// last one frees the node. It dereferences to `H`.
+///
+/// ```
+/// use promstack_alloc::table::Node;
+/// let a = Node::new(7u64, &["get", "/"]);
+/// let b = a.clone();
+/// assert!(Node::ptr_eq(&a, &b));
+/// assert_eq!((*b, b.label_value(1)), (7, "/"));
+/// assert_eq!(a.label_values().collect::<Vec<_>>(), ["get", "/"]);
+/// ```
+pub struct Node<H> {
+    ptr: core::ptr::NonNull<NodeInner<H>>,
+    _owns: core::marker::PhantomData<NodeInner<H>>,
+}
+
+// SAFETY: a `Node` is a shared reference-counted pointer like `Arc<H>`: it hands out `&H` to
+// any thread and drops `H` on whichever thread lets go last, so it is `Send` and `Sync` exactly
+// when `Arc<H>` is.
+unsafe impl<H: Send + Sync> Send for Node<H> {}
+// SAFETY: as above.
+unsafe impl<H: Send + Sync> Sync for Node<H> {}
+
+impl<H> Node<H> {
+    /// A node holding `header` and the values of `key`.
+    ///
+    /// # Panics
+    /// When the values together are about 4 GiB or longer.
+    pub fn new<K: LabelKey + ?Sized>(header: H, key: &K) -> Self {
+        let n = key.len();
+        let len = 4 * n + (0..n).map(|i| key.at(i).len()).sum::<usize>();
+        let len32 = u32::try_from(len).expect("label values of 4 GiB");
+        let (layout, offset) = Self::layout(len);
+        // SAFETY: the layout is not zero-sized (it holds at least the count and the length).
+        let raw = unsafe { alloc::alloc::alloc(layout) };
+        let Some(raw) = core::ptr::NonNull::new(raw) else { alloc::alloc::handle_alloc_error(layout) };
+        let ptr = raw.cast::<NodeInner<H>>();
+        // SAFETY: `raw` is a fresh allocation of `layout`: room and alignment for a `NodeInner`
+        // at its start and for `len` bytes at `offset`, which nothing else refers to yet.
+        let bytes = unsafe {
+            ptr.as_ptr().write(NodeInner { refs: crate::sync::AtomicU32::new(1), len: len32, header });
+            core::slice::from_raw_parts_mut(raw.as_ptr().add(offset), len)
+        };
+        encode_values(key, bytes);
+        Node { ptr, _owns: core::marker::PhantomData }
+    }
+
+    /// The allocation for `len` bytes of values, and where they start.
+    fn layout(len: usize) -> (core::alloc::Layout, usize) {
+        let (layout, offset) = core::alloc::Layout::new::<NodeInner<H>>()
+            .extend(core::alloc::Layout::array::<u8>(len).expect("label values too long"))
+            .expect("label values too long");
+        (layout.pad_to_align(), offset)
+    }
+
+    #[inline]
+    fn inner(&self) -> &NodeInner<H> {
+        // SAFETY: the pointer came from `new` and the node is alive while `self` holds one of
+        // its references; only shared references to it are ever made.
+        unsafe { self.ptr.as_ref() }
+    }
+
+    /// The label values' bytes.
+    #[inline]
+    fn bytes(&self) -> &[u8] {
+        let len = self.inner().len as usize;
+        // What `layout` computes: bytes (alignment 1) follow the header with no padding.
+        let offset = core::mem::size_of::<NodeInner<H>>();
+        // SAFETY: `new` wrote `len` bytes at `offset` of this allocation and nothing writes them
+        // afterwards; they live as long as the node.
+        unsafe { core::slice::from_raw_parts(self.ptr.as_ptr().cast::<u8>().add(offset), len) }
+    }
+
+    /// Label value `i`.
+    ///
+    /// # Panics
+    /// When `i` is not below the number of values.
+    #[inline]
+    pub fn label_value(&self, i: usize) -> &str {
+        value_at(self.bytes(), i)
+    }
+
+    /// Every label value, in order.
+    pub fn label_values(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        let bytes = self.bytes();
+        (0..values_len(bytes)).map(move |i| value_at(bytes, i))
+    }
+
+    /// `true` when the node's label values are `key`'s, compared in one pass over the node's
+    /// bytes (each value's recorded start must be where the previous one ended).
+    #[inline]
+    pub fn labels_eq<K: LabelKey + ?Sized>(&self, key: &K) -> bool {
+        let bytes = self.bytes();
+        let n = key.len();
+        let Some(starts) = bytes.get(..4 * n) else { return false };
+        let mut end = 4 * n;
+        for (i, start) in starts.chunks_exact(4).enumerate() {
+            let start = u32::from_le_bytes([start[0], start[1], start[2], start[3]]) as usize;
+            let v = key.at(i).as_bytes();
+            if start != end || bytes.get(start..start + v.len()) != Some(v) {
+                return false;
+            }
+            end = start + v.len();
+        }
+        end == bytes.len()
+    }
+
+    /// Appends the node's label values to `out`, walking its bytes once.
+    pub fn push_label_values<'a>(&'a self, out: &mut Vec<&'a str>) {
+        let bytes = self.bytes();
+        let n = values_len(bytes);
+        let (starts, _) = bytes.split_at(4 * n);
+        let mut starts =
+            starts.chunks_exact(4).map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]) as usize);
+        let mut start = starts.next();
+        while let Some(s) = start {
+            start = starts.next();
+            let text = &bytes[s..start.unwrap_or(bytes.len())];
+            // SAFETY: as in `value_at`: exactly one of the values `encode_values` copied.
+            out.push(unsafe { core::str::from_utf8_unchecked(text) });
+        }
+    }
+
+    /// `true` when both are the same node.
+    #[inline]
+    pub fn ptr_eq(a: &Self, b: &Self) -> bool {
+        a.ptr == b.ptr
+    }
+}
+
+impl<H> Clone for Node<H> {
+    #[inline]
+    fn clone(&self) -> Self {
+        // Relaxed, as `Arc`: a new reference is made from an existing one, which keeps the node
+        // alive; nothing is published by the increment.
+        let old = self.inner().refs.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+        if old >= u32::MAX / 2 {
+            // Two billion live handles to one child: refuse before the count can wrap.
+            self.inner().refs.fetch_sub(1, core::sync::atomic::Ordering::Relaxed);
+            panic!("too many handles to one child");
+        }
+        Node { ptr: self.ptr, _owns: core::marker::PhantomData }
+    }
+}
+
+impl<H> Drop for Node<H> {
+    fn drop(&mut self) {
+        // Release, then Acquire before freeing, as `Arc`: every use of the node through other
+        // handles happens before it is freed.
+        if self.inner().refs.fetch_sub(1, core::sync::atomic::Ordering::Release) != 1 {
+            return;
+        }
+        core::sync::atomic::fence(core::sync::atomic::Ordering::Acquire);
+        let (layout, _) = Self::layout(self.inner().len as usize);
+        // SAFETY: this was the last reference: nothing else can reach the node. The header is
+        // dropped once, then the allocation is freed with the layout it was made with.
+        unsafe {
+            core::ptr::drop_in_place(core::ptr::addr_of_mut!((*self.ptr.as_ptr()).header));
+            alloc::alloc::dealloc(self.ptr.as_ptr().cast::<u8>(), layout);
+        }
+    }
+}
+
+impl<H> core::ops::Deref for Node<H> {
+    type Target = H;
+    #[inline]
+    fn deref(&self) -> &H {
+        &self.inner().header
+    }
+}
+
+impl<H: core::fmt::Debug> core::fmt::Debug for Node<H> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Node").field("header", &**self).field("labels", &LabelList(self.bytes())).finish()
+    }
+}
+
+struct LabelList<'a>(&'a [u8]);
+
+impl core::fmt::Debug for LabelList<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_list().entries((0..values_len(self.0)).map(|i| value_at(self.0, i))).finish()
+    }
+}
+
+/// Writes `key`'s values into `out` (exactly their encoded length): where each value starts
+/// (a little-endian `u32` per value, from the start of `out`), then the values back to back.
+fn encode_values<K: LabelKey + ?Sized>(key: &K, out: &mut [u8]) {
+    let n = key.len();
+    let mut start = 4 * n;
+    for i in 0..n {
+        // Fits: callers checked the whole length against `u32`.
+        out[4 * i..4 * i + 4].copy_from_slice(&(start as u32).to_le_bytes());
+        let v = key.at(i).as_bytes();
+        out[start..start + v.len()].copy_from_slice(v);
+        start += v.len();
+    }
+}
+
+/// The number of values in bytes written by [`encode_values`]: the first starts right after
+/// the start words.
+#[inline]
+fn values_len(bytes: &[u8]) -> usize {
+    if bytes.is_empty() {
+        0
+    } else {
+        start_at(bytes, 0) / 4
+    }
+}
+
+#[inline]
+fn start_at(bytes: &[u8], i: usize) -> usize {
+    let w = &bytes[4 * i..4 * i + 4];
+    u32::from_le_bytes([w[0], w[1], w[2], w[3]]) as usize
+}
+
+/// Value `i` of bytes written by [`encode_values`].
+#[inline]
+fn value_at(bytes: &[u8], i: usize) -> &str {
+    let n = values_len(bytes);
+    assert!(i < n, "label value {i} of {n}");
+    let end = if i + 1 < n { start_at(bytes, i + 1) } else { bytes.len() };
+    let text = &bytes[start_at(bytes, i)..end];
+    // SAFETY: `encode_values` copied whole `&str` values back to back and recorded where each
+    // starts, so `start..end` is exactly one of them: valid UTF-8.
+    unsafe { core::str::from_utf8_unchecked(text) }
+}
+
+/// Label sets up to this size are looked up by name through a position table in a register.
+const MAX_ORDERED: usize = 16;
+
+/// Values given as `(name, value)` pairs in any order, checked to name every label exactly once
+/// (made by [`ChildTable::named`]). For up to 16 labels, bits `4i..4i+4` of `order` hold the
+/// position in `pairs` of label `i` (a register, not a byte array: no buffer, no
+/// store-forwarding stall); larger sets scan the pairs.
+#[derive(Debug, Clone, Copy)]
+pub struct Named<'a> {
+    names: &'a [Box<str>],
+    pairs: &'a [(&'a str, &'a str)],
+    order: u64,
+}
+
+impl LabelKey for Named<'_> {
+    #[inline]
+    fn len(&self) -> usize {
+        self.names.len()
+    }
+    #[inline]
+    fn at(&self, i: usize) -> &str {
+        if self.names.len() <= MAX_ORDERED {
+            return self.pairs[(self.order >> (4 * i)) as usize & 0xf].1;
+        }
+        let name = &*self.names[i];
+        self.pairs.iter().find(|(n, _)| *n == name).map_or("", |(_, v)| v)
+    }
+}
+
+/// One reader lock word, alone on its cache line(s) so that readers of different words never
+/// share one.
+#[repr(align(128))]
+struct LockWord(RwLock<()>);
+
+type WriteGuard<'a> = spin::rwlock::RwLockWriteGuard<'a, (), crate::sync::Relax>;
+type ReadGuard<'a> = spin::rwlock::RwLockReadGuard<'a, (), crate::sync::Relax>;
+
+impl LockWord {
+    /// Write access that readers cannot starve: the upgradeable guard raises a flag that turns
+    /// new readers away (they retry), then the upgrade waits only for the readers already inside.
+    /// Writers are serialized by the table's writer mutex, so the flag is always free here.
+    fn write(&self) -> WriteGuard<'_> {
+        self.0.upgradeable_read().upgrade()
+    }
+}
+
+/// The table, readable while one lock word is read-locked.
+struct Reading<'a, E> {
+    _lock: ReadGuard<'a>,
+    table: &'a HashTable<E>,
+}
+
+/// The table, writable while every lock word is write-locked.
+struct Writing<'a, E> {
+    _locks: [WriteGuard<'a>; REPLICAS],
+    table: &'a mut HashTable<E>,
+}
+
+/// The lock word the calling thread reads under: picked from the address of a local variable,
+/// i.e. from the thread's stack. Any choice is correct; this one spreads concurrent threads
+/// over lock words and keeps one thread on one word.
+#[inline]
+fn lock_index() -> usize {
+    let marker = 0u8;
+    let addr = core::ptr::addr_of!(marker) as usize;
+    (addr >> 21) % REPLICAS
+}
+
+/// Every lock of a [`ChildTable`], held: no child can be created or removed and no lookup is
+/// inside the table while it lives (see [`ChildTable::try_lock_all`]).
+pub struct TableLock<'a, E> {
+    _writer: spin::mutex::SpinMutexGuard<'a, u64, crate::sync::Relax>,
+    _locks: Vec<WriteGuard<'a>>,
+    _children: core::marker::PhantomData<&'a E>,
+}
+
+/// The children of a labeled family by label values: one lookup, creation, removal and
+/// reporting path for every storage (see the [module documentation](self)).
+///
+/// ```
+/// use promstack_alloc::sync::Arc;
+/// use promstack_alloc::table::{ChildTable, TableEntry};
+///
+/// #[derive(Clone)]
+/// struct Entry(Arc<(u64, Vec<String>)>);
+/// impl TableEntry for Entry {
+///     fn seq(&self) -> u64 { self.0 .0 }
+///     fn label_value(&self, i: usize) -> &str { &self.0 .1[i] }
+/// }
+///
+/// let table: ChildTable<Entry> = ChildTable::new(&["method"]);
+/// let make = |seq, values: &[&str]| Entry(Arc::new((seq, vec![values[0].to_string()])));
+/// let key = table.positional(&["get"]).unwrap();
+/// let a = table.lookup(key, |e| e.clone(), |hash| table.get_or_insert(hash, key, |seq| make(seq, key)));
+/// let b = table.lookup(key, |e| e.clone(), |hash| table.get_or_insert(hash, key, |seq| make(seq, key)));
+/// assert!(Arc::ptr_eq(&a.0, &b.0));
+/// assert_eq!(table.len(), 1);
+/// assert!(table.remove(key, |_| unreachable!()).is_some());
+/// assert!(table.is_empty());
+/// ```
+pub struct ChildTable<E> {
+    label_names: Box<[Box<str>]>,
+    hasher: DefaultHashBuilder,
+    /// Readers hold one for reading, writers all of them for writing (see the module docs).
+    locks: Box<[LockWord]>,
+    children: UnsafeCell<HashTable<E>>,
+    /// Serializes writers; holds the next creation number.
+    writer: Mutex<u64>,
+}
+
+// SAFETY: `children` is only read under a read lock of one lock word and only written under
+// the write locks of all of them (`reading`, `writing`), so threads share it as they would
+// share a `RwLock<HashTable<E>>`, which is `Sync` when `E` is `Send + Sync`.
+unsafe impl<E: Send + Sync> Sync for ChildTable<E> {}
+
+impl<E> core::fmt::Debug for ChildTable<E> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ChildTable").field("label_names", &self.label_names).finish_non_exhaustive()
+    }
+}
+
+impl<E> ChildTable<E> {
+    /// The table for reading, under the calling thread's lock word.
+    #[inline]
+    fn reading(&self) -> Reading<'_, E> {
+        let lock = self.locks[lock_index()].0.read();
+        // SAFETY: a `&mut` to the table exists only under the write locks of every lock word
+        // (`writing`); this thread holds one of them for reading until `lock` drops, and the
+        // reference lives no longer than the guard kept beside it.
+        let table = unsafe { &*self.children.get() };
+        Reading { _lock: lock, table }
+    }
+
+    /// The table for writing, under every lock word. Callers hold the writer mutex.
+    fn writing(&self) -> Writing<'_, E> {
+        let locks: [WriteGuard<'_>; REPLICAS] = core::array::from_fn(|i| self.locks[i].write());
+        // SAFETY: every lock word is write-locked until `locks` drops, so no reader holds a
+        // reference to the table (they take a read lock first) and no other writer does (it
+        // would need these locks too); the reference lives no longer than the guards.
+        let table = unsafe { &mut *self.children.get() };
+        Writing { _locks: locks, table }
+    }
+}
+
+impl<E: TableEntry> ChildTable<E> {
+    /// An empty table for children labeled with `label_names` (not validated here: the family
+    /// checks them).
+    pub fn new(label_names: &[&str]) -> Self {
+        ChildTable {
+            label_names: label_names.iter().map(|n| Box::from(*n)).collect(),
+            hasher: DefaultHashBuilder::default(),
+            locks: (0..REPLICAS).map(|_| LockWord(RwLock::new(()))).collect(),
+            children: UnsafeCell::new(HashTable::new()),
+            writer: Mutex::new(0),
+        }
+    }
+
+    /// The label names.
+    pub fn label_names(&self) -> &[Box<str>] {
+        &self.label_names
+    }
+
+    /// `values` checked to hold one value per label name ([`LabelError::WrongCount`]).
+    #[inline]
+    pub fn positional<'k>(&self, values: &'k [&'k str]) -> Result<&'k [&'k str], LabelError> {
+        let expected = self.label_names.len();
+        if values.len() != expected {
+            return Err(LabelError::WrongCount { expected, got: values.len() });
+        }
+        Ok(values)
+    }
+
+    /// `(name, value)` pairs in any order, checked to name every label exactly once: a name
+    /// that is not a label name is [`LabelError::UnknownName`], a name given twice
+    /// [`LabelError::DuplicateName`], a label left out [`LabelError::MissingName`] (the errors
+    /// of [`promstack_core::check_label_pairs`]).
+    #[inline]
+    pub fn named<'k>(&'k self, pairs: &'k [(&'k str, &'k str)]) -> Result<Named<'k>, LabelError> {
+        let names = &self.label_names;
+        if names.len() <= MAX_ORDERED && pairs.len() == names.len() {
+            let mut order = 0u64;
+            let mut found = 0u32;
+            for (j, (n, _)) in pairs.iter().enumerate() {
+                match names.iter().position(|l| &**l == *n) {
+                    Some(i) => {
+                        order |= (j as u64) << (4 * i);
+                        found |= 1 << i;
+                    }
+                    None => break,
+                }
+            }
+            if found.count_ones() as usize == names.len() {
+                return Ok(Named { names, pairs, order });
+            }
+        }
+        self.named_slow(pairs)
+    }
+
+    /// Large label sets, and the precise error for a bad set of pairs.
+    #[cold]
+    fn named_slow<'k>(&'k self, pairs: &'k [(&'k str, &'k str)]) -> Result<Named<'k>, LabelError> {
+        let names = &self.label_names;
+        check_label_pairs(names, pairs)?;
+        if pairs.len() != names.len() {
+            return Err(LabelError::WrongCount { expected: names.len(), got: pairs.len() });
+        }
+        // Only label sets beyond the position table get here valid; `order` is unused for them.
+        Ok(Named { names, pairs, order: 0 })
+    }
+
+    /// The hash of a key's values, as entries keep it.
+    #[inline]
+    pub fn hash(&self, key: &(impl LabelKey + ?Sized)) -> u64 {
+        let mut h = self.hasher.build_hasher();
+        for i in 0..key.len() {
+            h.write(key.at(i).as_bytes());
+            h.write_u8(0xff);
+        }
+        h.finish()
+    }
+
+    /// Runs `f` on the child for `key` (which has one value per label name). When it does not exist, `create(hash)` is called with no lock held and must return it,
+    /// normally through [`ChildTable::get_or_insert`] (after taking whatever the storage needs
+    /// around a creation).
+    ///
+    /// `f` runs under a read lock of one lock word when the child exists: it must not create,
+    /// remove or clear children of the same table.
+    #[inline]
+    pub fn lookup<K: LabelKey + ?Sized, R>(
+        &self,
+        key: &K,
+        f: impl FnOnce(&E) -> R,
+        create: impl FnOnce(u64) -> E,
+    ) -> R {
+        let hash = self.hash(key);
+        {
+            let read = self.reading();
+            if let Some(child) = read.table.find(hash, |c| matches(c, hash, key)) {
+                return f(child);
+            }
+        }
+        f(&create(hash))
+    }
+
+    /// The child for `key` with `hash`, made with `make(creation number)` and added unless
+    /// another thread made it first.
+    #[cold]
+    pub fn get_or_insert<K: LabelKey + ?Sized>(&self, hash: u64, key: &K, make: impl FnOnce(u64) -> E) -> E {
+        let mut seq = self.writer.lock();
+        // Another writer may have created the child since our read.
+        if let Some(child) = self.reading().table.find(hash, |c| matches(c, hash, key)) {
+            return child.clone();
+        }
+        self.insert(&mut seq, hash, make)
+    }
+
+    /// Adds a new child. The caller holds the writer lock (`seq`). The child is made before
+    /// the lock words are taken: readers wait only for the insertion.
+    fn insert(&self, seq: &mut u64, hash: u64, make: impl FnOnce(u64) -> E) -> E {
+        let child = make(*seq);
+        *seq += 1;
+        let n = self.label_names.len();
+        let rehash = |c: &E| self.hash(&EntryKey(c, n));
+        self.writing().table.insert_unique(hash, child.clone(), rehash);
+        child
+    }
+
+    /// Removes the child for `key`, [retires](TableEntry::retire) it and
+    /// returns it. A table without label names is never empty: its one child is replaced by
+    /// `make(creation number)`.
+    pub fn remove<K: LabelKey + ?Sized>(&self, key: &K, make: impl FnOnce(u64) -> E) -> Option<E> {
+        let hash = self.hash(key);
+        let mut seq = self.writer.lock();
+        let removed = match self.writing().table.find_entry(hash, |c| matches(c, hash, key)) {
+            Ok(entry) => entry.remove().0,
+            Err(_) => return None,
+        };
+        removed.retire();
+        if self.label_names.is_empty() {
+            self.insert(&mut seq, hash, make);
+        }
+        Some(removed)
+    }
+
+    /// Removes and [retires](TableEntry::retire) every child; a table without label names gets
+    /// a fresh child from `make(creation number)`.
+    pub fn clear(&self, make: impl FnOnce(u64) -> E) {
+        let mut seq = self.writer.lock();
+        let gone: Vec<E> = self.writing().table.drain().collect();
+        for child in &gone {
+            child.retire();
+        }
+        if self.label_names.is_empty() {
+            let key: [&str; 0] = [];
+            self.insert(&mut seq, self.hash(&key), make);
+        }
+    }
+
+    /// Number of children.
+    pub fn len(&self) -> usize {
+        self.reading().table.len()
+    }
+
+    /// `true` when there are no children.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every child, in creation order. The handles are cloned out under one lock word, so no
+    /// lock is held once this returns.
+    pub fn children(&self) -> Vec<E> {
+        let mut children: Vec<E> = self.reading().table.iter().cloned().collect();
+        children.sort_unstable_by_key(TableEntry::seq);
+        children
+    }
+
+    /// Calls `f` with every child, in creation order, its labels, and `sink`: the one reporting
+    /// path of every family. No lock is held while `f` runs.
+    pub fn report(
+        &self,
+        sink: &mut dyn Sink,
+        mut f: impl FnMut(&E, Labels<'_>, &mut dyn Sink) -> Result<(), CollectError>,
+    ) -> Result<(), CollectError> {
+        let children = self.children();
+        let names: Vec<&str> = self.label_names.iter().map(|n| &**n).collect();
+        let mut values: Vec<&str> = Vec::with_capacity(names.len());
+        for child in &children {
+            values.clear();
+            child.push_label_values(names.len(), &mut values);
+            f(child, Labels::new(&names, &values), sink)?;
+        }
+        Ok(())
+    }
+
+    /// Takes every lock of the table if none is busy: the writer mutex, then every lock
+    /// word's write lock. For a storage that must not leave a lock held across `fork()` by a thread
+    /// that does not exist in the child process.
+    pub fn try_lock_all(&self) -> Option<TableLock<'_, E>> {
+        let writer = self.writer.try_lock()?;
+        let mut locks = Vec::with_capacity(REPLICAS);
+        for l in self.locks.iter() {
+            locks.push(l.0.try_write()?);
+        }
+        Some(TableLock { _writer: writer, _locks: locks, _children: core::marker::PhantomData })
+    }
+}
+
+#[inline]
+fn matches<E: TableEntry, K: LabelKey + ?Sized>(child: &E, _hash: u64, key: &K) -> bool {
+    child.matches(key)
+}
+
+/// An entry's values as a key, to hash them again when the table grows.
+struct EntryKey<'a, E>(&'a E, usize);
+
+impl<E: TableEntry> LabelKey for EntryKey<'_, E> {
+    fn len(&self) -> usize {
+        self.1
+    }
+    fn at(&self, i: usize) -> &str {
+        self.0.label_value(i)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::String;
+    use alloc::sync::Arc;
+    use core::sync::atomic::{AtomicUsize, Ordering};
+
+    /// Counts its drops.
+    struct Counted(Arc<AtomicUsize>);
+
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    #[test]
+    fn a_node_drops_its_header_once_after_the_last_handle() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let a = Node::new(Counted(drops.clone()), &["x", "", "ünï"]);
+        let b = a.clone();
+        drop(a);
+        assert_eq!(drops.load(Ordering::Relaxed), 0);
+        assert_eq!(b.label_values().collect::<Vec<_>>(), ["x", "", "ünï"]);
+        drop(b);
+        assert_eq!(drops.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn nodes_with_no_labels_and_long_labels() {
+        let none = Node::new(1u8, &[] as &[&str]);
+        assert_eq!(none.label_values().len(), 0);
+        let long: String = "v".repeat(100_000);
+        let big = Node::new([7u64; 5], &[long.as_str(), "a", long.as_str()]);
+        assert_eq!(big.label_value(0).len(), 100_000);
+        assert_eq!(big.label_value(1), "a");
+        assert_eq!(big.label_value(2), long);
+        assert_eq!(*big, [7u64; 5]);
+    }
+
+    #[test]
+    fn node_labels_compare_whole_values() {
+        let node = Node::new((), &["ab", "c"]);
+        assert!(node.labels_eq(&["ab", "c"]));
+        assert!(!node.labels_eq(&["a", "bc"]));
+        assert!(!node.labels_eq(&["ab"]));
+        assert!(!node.labels_eq(&["ab", "c", ""]));
+        assert!(!node.labels_eq(&["ab", ""]));
+        assert!(Node::new((), &[] as &[&str]).labels_eq(&[] as &[&str]));
+        assert!(!Node::new((), &[""]).labels_eq(&[] as &[&str]));
+        let mut out = Vec::new();
+        node.push_label_values(&mut out);
+        assert_eq!(out, ["ab", "c"]);
+    }
+
+    #[test]
+    fn label_values_round_trip() {
+        let v = LabelValues::new(&["a", "bc", ""]);
+        assert_eq!(v.iter().collect::<Vec<_>>(), ["a", "bc", ""]);
+        assert_eq!(v.len(), 3);
+        assert!(LabelValues::new(&[] as &[&str]).is_empty());
+    }
+
+    #[cfg(feature = "std")]
+    #[test]
+    fn handles_cloned_and_dropped_on_many_threads() {
+        extern crate std;
+        let drops = Arc::new(AtomicUsize::new(0));
+        for _ in 0..50 {
+            let node = Node::new(Counted(drops.clone()), &["k", "v"]);
+            let threads: Vec<_> = (0..4)
+                .map(|_| {
+                    let n = node.clone();
+                    std::thread::spawn(move || {
+                        for _ in 0..1000 {
+                            let c = n.clone();
+                            assert_eq!(c.label_value(1), "v");
+                        }
+                    })
+                })
+                .collect();
+            drop(node);
+            for t in threads {
+                t.join().unwrap();
+            }
+        }
+        assert_eq!(drops.load(Ordering::Relaxed), 50);
+    }
+}
