@@ -37,8 +37,8 @@
 
 extern crate alloc;
 
-#[cfg(all(target_has_atomic = "64", target_has_atomic = "ptr"))]
 mod curried;
+#[cfg(all(target_has_atomic = "64", target_has_atomic = "ptr"))]
 mod exemplar;
 mod family;
 mod info;

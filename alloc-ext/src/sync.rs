@@ -30,3 +30,10 @@ pub(crate) type Mutex<T> = spin::mutex::SpinMutex<T, Relax>;
 pub(crate) type AtomicU32 = core::sync::atomic::AtomicU32;
 #[cfg(not(target_has_atomic = "ptr"))]
 pub(crate) type AtomicU32 = portable_atomic::AtomicU32;
+
+/// The lock words of a [`crate::table::ChildTable`]: native where the target has pointer-sized
+/// compare-and-swap, portable-atomic's otherwise.
+#[cfg(target_has_atomic = "ptr")]
+pub(crate) type AtomicUsize = core::sync::atomic::AtomicUsize;
+#[cfg(not(target_has_atomic = "ptr"))]
+pub(crate) type AtomicUsize = portable_atomic::AtomicUsize;

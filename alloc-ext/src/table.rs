@@ -39,11 +39,12 @@
 //! values are separate allocations; file cells are retired in the file, see `promstack`'s
 //! `multiprocess` module).
 
-use crate::sync::{Mutex, RwLock};
+use crate::sync::{AtomicUsize, Mutex, Relax};
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::cell::UnsafeCell;
 use core::hash::{BuildHasher, Hasher};
+use core::sync::atomic::Ordering;
 use hashbrown::{DefaultHashBuilder, HashTable};
 use promstack_core::{check_label_pairs, CollectError, LabelError, Labels, Sink};
 
@@ -458,19 +459,80 @@ impl LabelKey for Named<'_> {
 }
 
 /// One reader lock word, alone on its cache line(s) so that readers of different words never
-/// share one.
+/// share one: bit 0 a writer holds it, bit 1 a writer waits for it, the rest counts readers.
+///
+/// Readers enter with a compare-and-swap that succeeds only while neither writer bit is set, so
+/// a reader turned away never changes the word. That matters across `fork()`: the multiprocess
+/// families hold every lock word for writing through the fork (see [`ChildTable::try_lock_all`]),
+/// and a lock whose readers count themselves in first and back out after seeing the writer (as
+/// `spin::RwLock` does) could be copied into the child with a reader that no thread there will
+/// ever remove, and the child's next writer would wait for it forever.
 #[repr(align(128))]
-struct LockWord(RwLock<()>);
+struct LockWord(AtomicUsize);
 
-type WriteGuard<'a> = spin::rwlock::RwLockWriteGuard<'a, (), crate::sync::Relax>;
-type ReadGuard<'a> = spin::rwlock::RwLockReadGuard<'a, (), crate::sync::Relax>;
+const WRITER: usize = 1;
+const WAITING: usize = 2;
+const ONE_READER: usize = 4;
+
+/// A lock word held for reading.
+struct ReadGuard<'a>(&'a LockWord);
+
+impl Drop for ReadGuard<'_> {
+    fn drop(&mut self) {
+        // Release: the reader's accesses to the table happen before a writer's.
+        self.0 .0.fetch_sub(ONE_READER, Ordering::Release);
+    }
+}
+
+/// A lock word held for writing.
+struct WriteGuard<'a>(&'a LockWord);
+
+impl Drop for WriteGuard<'_> {
+    fn drop(&mut self) {
+        // Release: the writer's changes happen before the next reader's accesses.
+        self.0 .0.fetch_and(!WRITER, Ordering::Release);
+    }
+}
 
 impl LockWord {
-    /// Write access that readers cannot starve: the upgradeable guard raises a flag that turns
-    /// new readers away (they retry), then the upgrade waits only for the readers already inside.
-    /// Writers are serialized by the table's writer mutex, so the flag is always free here.
+    const fn new() -> Self {
+        LockWord(AtomicUsize::new(0))
+    }
+
+    /// Read access; waits while a writer holds or waits for the word.
+    #[inline]
+    fn read(&self) -> ReadGuard<'_> {
+        loop {
+            let word = self.0.load(Ordering::Relaxed);
+            if word & (WRITER | WAITING) == 0
+                && self
+                    .0
+                    .compare_exchange_weak(word, word + ONE_READER, Ordering::Acquire, Ordering::Relaxed)
+                    .is_ok()
+            {
+                return ReadGuard(self);
+            }
+            <Relax as spin::RelaxStrategy>::relax();
+        }
+    }
+
+    /// Write access that readers cannot starve: the waiting bit turns new readers away, then
+    /// the writer waits only for the readers already inside. Callers hold the table's writer
+    /// mutex, so no other writer sets or clears the bits meanwhile.
     fn write(&self) -> WriteGuard<'_> {
-        self.0.upgradeable_read().upgrade()
+        self.0.fetch_or(WAITING, Ordering::Relaxed);
+        while self.0.compare_exchange_weak(WAITING, WRITER, Ordering::Acquire, Ordering::Relaxed).is_err() {
+            <Relax as spin::RelaxStrategy>::relax();
+        }
+        WriteGuard(self)
+    }
+
+    /// Write access if no reader or writer holds the word now.
+    fn try_write(&self) -> Option<WriteGuard<'_>> {
+        self.0
+            .compare_exchange(0, WRITER, Ordering::Acquire, Ordering::Relaxed)
+            .ok()
+            .map(|_| WriteGuard(self))
     }
 }
 
@@ -553,7 +615,7 @@ impl<E> ChildTable<E> {
     /// The table for reading, under the calling thread's lock word.
     #[inline]
     fn reading(&self) -> Reading<'_, E> {
-        let lock = self.locks[lock_index()].0.read();
+        let lock = self.locks[lock_index()].read();
         // SAFETY: a `&mut` to the table exists only under the write locks of every lock word
         // (`writing`); this thread holds one of them for reading until `lock` drops, and the
         // reference lives no longer than the guard kept beside it.
@@ -579,7 +641,7 @@ impl<E: TableEntry> ChildTable<E> {
         ChildTable {
             label_names: label_names.iter().map(|n| Box::from(*n)).collect(),
             hasher: DefaultHashBuilder::default(),
-            locks: (0..REPLICAS).map(|_| LockWord(RwLock::new(()))).collect(),
+            locks: (0..REPLICAS).map(|_| LockWord::new()).collect(),
             children: UnsafeCell::new(HashTable::new()),
             writer: Mutex::new(0),
         }
@@ -769,7 +831,7 @@ impl<E: TableEntry> ChildTable<E> {
         let writer = self.writer.try_lock()?;
         let mut locks = Vec::with_capacity(REPLICAS);
         for l in self.locks.iter() {
-            locks.push(l.0.try_write()?);
+            locks.push(l.try_write()?);
         }
         Some(TableLock { _writer: writer, _locks: locks, _children: core::marker::PhantomData })
     }

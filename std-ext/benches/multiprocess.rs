@@ -64,7 +64,7 @@ fn scrape(c: &mut Criterion) {
         let store = Store::open_with_identifier(&dir, move || 1000 + id).unwrap();
         let family = store.counter_family(Opts::new("requests", "Requests."), &["path"]).unwrap();
         for i in 0..50 {
-            family.get(&[&format!("/p{i}")]).unwrap().inc_by(i as f64).unwrap();
+            family.get([&format!("/p{i}")]).unwrap().inc_by(i as f64).unwrap();
         }
         store.histogram(Opts::new("latency", "Latency."), &DEFAULT_BUCKETS).unwrap().observe(0.2);
         store.gauge(Opts::new("busy", "Busy."), GaugeMode::LiveSum).unwrap().set(1.0);
@@ -95,7 +95,7 @@ fn scrape_histograms(c: &mut Criterion) {
         let family =
             store.histogram_family(Opts::new("latency", "Latency."), &DEFAULT_BUCKETS, &["path"]).unwrap();
         for i in 0..1000 {
-            family.get(&[&format!("/p{i}")]).unwrap().observe(i as f64 / 1000.0);
+            family.get([&format!("/p{i}")]).unwrap().observe(i as f64 / 1000.0);
         }
     }
     let collector = MultiProcessCollector::new(&dir).unwrap();

@@ -58,7 +58,7 @@ fn worker(seconds: Option<f64>) {
         let path = ["/", "/search", "/cart"][(random(&mut rng) * 3.0) as usize % 3];
         let _busy = in_progress.track_inprogress();
         latency.time(|| std::thread::sleep(Duration::from_secs_f64(0.001 + random(&mut rng) * 0.01)));
-        requests.get(&[path]).unwrap().inc();
+        requests.get([path]).unwrap().inc();
     }
 }
 

@@ -77,7 +77,7 @@ fn worker_entry() {
                     let m = m.clone();
                     std::thread::spawn(move || {
                         let path = ["/a", "/b"][t % 2];
-                        let child = m.requests.get(&[path]).unwrap();
+                        let child = m.requests.get([path]).unwrap();
                         for i in 0..INCS {
                             child.inc();
                             m.plain.inc_by(0.5).unwrap();
@@ -100,7 +100,7 @@ fn worker_entry() {
             let total = store.counter(Opts::new("k_total", "Total.")).unwrap();
             println!("started");
             for i in 0u64.. {
-                children.get(&[&i.to_string()]).unwrap().inc();
+                children.get([&i.to_string()]).unwrap().inc();
                 total.inc();
             }
         }
@@ -117,7 +117,7 @@ fn worker_entry() {
         "full-fs" => {
             let family = store.counter_family(Opts::new("f_requests", "Requests."), &["path"]).unwrap();
             // The first file fits; the gauge's file does not, so the gauge counts in memory.
-            let first = family.get(&["/0"]).unwrap();
+            let first = family.get(["/0"]).unwrap();
             first.inc();
             let gauge = store.gauge(Opts::new("f_busy", "Busy."), GaugeMode::LiveSum).unwrap();
             gauge.set(3.0);
@@ -126,7 +126,7 @@ fn worker_entry() {
             // ~1.5 MB of entries: the counter file must grow past the filesystem.
             let long = "x".repeat(100);
             let children: Vec<_> =
-                (0..FULL_FS_CHILDREN).map(|i| family.get(&[&format!("/{i}/{long}")]).unwrap()).collect();
+                (0..FULL_FS_CHILDREN).map(|i| family.get([&format!("/{i}/{long}")]).unwrap()).collect();
             for (i, c) in children.iter().enumerate() {
                 c.inc_by(i as f64).unwrap();
                 c.inc();
@@ -583,7 +583,7 @@ fn what_cannot_work_across_processes_is_refused() {
     assert!(store.histogram_family(Opts::new("h2", ""), &[1.0], &["le"]).is_err());
     // Memory mode takes the same code and exposes values itself.
     let mem = Store::memory();
-    mem.gauge_family(Opts::new("g", "help"), GaugeMode::All, &["pid"]).unwrap().get(&["1"]).unwrap().set(2.0);
+    mem.gauge_family(Opts::new("g", "help"), GaugeMode::All, &["pid"]).unwrap().get(["1"]).unwrap().set(2.0);
     mem.register(Arc::new(&UP)).unwrap();
     let text = String::from_utf8(encode_text(Vec::new(), &mem).unwrap()).unwrap();
     assert_eq!(
@@ -665,21 +665,21 @@ fn write_rust_data(dir: &Path, id: u64) {
     let store = Store::open_with_identifier(dir, ident(id)).unwrap();
     let c = store.counter_family(Opts::new("ip_requests", "Requests."), &["v"]).unwrap();
     for (i, v) in TRICKY.iter().enumerate() {
-        c.get(&[v]).unwrap().inc_by((i + 1) as f64).unwrap();
+        c.get([v]).unwrap().inc_by((i + 1) as f64).unwrap();
     }
     store.counter(Opts::new("ip_plain_total", "Plain.")).unwrap().inc_by(0.25).unwrap();
     for mode in GaugeMode::ALL {
         let g = store.gauge_family(Opts::new(&format!("ip_gauge_{mode}"), "Gauge."), mode, &["v"]).unwrap();
-        g.get(&["x"]).unwrap().set(id as f64 + 0.5);
+        g.get(["x"]).unwrap().set(id as f64 + 0.5);
     }
     let s = store.summary_family(Opts::new("ip_size_bytes", "Sizes."), &["v"]).unwrap();
-    s.get(&["caf\u{e9}"]).unwrap().observe(3.0);
-    s.get(&["caf\u{e9}"]).unwrap().observe(4.5);
+    s.get(["caf\u{e9}"]).unwrap().observe(3.0);
+    s.get(["caf\u{e9}"]).unwrap().observe(4.5);
     let h = store
         .histogram_family(Opts::new("ip_latency_seconds", "Latency."), &[0.1, 1.0, 2.5, 1e6], &["v"])
         .unwrap();
     for v in [0.05, 0.5, 2.0, 3.0, 7e6] {
-        h.get(&["smile\u{1F600}"]).unwrap().observe(v);
+        h.get(["smile\u{1F600}"]).unwrap().observe(v);
     }
     let hd = store.histogram(Opts::new("ip_default", "Default buckets."), &DEFAULT_BUCKETS).unwrap();
     hd.observe(0.3);
@@ -873,22 +873,22 @@ fn python_reads_files_with_removed_children() {
     let live = store.gauge_family(Opts::new("rm_live", "help"), GaugeMode::LiveSum, &["q"]).unwrap();
     let all = store.gauge_family(Opts::new("rm_all", "help"), GaugeMode::All, &["q"]).unwrap();
     let hist = store.histogram_family(Opts::new("rm_h", "help"), &[1.0], &["q"]).unwrap();
-    jobs.get(&["a"]).unwrap().inc_by(5.0).unwrap();
-    jobs.get(&["b"]).unwrap().inc_by(1.0).unwrap();
-    live.get(&["a"]).unwrap().set(7.0);
-    all.get(&["a"]).unwrap().set(8.0);
-    hist.get(&["a"]).unwrap().observe(0.5);
-    let stale = jobs.get(&["a"]).unwrap();
-    assert_eq!(jobs.remove(&["a"]), Ok(true));
-    assert_eq!(jobs.remove(&["zz"]), Ok(false));
+    jobs.get(["a"]).unwrap().inc_by(5.0).unwrap();
+    jobs.get(["b"]).unwrap().inc_by(1.0).unwrap();
+    live.get(["a"]).unwrap().set(7.0);
+    all.get(["a"]).unwrap().set(8.0);
+    hist.get(["a"]).unwrap().observe(0.5);
+    let stale = jobs.get(["a"]).unwrap();
+    assert_eq!(jobs.remove(["a"]), Ok(true));
+    assert_eq!(jobs.remove(["zz"]), Ok(false));
     live.clear();
-    all.remove(&["a"]).unwrap();
-    hist.remove(&["a"]).unwrap();
+    all.remove(["a"]).unwrap();
+    hist.remove(["a"]).unwrap();
     stale.inc();
-    jobs.get(&["a"]).unwrap().inc_by(2.0).unwrap();
-    live.get(&["a"]).unwrap().set(3.0);
-    all.get(&["a"]).unwrap().set(4.0);
-    hist.get(&["a"]).unwrap().observe(2.0);
+    jobs.get(["a"]).unwrap().inc_by(2.0).unwrap();
+    live.get(["a"]).unwrap().set(3.0);
+    all.get(["a"]).unwrap().set(4.0);
+    hist.get(["a"]).unwrap().observe(2.0);
     let python = run_python(&py, dir.path(), PYTHON_READER);
     let rust = rust_exposition(dir.path());
     assert!(rust.contains("rm_jobs_total{q=\"a\"} 2.0\n"), "{rust}");
@@ -979,7 +979,7 @@ fn updates_stay_exact_while_files_grow_and_identifiers_change() {
                 for n in 0..INCS {
                     total.inc();
                     if n % 4 == 0 {
-                        family.get(&[&format!("{t}-{n}-{pad}")]).unwrap().inc();
+                        family.get([&format!("{t}-{n}-{pad}")]).unwrap().inc();
                     } else {
                         family.with(&["hot"], |c| c.inc()).unwrap();
                     }
@@ -1205,9 +1205,9 @@ fn gauge_max_and_min_do_not_depend_on_file_order() {
         let store = Store::open_with_identifier(dir.path(), ident(id)).unwrap();
         for mode in [GaugeMode::Max, GaugeMode::Min] {
             let g = store.gauge_family(Opts::new(&format!("g_{mode}"), "help"), mode, &["k"]).unwrap();
-            g.get(&["mixed"]).unwrap().set(v);
-            g.get(&["nan"]).unwrap().set(f64::NAN);
-            g.get(&["zero"]).unwrap().set(if id % 2 == 0 { 0.0 } else { -0.0 });
+            g.get(["mixed"]).unwrap().set(v);
+            g.get(["nan"]).unwrap().set(f64::NAN);
+            g.get(["zero"]).unwrap().set(if id % 2 == 0 { 0.0 } else { -0.0 });
         }
     }
     let mut files = MultiProcessCollector::new(dir.path()).unwrap().files().unwrap();
@@ -1246,7 +1246,7 @@ fn nan_observations_and_negative_zero_bounds_merge_as_in_python() {
         let s = store.summary(Opts::new("nz_summary", "help")).unwrap();
         for v in observations {
             h.observe(v);
-            hl.get(&["a"]).unwrap().observe(v);
+            hl.get(["a"]).unwrap().observe(v);
             s.observe(v);
         }
         // Python counts a NaN in no bucket.

@@ -25,7 +25,7 @@ fn metrics_follow_the_process_across_fork() {
     let h = store.histogram(Opts::new("h", "help"), &[1.0]).unwrap();
     c.inc();
     g.set(1.0);
-    fam.get(&["parent"]).unwrap().inc();
+    fam.get(["parent"]).unwrap().inc();
 
     // SAFETY: the child only runs this test's code on its own objects and leaves with _exit.
     let pid = unsafe { fork() };
@@ -36,8 +36,8 @@ fn metrics_follow_the_process_across_fork() {
             let fresh = c.get() == 0.0;
             c.inc_by(5.0).unwrap();
             g.set(7.0);
-            fam.get(&["parent"]).unwrap().inc();
-            fam.get(&["child"]).unwrap().inc_by(2.0).unwrap();
+            fam.get(["parent"]).unwrap().inc();
+            fam.get(["child"]).unwrap().inc_by(2.0).unwrap();
             h.observe(0.5);
             fresh && c.get() == 5.0
         })) {
@@ -87,7 +87,7 @@ fn fork_while_another_thread_holds_store_locks() {
     let twin_counter = twin.counter(Opts::new("twin", "help")).unwrap();
     twin_counter.inc();
     let fam = store.counter_family(Opts::new("busy", "help"), &["k"]).unwrap();
-    fam.get(&["parent"]).unwrap().inc();
+    fam.get(["parent"]).unwrap().inc();
     // The hammer's own store creates children without end; the child process never touches
     // it, so it does not have to move them all to its own files.
     let busy_store = Store::open_with_identifier(dir.path(), || 999_999).unwrap();
@@ -98,13 +98,13 @@ fn fork_while_another_thread_holds_store_locks() {
         std::thread::spawn(move || {
             let mut i = 0u64;
             while !stop.load(Ordering::Relaxed) {
-                busy_fam.get(&[&i.to_string()]).unwrap().inc();
-                fam.get(&[&(i % 500).to_string()]).unwrap().inc();
+                busy_fam.get([&i.to_string()]).unwrap().inc();
+                fam.get([&(i % 500).to_string()]).unwrap().inc();
                 if i.is_multiple_of(16) && i < 16 * 200 {
                     let g = store
                         .gauge_family(Opts::new(&format!("g{i}"), "help"), GaugeMode::LiveSum, &["k"])
                         .unwrap();
-                    g.get(&["x"]).unwrap().set(1.0);
+                    g.get(["x"]).unwrap().set(1.0);
                 }
                 if i.is_multiple_of(64) && i < 64 * 16 {
                     let other = Store::open_with_identifier(&path, move || 1_000_000 + i).unwrap();
@@ -124,13 +124,13 @@ fn fork_while_another_thread_holds_store_locks() {
             // SAFETY: async-signal-safe; a deadlocked child dies of SIGALRM.
             unsafe { alarm(30) };
             let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                fam.get(&["parent"]).unwrap().inc();
-                fam.get(&[&format!("child{round}")]).unwrap().inc();
+                fam.get(["parent"]).unwrap().inc();
+                fam.get([&format!("child{round}")]).unwrap().inc();
                 store.counter(Opts::new(&format!("child_only_{round}"), "help")).unwrap().inc();
                 twin_counter.inc();
                 twin.counter(Opts::new(&format!("twin_child_{round}"), "help")).unwrap().inc();
                 Store::open(dir.path()).unwrap().counter(Opts::new("fresh", "help")).unwrap().inc();
-                fam.get(&["parent"]).unwrap().get() == 1.0
+                fam.get(["parent"]).unwrap().get() == 1.0
             }));
             // SAFETY: ends the forked child without running the parent's exit handlers.
             unsafe { _exit(if matches!(ok, Ok(true)) { 0 } else { 1 }) };

@@ -108,10 +108,10 @@ fn stale_handles_never_reach_a_series_fixed_family() {
 fn stale_handles_never_reach_a_series_heap_family() {
     let family = promstack_alloc::Family::counter("heap", "Heap.", &["k"]).unwrap();
     let last = remove_and_recreate(
-        || family.get(&["x"]).unwrap(),
+        || family.get(["x"]).unwrap(),
         |one| {
             if one {
-                family.remove(&["x"]).unwrap();
+                family.remove(["x"]).unwrap();
             } else {
                 family.clear();
             }
@@ -124,10 +124,10 @@ fn stale_handles_never_reach_a_series_heap_family() {
 fn multiprocess_scenario(store: &Store) -> u64 {
     let family = store.counter_family(Opts::new("mp", "Multiprocess."), &["k"]).unwrap();
     remove_and_recreate(
-        || family.get(&["x"]).unwrap(),
+        || family.get(["x"]).unwrap(),
         |one| {
             if one {
-                family.remove(&["x"]).unwrap();
+                family.remove(["x"]).unwrap();
             } else {
                 family.clear();
             }
