@@ -1187,6 +1187,8 @@ impl<M: Metric, const L: usize, const N: usize, const V: usize, S: SpecSource<Sp
     fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
         let spec = self.spec();
         sink.family(spec.desc())?;
+        // The names are checked here once, not by the encoder for every child.
+        let names_ok = crate::encoding::label_names_valid(spec.label_names());
         let mut buf = [[0u8; V]; L];
         let buf = buf.as_flattened_mut();
         let mut ends = [0usize; L];
@@ -1216,12 +1218,11 @@ impl<M: Metric, const L: usize, const N: usize, const V: usize, S: SpecSource<Sp
                 start = end;
             }
             if ok {
-                slot.metric.report(
-                    spec.config(),
-                    spec.desc(),
-                    Labels::new(spec.label_names(), &values),
-                    sink,
-                )?;
+                let mut labels = Labels::new(spec.label_names(), &values);
+                if names_ok {
+                    labels = labels.with_checked_names();
+                }
+                slot.metric.report(spec.config(), spec.desc(), labels, sink)?;
             }
         }
         Ok(())

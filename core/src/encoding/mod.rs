@@ -254,9 +254,6 @@ pub struct Encoder<W: Write, F: FormatKind = Format, const N: usize = LINE_BUF> 
     held: Option<Held>,
     /// Address and length of the last family name checked (see [`Encoder::check_family`]).
     checked: (usize, usize),
-    /// The constant pieces of the last kind of sample line written (see [`Template`]).
-    #[cfg(not(feature = "small"))]
-    template: Template,
     /// The invalid name that stopped the encoding, for [`EncodeError::Desc`].
     bad_name: Option<DescError>,
     buf: [u8; N],
@@ -278,142 +275,6 @@ struct Held {
     sum: bool,
     /// The buffer was written out since: the line can no longer be taken back.
     spilled: bool,
-}
-
-/// Bytes of the constant pieces a [`Template`] holds, with room to copy them in fixed-size
-/// blocks.
-#[cfg(not(feature = "small"))]
-const TEMPLATE: usize = 96;
-/// The block the pieces of a [`Template`] are copied in (the line buffer needs this much room
-/// after the line).
-#[cfg(not(feature = "small"))]
-const BLOCK: usize = 16;
-
-/// The constant pieces of a sample line, for samples of the same family, suffix and label names
-/// one after the other (a labeled family's children): `name suffix{a="`, `",b="` and `"} `
-/// around the two values (or `name suffix{a="` and `"} ` around one; `name suffix ` alone).
-/// Built once for a run of such samples, with the names sorted then, so that each line is a
-/// few block copies, the values and the number. It is found again by content (the names are
-/// compared with the copies in it, a word at a time), never by address: a collector may pass
-/// names from a buffer it reuses.
-#[cfg(not(feature = "small"))]
-#[derive(Clone, Copy)]
-struct Template {
-    /// Where the family name, the suffix and the label names (in the sample's order) start in
-    /// `bytes`, and their lengths; `len[0] == u8::MAX` for no template.
-    at: [u8; 4],
-    len: [u8; 4],
-    /// Where pieces 0, 1 and 2 end in `bytes`.
-    ends: [u8; 3],
-    /// Number of label pairs (0 to 2).
-    pairs: u8,
-    /// The second label (by position) comes first (by name).
-    swap: bool,
-    bytes: [u8; TEMPLATE + BLOCK],
-}
-
-#[cfg(not(feature = "small"))]
-impl Template {
-    const NONE: Template =
-        Template { at: [0; 4], len: [u8::MAX; 4], ends: [0; 3], pairs: 0, swap: false, bytes: [0; TEMPLATE + BLOCK] };
-
-    /// The strings a template is made of: family name, suffix, label names in the sample's
-    /// order (at most two pairs, as the caller checked).
-    #[inline(always)]
-    fn parts<'a>(desc: &Desc<'a>, sample: &Sample<'a>) -> [&'a str; 4] {
-        let l = &sample.labels;
-        let n = l.len();
-        [
-            desc.name,
-            sample.suffix,
-            if n > 0 { l.pair(0).0 } else { "" },
-            if n > 1 { l.pair(1).0 } else { "" },
-        ]
-    }
-
-    /// `true` if this template writes the lines of `parts` with `pairs` pairs.
-    #[inline(always)]
-    fn fits(&self, parts: &[&str; 4], pairs: usize) -> bool {
-        if usize::from(self.pairs) != pairs {
-            return false;
-        }
-        let mut same = true;
-        for ((p, &at), &len) in parts.iter().zip(&self.at).zip(&self.len) {
-            let p = p.as_bytes();
-            let at = usize::from(at);
-            same &= p.len() == usize::from(len) && bytes_eq(p, &self.bytes[at..at + p.len().min(TEMPLATE)]);
-        }
-        same
-    }
-
-    /// The template for `parts` with `pairs` pairs; `None` when its pieces are longer than
-    /// [`TEMPLATE`].
-    fn build(parts: &[&str; 4], pairs: usize) -> Option<Template> {
-        let mut t = Template { pairs: pairs as u8, ..Template::NONE };
-        let mut order = [2, 3];
-        if pairs == 2 && name_lt(parts[3], parts[2]) {
-            t.swap = true;
-            order = [3, 2];
-        }
-        let mut at = 0;
-        let mut bytes = [0u8; TEMPLATE + BLOCK];
-        let mut starts = [0u8; 4];
-        // Copies `piece` in; where it starts and ends.
-        let mut push = |piece: &[u8]| -> Option<(u8, u8)> {
-            let start = at as u8;
-            bytes.get_mut(at..at + piece.len())?.copy_from_slice(piece);
-            at += piece.len();
-            (at <= TEMPLATE).then_some((start, at as u8))
-        };
-        starts[0] = push(parts[0].as_bytes())?.0;
-        starts[1] = push(parts[1].as_bytes())?.0;
-        let mut ends = [0u8; 3];
-        let mut k = 0;
-        if pairs > 0 {
-            push(b"{")?;
-            for (i, &p) in order[..pairs].iter().enumerate() {
-                if i > 0 {
-                    push(b"\",")?;
-                }
-                starts[p] = push(parts[p].as_bytes())?.0;
-                ends[k] = push(b"=\"")?.1;
-                k += 1;
-            }
-            push(b"\"}")?;
-        }
-        ends[k] = push(b" ")?.1;
-        for (len, p) in t.len.iter_mut().zip(parts) {
-            *len = p.len() as u8;
-        }
-        t.at = starts;
-        t.ends = ends;
-        t.bytes = bytes;
-        Some(t)
-    }
-}
-
-/// `a == b` for the short strings of a template, a word at a time (no `memcmp` call).
-#[cfg(not(feature = "small"))]
-#[inline(always)]
-fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
-    let n = a.len();
-    if n != b.len() {
-        return false;
-    }
-    if n >= 8 {
-        let mut diff = 0;
-        let mut i = 0;
-        while i + 8 < n {
-            diff |= le64(&a[i..]) ^ le64(&b[i..]);
-            i += 8;
-        }
-        diff |= le64(&a[n - 8..]) ^ le64(&b[n - 8..]);
-        diff == 0
-    } else if n >= 4 {
-        (le32(a) ^ le32(b)) | (le32(&a[n - 4..]) ^ le32(&b[n - 4..])) == 0
-    } else {
-        a.iter().zip(b).all(|(x, y)| x == y)
-    }
 }
 
 /// A write failed; the writer's error is kept in the encoder. What the writing functions
@@ -479,8 +340,6 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
             header_pending: false,
             held: None,
             checked: (0, 0),
-            #[cfg(not(feature = "small"))]
-            template: Template::NONE,
             bad_name: None,
             buf: [0; N],
             len: 0,
@@ -1197,11 +1056,11 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
     }
 
     /// The common sample line in one go: at most two labels, none needing escaping, no
-    /// timestamp or exemplar. The constant pieces come from a [`Template`]; the line's exact
-    /// length is known before a byte is written, so the buffer is written out first when the
-    /// line would not fit (instead of writing it piece by piece across the boundary), and then
-    /// every piece is copied without a check of its own. `false` when the line is not of that
-    /// kind (nothing written): the general path writes it. The bytes are the general path's.
+    /// timestamp or exemplar. Its exact length is known before a byte is written, so the
+    /// buffer is written out first when the line would not fit (instead of writing the line
+    /// piece by piece across the boundary), and then every piece is copied without a check of
+    /// its own. `false` when the line is not of that kind (nothing written): the general path
+    /// writes it. The bytes are the general path's.
     #[cfg(not(feature = "small"))]
     #[inline]
     fn put_line_fast(&mut self, desc: &Desc<'_>, sample: &Sample<'_>) -> Result<bool, WriteFailed> {
@@ -1214,26 +1073,21 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
         if !plain || n > 2 {
             return Ok(false);
         }
-        let parts = Template::parts(desc, sample);
-        if !self.template.fits(&parts, n) {
-            match Template::build(&parts, n) {
-                Some(t) => self.template = t,
-                None => return Ok(false),
+        let mut pairs: [(&str, &str); 2] = [("", ""); 2];
+        if n > 0 {
+            let first = labels.pair(0);
+            pairs[0] = first;
+            if n == 2 {
+                let second = labels.pair(1);
+                if name_lt(second.0, first.0) {
+                    pairs = [second, first];
+                } else {
+                    pairs[1] = second;
+                }
             }
-        }
-        let mut values = [""; 2];
-        for (i, v) in values[..n].iter_mut().enumerate() {
-            *v = labels.pair(i).1;
-        }
-        if self.template.swap {
-            values.swap(0, 1);
-        }
-        let mut escape = false;
-        for v in &values[..n] {
-            escape |= needs_escape(v.as_bytes(), true);
-        }
-        if escape {
-            return Ok(false);
+            if needs_escape(pairs[0].1.as_bytes(), true) || needs_escape(pairs[1].1.as_bytes(), true) {
+                return Ok(false);
+            }
         }
         let mut ints = itoa::Buffer::new();
         #[cfg(feature = "float")]
@@ -1244,35 +1098,40 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
             #[cfg(feature = "float")]
             Value::Float(f) => (float::shortest(f, &mut floats).as_bytes(), b""),
         };
-        let t = &self.template;
-        let ends = [0, usize::from(t.ends[0]), usize::from(t.ends[1]), usize::from(t.ends[2])];
-        let pieces = ends[n + 1];
-        let need = pieces + values[0].len() + values[1].len() + digits.len() + tail.len() + 1;
-        // Pieces are copied in whole blocks: room for the last one's overshoot.
-        if self.len + need + BLOCK > N {
+        let (name, suffix) = (desc.name.as_bytes(), sample.suffix.as_bytes());
+        let mut need = name.len() + suffix.len() + 1 + digits.len() + tail.len() + 1;
+        if n > 0 {
+            // `{`, `}`, the pairs and a `,` between two.
+            need += 1 + pair_len(pairs[0]) + 1;
+            if n == 2 {
+                need += pair_len(pairs[1]) + 1;
+            }
+        }
+        if self.len + need > N {
             // A held half pair (OpenMetrics) stays in the buffer: the general path decides
             // whether it spills.
-            if self.held.is_some() || need + BLOCK > N {
+            if self.held.is_some() || need > N {
                 return Ok(false);
             }
             self.flush_buf()?;
         }
         let mut at = self.len;
-        for k in 0..=n {
-            let (start, end) = (ends[k], ends[k + 1]);
-            let mut from = start;
-            while from < end {
-                self.buf[at..at + BLOCK].copy_from_slice(&self.template.bytes[from..from + BLOCK]);
-                let step = (end - from).min(BLOCK);
-                at += step;
-                from += step;
+        copy_short(&mut self.buf[at..at + name.len()], name);
+        at += name.len();
+        copy_short(&mut self.buf[at..at + suffix.len()], suffix);
+        at += suffix.len();
+        if n > 0 {
+            self.buf[at] = b'{';
+            at = self.raw_pair(at + 1, pairs[0]);
+            if n == 2 {
+                self.buf[at] = b',';
+                at = self.raw_pair(at + 1, pairs[1]);
             }
-            if k < n {
-                let v = values[k].as_bytes();
-                copy_short(&mut self.buf[at..at + v.len()], v);
-                at += v.len();
-            }
+            self.buf[at] = b'}';
+            at += 1;
         }
+        self.buf[at] = b' ';
+        at += 1;
         copy_short(&mut self.buf[at..at + digits.len()], digits);
         at += digits.len();
         copy_short(&mut self.buf[at..at + tail.len()], tail);
@@ -1470,15 +1329,28 @@ fn is_label_name(name: &str) -> bool {
     b.first().is_some_and(|c| !c.is_ascii_digit()) && bytes_in(b, LABEL_BYTE)
 }
 
-/// `true` if every label name of `labels` is valid.
+/// `true` if every label name of `labels` is valid (the first group's are not checked again
+/// when the collector did, see [`label_names_valid`]).
 #[inline]
 fn label_names_ok(labels: &Labels<'_>) -> bool {
     let [a, b] = labels.name_groups();
     let mut ok = true;
-    for n in a {
-        ok &= is_label_name(n);
+    if !labels.names_checked() {
+        ok = label_names_valid(a);
     }
     for n in b {
+        ok &= is_label_name(n);
+    }
+    ok
+}
+
+/// `true` if every name in `names` passes the check an encoder makes on each sample's label
+/// names. A collector reporting many samples with the same names checks them once with this
+/// and marks its labels, so the encoder skips the check per sample.
+#[inline]
+pub(crate) fn label_names_valid(names: &[&str]) -> bool {
+    let mut ok = true;
+    for n in names {
         ok &= is_label_name(n);
     }
     ok
