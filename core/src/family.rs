@@ -248,6 +248,9 @@ struct Slot<M, const L: usize, const V: usize> {
     inflight: sync::AtomicU32,
     hash: AtomicU64,
     lens: [AtomicU8; L],
+    /// 1 when no label value needs escaping in the exposition (checked once, at the claim,
+    /// instead of at every scrape).
+    plain: AtomicU8,
     bytes: [ValueBytes<V>; L],
     metric: M,
 }
@@ -258,6 +261,7 @@ impl<M: Metric, const L: usize, const V: usize> Slot<M, L, V> {
         inflight: sync::AtomicU32::new(0),
         hash: AtomicU64::new(0),
         lens: [const { AtomicU8::new(0) }; L],
+        plain: AtomicU8::new(0),
         bytes: [const { ValueBytes::EMPTY }; L],
         metric: M::INIT,
     };
@@ -313,12 +317,14 @@ impl<M: Metric, const L: usize, const V: usize> Slot<M, L, V> {
 
     /// Copies the label values out, one after the other, into `out` (`L * V` bytes), and where
     /// each ends into `ends`; `None` if the slot changed meanwhile (or is not READY).
+    /// `Some(true)` when no value needs escaping (as [`Slot::plain`] recorded).
     #[cfg(not(feature = "small"))]
-    fn read_values(&self, out: &mut [u8], ends: &mut [usize; L]) -> Option<u32> {
+    fn read_values(&self, out: &mut [u8], ends: &mut [usize; L]) -> Option<bool> {
         let s = self.state.load(Ordering::Acquire);
         if s & STATUS != READY {
             return None;
         }
+        let plain = self.plain.load(Ordering::Relaxed) != 0;
         let mut at = 0;
         for ((end, len), bytes) in ends.iter_mut().zip(&self.lens).zip(&self.bytes) {
             let len = usize::from(len.load(Ordering::Relaxed)).min(V);
@@ -327,7 +333,7 @@ impl<M: Metric, const L: usize, const V: usize> Slot<M, L, V> {
             *end = at;
         }
         fence(Ordering::Acquire);
-        (self.state.load(Ordering::Relaxed) == s).then_some(s)
+        (self.state.load(Ordering::Relaxed) == s).then_some(plain)
     }
 }
 
@@ -931,6 +937,12 @@ impl<M: Metric, const L: usize, const N: usize, const V: usize, S: SpecSource<Sp
             len.store(v.len() as u8, Ordering::Relaxed);
             bytes.store(v.as_bytes());
         }
+        #[cfg(not(feature = "small"))]
+        let plain = !values.iter().any(|v| crate::encoding::value_needs_escape(v));
+        // `small` writes every value through its escaping loop anyway.
+        #[cfg(feature = "small")]
+        let plain = false;
+        slot.plain.store(u8::from(plain), Ordering::Relaxed);
         slot.metric.reset();
         let ready = generation << 2 | READY;
         slot.state.store(ready, Ordering::Release);
@@ -1189,6 +1201,7 @@ impl<M: Metric, const L: usize, const N: usize, const V: usize, S: SpecSource<Sp
         sink.family(spec.desc())?;
         // The names are checked here once, not by the encoder for every child.
         let names_ok = crate::encoding::label_names_valid(spec.label_names());
+        let sorted = crate::encoding::label_names_sorted(spec.label_names());
         let mut buf = [[0u8; V]; L];
         let buf = buf.as_flattened_mut();
         let mut ends = [0usize; L];
@@ -1197,9 +1210,9 @@ impl<M: Metric, const L: usize, const N: usize, const V: usize, S: SpecSource<Sp
                 continue;
             }
             // A slot rewritten while copied is skipped: it is either gone or brand new.
-            if slot.read_values(buf, &mut ends).is_none() {
+            let Some(plain) = slot.read_values(buf, &mut ends) else {
                 continue;
-            }
+            };
             // One check for all the values: ASCII (nearly always) in a few word operations,
             // UTF-8 the long way otherwise. Each value was a `&str` when stored, so every end is
             // a char boundary of an intact read (`get` re-checks that).
@@ -1220,7 +1233,10 @@ impl<M: Metric, const L: usize, const N: usize, const V: usize, S: SpecSource<Sp
             if ok {
                 let mut labels = Labels::new(spec.label_names(), &values);
                 if names_ok {
-                    labels = labels.with_checked_names();
+                    labels = labels.with_checked_names(sorted);
+                }
+                if plain {
+                    labels = labels.with_plain_values();
                 }
                 slot.metric.report(spec.config(), spec.desc(), labels, sink)?;
             }
@@ -1232,6 +1248,50 @@ impl<M: Metric, const L: usize, const N: usize, const V: usize, S: SpecSource<Sp
 #[cfg(all(test, feature = "float"))]
 mod tests {
     use super::*;
+
+    /// Every length from 0 to `V`, stored over whatever was there before, reads back and
+    /// compares as itself; a value differing in any one byte does not compare equal. Capacities
+    /// that are a word multiple, shorter than a word, and with tail bytes.
+    fn value_bytes_round_trip<const V: usize>() {
+        let cell = ValueBytes::<V>::EMPTY;
+        let mut x: u32 = 0x2545_f491;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        };
+        for round in 0..4 {
+            for len in 0..=V {
+                let v: [u8; V] = core::array::from_fn(|_| next());
+                let v = &v[..len];
+                cell.store(v);
+                assert!(cell.eq(v), "V={V} len={len} round={round}");
+                #[cfg(not(feature = "small"))]
+                {
+                    let mut out = [0u8; V];
+                    cell.copy_to(&mut out, len);
+                    assert_eq!(&out[..len], v, "V={V} len={len}");
+                }
+                for i in 0..len {
+                    let mut w: [u8; V] = [0; V];
+                    w[..len].copy_from_slice(v);
+                    w[i] ^= 1 << (i % 8);
+                    assert!(!cell.eq(&w[..len]), "V={V} len={len} byte {i}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn value_bytes_store_compare_and_copy_every_length() {
+        value_bytes_round_trip::<1>();
+        value_bytes_round_trip::<5>();
+        value_bytes_round_trip::<8>();
+        value_bytes_round_trip::<13>();
+        value_bytes_round_trip::<32>();
+        value_bytes_round_trip::<41>();
+    }
 
     /// A handle whose generation comes round again (the generation has 30 bits) still does not
     /// update the label set that now holds its slot.

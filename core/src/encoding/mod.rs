@@ -1075,17 +1075,25 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
         }
         let mut pairs: [(&str, &str); 2] = [("", ""); 2];
         if n > 0 {
+            // What the collector vouched for (see `Labels::with_checked_names` and
+            // `with_plain_values`) is not checked again: the first group's values, and the
+            // order of its names.
+            let [own, _] = labels.name_groups();
+            let plain = labels.values_plain();
             let first = labels.pair(0);
             pairs[0] = first;
+            let mut escape = !(plain && !own.is_empty()) && needs_escape(first.1.as_bytes(), true);
             if n == 2 {
                 let second = labels.pair(1);
-                if name_lt(second.0, first.0) {
+                escape |= !(plain && own.len() == 2) && needs_escape(second.1.as_bytes(), true);
+                let in_order = own.len() == 2 && labels.names_sorted();
+                if !in_order && name_lt(second.0, first.0) {
                     pairs = [second, first];
                 } else {
                     pairs[1] = second;
                 }
             }
-            if needs_escape(pairs[0].1.as_bytes(), true) || needs_escape(pairs[1].1.as_bytes(), true) {
+            if escape {
                 return Ok(false);
             }
         }
@@ -1342,6 +1350,20 @@ fn label_names_ok(labels: &Labels<'_>) -> bool {
         ok &= is_label_name(n);
     }
     ok
+}
+
+/// `true` if a label value needs escaping (a collector that stores values checks each once
+/// and marks its labels plain, see `Labels::with_plain_values`).
+#[cfg(not(feature = "small"))]
+#[inline]
+pub(crate) fn value_needs_escape(v: &str) -> bool {
+    needs_escape(v.as_bytes(), true)
+}
+
+/// `true` if `names` are in strictly ascending order (as encoders write them).
+#[cfg(not(feature = "small"))]
+pub(crate) fn label_names_sorted(names: &[&str]) -> bool {
+    names.windows(2).all(|w| w[0] < w[1])
 }
 
 /// `true` if every name in `names` passes the check an encoder makes on each sample's label
