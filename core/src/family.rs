@@ -79,9 +79,9 @@ use value_bytes::ValueBytes;
 /// `small` (firmware, size over speed) every access is byte by byte instead, as before.
 mod value_bytes {
     #![allow(unsafe_code)]
-    use core::sync::atomic::{AtomicU8, Ordering::Relaxed};
     #[cfg(not(feature = "small"))]
     use core::sync::atomic::AtomicUsize;
+    use core::sync::atomic::{AtomicU8, Ordering::Relaxed};
 
     #[cfg(not(feature = "small"))]
     const W: usize = core::mem::size_of::<usize>();
@@ -135,7 +135,9 @@ mod value_bytes {
                 let le32 = |b: &[u8]| u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
                 le32(rest) | le32(&rest[n - 4..]) << (8 * (n - 4))
             } else if n > 0 {
-                u64::from(rest[0]) | u64::from(rest[n / 2]) << (8 * (n / 2)) | u64::from(rest[n - 1]) << (8 * (n - 1))
+                u64::from(rest[0])
+                    | u64::from(rest[n / 2]) << (8 * (n / 2))
+                    | u64::from(rest[n - 1]) << (8 * (n - 1))
             } else {
                 0
             };
@@ -164,8 +166,8 @@ mod value_bytes {
                 if part {
                     self.word(full).store(Self::partial(&v[full * W..]), Relaxed);
                 }
-                for j in (V / W * W)..v.len() {
-                    self.0[j].store(v[j], Relaxed);
+                for (b, c) in self.0.iter().zip(v).skip(V / W * W) {
+                    b.store(*c, Relaxed);
                 }
             }
             #[cfg(feature = "small")]
@@ -193,8 +195,8 @@ mod value_bytes {
                 if part {
                     diff |= self.word(full).load(Relaxed) ^ Self::partial(&v[full * W..]);
                 }
-                for j in (V / W * W)..v.len() {
-                    diff |= usize::from(self.0[j].load(Relaxed) ^ v[j]);
+                for (b, c) in self.0.iter().zip(v).skip(V / W * W) {
+                    diff |= usize::from(b.load(Relaxed) ^ c);
                 }
                 diff == 0
             }
@@ -213,8 +215,8 @@ mod value_bytes {
             for i in 0..words {
                 out[i * W..i * W + W].copy_from_slice(&self.word(i).load(Relaxed).to_le_bytes());
             }
-            for j in (V / W * W)..len.min(V) {
-                out[j] = self.0[j].load(Relaxed);
+            for (o, b) in out.iter_mut().zip(&self.0).take(len.min(V)).skip(V / W * W) {
+                *o = b.load(Relaxed);
             }
         }
     }
@@ -1225,7 +1227,8 @@ impl<M: Metric, const L: usize, const N: usize, const V: usize, S: SpecSource<Sp
             // UTF-8 the long way otherwise. Each value was a `&str` when stored, so every end is
             // a char boundary of an intact read (`get` re-checks that).
             let copied = &buf[..ends.last().copied().unwrap_or(0)];
-            let Some(all) = value_bytes::ascii_str(copied).or_else(|| core::str::from_utf8(copied).ok()) else {
+            let Some(all) = value_bytes::ascii_str(copied).or_else(|| core::str::from_utf8(copied).ok())
+            else {
                 continue;
             };
             let mut values = [""; L];

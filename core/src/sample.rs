@@ -70,8 +70,15 @@ pub struct Labels<'a> {
 
 impl<'a> Labels<'a> {
     /// No labels.
-    pub const EMPTY: Labels<'static> =
-        Labels { names: &[], values: &[], extra_names: &[], extra_values: &[], checked: false, sorted: false, plain: false };
+    pub const EMPTY: Labels<'static> = Labels {
+        names: &[],
+        values: &[],
+        extra_names: &[],
+        extra_values: &[],
+        checked: false,
+        sorted: false,
+        plain: false,
+    };
 
     /// Label pairs from parallel slices, one value per name.
     ///
@@ -85,7 +92,15 @@ impl<'a> Labels<'a> {
         if names.len() != values.len() {
             panic!("Labels::new needs one value per label name");
         }
-        Labels { names, values, extra_names: &[], extra_values: &[], checked: false, sorted: false, plain: false }
+        Labels {
+            names,
+            values,
+            extra_names: &[],
+            extra_values: &[],
+            checked: false,
+            sorted: false,
+            plain: false,
+        }
     }
 
     /// Label pairs from parallel slices; [`LabelError::WrongCount`] (expected: the number of
@@ -101,7 +116,15 @@ impl<'a> Labels<'a> {
     /// ```
     pub fn try_new(names: &'a [&'a str], values: &'a [&'a str]) -> Result<Self, LabelError> {
         check_pairs(names, values)?;
-        Ok(Labels { names, values, extra_names: &[], extra_values: &[], checked: false, sorted: false, plain: false })
+        Ok(Labels {
+            names,
+            values,
+            extra_names: &[],
+            extra_values: &[],
+            checked: false,
+            sorted: false,
+            plain: false,
+        })
     }
 
     /// Adds the second group of pairs, one value per name.

@@ -663,8 +663,11 @@ fn with_buffer<const N: usize>(c: &dyn Collector, format: Format) -> Vec<u8> {
 fn line_fast_path_writes_the_general_paths_bytes() {
     static C: FixedFamily<CounterValue, 2, 8> = FixedFamily::counter("fast_c", "", ["path", "method"]);
     static G: FixedFamily<GaugeValue, 1, 8> = FixedFamily::gauge("fast_g", "", ["a"]);
-    static H: FixedFamily<HistogramValue<3>, 1, 8> = FixedFamily::histogram("fast_h", "", ["z"], [0.5, 1.0, 5.0]);
-    for (i, &v) in ["/", "a\"b", "c\\d", "e\nf", "\u{4500}x", "", "0123456789abcdef0123456789abcdef"].iter().enumerate() {
+    static H: FixedFamily<HistogramValue<3>, 1, 8> =
+        FixedFamily::histogram("fast_h", "", ["z"], [0.5, 1.0, 5.0]);
+    for (i, &v) in
+        ["/", "a\"b", "c\\d", "e\nf", "\u{4500}x", "", "0123456789abcdef0123456789abcdef"].iter().enumerate()
+    {
         C.get([v, "GET"]).unwrap().inc_by_int(i as u64 + 1);
         G.get([v]).unwrap().set(i as f64 * 1.5 - 2.0);
         H.get([v]).unwrap().observe(i as f64);

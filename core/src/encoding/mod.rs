@@ -1082,10 +1082,10 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
             let plain = labels.values_plain();
             let first = labels.pair(0);
             pairs[0] = first;
-            let mut escape = !(plain && !own.is_empty()) && needs_escape(first.1.as_bytes(), true);
+            let mut escape = (!plain || own.is_empty()) && needs_escape(first.1.as_bytes(), true);
             if n == 2 {
                 let second = labels.pair(1);
-                escape |= !(plain && own.len() == 2) && needs_escape(second.1.as_bytes(), true);
+                escape |= (!plain || own.len() != 2) && needs_escape(second.1.as_bytes(), true);
                 let in_order = own.len() == 2 && labels.names_sorted();
                 if !in_order && name_lt(second.0, first.0) {
                     pairs = [second, first];
@@ -1472,7 +1472,7 @@ fn needs_escape(b: &[u8], quote: bool) -> bool {
         let w = if n >= 4 {
             le32(b) | le32(&b[n - 4..]) << 32
         } else if n > 0 {
-            LO * u64::from(b'a') & !0xff_ffff
+            (LO * u64::from(b'a')) & !0xff_ffff
                 | u64::from(b[0])
                 | u64::from(b[n / 2]) << 8
                 | u64::from(b[n - 1]) << 16
