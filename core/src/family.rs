@@ -13,6 +13,13 @@
 //! read exactly the bytes of that generation. Because the claim path re-scans under the critical
 //! section before taking a slot, one label set never gets two slots.
 //!
+//! The bytes are read and written a machine word at a time (`ValueBytes`: a lookup compares a
+//! 22-byte value in three loads), and the claim records, under the same discipline, whether any
+//! value needs escaping, so a scrape checks neither again. A scrape hands the copied bytes on as
+//! `&str` without UTF-8 validation only when they are ASCII (then they are UTF-8 whatever a
+//! concurrent writer did); anything else is validated, so no `str` invariant rests on the
+//! sequence lock being right.
+//!
 //! Handles returned by [`FixedFamily::get`] remember the generation they were found in; after the
 //! child is removed (and its slot perhaps reused) their updates are dropped instead of landing in
 //! another series.
