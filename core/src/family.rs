@@ -173,8 +173,11 @@ mod value_bytes {
                 if part {
                     self.word(full).store(Self::partial(&v[full * W..]), Relaxed);
                 }
-                for (b, c) in self.0.iter().zip(v).skip(V / W * W) {
-                    b.store(*c, Relaxed);
+                // Constant: compiled out when `V` is a whole number of words.
+                if !V.is_multiple_of(W) {
+                    for (b, c) in self.0.iter().zip(v).skip(V / W * W) {
+                        b.store(*c, Relaxed);
+                    }
                 }
             }
             #[cfg(feature = "small")]
@@ -202,8 +205,10 @@ mod value_bytes {
                 if part {
                     diff |= self.word(full).load(Relaxed) ^ Self::partial(&v[full * W..]);
                 }
-                for (b, c) in self.0.iter().zip(v).skip(V / W * W) {
-                    diff |= usize::from(b.load(Relaxed) ^ c);
+                if !V.is_multiple_of(W) {
+                    for (b, c) in self.0.iter().zip(v).skip(V / W * W) {
+                        diff |= usize::from(b.load(Relaxed) ^ c);
+                    }
                 }
                 diff == 0
             }
@@ -222,8 +227,10 @@ mod value_bytes {
             for i in 0..words {
                 out[i * W..i * W + W].copy_from_slice(&self.word(i).load(Relaxed).to_le_bytes());
             }
-            for (o, b) in out.iter_mut().zip(&self.0).take(len.min(V)).skip(V / W * W) {
-                *o = b.load(Relaxed);
+            if !V.is_multiple_of(W) {
+                for (o, b) in out.iter_mut().zip(&self.0).take(len.min(V)).skip(V / W * W) {
+                    *o = b.load(Relaxed);
+                }
             }
         }
     }
