@@ -56,8 +56,15 @@ impl<const N: usize> HistogramValue<N> {
         let i = if v.is_nan() {
             N
         } else if N <= COUNT_SEARCH_MAX {
-            // Bounds are sorted, so the number below `v` is the index of the first >= v.
-            bounds.iter().map(|b| usize::from(*b < v)).sum()
+            // Bounds are sorted, so the bounds below `v` are a prefix: a mask of them (all the
+            // compares at once, then one move of their results) has its first zero bit at the
+            // index of the first bound >= v. Counting the bits instead costs a dozen more
+            // instructions where the CPU baseline has no popcount.
+            let mut below = 0u64;
+            for (j, b) in bounds.iter().enumerate() {
+                below |= u64::from(*b < v) << j;
+            }
+            (!below).trailing_zeros() as usize
         } else {
             bounds.partition_point(|b| *b < v)
         };

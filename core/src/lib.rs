@@ -15,7 +15,9 @@
 //! assert!(out.starts_with(b"# HELP http_requests_total Requests served.\n"));
 //! ```
 #![cfg_attr(not(test), no_std)]
-#![forbid(unsafe_code)]
+// Two `unsafe` blocks, in `family.rs` (`value_bytes`): label bytes viewed as atomic words, and
+// an ASCII run as `&str`. Everything else is safe code.
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 // `const` items holding atomics (`Metric::INIT`, empty slots) exist to initialize statics and
 // arrays; every use is meant to be a fresh value.

@@ -58,12 +58,27 @@ pub struct Labels<'a> {
     values: &'a [&'a str],
     extra_names: &'a [&'a str],
     extra_values: &'a [&'a str],
+    /// The first group's names passed the encoders' label name check already (a collector
+    /// that checked its names once for many samples says so), so encoders skip it.
+    checked: bool,
+    /// The first group's names are in ascending order too (set only with `checked`).
+    sorted: bool,
+    /// No value of the first group needs escaping (a collector that checked each value once,
+    /// when it stored it, says so).
+    plain: bool,
 }
 
 impl<'a> Labels<'a> {
     /// No labels.
-    pub const EMPTY: Labels<'static> =
-        Labels { names: &[], values: &[], extra_names: &[], extra_values: &[] };
+    pub const EMPTY: Labels<'static> = Labels {
+        names: &[],
+        values: &[],
+        extra_names: &[],
+        extra_values: &[],
+        checked: false,
+        sorted: false,
+        plain: false,
+    };
 
     /// Label pairs from parallel slices, one value per name.
     ///
@@ -77,7 +92,15 @@ impl<'a> Labels<'a> {
         if names.len() != values.len() {
             panic!("Labels::new needs one value per label name");
         }
-        Labels { names, values, extra_names: &[], extra_values: &[] }
+        Labels {
+            names,
+            values,
+            extra_names: &[],
+            extra_values: &[],
+            checked: false,
+            sorted: false,
+            plain: false,
+        }
     }
 
     /// Label pairs from parallel slices; [`LabelError::WrongCount`] (expected: the number of
@@ -93,7 +116,15 @@ impl<'a> Labels<'a> {
     /// ```
     pub fn try_new(names: &'a [&'a str], values: &'a [&'a str]) -> Result<Self, LabelError> {
         check_pairs(names, values)?;
-        Ok(Labels { names, values, extra_names: &[], extra_values: &[] })
+        Ok(Labels {
+            names,
+            values,
+            extra_names: &[],
+            extra_values: &[],
+            checked: false,
+            sorted: false,
+            plain: false,
+        })
     }
 
     /// Adds the second group of pairs, one value per name.
@@ -137,6 +168,44 @@ impl<'a> Labels<'a> {
     /// The value of label `name`, if present.
     pub fn get(&self, name: &str) -> Option<&'a str> {
         self.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+
+    /// These labels with the first group's names marked as checked (only for names that
+    /// [`crate::encoding::label_names_valid`] accepted), and as sorted when `sorted` (only for
+    /// names in strictly ascending order).
+    // `small` collects through another path that does not mark its labels.
+    #[cfg_attr(feature = "small", allow(dead_code))]
+    #[inline]
+    pub(crate) fn with_checked_names(self, sorted: bool) -> Self {
+        Labels { checked: true, sorted, ..self }
+    }
+
+    /// These labels with the first group's values marked as needing no escaping (only for
+    /// values without `\\`, `"` or a newline).
+    #[cfg_attr(feature = "small", allow(dead_code))]
+    #[inline]
+    pub(crate) fn with_plain_values(self) -> Self {
+        Labels { plain: true, ..self }
+    }
+
+    /// `true` when the first group's names were checked by the collector.
+    #[inline]
+    pub(crate) fn names_checked(&self) -> bool {
+        self.checked
+    }
+
+    /// `true` when the first group's names are known to be in ascending order.
+    #[cfg_attr(feature = "small", allow(dead_code))]
+    #[inline]
+    pub(crate) fn names_sorted(&self) -> bool {
+        self.sorted
+    }
+
+    /// `true` when no value of the first group needs escaping.
+    #[cfg_attr(feature = "small", allow(dead_code))]
+    #[inline]
+    pub(crate) fn values_plain(&self) -> bool {
+        self.plain
     }
 
     /// The label names of both groups (what an encoder checks).

@@ -213,3 +213,42 @@ fn stale_handle_updates_never_reach_a_reclaimed_slot() {
     // about three in four here. Enough must still get through for the test to mean something.
     assert!(claimed > ROUNDS / 100, "the slot was reused in only {claimed} of {ROUNDS} rounds");
 }
+
+/// Scrapes running while one slot is removed and re-claimed for values of other lengths (word
+/// multiples, partial words, multi-byte UTF-8) never write a value that was not stored whole:
+/// the words of a value are copied under the slot's sequence check, and a copy that overlaps a
+/// rewrite is skipped.
+#[test]
+fn scrapes_never_see_torn_label_values() {
+    static F: FixedFamily<CounterValue, 2, 1> = FixedFamily::counter("conc_torn", "", ["a", "b"]);
+    const VALUES: [[&str; 2]; 4] = [
+        ["x", "0123456789abcdef0123456789abcdef"],
+        ["yyyyyyyyyyyyy", "é€😀é€😀"],
+        ["", "zz"],
+        ["0123456789abcdef0123456789abcdef", "q"],
+    ];
+    let stop = AtomicBool::new(false);
+    thread::scope(|s| {
+        s.spawn(|| {
+            let mut i = 0;
+            while !stop.load(Ordering::Relaxed) {
+                let v = VALUES[i % VALUES.len()];
+                F.get(v).unwrap().inc();
+                F.remove(v);
+                i += 1;
+            }
+        });
+        for _ in 0..3000 {
+            let out = String::from_utf8(encode_text(Vec::new(), &F).unwrap()).unwrap();
+            for line in out.lines().filter(|l| !l.starts_with('#')) {
+                // 0.0 between the claim and the increment.
+                let ok = VALUES.iter().any(|[a, b]| {
+                    let head = format!("conc_torn_total{{a=\"{a}\",b=\"{b}\"}} ");
+                    line.strip_prefix(&head).is_some_and(|v| v == "0.0" || v == "1.0")
+                });
+                assert!(ok, "torn or unknown line: {line}");
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+    });
+}

@@ -644,3 +644,45 @@ fn collections_per_scrape() {
         assert_eq!(got, want, "{format:?} created={created}");
     }
 }
+
+/// What an encoder with a line buffer of `N` bytes writes.
+fn with_buffer<const N: usize>(c: &dyn Collector, format: Format) -> Vec<u8> {
+    setup();
+    let mut enc = Encoder::<_, _, N>::with_format(format, Vec::new()).with_created_in_text(true);
+    enc.encode(c).unwrap();
+    enc.finish().unwrap()
+}
+
+/// The encoder writes a common sample line (at most two labels, nothing to escape) in one
+/// go, with what a fixed family vouches for (names checked and sorted once, values checked for
+/// escaping when stored) not checked again; every other line piece by piece. Both give the same
+/// bytes: with no buffer (every line the general way), a buffer shorter than the lines, and
+/// the default one; for names given out of order, values that need escaping, non-ASCII values,
+/// and histograms (a label and `le`).
+#[test]
+fn line_fast_path_writes_the_general_paths_bytes() {
+    static C: FixedFamily<CounterValue, 2, 8> = FixedFamily::counter("fast_c", "", ["path", "method"]);
+    static G: FixedFamily<GaugeValue, 1, 8> = FixedFamily::gauge("fast_g", "", ["a"]);
+    static H: FixedFamily<HistogramValue<3>, 1, 8> =
+        FixedFamily::histogram("fast_h", "", ["z"], [0.5, 1.0, 5.0]);
+    for (i, &v) in
+        ["/", "a\"b", "c\\d", "e\nf", "\u{4500}x", "", "0123456789abcdef0123456789abcdef"].iter().enumerate()
+    {
+        C.get([v, "GET"]).unwrap().inc_by_int(i as u64 + 1);
+        G.get([v]).unwrap().set(i as f64 * 1.5 - 2.0);
+        H.get([v]).unwrap().observe(i as f64);
+    }
+    for c in [&C as &dyn Collector, &G, &H] {
+        for format in [Format::Text, Format::OpenMetrics] {
+            let general = with_buffer::<0>(c, format);
+            assert_eq!(with_buffer::<48>(c, format), general, "{format:?}");
+            assert_eq!(with_buffer::<{ encoding::LINE_BUF }>(c, format), general, "{format:?}");
+            assert_eq!(with_buffer::<4096>(c, format), general, "{format:?}");
+        }
+    }
+    // And the bytes themselves, for the counter: sorted names, escaped values.
+    let out = String::from_utf8(with_buffer::<{ encoding::LINE_BUF }>(&C, Format::Text)).unwrap();
+    assert!(out.contains("fast_c_total{method=\"GET\",path=\"a\\\"b\"} 2.0\n"), "{out}");
+    assert!(out.contains("fast_c_total{method=\"GET\",path=\"e\\nf\"} 4.0\n"), "{out}");
+    assert!(out.contains("fast_c_total{method=\"GET\",path=\"\u{4500}x\"} 5.0\n"), "{out}");
+}

@@ -1024,6 +1024,10 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
     }
 
     fn put_sample(&mut self, desc: &Desc<'_>, sample: &Sample<'_>) -> Result<(), CollectError> {
+        #[cfg(not(feature = "small"))]
+        if self.put_line_fast(desc, sample)? {
+            return Ok(());
+        }
         let (name, suffix) = (desc.name.as_bytes(), sample.suffix.as_bytes());
         // `small`: no fast path, every piece through `put`.
         if !cfg!(feature = "small") && self.len + name.len() + suffix.len() <= N {
@@ -1049,6 +1053,100 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
         }
         let _ = desc;
         Ok(self.put(b"\n")?)
+    }
+
+    /// The common sample line in one go: at most two labels, none needing escaping, no
+    /// timestamp or exemplar. Its exact length is known before a byte is written, so the
+    /// buffer is written out first when the line would not fit (instead of writing the line
+    /// piece by piece across the boundary), and then every piece is copied without a check of
+    /// its own. `false` when the line is not of that kind (nothing written): the general path
+    /// writes it. The bytes are the general path's.
+    #[cfg(not(feature = "small"))]
+    #[inline]
+    fn put_line_fast(&mut self, desc: &Desc<'_>, sample: &Sample<'_>) -> Result<bool, WriteFailed> {
+        #[cfg(feature = "float")]
+        let plain = sample.timestamp.is_none() && sample.exemplar.is_none();
+        #[cfg(not(feature = "float"))]
+        let plain = sample.timestamp.is_none();
+        let labels = &sample.labels;
+        let n = labels.len();
+        if !plain || n > 2 {
+            return Ok(false);
+        }
+        let mut pairs: [(&str, &str); 2] = [("", ""); 2];
+        if n > 0 {
+            // What the collector vouched for (see `Labels::with_checked_names` and
+            // `with_plain_values`) is not checked again: the first group's values, and the
+            // order of its names.
+            let [own, _] = labels.name_groups();
+            let plain = labels.values_plain();
+            let first = labels.pair(0);
+            pairs[0] = first;
+            let mut escape = (!plain || own.is_empty()) && needs_escape(first.1.as_bytes(), true);
+            if n == 2 {
+                let second = labels.pair(1);
+                escape |= (!plain || own.len() != 2) && needs_escape(second.1.as_bytes(), true);
+                let in_order = own.len() == 2 && labels.names_sorted();
+                if !in_order && name_lt(second.0, first.0) {
+                    pairs = [second, first];
+                } else {
+                    pairs[1] = second;
+                }
+            }
+            if escape {
+                return Ok(false);
+            }
+        }
+        let mut ints = itoa::Buffer::new();
+        #[cfg(feature = "float")]
+        let mut floats = ryu::Buffer::new();
+        let (digits, tail): (&[u8], &[u8]) = match sample.value {
+            Value::Int(i) => (ints.format(i).as_bytes(), b".0"),
+            Value::Signed(i) => (ints.format(i).as_bytes(), b".0"),
+            #[cfg(feature = "float")]
+            Value::Float(f) => (float::shortest(f, &mut floats).as_bytes(), b""),
+        };
+        let (name, suffix) = (desc.name.as_bytes(), sample.suffix.as_bytes());
+        let mut need = name.len() + suffix.len() + 1 + digits.len() + tail.len() + 1;
+        if n > 0 {
+            // `{`, `}`, the pairs and a `,` between two.
+            need += 1 + pair_len(pairs[0]) + 1;
+            if n == 2 {
+                need += pair_len(pairs[1]) + 1;
+            }
+        }
+        if self.len + need > N {
+            // A held half pair (OpenMetrics) stays in the buffer: the general path decides
+            // whether it spills.
+            if self.held.is_some() || need > N {
+                return Ok(false);
+            }
+            self.flush_buf()?;
+        }
+        let mut at = self.len;
+        copy_short(&mut self.buf[at..at + name.len()], name);
+        at += name.len();
+        copy_short(&mut self.buf[at..at + suffix.len()], suffix);
+        at += suffix.len();
+        if n > 0 {
+            self.buf[at] = b'{';
+            at = self.raw_pair(at + 1, pairs[0]);
+            if n == 2 {
+                self.buf[at] = b',';
+                at = self.raw_pair(at + 1, pairs[1]);
+            }
+            self.buf[at] = b'}';
+            at += 1;
+        }
+        self.buf[at] = b' ';
+        at += 1;
+        copy_short(&mut self.buf[at..at + digits.len()], digits);
+        at += digits.len();
+        copy_short(&mut self.buf[at..at + tail.len()], tail);
+        at += tail.len();
+        self.buf[at] = b'\n';
+        self.len = at + 1;
+        Ok(true)
     }
 
     /// OpenMetrics' timestamp in seconds and exemplar of a sample line.
@@ -1239,15 +1337,42 @@ fn is_label_name(name: &str) -> bool {
     b.first().is_some_and(|c| !c.is_ascii_digit()) && bytes_in(b, LABEL_BYTE)
 }
 
-/// `true` if every label name of `labels` is valid.
+/// `true` if every label name of `labels` is valid (the first group's are not checked again
+/// when the collector did, see [`label_names_valid`]).
 #[inline]
 fn label_names_ok(labels: &Labels<'_>) -> bool {
     let [a, b] = labels.name_groups();
     let mut ok = true;
-    for n in a {
-        ok &= is_label_name(n);
+    if !labels.names_checked() {
+        ok = label_names_valid(a);
     }
     for n in b {
+        ok &= is_label_name(n);
+    }
+    ok
+}
+
+/// `true` if a label value needs escaping (a collector that stores values checks each once
+/// and marks its labels plain, see `Labels::with_plain_values`).
+#[cfg(not(feature = "small"))]
+#[inline]
+pub(crate) fn value_needs_escape(v: &str) -> bool {
+    needs_escape(v.as_bytes(), true)
+}
+
+/// `true` if `names` are in strictly ascending order (as encoders write them).
+#[cfg(not(feature = "small"))]
+pub(crate) fn label_names_sorted(names: &[&str]) -> bool {
+    names.windows(2).all(|w| w[0] < w[1])
+}
+
+/// `true` if every name in `names` passes the check an encoder makes on each sample's label
+/// names. A collector reporting many samples with the same names checks them once with this
+/// and marks its labels, so the encoder skips the check per sample.
+#[inline]
+pub(crate) fn label_names_valid(names: &[&str]) -> bool {
+    let mut ok = true;
+    for n in names {
         ok &= is_label_name(n);
     }
     ok
@@ -1342,7 +1467,19 @@ fn needs_escape(b: &[u8], quote: bool) -> bool {
     let hit = |w: u64| zero(w ^ (LO * u64::from(b'\\'))) | zero(w ^ (LO * u64::from(b'\n'))) | zero(w ^ q);
     let n = b.len();
     if n < 8 {
-        return b.iter().any(|&c| c == b'\\' || c == b'\n' || (quote && c == b'"'));
+        // One word for short values too: two overlapping 4-byte reads, or three bytes (first,
+        // middle, last cover every length up to 3) over a filler that needs no escaping.
+        let w = if n >= 4 {
+            le32(b) | le32(&b[n - 4..]) << 32
+        } else if n > 0 {
+            (LO * u64::from(b'a')) & !0xff_ffff
+                | u64::from(b[0])
+                | u64::from(b[n / 2]) << 8
+                | u64::from(b[n - 1]) << 16
+        } else {
+            return false;
+        };
+        return hit(w) != 0;
     }
     // An early exit per word keeps this a short scalar loop (a reduction over every word gets
     // vectorized with a setup that costs more than label values are long).
@@ -1355,6 +1492,13 @@ fn needs_escape(b: &[u8], quote: bool) -> bool {
     }
     // The last eight bytes (overlapping what the loop read) cover the remainder.
     hit(le64(&b[n - 8..])) != 0
+}
+
+#[inline(always)]
+fn le32(b: &[u8]) -> u64 {
+    let mut w = [0u8; 4];
+    w.copy_from_slice(&b[..4]);
+    u64::from(u32::from_le_bytes(w))
 }
 
 #[inline(always)]
