@@ -58,27 +58,42 @@ pub struct Labels<'a> {
     values: &'a [&'a str],
     extra_names: &'a [&'a str],
     extra_values: &'a [&'a str],
-    /// The first group's names passed the encoders' label name check already (a collector
-    /// that checked its names once for many samples says so), so encoders skip it.
+    /// What the collector already checked of the first group.
+    #[cfg_attr(feature = "small", allow(dead_code))]
+    known: Known,
+}
+
+/// What a collector already checked of a [`Labels`]' first group, so encoders skip it. Under
+/// `small` it is empty (that build collects through a path that never marks labels), so the
+/// `Labels` carried in every sample, and the firmware's stack, do not grow.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Known {
+    /// The names passed the encoders' label name check already.
+    #[cfg(not(feature = "small"))]
     checked: bool,
-    /// The first group's names are in ascending order too (set only with `checked`).
+    /// The names are in ascending order too (set only with `checked`).
+    #[cfg(not(feature = "small"))]
     sorted: bool,
-    /// No value of the first group needs escaping (a collector that checked each value once,
-    /// when it stored it, says so).
+    /// No value needs escaping (checked once, when the collector stored it).
+    #[cfg(not(feature = "small"))]
     plain: bool,
+}
+
+impl Known {
+    const NOTHING: Known = Known {
+        #[cfg(not(feature = "small"))]
+        checked: false,
+        #[cfg(not(feature = "small"))]
+        sorted: false,
+        #[cfg(not(feature = "small"))]
+        plain: false,
+    };
 }
 
 impl<'a> Labels<'a> {
     /// No labels.
-    pub const EMPTY: Labels<'static> = Labels {
-        names: &[],
-        values: &[],
-        extra_names: &[],
-        extra_values: &[],
-        checked: false,
-        sorted: false,
-        plain: false,
-    };
+    pub const EMPTY: Labels<'static> =
+        Labels { names: &[], values: &[], extra_names: &[], extra_values: &[], known: Known::NOTHING };
 
     /// Label pairs from parallel slices, one value per name.
     ///
@@ -92,15 +107,7 @@ impl<'a> Labels<'a> {
         if names.len() != values.len() {
             panic!("Labels::new needs one value per label name");
         }
-        Labels {
-            names,
-            values,
-            extra_names: &[],
-            extra_values: &[],
-            checked: false,
-            sorted: false,
-            plain: false,
-        }
+        Labels { names, values, extra_names: &[], extra_values: &[], known: Known::NOTHING }
     }
 
     /// Label pairs from parallel slices; [`LabelError::WrongCount`] (expected: the number of
@@ -116,15 +123,7 @@ impl<'a> Labels<'a> {
     /// ```
     pub fn try_new(names: &'a [&'a str], values: &'a [&'a str]) -> Result<Self, LabelError> {
         check_pairs(names, values)?;
-        Ok(Labels {
-            names,
-            values,
-            extra_names: &[],
-            extra_values: &[],
-            checked: false,
-            sorted: false,
-            plain: false,
-        })
+        Ok(Labels { names, values, extra_names: &[], extra_values: &[], known: Known::NOTHING })
     }
 
     /// Adds the second group of pairs, one value per name.
@@ -173,39 +172,41 @@ impl<'a> Labels<'a> {
     /// These labels with the first group's names marked as checked (only for names that
     /// [`crate::encoding::label_names_valid`] accepted), and as sorted when `sorted` (only for
     /// names in strictly ascending order).
-    // `small` collects through another path that does not mark its labels.
-    #[cfg_attr(feature = "small", allow(dead_code))]
+    #[cfg(not(feature = "small"))]
     #[inline]
     pub(crate) fn with_checked_names(self, sorted: bool) -> Self {
-        Labels { checked: true, sorted, ..self }
+        Labels { known: Known { checked: true, sorted, ..self.known }, ..self }
     }
 
     /// These labels with the first group's values marked as needing no escaping (only for
     /// values without `\\`, `"` or a newline).
-    #[cfg_attr(feature = "small", allow(dead_code))]
+    #[cfg(not(feature = "small"))]
     #[inline]
     pub(crate) fn with_plain_values(self) -> Self {
-        Labels { plain: true, ..self }
+        Labels { known: Known { plain: true, ..self.known }, ..self }
     }
 
     /// `true` when the first group's names were checked by the collector.
     #[inline]
     pub(crate) fn names_checked(&self) -> bool {
-        self.checked
+        #[cfg(not(feature = "small"))]
+        return self.known.checked;
+        #[cfg(feature = "small")]
+        false
     }
 
     /// `true` when the first group's names are known to be in ascending order.
-    #[cfg_attr(feature = "small", allow(dead_code))]
+    #[cfg(not(feature = "small"))]
     #[inline]
     pub(crate) fn names_sorted(&self) -> bool {
-        self.sorted
+        self.known.sorted
     }
 
     /// `true` when no value of the first group needs escaping.
-    #[cfg_attr(feature = "small", allow(dead_code))]
+    #[cfg(not(feature = "small"))]
     #[inline]
     pub(crate) fn values_plain(&self) -> bool {
-        self.plain
+        self.known.plain
     }
 
     /// The label names of both groups (what an encoder checks).
