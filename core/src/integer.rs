@@ -373,9 +373,6 @@ impl<const N: usize> Metric for IntHistogramValue<N> {
         let mut count = 0u64;
         for (bound, b) in bounds.iter().zip(&self.buckets) {
             count = count.wrapping_add(b.load(Ordering::Relaxed));
-            #[cfg(feature = "small")]
-            let mut buf = heapless::String::new();
-            #[cfg(not(feature = "small"))]
             let mut buf = [0u8; LE_BUF];
             let text = [le_text(*bound, &mut buf)];
             sink.sample(desc, &Sample::new("_bucket", labels.with_extra(&le, &text), Value::Int(count)))?;
