@@ -15,6 +15,11 @@ cd "$root"
 export PROMSTACK_PYTHON=$root/target/peers-venv/bin/python
 export PROMSTACK_PYTHON_LATEST=$root/target/peers-venv-latest/bin/python
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+# Disk: a CI run builds ~40 feature/target combinations into one target dir. Incremental caches
+# and full debug info would take ~8 GB of it for nothing a one-shot run reuses; line tables keep
+# panics' backtraces readable. Both can be overridden from the environment.
+export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
+export CARGO_PROFILE_DEV_DEBUG=${CARGO_PROFILE_DEV_DEBUG:-line-tables-only}
 
 # no_std crates built for targets without std: "package target [cargo flags]". promstack-alloc
 # on thumbv6m needs a CAS implementation, which the binary picks (here portable-atomic's
@@ -80,6 +85,14 @@ clock() {
   if ((s >= 60)); then printf '%dm%02ds' $((s / 60)) $((s % 60)); else printf '%ds' "$s"; fi
 }
 
+# Free space of the target dir's filesystem, in MiB (for the per-step report).
+free_mib() {
+  local dir=${CARGO_TARGET_DIR:-$root/target}
+  mkdir -p "$dir"
+  df -Pm "$dir" | awk 'NR == 2 { print $4 }'
+}
+echo "ci/test.sh: $(free_mib) MiB free for ${CARGO_TARGET_DIR:-$root/target}"
+
 start=$SECONDS
 ran=0
 failed=()
@@ -100,11 +113,12 @@ for s in "${steps[@]}"; do
   set -e
   ran=$((ran + 1))
   took=$(clock $((SECONDS - t0)))
+  free=$(free_mib)
   if ((rc == 0)); then
-    report+=("$(printf '  %-6s %6s  %s' ok "$took" "$name")")
+    report+=("$(printf '  %-6s %6s %8s MiB free  %s' ok "$took" "$free" "$name")")
   else
     echo "!! $name failed (exit $rc)"
-    report+=("$(printf '  %-6s %6s  %s (exit %d)' FAILED "$took" "$name" "$rc")")
+    report+=("$(printf '  %-6s %6s %8s MiB free  %s (exit %d)' FAILED "$took" "$free" "$name" "$rc")")
     failed+=("$name")
   fi
 done
