@@ -33,11 +33,6 @@ pub struct HistogramValue<const N: usize> {
     created: Created,
 }
 
-/// Up to this many bounds, the bucket index is found by counting the bounds below the value
-/// (no branch, no dependent loads: the compiler turns it into a few vector compares); above
-/// it, by binary search.
-const COUNT_SEARCH_MAX: usize = 32;
-
 impl<const N: usize> HistogramValue<N> {
     /// An empty histogram value.
     pub const fn new() -> Self {
@@ -53,21 +48,7 @@ impl<const N: usize> HistogramValue<N> {
     #[inline]
     pub fn observe(&self, bounds: &[f64; N], v: f64) {
         // First bound >= v; NaN lands in no finite bucket (only in +Inf, i.e. the count).
-        let i = if v.is_nan() {
-            N
-        } else if N <= COUNT_SEARCH_MAX {
-            // Bounds are sorted, so the bounds below `v` are a prefix: a mask of them (all the
-            // compares at once, then one move of their results) has its first zero bit at the
-            // index of the first bound >= v. Counting the bits instead costs a dozen more
-            // instructions where the CPU baseline has no popcount.
-            let mut below = 0u64;
-            for (j, b) in bounds.iter().enumerate() {
-                below |= u64::from(*b < v) << j;
-            }
-            (!below).trailing_zeros() as usize
-        } else {
-            bounds.partition_point(|b| *b < v)
-        };
+        let i = if v.is_nan() { N } else { crate::integer::bucket_index(bounds, v) };
         // Relaxed: each counter is read on its own; the total is derived from them, so a
         // reader never sees a `_count` that disagrees with the buckets it read.
         match self.buckets.get(i) {
