@@ -8,9 +8,11 @@ use crate::desc::Desc;
 use crate::error::CollectError;
 #[cfg(feature = "float")]
 use crate::native::NativeHistogramPoint;
-#[cfg(feature = "float")]
+#[cfg(any(feature = "float", not(feature = "small")))]
 use crate::sample::Labels;
 use crate::sample::Sample;
+#[cfg(not(feature = "small"))]
+use crate::sample::Value;
 use core::cmp::Ordering;
 use core::ops::Range;
 
@@ -21,6 +23,49 @@ pub trait Sink {
 
     /// One sample of the family `desc` (the same `desc` passed to the last [`Sink::family`]).
     fn sample(&mut self, desc: &Desc<'_>, sample: &Sample<'_>) -> Result<(), CollectError>;
+
+    /// Samples of the family `desc` that differ only in their labels and value, one per row of
+    /// `rows`, each with the suffix `suffix` and no timestamp or exemplar: what a labeled family
+    /// of counters or gauges reports. The same as one [`Sink::sample`] per row, which is what the
+    /// default does; the encoders override it to write the family's fixed bytes (the name and
+    /// the label names) once instead of once per row. Not with `small`, which keeps one path.
+    ///
+    /// ```
+    /// use promstack_core::{encode_text, Collector, CollectError, Desc, Labels, MetricType};
+    /// use promstack_core::{SampleRows, Sink, Value};
+    ///
+    /// /// Free buffers per pool, reported as one batch.
+    /// struct Pools;
+    /// impl SampleRows for Pools {
+    ///     fn each(
+    ///         &self,
+    ///         row: &mut dyn FnMut(Labels<'_>, Value) -> Result<(), CollectError>,
+    ///     ) -> Result<(), CollectError> {
+    ///         row(Labels::new(&["pool"], &["rx"]), Value::Int(3))?;
+    ///         row(Labels::new(&["pool"], &["tx"]), Value::Int(5))
+    ///     }
+    /// }
+    /// impl Collector for Pools {
+    ///     fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
+    ///         let desc = Desc::new("pool_free_buffers", "Free buffers.", MetricType::Gauge);
+    ///         sink.family(&desc)?;
+    ///         sink.samples(&desc, "", self)
+    ///     }
+    /// }
+    /// let text = String::from_utf8(encode_text(Vec::new(), &Pools).unwrap()).unwrap();
+    /// let head = "# HELP pool_free_buffers Free buffers.\n# TYPE pool_free_buffers gauge\n";
+    /// let rows = "pool_free_buffers{pool=\"rx\"} 3.0\npool_free_buffers{pool=\"tx\"} 5.0\n";
+    /// assert_eq!(text, format!("{head}{rows}"));
+    /// ```
+    #[cfg(not(feature = "small"))]
+    fn samples(
+        &mut self,
+        desc: &Desc<'_>,
+        suffix: &'static str,
+        rows: &dyn SampleRows,
+    ) -> Result<(), CollectError> {
+        rows.each(&mut |labels, value| self.sample(desc, &Sample::new(suffix, labels, value)))
+    }
 
     /// `false` when the sink would drop `_created` samples (text 0.0.4 by default), so
     /// collectors may skip them. Reporting them anyway is always correct. Default: `true`.
@@ -42,6 +87,16 @@ pub trait Sink {
         let _ = (desc, labels, point);
         Ok(())
     }
+}
+
+/// The rows of one [`Sink::samples`] call: a label set and a value each. Not with `small`.
+#[cfg(not(feature = "small"))]
+pub trait SampleRows {
+    /// Calls `row` once per row, in order, and stops at its first error (which it returns).
+    fn each(
+        &self,
+        row: &mut dyn FnMut(Labels<'_>, Value) -> Result<(), CollectError>,
+    ) -> Result<(), CollectError>;
 }
 
 /// Anything that reports metric families: a metric, a registry, a custom collector.

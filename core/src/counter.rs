@@ -175,6 +175,17 @@ impl Metric for CounterValue {
         sink.sample(desc, &Sample::new("_total", labels, self.value()))?;
         self.created.report(desc, labels, sink)
     }
+
+    /// `_total` alone unless `_created` is wanted (with `float`, which has the times).
+    #[cfg(not(feature = "small"))]
+    fn single_suffix(_: &(), wants_created: bool) -> Option<&'static str> {
+        (!cfg!(feature = "float") || !wants_created).then_some("_total")
+    }
+
+    #[cfg(not(feature = "small"))]
+    fn single_value(&self, _: &()) -> Value {
+        self.value()
+    }
 }
 
 /// A counter: a value that only goes up (and resets to zero when the process restarts).

@@ -73,6 +73,17 @@ impl Metric for Counter32Value {
     ) -> Result<(), CollectError> {
         sink.sample(desc, &Sample::new("_total", labels, Value::Int(u64::from(self.get()))))
     }
+
+    /// No creation time is kept: `_total` is the only sample.
+    #[cfg(not(feature = "small"))]
+    fn single_suffix(_: &(), _: bool) -> Option<&'static str> {
+        Some("_total")
+    }
+
+    #[cfg(not(feature = "small"))]
+    fn single_value(&self, _: &()) -> Value {
+        Value::Int(u64::from(self.get()))
+    }
 }
 
 /// A counter of at most 2^32 - 1 that takes 4 bytes and no lock where the core has 32-bit

@@ -1289,6 +1289,41 @@ impl<M: Metric, const L: usize, const N: usize, const V: usize, S: SpecSource<Sp
     fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
         let spec = self.spec();
         sink.family(spec.desc())?;
+        match M::single_suffix(spec.config(), sink.wants_created()) {
+            // Counters and gauges: one sample per child, handed over in one call.
+            Some(suffix) => sink.samples(spec.desc(), suffix, self),
+            None => self.each_child(|metric, labels| metric.report(spec.config(), spec.desc(), labels, sink)),
+        }
+    }
+}
+
+/// The children, as [`Sink::samples`] rows (used when the value type reports one sample).
+#[cfg(not(feature = "small"))]
+impl<M: Metric, const L: usize, const N: usize, const V: usize, S: SpecSource<Spec<M::Config, L>>>
+    crate::collector::SampleRows for FixedFamily<M, L, N, V, S>
+{
+    fn each(
+        &self,
+        row: &mut dyn FnMut(Labels<'_>, crate::sample::Value) -> Result<(), CollectError>,
+    ) -> Result<(), CollectError> {
+        let config = self.spec().config();
+        self.each_child(|metric, labels| row(labels, metric.single_value(config)))
+    }
+}
+
+#[cfg(not(feature = "small"))]
+impl<M: Metric, const L: usize, const N: usize, const V: usize, S: SpecSource<Spec<M::Config, L>>>
+    FixedFamily<M, L, N, V, S>
+{
+    /// Calls `f` with each live child's value and labels, in slot order. The labels carry what
+    /// was checked once for all of them: the names (valid, and whether sorted) and, per child,
+    /// whether any value needs escaping.
+    #[inline]
+    fn each_child<F: FnMut(&M, Labels<'_>) -> Result<(), CollectError>>(
+        &self,
+        mut f: F,
+    ) -> Result<(), CollectError> {
+        let spec = self.spec();
         // The names are checked here once, not by the encoder for every child.
         let names_ok = crate::encoding::label_names_valid(spec.label_names());
         let sorted = crate::encoding::label_names_sorted(spec.label_names());
@@ -1329,7 +1364,7 @@ impl<M: Metric, const L: usize, const N: usize, const V: usize, S: SpecSource<Sp
                 if plain {
                     labels = labels.with_plain_values();
                 }
-                slot.metric.report(spec.config(), spec.desc(), labels, sink)?;
+                f(&slot.metric, labels)?;
             }
         }
         Ok(())

@@ -86,6 +86,16 @@ macro_rules! int_gauge_value {
             ) -> Result<(), CollectError> {
                 sink.sample(desc, &Sample::new("", labels, Value::Signed(i64::from(self.get()))))
             }
+
+            #[cfg(not(feature = "small"))]
+            fn single_suffix(_: &(), _: bool) -> Option<&'static str> {
+                Some("")
+            }
+
+            #[cfg(not(feature = "small"))]
+            fn single_value(&self, _: &()) -> Value {
+                Value::Signed(i64::from(self.get()))
+            }
         }
     };
 }
@@ -519,7 +529,6 @@ pub(crate) fn bucket_index<T: PartialOrd + Copy, const N: usize>(bounds: &[T; N]
     }
     base + usize::from(bounds[base] < v)
 }
-
 
 #[cfg(test)]
 mod bucket_tests {

@@ -59,6 +59,8 @@ mod timestamp;
 
 #[cfg(feature = "float")]
 pub use clock::{clock, install_clock, install_time, unix_time, Clock};
+#[cfg(not(feature = "small"))]
+pub use collector::SampleRows;
 pub use collector::{Collector, NameFilter, NameSet, Sink};
 #[cfg(feature = "float")]
 pub use counter::check_increment;

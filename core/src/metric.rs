@@ -8,7 +8,9 @@ use crate::desc::{Desc, MetricType};
 use crate::error::{CollectError, DescError};
 use crate::sample::Labels;
 #[cfg(feature = "float")]
-use crate::sample::{Sample, Value};
+use crate::sample::Sample;
+#[cfg(any(feature = "float", not(feature = "small")))]
+use crate::sample::Value;
 #[cfg(feature = "created")]
 use crate::sync::{AtomicF64, Ordering};
 
@@ -43,6 +45,24 @@ pub trait Metric: Send + Sync + 'static {
         labels: Labels<'_>,
         sink: &mut dyn Sink,
     ) -> Result<(), CollectError>;
+
+    /// `Some(suffix)` when [`Metric::report`] of every value of this type, into a sink whose
+    /// [`Sink::wants_created`] is `wants_created`, is exactly one sample: `suffix`, the value
+    /// [`Metric::single_value`], no timestamp, no exemplar. Families then hand all their
+    /// children to [`Sink::samples`] in one call. `None` (the default) otherwise.
+    #[cfg(not(feature = "small"))]
+    fn single_suffix(config: &Self::Config, wants_created: bool) -> Option<&'static str> {
+        let _ = (config, wants_created);
+        None
+    }
+
+    /// The value of that one sample. Called only when [`Metric::single_suffix`] is `Some`;
+    /// the default (for types that never are) is zero.
+    #[cfg(not(feature = "small"))]
+    fn single_value(&self, config: &Self::Config) -> Value {
+        let _ = config;
+        Value::Int(0)
+    }
 }
 
 /// Creation time of a value, kept with the `created` feature: 0 until reset or claimed, meaning

@@ -214,6 +214,12 @@ impl<'a> Labels<'a> {
         [self.names, self.extra_names]
     }
 
+    /// The label values of both groups, parallel to [`Labels::name_groups`].
+    #[cfg(not(feature = "small"))]
+    pub(crate) fn value_groups(&self) -> [&'a [&'a str]; 2] {
+        [self.values, self.extra_values]
+    }
+
     /// Pairs in the order given.
     pub fn iter(&self) -> impl Iterator<Item = (&'a str, &'a str)> + '_ {
         (0..self.len()).map(move |i| self.pair(i))

@@ -238,6 +238,8 @@ fn scrapes_never_see_torn_label_values() {
                 i += 1;
             }
         });
+        // A failed assertion below still stops the writer (or the scope would wait forever).
+        let _stop = StopOnDrop(&stop);
         for _ in 0..3000 {
             let out = String::from_utf8(encode_text(Vec::new(), &F).unwrap()).unwrap();
             for line in out.lines().filter(|l| !l.starts_with('#')) {
@@ -251,4 +253,13 @@ fn scrapes_never_see_torn_label_values() {
         }
         stop.store(true, Ordering::Relaxed);
     });
+}
+
+/// Sets its flag when dropped, also while a panic unwinds.
+struct StopOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }

@@ -1149,6 +1149,55 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
         Ok(true)
     }
 
+    /// One line of a [`Sink::samples`] batch from its `template`: the fixed pieces and the
+    /// row's values in turn, then the value. `false` when the line does not fit the buffer even
+    /// empty (nothing written): the general path writes it piece by piece.
+    #[cfg(not(feature = "small"))]
+    #[inline]
+    fn put_templated(
+        &mut self,
+        template: &LineTemplate,
+        labels: &Labels<'_>,
+        value: Value,
+    ) -> Result<bool, WriteFailed> {
+        let [values, _] = labels.value_groups();
+        let n = values.len();
+        let mut ints = itoa::Buffer::new();
+        #[cfg(feature = "float")]
+        let mut floats = ryu::Buffer::new();
+        let (digits, tail): (&[u8], &[u8]) = match value {
+            Value::Int(i) => (ints.format(i).as_bytes(), b".0"),
+            Value::Signed(i) => (ints.format(i).as_bytes(), b".0"),
+            #[cfg(feature = "float")]
+            Value::Float(f) => (float::shortest(f, &mut floats).as_bytes(), b""),
+        };
+        let mut need = template.fixed + digits.len() + tail.len() + 1;
+        for v in values {
+            need += v.len();
+        }
+        if self.len + need > N {
+            if need > N {
+                return Ok(false);
+            }
+            self.flush_buf()?;
+        }
+        let mut at = self.len;
+        let mut put = |buf: &mut [u8; N], bytes: &[u8]| {
+            copy_short(&mut buf[at..at + bytes.len()], bytes);
+            at += bytes.len();
+        };
+        put(&mut self.buf, template.piece(0));
+        for k in 0..n {
+            put(&mut self.buf, values[usize::from(template.order[k])].as_bytes());
+            put(&mut self.buf, template.piece(k + 1));
+        }
+        put(&mut self.buf, digits);
+        put(&mut self.buf, tail);
+        self.buf[at] = b'\n';
+        self.len = at + 1;
+        Ok(true)
+    }
+
     /// OpenMetrics' timestamp in seconds and exemplar of a sample line.
     #[cfg(feature = "openmetrics")]
     #[cfg_attr(not(feature = "float"), allow(unused_variables))]
@@ -1184,6 +1233,46 @@ impl<W: Write, F: FormatKind, const N: usize> Sink for Encoder<W, F, N> {
     fn wants_created(&self) -> bool {
         // Text 0.0.4 writes `_created` only as its own families, and only when asked.
         self.created && (self.om() || self.created_in_text)
+    }
+
+    #[cfg(not(feature = "small"))]
+    fn samples(
+        &mut self,
+        desc: &Desc<'_>,
+        suffix: &'static str,
+        rows: &dyn crate::collector::SampleRows,
+    ) -> Result<(), CollectError> {
+        if (desc.name.as_ptr() as usize, desc.name.len()) != self.checked {
+            self.check_family(desc)?;
+        }
+        let plain_lines = if self.om() {
+            #[cfg(feature = "openmetrics")]
+            {
+                suffix != "_created"
+                    && openmetrics::pair_part(desc.metric_type, suffix).is_none()
+                    && self.held.is_none()
+            }
+            #[cfg(not(feature = "openmetrics"))]
+            false
+        } else {
+            match (self.pass, text::split_index(desc.metric_type, suffix)) {
+                (Pass::Main, None) => true,
+                // None of these rows belongs to this pass.
+                (Pass::Split(p), i) if i != Some(p) => return Ok(()),
+                _ => false,
+            }
+        };
+        if !plain_lines || !is_suffix(suffix) {
+            return rows.each(&mut |labels, value| self.sample(desc, &Sample::new(suffix, labels, value)));
+        }
+        let mut template = LineTemplate::EMPTY;
+        rows.each(&mut |labels, value| {
+            let templated = template.fits(&labels) || template.build(desc.name, suffix, &labels);
+            if templated && self.put_templated(&template, &labels, value)? {
+                return Ok(());
+            }
+            self.sample(desc, &Sample::new(suffix, labels, value))
+        })
     }
 
     fn family(&mut self, desc: &Desc<'_>) -> Result<(), CollectError> {
@@ -1398,6 +1487,114 @@ fn is_suffix(suffix: &str) -> bool {
 #[inline(always)]
 fn pair_len((name, value): (&str, &str)) -> usize {
     name.len() + value.len() + 3
+}
+
+/// The bytes every line of one [`Sink::samples`] batch shares, built from its first row: for
+/// `x_total{a="1",b="2"} 3` the pieces `x_total{a="`, `",b="` and `"} `, the values going
+/// between them in label name order. Rows whose names are not the template's, are not known
+/// valid, or have values that need escaping take the general path.
+#[cfg(not(feature = "small"))]
+struct LineTemplate {
+    bytes: [u8; TEMPLATE_BYTES],
+    /// Piece `k` is `bytes[ends[k - 1]..ends[k]]` (piece 0 starts at 0); `labels + 1` pieces.
+    ends: [u16; TEMPLATE_LABELS + 1],
+    /// The position of the `k`-th value to write (label names sorted).
+    order: [u8; TEMPLATE_LABELS],
+    /// The label names the template was built for (address and length), `(0, 0)` before.
+    names: (usize, usize),
+    /// The length of all the pieces together.
+    fixed: usize,
+}
+
+/// A batch's template holds at most this many bytes of fixed pieces ...
+#[cfg(not(feature = "small"))]
+const TEMPLATE_BYTES: usize = 192;
+/// ... and this many labels; larger label sets take the general path.
+#[cfg(not(feature = "small"))]
+const TEMPLATE_LABELS: usize = 8;
+
+#[cfg(not(feature = "small"))]
+impl LineTemplate {
+    const EMPTY: LineTemplate = LineTemplate {
+        bytes: [0; TEMPLATE_BYTES],
+        ends: [0; TEMPLATE_LABELS + 1],
+        order: [0; TEMPLATE_LABELS],
+        names: (0, 0),
+        fixed: 0,
+    };
+
+    /// Appends `part` at `*len`; `false` when it does not fit.
+    fn push(&mut self, len: &mut usize, part: &[u8]) -> bool {
+        let Some(dst) = self.bytes.get_mut(*len..*len + part.len()) else { return false };
+        dst.copy_from_slice(part);
+        *len += part.len();
+        true
+    }
+
+    fn piece(&self, k: usize) -> &[u8] {
+        let start = if k == 0 { 0 } else { usize::from(self.ends[k - 1]) };
+        &self.bytes[start..usize::from(self.ends[k])]
+    }
+
+    /// `true` when a row with `labels` can be written from this template as it is: the same
+    /// name slice, no second group, no value needing escaping. Only labels a family of this
+    /// crate marked checked qualify: their names live in the family's spec, so the same
+    /// address is the same names (a caller's slice could be refilled in place between rows).
+    #[inline]
+    fn fits(&self, labels: &Labels<'_>) -> bool {
+        let [names, extra] = labels.name_groups();
+        (names.as_ptr() as usize, names.len()) == self.names
+            && labels.names_checked()
+            && extra.is_empty()
+            && (names.is_empty() || labels.values_plain())
+    }
+
+    /// Builds the template for `labels`' names; `false` (and the template unusable) when they
+    /// are not known valid, have a second group, need escaping, or do not fit the template.
+    #[cold]
+    fn build(&mut self, name: &str, suffix: &str, labels: &Labels<'_>) -> bool {
+        self.names = (0, 0);
+        let [names, extra] = labels.name_groups();
+        if !extra.is_empty()
+            || names.len() > TEMPLATE_LABELS
+            || !labels.names_checked()
+            || !(names.is_empty() || labels.values_plain())
+        {
+            return false;
+        }
+        // Label name order, as the general path writes them (a stable insertion sort).
+        let mut order = [0u8; TEMPLATE_LABELS];
+        for i in 0..names.len() {
+            let mut j = i;
+            while j > 0 && name_lt(names[i], names[usize::from(order[j - 1])]) {
+                order[j] = order[j - 1];
+                j -= 1;
+            }
+            order[j] = i as u8;
+        }
+        let mut len = 0;
+        let mut ok = true;
+        for (k, &i) in order[..names.len()].iter().enumerate() {
+            let open: &[u8] = if k == 0 { b"{" } else { b"\"," };
+            let prefix = if k == 0 { [name.as_bytes(), suffix.as_bytes()] } else { [&[][..], &[][..]] };
+            for part in prefix.into_iter().chain([open, names[usize::from(i)].as_bytes(), b"=\""]) {
+                ok &= self.push(&mut len, part);
+            }
+            self.ends[k] = len as u16;
+        }
+        if names.is_empty() {
+            ok &= self.push(&mut len, name.as_bytes()) && self.push(&mut len, suffix.as_bytes());
+        }
+        ok &= self.push(&mut len, if names.is_empty() { b" " } else { b"\"} " });
+        if !ok {
+            return false;
+        }
+        self.ends[names.len()] = len as u16;
+        self.order = order;
+        self.fixed = len;
+        self.names = (names.as_ptr() as usize, names.len());
+        true
+    }
 }
 
 /// Label sets up to this size are sorted on the stack; larger ones use [`Labels::sorted`].
