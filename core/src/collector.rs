@@ -8,11 +8,7 @@ use crate::desc::Desc;
 use crate::error::CollectError;
 #[cfg(feature = "float")]
 use crate::native::NativeHistogramPoint;
-#[cfg(any(feature = "float", not(feature = "small")))]
-use crate::sample::Labels;
-use crate::sample::Sample;
-#[cfg(not(feature = "small"))]
-use crate::sample::Value;
+use crate::sample::{Labels, Sample, Value};
 use core::cmp::Ordering;
 use core::ops::Range;
 
@@ -24,17 +20,16 @@ pub trait Sink {
     /// One sample of the family `desc` (the same `desc` passed to the last [`Sink::family`]).
     fn sample(&mut self, desc: &Desc<'_>, sample: &Sample<'_>) -> Result<(), CollectError>;
 
-    /// Samples of the family `desc` that differ only in their labels and value, one per row of
-    /// `rows`, each with the suffix `suffix` and no timestamp or exemplar: what a labeled family
-    /// of counters or gauges reports. The same as one [`Sink::sample`] per row, which is what the
-    /// default does; the encoders override it to write the family's fixed bytes (the name and
-    /// the label names) once instead of once per row. Not with `small`, which keeps one path.
+    /// The sink's batch interface, when it has one: families whose children report one sample
+    /// each (counters, gauges) then hand all of them over in one [`BatchSink::samples`] call
+    /// instead of one [`Sink::sample`] per child. Default: `None`, and the collector reports
+    /// sample by sample. The encoders have one, except with `small` (one path, least flash).
     ///
     /// ```
     /// use promstack_core::{encode_text, Collector, CollectError, Desc, Labels, MetricType};
-    /// use promstack_core::{SampleRows, Sink, Value};
+    /// use promstack_core::{Sample, SampleRows, Sink, Value};
     ///
-    /// /// Free buffers per pool, reported as one batch.
+    /// /// Free buffers per pool.
     /// struct Pools;
     /// impl SampleRows for Pools {
     ///     fn each(
@@ -49,7 +44,10 @@ pub trait Sink {
     ///     fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
     ///         let desc = Desc::new("pool_free_buffers", "Free buffers.", MetricType::Gauge);
     ///         sink.family(&desc)?;
-    ///         sink.samples(&desc, "", self)
+    ///         if let Some(batch) = sink.batch() {
+    ///             return batch.samples(&desc, "", self);
+    ///         }
+    ///         self.each(&mut |labels, value| sink.sample(&desc, &Sample::new("", labels, value)))
     ///     }
     /// }
     /// let text = String::from_utf8(encode_text(Vec::new(), &Pools).unwrap()).unwrap();
@@ -57,14 +55,8 @@ pub trait Sink {
     /// let rows = "pool_free_buffers{pool=\"rx\"} 3.0\npool_free_buffers{pool=\"tx\"} 5.0\n";
     /// assert_eq!(text, format!("{head}{rows}"));
     /// ```
-    #[cfg(not(feature = "small"))]
-    fn samples(
-        &mut self,
-        desc: &Desc<'_>,
-        suffix: &'static str,
-        rows: &dyn SampleRows,
-    ) -> Result<(), CollectError> {
-        rows.each(&mut |labels, value| self.sample(desc, &Sample::new(suffix, labels, value)))
+    fn batch(&mut self) -> Option<&mut dyn BatchSink> {
+        None
     }
 
     /// `false` when the sink would drop `_created` samples (text 0.0.4 by default), so
@@ -89,8 +81,21 @@ pub trait Sink {
     }
 }
 
-/// The rows of one [`Sink::samples`] call: a label set and a value each. Not with `small`.
-#[cfg(not(feature = "small"))]
+/// A sink's batch interface (see [`Sink::batch`]).
+pub trait BatchSink {
+    /// Samples of the family `desc` (just announced with [`Sink::family`]) that differ only in
+    /// their labels and value, one per row of `rows`, each with the suffix `suffix` and no
+    /// timestamp or exemplar: exactly what one [`Sink::sample`] per row would write. The
+    /// encoders write the family's fixed bytes (name, suffix, label names) once for all rows.
+    fn samples(
+        &mut self,
+        desc: &Desc<'_>,
+        suffix: &'static str,
+        rows: &dyn SampleRows,
+    ) -> Result<(), CollectError>;
+}
+
+/// The rows of one [`BatchSink::samples`] call: a label set and a value each.
 pub trait SampleRows {
     /// Calls `row` once per row, in order, and stops at its first error (which it returns).
     fn each(

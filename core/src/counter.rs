@@ -177,12 +177,9 @@ impl Metric for CounterValue {
     }
 
     /// `_total` alone unless `_created` is wanted (with `float`, which has the times).
-    #[cfg(not(feature = "small"))]
     fn single_suffix(_: &(), wants_created: bool) -> Option<&'static str> {
         (!cfg!(feature = "float") || !wants_created).then_some("_total")
     }
-
-    #[cfg(not(feature = "small"))]
     fn single_value(&self, _: &()) -> Value {
         self.value()
     }

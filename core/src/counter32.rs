@@ -75,12 +75,9 @@ impl Metric for Counter32Value {
     }
 
     /// No creation time is kept: `_total` is the only sample.
-    #[cfg(not(feature = "small"))]
     fn single_suffix(_: &(), _: bool) -> Option<&'static str> {
         Some("_total")
     }
-
-    #[cfg(not(feature = "small"))]
     fn single_value(&self, _: &()) -> Value {
         Value::Int(u64::from(self.get()))
     }

@@ -1289,15 +1289,17 @@ impl<M: Metric, const L: usize, const N: usize, const V: usize, S: SpecSource<Sp
     fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
         let spec = self.spec();
         sink.family(spec.desc())?;
-        match M::single_suffix(spec.config(), sink.wants_created()) {
-            // Counters and gauges: one sample per child, handed over in one call.
-            Some(suffix) => sink.samples(spec.desc(), suffix, self),
-            None => self.each_child(|metric, labels| metric.report(spec.config(), spec.desc(), labels, sink)),
+        // Counters and gauges: one sample per child, handed over in one call.
+        if let Some(suffix) = M::single_suffix(spec.config(), sink.wants_created()) {
+            if let Some(batch) = sink.batch() {
+                return batch.samples(spec.desc(), suffix, self);
+            }
         }
+        self.each_child(|metric, labels| metric.report(spec.config(), spec.desc(), labels, sink))
     }
 }
 
-/// The children, as [`Sink::samples`] rows (used when the value type reports one sample).
+/// The children, as [`BatchSink::samples`](crate::BatchSink::samples) rows (used when the value type reports one sample).
 #[cfg(not(feature = "small"))]
 impl<M: Metric, const L: usize, const N: usize, const V: usize, S: SpecSource<Spec<M::Config, L>>>
     crate::collector::SampleRows for FixedFamily<M, L, N, V, S>

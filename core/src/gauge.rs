@@ -89,13 +89,9 @@ impl Metric for GaugeValue {
     ) -> Result<(), CollectError> {
         sink.sample(desc, &Sample::new("", labels, Value::Float(self.get())))
     }
-
-    #[cfg(not(feature = "small"))]
     fn single_suffix(_: &(), _: bool) -> Option<&'static str> {
         Some("")
     }
-
-    #[cfg(not(feature = "small"))]
     fn single_value(&self, _: &()) -> Value {
         Value::Float(self.get())
     }

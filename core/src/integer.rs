@@ -86,13 +86,9 @@ macro_rules! int_gauge_value {
             ) -> Result<(), CollectError> {
                 sink.sample(desc, &Sample::new("", labels, Value::Signed(i64::from(self.get()))))
             }
-
-            #[cfg(not(feature = "small"))]
             fn single_suffix(_: &(), _: bool) -> Option<&'static str> {
                 Some("")
             }
-
-            #[cfg(not(feature = "small"))]
             fn single_value(&self, _: &()) -> Value {
                 Value::Signed(i64::from(self.get()))
             }

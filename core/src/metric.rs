@@ -9,7 +9,6 @@ use crate::error::{CollectError, DescError};
 use crate::sample::Labels;
 #[cfg(feature = "float")]
 use crate::sample::Sample;
-#[cfg(any(feature = "float", not(feature = "small")))]
 use crate::sample::Value;
 #[cfg(feature = "created")]
 use crate::sync::{AtomicF64, Ordering};
@@ -49,8 +48,7 @@ pub trait Metric: Send + Sync + 'static {
     /// `Some(suffix)` when [`Metric::report`] of every value of this type, into a sink whose
     /// [`Sink::wants_created`] is `wants_created`, is exactly one sample: `suffix`, the value
     /// [`Metric::single_value`], no timestamp, no exemplar. Families then hand all their
-    /// children to [`Sink::samples`] in one call. `None` (the default) otherwise.
-    #[cfg(not(feature = "small"))]
+    /// children to [`BatchSink::samples`](crate::BatchSink::samples) in one call. `None` (the default) otherwise.
     fn single_suffix(config: &Self::Config, wants_created: bool) -> Option<&'static str> {
         let _ = (config, wants_created);
         None
@@ -58,7 +56,6 @@ pub trait Metric: Send + Sync + 'static {
 
     /// The value of that one sample. Called only when [`Metric::single_suffix`] is `Some`;
     /// the default (for types that never are) is zero.
-    #[cfg(not(feature = "small"))]
     fn single_value(&self, config: &Self::Config) -> Value {
         let _ = config;
         Value::Int(0)

@@ -1,8 +1,8 @@
 //! A labeled family of counters or gauges hands its children to the sink in one call
-//! (`Sink::samples`), and the encoders write those rows from a per-family template. These
-//! tests encode the same families twice, once directly and once through a sink that forwards
-//! every call except `samples` (so the rows arrive one `Sink::sample` at a time, the general
-//! path), and require the same bytes: for both formats, every buffer size, label names in and
+//! (`Sink::batch`, `BatchSink::samples`), and the encoders write those rows from a per-family
+//! template. These tests encode the same families twice, once directly and once through a sink
+//! that forwards every call except `batch` (so the rows arrive one `Sink::sample` at a time,
+//! the general path), and require the same bytes: for both formats, every buffer size, label names in and
 //! out of order, values that need escaping next to values that do not, and lines longer than
 //! the buffer.
 #![cfg(feature = "float")]
@@ -13,8 +13,8 @@ use promstack_core::{
     Sample, Sink,
 };
 
-/// Forwards everything but `samples`, which it leaves to the trait's default (one `sample` per
-/// row).
+/// Forwards everything but `batch`, which it leaves to the trait's default (none: one `sample`
+/// per row).
 struct PerRow<'a>(&'a mut dyn Sink);
 
 impl Sink for PerRow<'_> {

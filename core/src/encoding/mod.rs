@@ -29,6 +29,8 @@ pub use pull::PullEncoder;
 #[cfg(feature = "async")]
 pub use pull_async::{encode_async, encode_text_async};
 
+#[cfg(not(feature = "small"))]
+use crate::collector::{BatchSink, SampleRows};
 use crate::collector::{Collector, NameFilter, NameSet, Sink};
 use crate::desc::{is_valid_metric_name, Desc, MetricType};
 use crate::error::{BoundedStr, CollectError, DescError, EncodeError};
@@ -1236,43 +1238,8 @@ impl<W: Write, F: FormatKind, const N: usize> Sink for Encoder<W, F, N> {
     }
 
     #[cfg(not(feature = "small"))]
-    fn samples(
-        &mut self,
-        desc: &Desc<'_>,
-        suffix: &'static str,
-        rows: &dyn crate::collector::SampleRows,
-    ) -> Result<(), CollectError> {
-        if (desc.name.as_ptr() as usize, desc.name.len()) != self.checked {
-            self.check_family(desc)?;
-        }
-        let plain_lines = if self.om() {
-            #[cfg(feature = "openmetrics")]
-            {
-                suffix != "_created"
-                    && openmetrics::pair_part(desc.metric_type, suffix).is_none()
-                    && self.held.is_none()
-            }
-            #[cfg(not(feature = "openmetrics"))]
-            false
-        } else {
-            match (self.pass, text::split_index(desc.metric_type, suffix)) {
-                (Pass::Main, None) => true,
-                // None of these rows belongs to this pass.
-                (Pass::Split(p), i) if i != Some(p) => return Ok(()),
-                _ => false,
-            }
-        };
-        if !plain_lines || !is_suffix(suffix) {
-            return rows.each(&mut |labels, value| self.sample(desc, &Sample::new(suffix, labels, value)));
-        }
-        let mut template = LineTemplate::EMPTY;
-        rows.each(&mut |labels, value| {
-            let templated = template.fits(&labels) || template.build(desc.name, suffix, &labels);
-            if templated && self.put_templated(&template, &labels, value)? {
-                return Ok(());
-            }
-            self.sample(desc, &Sample::new(suffix, labels, value))
-        })
+    fn batch(&mut self) -> Option<&mut dyn crate::collector::BatchSink> {
+        Some(self)
     }
 
     fn family(&mut self, desc: &Desc<'_>) -> Result<(), CollectError> {
@@ -1331,6 +1298,49 @@ impl<W: Write, F: FormatKind, const N: usize> Sink for Encoder<W, F, N> {
             }
             (Pass::Split(_), _) => Ok(()),
         }
+    }
+}
+
+/// Rows of one family written from a per-family [`LineTemplate`] (see [`Sink::batch`]).
+#[cfg(not(feature = "small"))]
+impl<W: Write, F: FormatKind, const N: usize> BatchSink for Encoder<W, F, N> {
+    fn samples(
+        &mut self,
+        desc: &Desc<'_>,
+        suffix: &'static str,
+        rows: &dyn SampleRows,
+    ) -> Result<(), CollectError> {
+        if (desc.name.as_ptr() as usize, desc.name.len()) != self.checked {
+            self.check_family(desc)?;
+        }
+        let plain_lines = if self.om() {
+            #[cfg(feature = "openmetrics")]
+            {
+                suffix != "_created"
+                    && openmetrics::pair_part(desc.metric_type, suffix).is_none()
+                    && self.held.is_none()
+            }
+            #[cfg(not(feature = "openmetrics"))]
+            false
+        } else {
+            match (self.pass, text::split_index(desc.metric_type, suffix)) {
+                (Pass::Main, None) => true,
+                // None of these rows belongs to this pass.
+                (Pass::Split(p), i) if i != Some(p) => return Ok(()),
+                _ => false,
+            }
+        };
+        if !plain_lines || !is_suffix(suffix) {
+            return rows.each(&mut |labels, value| self.sample(desc, &Sample::new(suffix, labels, value)));
+        }
+        let mut template = LineTemplate::EMPTY;
+        rows.each(&mut |labels, value| {
+            let templated = template.fits(&labels) || template.build(desc.name, suffix, &labels);
+            if templated && self.put_templated(&template, &labels, value)? {
+                return Ok(());
+            }
+            self.sample(desc, &Sample::new(suffix, labels, value))
+        })
     }
 }
 
