@@ -767,6 +767,12 @@ impl<M: Metric> Collector for Family<M> {
     fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
         let desc = self.desc();
         sink.family(&desc)?;
+        // Counters and gauges: one sample per child, handed over in one call.
+        if let Some(suffix) = M::single_suffix(&self.shared.config, sink.wants_created()) {
+            if let Some(batch) = sink.batch() {
+                return batch.samples(&desc, suffix, self);
+            }
+        }
         self.table.report(sink, |child, labels, sink| {
             child.0.value.report(&self.shared.config, &desc, labels, sink)
         })
@@ -774,6 +780,18 @@ impl<M: Metric> Collector for Family<M> {
 
     fn describe(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
         sink.family(&self.desc())
+    }
+}
+
+/// The children, as [`BatchSink::samples`](promstack_core::BatchSink::samples) rows (used when
+/// the value type reports one sample).
+impl<M: Metric> promstack_core::SampleRows for Family<M> {
+    fn each(
+        &self,
+        row: &mut dyn FnMut(promstack_core::Labels<'_>, promstack_core::Value) -> Result<(), CollectError>,
+    ) -> Result<(), CollectError> {
+        let config = &self.shared.config;
+        self.table.each(|child, labels| row(labels, child.0.value.single_value(config)))
     }
 }
 

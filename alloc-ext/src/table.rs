@@ -813,13 +813,23 @@ impl<E: TableEntry> ChildTable<E> {
         sink: &mut dyn Sink,
         mut f: impl FnMut(&E, Labels<'_>, &mut dyn Sink) -> Result<(), CollectError>,
     ) -> Result<(), CollectError> {
+        self.each(|child, labels| f(child, labels, sink))
+    }
+
+    /// Calls `f` with every child, in creation order, and its labels (what [`ChildTable::report`]
+    /// and a family's [`SampleRows`](promstack_core::SampleRows) are made of). No lock is held
+    /// while `f` runs.
+    pub fn each(
+        &self,
+        mut f: impl FnMut(&E, Labels<'_>) -> Result<(), CollectError>,
+    ) -> Result<(), CollectError> {
         let children = self.children();
         let names: Vec<&str> = self.label_names.iter().map(|n| &**n).collect();
         let mut values: Vec<&str> = Vec::with_capacity(names.len());
         for child in &children {
             values.clear();
             child.push_label_values(names.len(), &mut values);
-            f(child, Labels::new(&names, &values), sink)?;
+            f(child, Labels::new(&names, &values))?;
         }
         Ok(())
     }

@@ -163,3 +163,72 @@ fn many_rows_cross_buffer_boundaries_at_every_offset() {
     assert_eq!(first.get("v"), Some("0"));
     assert!(out.contains("rows_total{k=\"\",v=\"0\"} 0.0\n"));
 }
+
+/// Rows from a custom collector: unmarked labels, so the template compares names by content
+/// and scans values. Its name array is refilled in place between rows (same address, other
+/// names), some values need escaping, one row has a second group.
+struct Custom(Vec<(Vec<&'static str>, Vec<&'static str>, u64)>);
+
+impl promstack_core::SampleRows for Custom {
+    fn each(
+        &self,
+        row: &mut dyn FnMut(Labels<'_>, promstack_core::Value) -> Result<(), CollectError>,
+    ) -> Result<(), CollectError> {
+        let mut names = [""; 3];
+        let mut values = [""; 3];
+        for (i, (n, v, x)) in self.0.iter().enumerate() {
+            names[..n.len()].copy_from_slice(n);
+            values[..v.len()].copy_from_slice(v);
+            let mut labels = Labels::new(&names[..n.len()], &values[..v.len()]);
+            if i == 5 {
+                labels = labels.with_extra(&["zz"], &["extra"]);
+            }
+            row(labels, promstack_core::Value::Int(*x))?;
+        }
+        Ok(())
+    }
+}
+
+impl Collector for Custom {
+    fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
+        let desc = Desc::new("custom", "Custom rows.", promstack_core::MetricType::Gauge);
+        sink.family(&desc)?;
+        match sink.batch() {
+            Some(batch) => batch.samples(&desc, "", self),
+            None => promstack_core::SampleRows::each(self, &mut |labels, value| {
+                sink.sample(&desc, &Sample::new("", labels, value))
+            }),
+        }
+    }
+}
+
+#[test]
+fn custom_rows_with_names_refilled_in_place() {
+    let c = Custom(vec![
+        (vec!["b", "a"], vec!["1", "2"], 1),
+        (vec!["b", "a"], vec!["x\"y", "2"], 2),
+        (vec!["a", "b"], vec!["3", "4"], 3),
+        (vec!["b", "c"], vec!["5", "6"], 4),
+        (vec!["b", "c"], vec!["back\\slash", "7"], 5),
+        (vec!["b", "c"], vec!["8", "9"], 6),
+        (vec![], vec![], 7),
+        (vec!["only"], vec!["1"], 8),
+        (vec!["b", "a", "c"], vec!["1", "2", "3"], 9),
+    ]);
+    let out = same_both_ways(&c);
+    let rows: Vec<&str> = out.lines().skip(2).collect();
+    assert_eq!(
+        rows,
+        [
+            "custom{a=\"2\",b=\"1\"} 1.0",
+            "custom{a=\"2\",b=\"x\\\"y\"} 2.0",
+            "custom{a=\"3\",b=\"4\"} 3.0",
+            "custom{b=\"5\",c=\"6\"} 4.0",
+            "custom{b=\"back\\\\slash\",c=\"7\"} 5.0",
+            "custom{b=\"8\",c=\"9\",zz=\"extra\"} 6.0",
+            "custom 7.0",
+            "custom{only=\"1\"} 8.0",
+            "custom{a=\"2\",b=\"1\",c=\"3\"} 9.0",
+        ]
+    );
+}

@@ -1335,7 +1335,12 @@ impl<W: Write, F: FormatKind, const N: usize> BatchSink for Encoder<W, F, N> {
         }
         let mut template = LineTemplate::EMPTY;
         rows.each(&mut |labels, value| {
-            let templated = template.fits(&labels) || template.build(desc.name, suffix, &labels);
+            // A new template only for other names (not for a value that needs escaping).
+            let templated = if template.same_names(&labels) {
+                LineTemplate::plain(&labels)
+            } else {
+                template.build(desc.name, suffix, &labels)
+            };
             if templated && self.put_templated(&template, &labels, value)? {
                 return Ok(());
             }
@@ -1499,10 +1504,10 @@ fn pair_len((name, value): (&str, &str)) -> usize {
     name.len() + value.len() + 3
 }
 
-/// The bytes every line of one [`Sink::samples`] batch shares, built from its first row: for
-/// `x_total{a="1",b="2"} 3` the pieces `x_total{a="`, `",b="` and `"} `, the values going
-/// between them in label name order. Rows whose names are not the template's, are not known
-/// valid, or have values that need escaping take the general path.
+/// The bytes every line of one [`BatchSink::samples`] batch shares, built from its first row:
+/// for `x_total{a="1",b="2"} 3` the pieces `x_total{a="`, `",b="` and `"} `, the values going
+/// between them in label name order. Rows with other names, invalid names, a second label
+/// group or values that need escaping take the general path.
 #[cfg(not(feature = "small"))]
 struct LineTemplate {
     bytes: [u8; TEMPLATE_BYTES],
@@ -1512,6 +1517,10 @@ struct LineTemplate {
     order: [u8; TEMPLATE_LABELS],
     /// The label names the template was built for (address and length), `(0, 0)` before.
     names: (usize, usize),
+    /// How many labels; `None` until built.
+    labels: Option<usize>,
+    /// Where the `{` is in piece 0 (the metric name and suffix come before it).
+    head: usize,
     /// The length of all the pieces together.
     fixed: usize,
 }
@@ -1530,6 +1539,8 @@ impl LineTemplate {
         ends: [0; TEMPLATE_LABELS + 1],
         order: [0; TEMPLATE_LABELS],
         names: (0, 0),
+        labels: None,
+        head: 0,
         fixed: 0,
     };
 
@@ -1546,29 +1557,58 @@ impl LineTemplate {
         &self.bytes[start..usize::from(self.ends[k])]
     }
 
-    /// `true` when a row with `labels` can be written from this template as it is: the same
-    /// name slice, no second group, no value needing escaping. Only labels a family of this
-    /// crate marked checked qualify: their names live in the family's spec, so the same
-    /// address is the same names (a caller's slice could be refilled in place between rows).
-    #[inline]
-    fn fits(&self, labels: &Labels<'_>) -> bool {
-        let [names, extra] = labels.name_groups();
-        (names.as_ptr() as usize, names.len()) == self.names
-            && labels.names_checked()
-            && extra.is_empty()
-            && (names.is_empty() || labels.values_plain())
+    /// The `k`-th label name in the template (in written order).
+    fn name(&self, k: usize) -> &[u8] {
+        let piece = self.piece(k);
+        let start = if k == 0 { self.head + 1 } else { 2 };
+        piece.get(start..piece.len() - 2).unwrap_or_default()
     }
 
-    /// Builds the template for `labels`' names; `false` (and the template unusable) when they
-    /// are not known valid, have a second group, need escaping, or do not fit the template.
+    /// `true` when a row with `labels` can be written from this template as it is: its names
+    /// are the template's, there is no second group, and no value needs escaping. Labels a
+    /// family of this crate marked are decided without a look at the bytes: their names live in
+    /// the family's spec (the same address is the same names) and their values were checked
+    /// when stored. Others (promstack-alloc's, a custom collector's, whose slices may even be
+    /// refilled in place between rows) are compared and scanned.
+    #[inline]
+    fn fits(&self, labels: &Labels<'_>) -> bool {
+        self.same_names(labels) && Self::plain(labels)
+    }
+
+    /// `labels` has the template's names and no second group.
+    #[inline]
+    fn same_names(&self, labels: &Labels<'_>) -> bool {
+        let [names, extra] = labels.name_groups();
+        if Some(names.len()) != self.labels || !extra.is_empty() {
+            return false;
+        }
+        if labels.names_checked() {
+            return (names.as_ptr() as usize, names.len()) == self.names;
+        }
+        (0..names.len()).all(|k| names[usize::from(self.order[k])].as_bytes() == self.name(k))
+    }
+
+    /// No value of `labels` needs escaping.
+    #[inline]
+    fn plain(labels: &Labels<'_>) -> bool {
+        let [values, _] = labels.value_groups();
+        if labels.names_checked() {
+            values.is_empty() || labels.values_plain()
+        } else {
+            values.iter().all(|v| !needs_escape(v.as_bytes(), true))
+        }
+    }
+
+    /// Builds the template for `labels`' names; `false` (and the template unusable) when a name
+    /// is invalid, there is a second group, a value needs escaping, or the pieces do not fit.
     #[cold]
     fn build(&mut self, name: &str, suffix: &str, labels: &Labels<'_>) -> bool {
+        self.labels = None;
         self.names = (0, 0);
         let [names, extra] = labels.name_groups();
         if !extra.is_empty()
             || names.len() > TEMPLATE_LABELS
-            || !labels.names_checked()
-            || !(names.is_empty() || labels.values_plain())
+            || !(labels.names_checked() || label_names_valid(names))
         {
             return false;
         }
@@ -1602,8 +1642,11 @@ impl LineTemplate {
         self.ends[names.len()] = len as u16;
         self.order = order;
         self.fixed = len;
+        self.head = name.len() + suffix.len();
+        self.labels = Some(names.len());
         self.names = (names.as_ptr() as usize, names.len());
-        true
+        // The first row itself must fit too (its values may need escaping).
+        self.fits(labels)
     }
 }
 

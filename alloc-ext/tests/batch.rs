@@ -1,0 +1,73 @@
+//! promstack-alloc's `Family` hands counters' and gauges' children to the encoder in one call
+//! (`Sink::batch`). Its labels are not marked by core, so the encoder's template compares the
+//! names and scans the values of every row. The bytes must be those of the general path, one
+//! `Sink::sample` per child (a sink that forwards everything but `batch` gives that path).
+
+use promstack_alloc::Family;
+use promstack_core::encoding::{OpenMetricsFormat, TextFormat};
+use promstack_core::{CollectError, Collector, CounterValue, Desc, Encoder, GaugeValue, Sample, Sink};
+
+struct PerRow<'a>(&'a mut dyn Sink);
+
+impl Sink for PerRow<'_> {
+    fn family(&mut self, desc: &Desc<'_>) -> Result<(), CollectError> {
+        self.0.family(desc)
+    }
+    fn sample(&mut self, desc: &Desc<'_>, sample: &Sample<'_>) -> Result<(), CollectError> {
+        self.0.sample(desc, sample)
+    }
+    fn wants_created(&self) -> bool {
+        self.0.wants_created()
+    }
+}
+
+struct General<'a>(&'a dyn Collector);
+
+impl Collector for General<'_> {
+    fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
+        self.0.collect(&mut PerRow(sink))
+    }
+}
+
+fn both<const N: usize>(c: &dyn Collector) -> String {
+    let enc = |c: &dyn Collector, om: bool| {
+        if om {
+            let mut e = Encoder::<_, _, N>::with_format(OpenMetricsFormat, Vec::new()).with_created(false);
+            e.encode(c).unwrap();
+            e.finish().unwrap()
+        } else {
+            let mut e = Encoder::<_, _, N>::with_format(TextFormat, Vec::new());
+            e.encode(c).unwrap();
+            e.finish().unwrap()
+        }
+    };
+    for om in [false, true] {
+        assert_eq!(enc(c, om), enc(&General(c), om), "om={om} N={N}");
+    }
+    String::from_utf8(enc(c, false)).unwrap()
+}
+
+#[test]
+fn dynamic_family_rows_are_the_general_paths_bytes() {
+    let f = Family::<CounterValue>::counter("jobs", "Jobs.", &["queue", "kind"]).unwrap();
+    f.with_label_values(&["fast", "a"]).unwrap().inc();
+    f.with_label_values(&["q\"uoted", "b"]).unwrap().inc_by(1.5).unwrap();
+    f.with_label_values(&["line\nbreak", "c"]).unwrap();
+    f.with_label_values(&["slow", "d"]).unwrap().inc_by(3.0).unwrap();
+    let out = both::<256>(&f);
+    both::<40>(&f);
+    both::<0>(&f);
+    // Creation order, names sorted, escaped where needed.
+    assert_eq!(
+        out.lines().skip(2).collect::<Vec<_>>(),
+        [
+            "jobs_total{kind=\"a\",queue=\"fast\"} 1.0",
+            "jobs_total{kind=\"b\",queue=\"q\\\"uoted\"} 1.5",
+            "jobs_total{kind=\"c\",queue=\"line\\nbreak\"} 0.0",
+            "jobs_total{kind=\"d\",queue=\"slow\"} 3.0",
+        ]
+    );
+    let g = Family::<GaugeValue>::gauge("temp", "T.", &[]).unwrap();
+    g.with_label_values(&[]).unwrap().set(-0.5);
+    assert!(both::<256>(&g).ends_with("\ntemp -0.5\n"));
+}
