@@ -773,8 +773,8 @@ impl<M: Metric> Collector for Family<M> {
                 return batch.samples(&desc, suffix, self);
             }
         }
-        self.table.report(sink, |child, labels, sink| {
-            child.0.value.report(&self.shared.config, &desc, labels, sink)
+        M::report_children(&self.shared.config, &desc, sink, &mut |f| {
+            self.table.each(|child, labels| f(&child.0.value, labels))
         })
     }
 

@@ -1295,7 +1295,9 @@ impl<M: Metric, const L: usize, const N: usize, const V: usize, S: SpecSource<Sp
                 return batch.samples(spec.desc(), suffix, self);
             }
         }
-        self.each_child(|metric, labels| metric.report(spec.config(), spec.desc(), labels, sink))
+        M::report_children(spec.config(), spec.desc(), sink, &mut |f| {
+            self.each_child(|m, labels| f(m, labels))
+        })
     }
 }
 

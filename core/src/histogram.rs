@@ -112,18 +112,61 @@ impl<const N: usize> Metric for HistogramValue<N> {
         labels: Labels<'_>,
         sink: &mut dyn Sink,
     ) -> Result<(), CollectError> {
+        self.report_with(bounds, None, desc, labels, sink)
+    }
+
+    /// The `le` texts once for all the children (each costs a float formatting per bucket),
+    /// up to [`LE_TEXTS_MAX`] bounds; more are formatted per child, as by `report`.
+    fn report_children(
+        bounds: &[f64; N],
+        desc: &Desc<'_>,
+        sink: &mut dyn Sink,
+        children: &mut crate::metric::ChildWalk<'_, Self>,
+    ) -> Result<(), CollectError> {
+        if N > LE_TEXTS_MAX {
+            return children(&mut |value, labels| value.report_with(bounds, None, desc, labels, sink));
+        }
+        let mut bufs = [[0u8; FLOAT_BUF]; N];
+        let mut lens = [0usize; N];
+        for ((b, buf), len) in bounds.iter().zip(&mut bufs).zip(&mut lens) {
+            *len = go_float(*b, buf).len();
+        }
+        // ASCII, as `go_float` writes it.
+        let texts: [&str; N] =
+            core::array::from_fn(|i| core::str::from_utf8(&bufs[i][..lens[i]]).unwrap_or("NaN"));
+        children(&mut |value, labels| value.report_with(bounds, Some(&texts), desc, labels, sink))
+    }
+}
+
+/// A histogram family formats its bounds once per scrape, on the stack, up to this many
+/// ([`FLOAT_BUF`] bytes each: 2 KiB).
+const LE_TEXTS_MAX: usize = 64;
+
+impl<const N: usize> HistogramValue<N> {
+    /// [`Metric::report`] with the `le` texts of `bounds` given (`None`: formatted here).
+    fn report_with(
+        &self,
+        bounds: &[f64; N],
+        le_texts: Option<&[&str; N]>,
+        desc: &Desc<'_>,
+        labels: Labels<'_>,
+        sink: &mut dyn Sink,
+    ) -> Result<(), CollectError> {
         let sum = self.sum();
         // Cumulative counts one bucket at a time (no array of them on the stack): each is read
         // once, so every reported count is at least the one before it, and `_count` is the last.
         let le = ["le"];
         let mut count = 0u64;
-        for (bound, b) in bounds.iter().zip(&self.buckets) {
+        for (i, (bound, b)) in bounds.iter().zip(&self.buckets).enumerate() {
             count = count.wrapping_add(b.load(Ordering::Relaxed));
             if *bound == f64::INFINITY {
                 continue;
             }
             let mut buf = [0u8; FLOAT_BUF];
-            let text = [go_float(*bound, &mut buf)];
+            let text = [match le_texts {
+                Some(texts) => texts[i],
+                None => go_float(*bound, &mut buf),
+            }];
             sink.sample(desc, &Sample::new("_bucket", labels.with_extra(&le, &text), Value::Int(count)))?;
         }
         let count = count.wrapping_add(self.over.load(Ordering::Relaxed));

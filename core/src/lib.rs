@@ -91,7 +91,7 @@ pub use integer::{
     IntHistogramValue,
 };
 pub use labels::{label_values, LabelNames, LabelSet, LabelValue, ValueBuf};
-pub use metric::Metric;
+pub use metric::{ChildWalk, Metric};
 #[cfg(feature = "float")]
 pub use native::NativeHistogramPoint;
 #[cfg(feature = "derive")]

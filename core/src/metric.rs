@@ -45,6 +45,19 @@ pub trait Metric: Send + Sync + 'static {
         sink: &mut dyn Sink,
     ) -> Result<(), CollectError>;
 
+    /// Reports the children of one family, values of this type that share `config` and
+    /// `desc`: `children` calls the function it is given once per child, with the child's
+    /// value and labels. The default reports each with [`Metric::report`]; a type with work
+    /// that is the same for every child (a histogram's `le` texts) does it once here.
+    fn report_children(
+        config: &Self::Config,
+        desc: &Desc<'_>,
+        sink: &mut dyn Sink,
+        children: &mut ChildWalk<'_, Self>,
+    ) -> Result<(), CollectError> {
+        children(&mut |value, labels| value.report(config, desc, labels, sink))
+    }
+
     /// `Some(suffix)` when [`Metric::report`] of every value of this type, into a sink whose
     /// [`Sink::wants_created`] is `wants_created`, is exactly one sample: `suffix`, the value
     /// [`Metric::single_value`], no timestamp, no exemplar. Families then hand all their
@@ -61,6 +74,11 @@ pub trait Metric: Send + Sync + 'static {
         Value::Int(0)
     }
 }
+
+/// A family's walk over its children for [`Metric::report_children`]: it calls the function it
+/// is given with each child's value and labels, and stops at the first error.
+pub type ChildWalk<'a, M> =
+    dyn FnMut(&mut dyn FnMut(&M, Labels<'_>) -> Result<(), CollectError>) -> Result<(), CollectError> + 'a;
 
 /// Creation time of a value, kept with the `created` feature: 0 until reset or claimed, meaning
 /// "the clock's install time" (so a fresh value is all zero bits and a `static` of it needs no

@@ -232,3 +232,44 @@ fn custom_rows_with_names_refilled_in_place() {
         ]
     );
 }
+
+/// A histogram family formats its bounds once per scrape for all children; an unlabeled
+/// histogram formats them as it reports. Same bounds, same observations: the same lines but for
+/// the family's label. Bounds that are tiny, huge, negative and integral; 65 bounds is past the
+/// once-per-scrape limit (64) and takes the per-child way.
+#[test]
+fn histogram_family_bounds_are_spelled_as_unlabeled() {
+    use promstack_core::{Histogram, HistogramValue};
+    const B: [f64; 7] = [-2.5, 1e-7, 0.005, 1.0, 3.0, 1e21, 1.5e300];
+    static PLAIN: Histogram<7> = Histogram::new("h", "H.", B);
+    static FAM: FixedFamily<HistogramValue<7>, 1, 2> = FixedFamily::histogram("h", "H.", ["a"], B);
+    for v in [-3.0, 0.004, 2.0, 1e22, f64::NAN] {
+        PLAIN.observe(v);
+        FAM.get(["/x"]).unwrap().observe(v);
+    }
+    let plain = text::<256>(&PLAIN, false);
+    let fam = text::<256>(&FAM, false);
+    let expected =
+        plain.replace("h_bucket{le=", "h_bucket{a=\"/x\",le=").replace("h_count ", "h_count{a=\"/x\"} ");
+    assert_eq!(fam, expected);
+    assert!(fam.contains("le=\"1e-07\""), "{fam}");
+
+    static WIDE_PLAIN: Histogram<65> = Histogram::new("w", "W.", WIDE);
+    static WIDE_FAM: FixedFamily<HistogramValue<65>, 1, 1> = FixedFamily::histogram("w", "W.", ["k"], WIDE);
+    const WIDE: [f64; 65] = {
+        let mut b = [0.0; 65];
+        let mut i = 0;
+        while i < 65 {
+            b[i] = i as f64 * 0.25;
+            i += 1;
+        }
+        b
+    };
+    WIDE_PLAIN.observe(3.3);
+    WIDE_FAM.get(["v"]).unwrap().observe(3.3);
+    let expected = text::<256>(&WIDE_PLAIN, false)
+        .replace("w_bucket{le=", "w_bucket{k=\"v\",le=")
+        .replace("w_count ", "w_count{k=\"v\"} ")
+        .replace("w_sum ", "w_sum{k=\"v\"} ");
+    assert_eq!(text::<256>(&WIDE_FAM, false), expected);
+}
