@@ -1099,15 +1099,8 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
                 return Ok(false);
             }
         }
-        let mut ints = itoa::Buffer::new();
-        #[cfg(feature = "float")]
-        let mut floats = ryu::Buffer::new();
-        let (digits, tail): (&[u8], &[u8]) = match sample.value {
-            Value::Int(i) => (ints.format(i).as_bytes(), b".0"),
-            Value::Signed(i) => (ints.format(i).as_bytes(), b".0"),
-            #[cfg(feature = "float")]
-            Value::Float(f) => (float::shortest(f, &mut floats).as_bytes(), b""),
-        };
+        let mut bufs = ValueBufs::new();
+        let (digits, tail) = bufs.text(sample.value);
         let (name, suffix) = (desc.name.as_bytes(), sample.suffix.as_bytes());
         let mut need = name.len() + suffix.len() + 1 + digits.len() + tail.len() + 1;
         if n > 0 {
@@ -1151,7 +1144,7 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
         Ok(true)
     }
 
-    /// One line of a [`Sink::samples`] batch from its `template`: the fixed pieces and the
+    /// One line of a [`BatchSink::samples`] batch from its `template`: the fixed pieces and the
     /// row's values in turn, then the value. `false` when the line does not fit the buffer even
     /// empty (nothing written): the general path writes it piece by piece.
     #[cfg(not(feature = "small"))]
@@ -1164,15 +1157,8 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
     ) -> Result<bool, WriteFailed> {
         let [values, _] = labels.value_groups();
         let n = values.len();
-        let mut ints = itoa::Buffer::new();
-        #[cfg(feature = "float")]
-        let mut floats = ryu::Buffer::new();
-        let (digits, tail): (&[u8], &[u8]) = match value {
-            Value::Int(i) => (ints.format(i).as_bytes(), b".0"),
-            Value::Signed(i) => (ints.format(i).as_bytes(), b".0"),
-            #[cfg(feature = "float")]
-            Value::Float(f) => (float::shortest(f, &mut floats).as_bytes(), b""),
-        };
+        let mut bufs = ValueBufs::new();
+        let (digits, tail) = bufs.text(value);
         let mut need = template.fixed + digits.len() + tail.len() + 1;
         for v in values {
             need += v.len();
@@ -1502,6 +1488,37 @@ fn is_suffix(suffix: &str) -> bool {
 #[inline(always)]
 fn pair_len((name, value): (&str, &str)) -> usize {
     name.len() + value.len() + 3
+}
+
+/// Where a sample value is spelled for the one-pass line writers (`put_line_fast`,
+/// `put_templated`): digits then a tail, `.0` after an integer as the general path writes it.
+#[cfg(not(feature = "small"))]
+struct ValueBufs {
+    ints: itoa::Buffer,
+    #[cfg(feature = "float")]
+    floats: ryu::Buffer,
+}
+
+#[cfg(not(feature = "small"))]
+impl ValueBufs {
+    #[inline]
+    fn new() -> Self {
+        ValueBufs {
+            ints: itoa::Buffer::new(),
+            #[cfg(feature = "float")]
+            floats: ryu::Buffer::new(),
+        }
+    }
+
+    #[inline]
+    fn text(&mut self, value: Value) -> (&[u8], &'static [u8]) {
+        match value {
+            Value::Int(i) => (self.ints.format(i).as_bytes(), b".0"),
+            Value::Signed(i) => (self.ints.format(i).as_bytes(), b".0"),
+            #[cfg(feature = "float")]
+            Value::Float(f) => (float::shortest(f, &mut self.floats).as_bytes(), b""),
+        }
+    }
 }
 
 /// The bytes every line of one [`BatchSink::samples`] batch shares, built from its first row:
