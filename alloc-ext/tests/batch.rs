@@ -5,29 +5,11 @@
 
 use promstack_alloc::Family;
 use promstack_core::encoding::{OpenMetricsFormat, TextFormat};
-use promstack_core::{CollectError, Collector, CounterValue, Desc, Encoder, GaugeValue, Sample, Sink};
+use promstack_core::{Collector, CounterValue, Encoder, GaugeValue};
 
-struct PerRow<'a>(&'a mut dyn Sink);
-
-impl Sink for PerRow<'_> {
-    fn family(&mut self, desc: &Desc<'_>) -> Result<(), CollectError> {
-        self.0.family(desc)
-    }
-    fn sample(&mut self, desc: &Desc<'_>, sample: &Sample<'_>) -> Result<(), CollectError> {
-        self.0.sample(desc, sample)
-    }
-    fn wants_created(&self) -> bool {
-        self.0.wants_created()
-    }
-}
-
-struct General<'a>(&'a dyn Collector);
-
-impl Collector for General<'_> {
-    fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
-        self.0.collect(&mut PerRow(sink))
-    }
-}
+#[path = "../../core/tests/per_row/mod.rs"]
+mod per_row;
+use per_row::General;
 
 fn both<const N: usize>(c: &dyn Collector) -> String {
     let enc = |c: &dyn Collector, om: bool| {

@@ -13,30 +13,9 @@ use promstack_core::{
     Sample, Sink,
 };
 
-/// Forwards everything but `batch`, which it leaves to the trait's default (none: one `sample`
-/// per row).
-struct PerRow<'a>(&'a mut dyn Sink);
-
-impl Sink for PerRow<'_> {
-    fn family(&mut self, desc: &Desc<'_>) -> Result<(), CollectError> {
-        self.0.family(desc)
-    }
-    fn sample(&mut self, desc: &Desc<'_>, sample: &Sample<'_>) -> Result<(), CollectError> {
-        self.0.sample(desc, sample)
-    }
-    fn wants_created(&self) -> bool {
-        self.0.wants_created()
-    }
-}
-
-/// A collector seen through [`PerRow`].
-struct General<'a>(&'a dyn Collector);
-
-impl Collector for General<'_> {
-    fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
-        self.0.collect(&mut PerRow(sink))
-    }
-}
+#[path = "per_row/mod.rs"]
+mod per_row;
+use per_row::General;
 
 fn text<const N: usize>(c: &dyn Collector, created: bool) -> String {
     let mut enc = Encoder::<_, _, N>::with_format(TextFormat, Vec::new()).with_created_in_text(created);
