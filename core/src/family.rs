@@ -257,8 +257,8 @@ mod value_bytes {
         super::padded_tail::<W>(v) as usize
     }
 
-    /// `small` compares byte by byte and needs no tail.
-    #[cfg(feature = "small")]
+    /// `small` compares byte by byte and needs no tail (the tests call this either way).
+    #[cfg(all(feature = "small", test))]
     #[inline(always)]
     pub(super) fn tail(_: &[u8]) -> usize {
         0
@@ -1514,6 +1514,23 @@ mod tests {
     fn a_two_label_counter_slot_takes_96_bytes() {
         assert_eq!(size_of::<CounterValue>(), 16);
         assert_eq!(size_of::<Slot<CounterValue, 2, 32>>(), 12 + 2 + 1 + 1 + 64 + 16);
+    }
+
+    /// The word a lookup computes for a value's partial end is the zero-padded last
+    /// `len % B` bytes at every length, for the compare (`B` = word size) and the hash (`B` = 8).
+    #[cfg(not(feature = "small"))]
+    #[test]
+    fn padded_tail_is_the_partial_last_word_at_every_length() {
+        let v: [u8; 40] = core::array::from_fn(|i| 0x80 | i as u8);
+        for len in 0..=v.len() {
+            for b in [4, 8] {
+                let mut w = [0u8; 8];
+                let r = len % b;
+                w[..r].copy_from_slice(&v[len - r..len]);
+                let got = if b == 4 { padded_tail::<4>(&v[..len]) } else { padded_tail::<8>(&v[..len]) };
+                assert_eq!(got, u64::from_le_bytes(w), "len={len} B={b}");
+            }
+        }
     }
 
     #[test]
