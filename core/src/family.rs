@@ -96,7 +96,7 @@ mod value_bytes {
     use core::sync::atomic::{AtomicU8, Ordering::Relaxed};
 
     #[cfg(not(feature = "small"))]
-    const W: usize = core::mem::size_of::<usize>();
+    pub(super) const W: usize = core::mem::size_of::<usize>();
     // The alignment below is at least a word's on every target Rust supports.
     #[cfg(not(feature = "small"))]
     const _: () = assert!(core::mem::align_of::<AtomicUsize>() <= 8);
@@ -137,25 +137,6 @@ mod value_bytes {
             usize::from_le_bytes(w)
         }
 
-        /// The word of `rest` (shorter than `W` bytes) zero-padded, without a byte loop or a
-        /// `memcpy` call: two overlapping 4-byte reads, or the first, middle and last byte.
-        #[cfg(not(feature = "small"))]
-        #[inline(always)]
-        fn partial(rest: &[u8]) -> usize {
-            let n = rest.len();
-            let x = if W == 8 && n >= 4 {
-                let le32 = |b: &[u8]| u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
-                le32(rest) | le32(&rest[n - 4..]) << (8 * (n - 4))
-            } else if n > 0 {
-                u64::from(rest[0])
-                    | u64::from(rest[n / 2]) << (8 * (n / 2))
-                    | u64::from(rest[n - 1]) << (8 * (n - 1))
-            } else {
-                0
-            };
-            x as usize
-        }
-
         /// How `len` bytes split: full words, whether a partial word follows, and where the
         /// tail bytes (stored one by one) start.
         #[cfg(not(feature = "small"))]
@@ -176,7 +157,7 @@ mod value_bytes {
                     self.word(i).store(Self::full(v, i * W), Relaxed);
                 }
                 if part {
-                    self.word(full).store(Self::partial(&v[full * W..]), Relaxed);
+                    self.word(full).store(tail(v), Relaxed);
                 }
                 // Constant: compiled out when `V` is a whole number of words.
                 if !V.is_multiple_of(W) {
@@ -192,9 +173,10 @@ mod value_bytes {
         }
 
         /// `true` if the stored value of length `v.len()` (the caller compared lengths) is `v`;
-        /// may be torn (the caller validates).
+        /// may be torn (the caller validates). `tail` is [`tail`]`(v)`, computed once per lookup
+        /// instead of once per compare (`small` ignores it).
         #[inline]
-        pub(super) fn eq(&self, v: &[u8]) -> bool {
+        pub(super) fn eq(&self, v: &[u8], tail: usize) -> bool {
             if v.len() > V {
                 return false;
             }
@@ -202,15 +184,27 @@ mod value_bytes {
             {
                 // The hash matched, so the bytes almost always do: the differences are ORed
                 // together instead of a branch per word.
-                let (full, part) = Self::split(v.len());
                 let mut diff = 0;
-                for i in 0..full {
-                    diff |= self.word(i).load(Relaxed) ^ Self::full(v, i * W);
-                }
-                if part {
-                    diff |= self.word(full).load(Relaxed) ^ Self::partial(&v[full * W..]);
-                }
-                if !V.is_multiple_of(W) {
+                if V.is_multiple_of(W) {
+                    // Every word boundary of the value is one of the storage: the whole words,
+                    // then the zero-padded partial one. The chunks end first, so the word after
+                    // them is still there for the tail.
+                    let mut words = (0..V / W).map(|i| self.word(i));
+                    let mut chunks = v.chunks_exact(W);
+                    for (c, word) in (&mut chunks).zip(&mut words) {
+                        diff |= word.load(Relaxed) ^ Self::full(c, 0);
+                    }
+                    if !chunks.remainder().is_empty() {
+                        diff |= words.next().map_or(1, |w| w.load(Relaxed) ^ tail);
+                    }
+                } else {
+                    let (full, part) = Self::split(v.len());
+                    for i in 0..full {
+                        diff |= self.word(i).load(Relaxed) ^ Self::full(v, i * W);
+                    }
+                    if part {
+                        diff |= self.word(full).load(Relaxed) ^ tail;
+                    }
                     for (b, c) in self.0.iter().zip(v).skip(V / W * W) {
                         diff |= usize::from(b.load(Relaxed) ^ c);
                     }
@@ -218,7 +212,10 @@ mod value_bytes {
                 diff == 0
             }
             #[cfg(feature = "small")]
-            self.0.iter().zip(v).all(|(a, b)| a.load(Relaxed) == *b)
+            {
+                let _ = tail;
+                self.0.iter().zip(v).all(|(a, b)| a.load(Relaxed) == *b)
+            }
         }
 
         /// Copies the first `len` (at most `V`) stored bytes to the start of `out`, which has
@@ -250,6 +247,21 @@ mod value_bytes {
         }
         // SAFETY: every byte is below 0x80, and a run of ASCII bytes is valid UTF-8.
         Some(unsafe { core::str::from_utf8_unchecked(b) })
+    }
+
+    /// The last `v.len() % W` bytes of `v` as a little-endian word, zero-padded (0 when the
+    /// length is a whole number of words): how the storage holds a value's partial last word.
+    #[cfg(not(feature = "small"))]
+    #[inline(always)]
+    pub(super) fn tail(v: &[u8]) -> usize {
+        super::padded_tail::<W>(v) as usize
+    }
+
+    /// `small` compares byte by byte and needs no tail (the tests call this either way).
+    #[cfg(all(feature = "small", test))]
+    #[inline(always)]
+    pub(super) fn tail(_: &[u8]) -> usize {
+        0
     }
 }
 
@@ -288,12 +300,17 @@ impl<M: Metric, const L: usize, const V: usize> Slot<M, L, V> {
         metric: M::INIT,
     };
 
-    /// `true` if the slot's bytes equal `values` (may be torn; the caller validates).
-    #[inline]
-    fn matches(&self, values: &[&str; L]) -> bool {
-        values.iter().zip(&self.lens).zip(&self.bytes).all(|((v, len), bytes)| {
+    /// `true` if the slot holds `key` (may be torn; the caller validates). Inlined into the
+    /// probe loops: as a call it cost ~10 instructions of a ~250-instruction lookup.
+    #[cfg_attr(not(feature = "small"), inline(always))]
+    #[cfg_attr(feature = "small", inline)]
+    fn matches(&self, key: &Key<'_, L>) -> bool {
+        let mut i = 0;
+        key.values.iter().zip(&self.lens).zip(&self.bytes).all(|((v, len), bytes)| {
             let v = v.as_bytes();
-            usize::from(len.load(Ordering::Relaxed)) == v.len() && bytes.eq(v)
+            let tail = key.tail(i);
+            i += 1;
+            usize::from(len.load(Ordering::Relaxed)) == v.len() && bytes.eq(v, tail)
         })
     }
 
@@ -394,7 +411,90 @@ fn le32(b: &[u8]) -> u64 {
     u64::from(u32::from_le_bytes(w))
 }
 
+/// The last `v.len() % B` bytes of `v` (`B` is 4 or 8) as a little-endian word, zero-padded;
+/// 0 when the length is a whole number of `B`-byte words. One overlapping load and a shift
+/// when `v` has `B` bytes or more, so no byte loop.
+#[cfg(not(feature = "small"))]
+#[inline(always)]
+fn padded_tail<const B: usize>(v: &[u8]) -> u64 {
+    let n = v.len();
+    if n >= B {
+        let mut w = [0u8; 8];
+        w[..B].copy_from_slice(&v[n - B..]);
+        // Shifts out the bytes before the tail; a shift by 64 (no tail) is `None`.
+        u64::from_le_bytes(w).checked_shr((8 * (B - n % B)) as u32).unwrap_or(0)
+    } else if n >= 4 {
+        le32(v) | le32(&v[n - 4..]) << (8 * (n - 4))
+    } else if n > 0 {
+        u64::from(v[0]) | u64::from(v[n / 2]) << (8 * (n / 2)) | u64::from(v[n - 1]) << (8 * (n - 1))
+    } else {
+        0
+    }
+}
+
+/// One value into the hash state `s`: its length, each whole 8-byte word and then `tail`
+/// ([`padded_tail::<8>`] of `b`, which the byte compare reuses) XORed in and multiplied
+/// (one 64-bit multiply per word, no widening), so every byte counts once and `("ab","c")`
+/// and `("a","bc")` differ. The low bits this leaves depend only on low input bits, so the
+/// label set's state gets one widening [`fold`] at the end, where the table index comes from.
+#[cfg(not(feature = "small"))]
+#[inline(always)]
+fn hash_value(mut s: u64, b: &[u8], tail: u64) -> u64 {
+    s ^= (b.len() as u64).wrapping_mul(LEN_MUL);
+    for c in b.chunks_exact(8) {
+        s = (s ^ le64(c)).wrapping_mul(MUL);
+    }
+    (s ^ tail).wrapping_mul(MUL)
+}
+
+/// A label set's values with what every slot compare needs, computed once per lookup: the
+/// hash, and (word-wise builds) each value's partial last word.
+struct Key<'v, const L: usize> {
+    values: &'v [&'v str; L],
+    hash: u64,
+    /// [`value_bytes::tail`] of each value.
+    #[cfg(not(feature = "small"))]
+    tails: [usize; L],
+}
+
+impl<'v, const L: usize> Key<'v, L> {
+    /// Not keyed: a table is bounded anyway, and equal hashes only cost a byte compare.
+    #[cfg(not(feature = "small"))]
+    #[inline]
+    fn new(values: &'v [&'v str; L]) -> Self {
+        let mut hash = SEED;
+        let mut tails = [0; L];
+        for (v, t) in values.iter().zip(&mut tails) {
+            let b = v.as_bytes();
+            let tail = padded_tail::<8>(b);
+            // On 64-bit targets the compare's word is the hash's; otherwise computed apart.
+            *t = if value_bytes::W == 8 { tail as usize } else { value_bytes::tail(b) };
+            hash = hash_value(hash, b, tail);
+        }
+        Key { values, hash: fold(hash, LEN_MUL), tails }
+    }
+
+    #[cfg(feature = "small")]
+    #[inline]
+    fn new(values: &'v [&'v str; L]) -> Self {
+        Key { values, hash: hash_values(values) }
+    }
+
+    /// The partial last word of value `i` (`small`: unused).
+    #[inline(always)]
+    fn tail(&self, i: usize) -> usize {
+        #[cfg(not(feature = "small"))]
+        return self.tails[i];
+        #[cfg(feature = "small")]
+        {
+            let _ = i;
+            0
+        }
+    }
+}
+
 /// A value of up to 16 bytes as two words (overlapping reads when shorter, so no byte loop).
+#[cfg(feature = "small")]
 #[inline(always)]
 fn short_words(b: &[u8]) -> (u64, u64) {
     let n = b.len();
@@ -413,8 +513,8 @@ fn short_words(b: &[u8]) -> (u64, u64) {
 /// a lookup on a dependent multiply per byte. Each value's length goes into the state, so
 /// `("ab","c")` and `("a","bc")` hash differently. Not keyed: a table is bounded anyway, and
 /// equal hashes only cost a byte compare.
-#[cfg_attr(not(feature = "small"), inline)]
-#[cfg_attr(feature = "small", inline(never))]
+#[cfg(feature = "small")]
+#[inline(never)]
 fn hash_values(values: &[&str]) -> u64 {
     let mut h = SEED;
     for v in values {
@@ -880,11 +980,11 @@ impl<M: Metric, const L: usize, const N: usize, const V: usize, S: SpecSource<Sp
         if let Some((index, v)) = values.iter().enumerate().find(|(_, v)| v.len() > V) {
             return Err(self.reject(LabelError::ValueTooLong { index, len: v.len(), max: V }));
         }
-        let hash = hash_values(values);
-        if let Some(child) = self.find(values, hash) {
+        let key = Key::new(values);
+        if let Some(child) = self.find(&key) {
             return Ok(child);
         }
-        self.claim(values, hash).map_err(|e| self.reject(e))
+        self.claim(&key).map_err(|e| self.reject(e))
     }
 
     /// The child for `(name, value)` pairs given in any order, every label name exactly once;
@@ -924,16 +1024,16 @@ impl<M: Metric, const L: usize, const N: usize, const V: usize, S: SpecSource<Sp
 
     /// Lock-free lookup of a READY child.
     #[inline]
-    fn find(&self, values: &[&str; L], hash: u64) -> Option<Child<'_, M>> {
-        for i in Self::probe(hash) {
+    fn find(&self, key: &Key<'_, L>) -> Option<Child<'_, M>> {
+        for i in Self::probe(key.hash) {
             let slot = &self.slots[i];
             let s = slot.state.load(Ordering::Acquire);
             match s & STATUS {
                 EMPTY => return None,
-                READY if slot.hash.load(Ordering::Relaxed) == tag(hash) && slot.matches(values) => {
+                READY if slot.hash.load(Ordering::Relaxed) == tag(key.hash) && slot.matches(key) => {
                     fence(Ordering::Acquire);
                     if slot.state.load(Ordering::Relaxed) == s {
-                        return Some(self.child(slot, s, hash));
+                        return Some(self.child(slot, s, key.hash));
                     }
                     // Changed while reading: the writer holds the critical section;
                     // the claim path re-checks under it.
@@ -957,7 +1057,8 @@ impl<M: Metric, const L: usize, const N: usize, const V: usize, S: SpecSource<Sp
         }
     }
 
-    fn claim(&self, values: &[&str; L], hash: u64) -> Result<Child<'_, M>, LabelError> {
+    fn claim(&self, key: &Key<'_, L>) -> Result<Child<'_, M>, LabelError> {
+        let hash = key.hash;
         exclusive(|| {
             // Writers are serialized here, so this scan sees a stable table.
             for i in Self::probe(hash) {
@@ -965,7 +1066,7 @@ impl<M: Metric, const L: usize, const N: usize, const V: usize, S: SpecSource<Sp
                 let s = slot.state.load(Ordering::Relaxed);
                 match s & STATUS {
                     EMPTY => break,
-                    READY if slot.hash.load(Ordering::Relaxed) == tag(hash) && slot.matches(values) => {
+                    READY if slot.hash.load(Ordering::Relaxed) == tag(key.hash) && slot.matches(key) => {
                         return Ok(self.child(slot, s, hash));
                     }
                     _ => {}
@@ -978,7 +1079,7 @@ impl<M: Metric, const L: usize, const N: usize, const V: usize, S: SpecSource<Sp
                 let s = slot.state.load(Ordering::Relaxed);
                 match s & STATUS {
                     EMPTY | FREE => {
-                        if let Some(child) = self.take(slot, s, values, hash) {
+                        if let Some(child) = self.take(slot, s, key) {
                             return Ok(child);
                         }
                         if s & STATUS == EMPTY {
@@ -994,13 +1095,8 @@ impl<M: Metric, const L: usize, const N: usize, const V: usize, S: SpecSource<Sp
 
     /// Claims `slot` (EMPTY or FREE, state `s`) for `values`, unless an update through a stale
     /// handle is in flight on it; the caller holds the critical section.
-    fn take<'a>(
-        &'a self,
-        slot: &'a Slot<M, L, V>,
-        s: u32,
-        values: &[&str; L],
-        hash: u64,
-    ) -> Option<Child<'a, M>> {
+    fn take<'a>(&'a self, slot: &'a Slot<M, L, V>, s: u32, key: &Key<'_, L>) -> Option<Child<'a, M>> {
+        let (values, hash) = (key.values, key.hash);
         let generation = (s >> 2).wrapping_add(1);
         // The handshake of the module docs: publish the new generation, then look for updates
         // that passed the old one's check.
@@ -1044,14 +1140,14 @@ impl<M: Metric, const L: usize, const N: usize, const V: usize, S: SpecSource<Sp
     }
 
     fn remove_values(&self, values: &[&str; L]) -> bool {
-        let hash = hash_values(values);
+        let key = Key::new(values);
         exclusive(|| {
-            for i in Self::probe(hash) {
+            for i in Self::probe(key.hash) {
                 let slot = &self.slots[i];
                 let s = slot.state.load(Ordering::Relaxed);
                 match s & STATUS {
                     EMPTY => return false,
-                    READY if slot.hash.load(Ordering::Relaxed) == tag(hash) && slot.matches(values) => {
+                    READY if slot.hash.load(Ordering::Relaxed) == tag(key.hash) && slot.matches(&key) => {
                         Self::free(slot, s);
                         return true;
                     }
@@ -1396,7 +1492,7 @@ mod tests {
                 let v: [u8; V] = core::array::from_fn(|_| next());
                 let v = &v[..len];
                 cell.store(v);
-                assert!(cell.eq(v), "V={V} len={len} round={round}");
+                assert!(cell.eq(v, value_bytes::tail(v)), "V={V} len={len} round={round}");
                 #[cfg(not(feature = "small"))]
                 {
                     let mut out = [0u8; V];
@@ -1407,7 +1503,8 @@ mod tests {
                     let mut w: [u8; V] = [0; V];
                     w[..len].copy_from_slice(v);
                     w[i] ^= 1 << (i % 8);
-                    assert!(!cell.eq(&w[..len]), "V={V} len={len} byte {i}");
+                    let w = &w[..len];
+                    assert!(!cell.eq(w, value_bytes::tail(w)), "V={V} len={len} byte {i}");
                 }
             }
         }
@@ -1421,6 +1518,23 @@ mod tests {
     fn a_two_label_counter_slot_takes_96_bytes() {
         assert_eq!(size_of::<CounterValue>(), 16);
         assert_eq!(size_of::<Slot<CounterValue, 2, 32>>(), 12 + 2 + 1 + 1 + 64 + 16);
+    }
+
+    /// The word a lookup computes for a value's partial end is the zero-padded last
+    /// `len % B` bytes at every length, for the compare (`B` = word size) and the hash (`B` = 8).
+    #[cfg(not(feature = "small"))]
+    #[test]
+    fn padded_tail_is_the_partial_last_word_at_every_length() {
+        let v: [u8; 40] = core::array::from_fn(|i| 0x80 | i as u8);
+        for len in 0..=v.len() {
+            for b in [4, 8] {
+                let mut w = [0u8; 8];
+                let r = len % b;
+                w[..r].copy_from_slice(&v[len - r..len]);
+                let got = if b == 4 { padded_tail::<4>(&v[..len]) } else { padded_tail::<8>(&v[..len]) };
+                assert_eq!(got, u64::from_le_bytes(w), "len={len} B={b}");
+            }
+        }
     }
 
     #[test]
