@@ -116,7 +116,7 @@ impl<const N: usize> Metric for HistogramValue<N> {
     }
 
     /// The `le` texts once for all the children (each costs a float formatting per bucket),
-    /// up to [`LE_TEXTS_MAX`] bounds; more are formatted per child, as by `report`.
+    /// up to 64 bounds; more are formatted per child, as by `report`.
     fn report_children(
         bounds: &[f64; N],
         desc: &Desc<'_>,

@@ -1287,7 +1287,8 @@ impl<W: Write, F: FormatKind, const N: usize> Sink for Encoder<W, F, N> {
     }
 }
 
-/// Rows of one family written from a per-family [`LineTemplate`] (see [`Sink::batch`]).
+/// Rows of one family written from a per-family line template: the name, suffix and label
+/// names once, then per row only the values and the value (see [`Sink::batch`]).
 #[cfg(not(feature = "small"))]
 impl<W: Write, F: FormatKind, const N: usize> BatchSink for Encoder<W, F, N> {
     fn samples(
