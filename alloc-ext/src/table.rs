@@ -7,7 +7,9 @@
 //! values and wherever the value lives.
 //!
 //! # The lookup hot path
-//! A table is one `hashbrown::HashTable` behind [`REPLICAS`] reader-writer lock words, each on
+//! A table keeps its children in creation order in one `Vec` (a removed child leaves a hole
+//! until holes are half of it), found through a `hashbrown::HashTable` of their positions, all
+//! behind [`REPLICAS`] reader-writer lock words, each on
 //! its own cache line (a "big-reader lock"). A reader takes the read side of one lock word,
 //! picked from the address of its stack: threads run on distinct stacks (2 MiB apart by
 //! default), so concurrent readers mostly take distinct lock words and never bounce one shared
@@ -21,7 +23,14 @@
 //!
 //! Writers (a new child, `remove`, `clear`) are rare: they serialize on one mutex, then take
 //! every lock word (each through its upgradeable side, so a stream of readers cannot starve
-//! them). One table, not one copy per lock word, keeps the memory per child at one table slot.
+//! them). One table, not one copy per lock word, keeps the memory per child at one table slot
+//! (a 4-byte position) and one place in the order.
+//!
+//! # Reporting
+//! A scrape walks the order: no sorting, no copy of the table. It copies [`WALK_CHUNK`] child
+//! handles at a time under a read lock and reports them with no lock held (a slow client never
+//! holds up a writer); a compaction between two chunks is noticed by its epoch and the walk
+//! finds its place again by creation number, so no child is reported twice.
 //!
 //! This is the crate's only `unsafe` code: the table sits in an `UnsafeCell` because no lock
 //! type says "shared under any one of these, exclusive under all of them". The argument: a
@@ -536,17 +545,78 @@ impl LockWord {
     }
 }
 
+/// The children of a [`ChildTable`]: in creation order in `slots`, found by hash through
+/// `index`. Reporting walks `slots` in order, so a scrape neither sorts nor copies the table.
+struct Children<E> {
+    /// Every child's position in `slots`, by the hash of its label values.
+    index: HashTable<u32>,
+    /// The children in creation order; `None` where one was removed (until [`Children::compact`]).
+    slots: Vec<Option<E>>,
+    /// How many `None`s `slots` holds.
+    holes: usize,
+    /// Counts compactions: a position in `slots` stays valid while it does not change.
+    epoch: u64,
+}
+
+impl<E: TableEntry> Children<E> {
+    const EMPTY: Self = Children { index: HashTable::new(), slots: Vec::new(), holes: 0, epoch: 0 };
+
+    /// The child at `pos`, a position `index` holds (always a child, never a hole).
+    #[inline]
+    fn at(&self, pos: u32) -> Option<&E> {
+        self.slots.get(pos as usize).and_then(Option::as_ref)
+    }
+
+    /// The child whose values are `key`'s.
+    #[inline]
+    fn find<K: LabelKey + ?Sized>(&self, hash: u64, key: &K) -> Option<&E> {
+        let pos = self.index.find(hash, |&pos| self.at(pos).is_some_and(|c| c.matches(key)))?;
+        self.at(*pos)
+    }
+
+    /// Drops the holes once they are half of `slots` (so removal stays O(1) amortized and a
+    /// walk over `slots` visits at most twice as many places as there are children), and moves
+    /// every position `index` holds with its child.
+    fn compact(&mut self) {
+        if self.holes * 2 <= self.slots.len() {
+            return;
+        }
+        let mut moved_to = Vec::with_capacity(self.slots.len());
+        let mut next = 0u32;
+        for slot in &self.slots {
+            moved_to.push(next);
+            next += u32::from(slot.is_some());
+        }
+        for pos in self.index.iter_mut() {
+            *pos = moved_to[*pos as usize];
+        }
+        self.slots.retain(Option::is_some);
+        self.holes = 0;
+        self.epoch += 1;
+    }
+
+    /// Where a walk that last reported the child created as number `seq` goes on: the first
+    /// position holding a later child.
+    fn resume_after(&self, seq: u64) -> usize {
+        self.slots.iter().position(|c| c.as_ref().is_some_and(|c| c.seq() > seq)).unwrap_or(self.slots.len())
+    }
+}
+
 /// The table, readable while one lock word is read-locked.
 struct Reading<'a, E> {
     _lock: ReadGuard<'a>,
-    table: &'a HashTable<E>,
+    table: &'a Children<E>,
 }
 
 /// The table, writable while every lock word is write-locked.
 struct Writing<'a, E> {
     _locks: [WriteGuard<'a>; REPLICAS],
-    table: &'a mut HashTable<E>,
+    table: &'a mut Children<E>,
 }
+
+/// A scrape copies this many child handles at a time under a read lock, then reports them with
+/// no lock held.
+pub const WALK_CHUNK: usize = 64;
 
 /// The lock word the calling thread reads under: picked from the address of a local variable,
 /// i.e. from the thread's stack. Any choice is correct; this one spreads concurrent threads
@@ -595,14 +665,14 @@ pub struct ChildTable<E> {
     hasher: DefaultHashBuilder,
     /// Readers hold one for reading, writers all of them for writing (see the module docs).
     locks: Box<[LockWord]>,
-    children: UnsafeCell<HashTable<E>>,
+    children: UnsafeCell<Children<E>>,
     /// Serializes writers; holds the next creation number.
     writer: Mutex<u64>,
 }
 
 // SAFETY: `children` is only read under a read lock of one lock word and only written under
 // the write locks of all of them (`reading`, `writing`), so threads share it as they would
-// share a `RwLock<HashTable<E>>`, which is `Sync` when `E` is `Send + Sync`.
+// share a `RwLock<Children<E>>`, which is `Sync` when `E` is `Send + Sync`.
 unsafe impl<E: Send + Sync> Sync for ChildTable<E> {}
 
 impl<E> core::fmt::Debug for ChildTable<E> {
@@ -611,7 +681,7 @@ impl<E> core::fmt::Debug for ChildTable<E> {
     }
 }
 
-impl<E> ChildTable<E> {
+impl<E: TableEntry> ChildTable<E> {
     /// The table for reading, under the calling thread's lock word.
     #[inline]
     fn reading(&self) -> Reading<'_, E> {
@@ -642,7 +712,7 @@ impl<E: TableEntry> ChildTable<E> {
             label_names: label_names.iter().map(|n| Box::from(*n)).collect(),
             hasher: DefaultHashBuilder::default(),
             locks: (0..REPLICAS).map(|_| LockWord::new()).collect(),
-            children: UnsafeCell::new(HashTable::new()),
+            children: UnsafeCell::new(Children::EMPTY),
             writer: Mutex::new(0),
         }
     }
@@ -727,7 +797,7 @@ impl<E: TableEntry> ChildTable<E> {
         let hash = self.hash(key);
         {
             let read = self.reading();
-            if let Some(child) = read.table.find(hash, |c| matches(c, hash, key)) {
+            if let Some(child) = read.table.find(hash, key) {
                 return f(child);
             }
         }
@@ -740,7 +810,7 @@ impl<E: TableEntry> ChildTable<E> {
     pub fn get_or_insert<K: LabelKey + ?Sized>(&self, hash: u64, key: &K, make: impl FnOnce(u64) -> E) -> E {
         let mut seq = self.writer.lock();
         // Another writer may have created the child since our read.
-        if let Some(child) = self.reading().table.find(hash, |c| matches(c, hash, key)) {
+        if let Some(child) = self.reading().table.find(hash, key) {
             return child.clone();
         }
         self.insert(&mut seq, hash, make)
@@ -752,8 +822,13 @@ impl<E: TableEntry> ChildTable<E> {
         let child = make(*seq);
         *seq += 1;
         let n = self.label_names.len();
-        let rehash = |c: &E| self.hash(&EntryKey(c, n));
-        self.writing().table.insert_unique(hash, child.clone(), rehash);
+        let write = self.writing();
+        let Children { index, slots, .. } = &mut *write.table;
+        let pos = u32::try_from(slots.len()).expect("4 billion children");
+        slots.push(Some(child.clone()));
+        // Growing, the index hashes every child's values again.
+        let rehash = |p: &u32| self.hash(&EntryKey(slots[*p as usize].as_ref().expect("a child"), n));
+        index.insert_unique(hash, pos, rehash);
         child
     }
 
@@ -763,9 +838,18 @@ impl<E: TableEntry> ChildTable<E> {
     pub fn remove<K: LabelKey + ?Sized>(&self, key: &K, make: impl FnOnce(u64) -> E) -> Option<E> {
         let hash = self.hash(key);
         let mut seq = self.writer.lock();
-        let removed = match self.writing().table.find_entry(hash, |c| matches(c, hash, key)) {
-            Ok(entry) => entry.remove().0,
-            Err(_) => return None,
+        let removed = {
+            let write = self.writing();
+            let Children { index, slots, holes, .. } = &mut *write.table;
+            let at = |pos: u32| slots.get(pos as usize).and_then(Option::as_ref);
+            let Ok(entry) = index.find_entry(hash, |&pos| at(pos).is_some_and(|c| c.matches(key))) else {
+                return None;
+            };
+            let pos = entry.remove().0 as usize;
+            *holes += 1;
+            let removed = slots[pos].take().expect("the index points at a child");
+            write.table.compact();
+            removed
         };
         removed.retire();
         if self.label_names.is_empty() {
@@ -778,7 +862,13 @@ impl<E: TableEntry> ChildTable<E> {
     /// a fresh child from `make(creation number)`.
     pub fn clear(&self, make: impl FnOnce(u64) -> E) {
         let mut seq = self.writer.lock();
-        let gone: Vec<E> = self.writing().table.drain().collect();
+        let gone: Vec<E> = {
+            let write = self.writing();
+            write.table.index.clear();
+            write.table.holes = 0;
+            write.table.epoch += 1;
+            write.table.slots.drain(..).flatten().collect()
+        };
         for child in &gone {
             child.retire();
         }
@@ -790,7 +880,7 @@ impl<E: TableEntry> ChildTable<E> {
 
     /// Number of children.
     pub fn len(&self) -> usize {
-        self.reading().table.len()
+        self.reading().table.index.len()
     }
 
     /// `true` when there are no children.
@@ -801,9 +891,7 @@ impl<E: TableEntry> ChildTable<E> {
     /// Every child, in creation order. The handles are cloned out under one lock word, so no
     /// lock is held once this returns.
     pub fn children(&self) -> Vec<E> {
-        let mut children: Vec<E> = self.reading().table.iter().cloned().collect();
-        children.sort_unstable_by_key(TableEntry::seq);
-        children
+        self.reading().table.slots.iter().flatten().cloned().collect()
     }
 
     /// Calls `f` with every child, in creation order, its labels, and `sink`: the one reporting
@@ -818,20 +906,50 @@ impl<E: TableEntry> ChildTable<E> {
 
     /// Calls `f` with every child, in creation order, and its labels (what [`ChildTable::report`]
     /// and a family's [`SampleRows`](promstack_core::SampleRows) are made of). No lock is held
-    /// while `f` runs.
+    /// while `f` runs: the handles are copied out [`WALK_CHUNK`] at a time under a read lock.
+    /// A child created during the walk is reported if it is created before the walk reaches
+    /// the end; a child removed during the walk may still be reported once; none is reported
+    /// twice.
     pub fn each(
         &self,
         mut f: impl FnMut(&E, Labels<'_>) -> Result<(), CollectError>,
     ) -> Result<(), CollectError> {
-        let children = self.children();
         let names: Vec<&str> = self.label_names.iter().map(|n| &**n).collect();
         let mut values: Vec<&str> = Vec::with_capacity(names.len());
-        for child in &children {
-            values.clear();
-            child.push_label_values(names.len(), &mut values);
-            f(child, Labels::new(&names, &values))?;
+        let mut chunk: [Option<E>; WALK_CHUNK] = core::array::from_fn(|_| None);
+        // Where the walk goes on, valid while the table's epoch is `epoch`.
+        let (mut pos, mut epoch, mut last) = (0usize, 0u64, None);
+        loop {
+            let taken = {
+                let read = self.reading();
+                let table = read.table;
+                if table.epoch != epoch {
+                    // Compacted since the last chunk: find the place again.
+                    pos = last.map_or(0, |seq| table.resume_after(seq));
+                    epoch = table.epoch;
+                }
+                let mut taken = 0;
+                while taken < WALK_CHUNK && pos < table.slots.len() {
+                    if let Some(child) = &table.slots[pos] {
+                        chunk[taken] = Some(child.clone());
+                        taken += 1;
+                    }
+                    pos += 1;
+                }
+                taken
+            };
+            if taken == 0 {
+                return Ok(());
+            }
+            for slot in &mut chunk[..taken] {
+                let Some(child) = slot.take() else { continue };
+                last = Some(child.seq());
+                let mut child_values = recycle(core::mem::take(&mut values));
+                child.push_label_values(names.len(), &mut child_values);
+                f(&child, Labels::new(&names, &child_values))?;
+                values = recycle(child_values);
+            }
         }
-        Ok(())
     }
 
     /// Takes every lock of the table if none is busy: the writer mutex, then every lock
@@ -847,9 +965,11 @@ impl<E: TableEntry> ChildTable<E> {
     }
 }
 
-#[inline]
-fn matches<E: TableEntry, K: LabelKey + ?Sized>(child: &E, _hash: u64, key: &K) -> bool {
-    child.matches(key)
+/// `v` emptied, for references of another lifetime: its allocation is reused (an empty
+/// in-place `collect`), so one buffer serves every child of a walk.
+fn recycle<'b>(mut v: Vec<&str>) -> Vec<&'b str> {
+    v.clear();
+    v.into_iter().map(|_| "").collect()
 }
 
 /// An entry's values as a key, to hash them again when the table grows.
@@ -951,5 +1071,122 @@ mod tests {
             }
         }
         assert_eq!(drops.load(Ordering::Relaxed), 50);
+    }
+}
+
+#[cfg(test)]
+mod walk_tests {
+    use super::*;
+    use alloc::format;
+    use alloc::string::{String, ToString};
+    use alloc::sync::Arc;
+
+    #[derive(Clone)]
+    struct Entry(Arc<(u64, String)>);
+
+    impl TableEntry for Entry {
+        fn seq(&self) -> u64 {
+            self.0 .0
+        }
+        fn label_value(&self, _: usize) -> &str {
+            &self.0 .1
+        }
+    }
+
+    fn get(table: &ChildTable<Entry>, v: &str) -> Entry {
+        let key = [v];
+        let make = |seq| Entry(Arc::new((seq, v.to_string())));
+        table.lookup(&key, |e| e.clone(), |hash| table.get_or_insert(hash, &key, make))
+    }
+
+    fn remove(table: &ChildTable<Entry>, v: &str) -> bool {
+        table.remove(&[v], |_| unreachable!("a labeled table")).is_some()
+    }
+
+    fn walk(table: &ChildTable<Entry>) -> Vec<String> {
+        let mut seen = Vec::new();
+        table
+            .each(|_, labels| {
+                seen.push(labels.iter().next().unwrap().1.to_string());
+                Ok(())
+            })
+            .unwrap();
+        seen
+    }
+
+    #[test]
+    fn removals_compact_the_order_and_lookups_still_find_every_child() {
+        let table = ChildTable::new(&["k"]);
+        let made: Vec<Entry> = (0..200).map(|i| get(&table, &format!("v{i}"))).collect();
+        // Remove two of every three: the order is compacted on the way (holes > half).
+        for i in (0..200).filter(|i| i % 3 != 0) {
+            assert!(remove(&table, &format!("v{i}")));
+        }
+        assert!(table.reading().table.epoch > 0, "no compaction happened");
+        let kept: Vec<String> = (0..200).filter(|i| i % 3 == 0).map(|i| format!("v{i}")).collect();
+        assert_eq!(walk(&table), kept);
+        assert_eq!(table.len(), kept.len());
+        for (i, old) in made.iter().enumerate() {
+            let again = get(&table, &format!("v{i}"));
+            // Kept children are found where they are; removed ones come back as new children.
+            assert_eq!(Arc::ptr_eq(&again.0, &old.0), i % 3 == 0, "v{i}");
+        }
+        let mut order = kept.clone();
+        order.extend((0..200).filter(|i| i % 3 != 0).map(|i| format!("v{i}")));
+        assert_eq!(walk(&table), order);
+        assert_eq!(table.children().iter().map(|c| c.0 .1.clone()).collect::<Vec<_>>(), order);
+    }
+
+    #[test]
+    fn a_walk_reports_each_child_once_while_children_come_and_go() {
+        let table = ChildTable::new(&["k"]);
+        for i in 0..300 {
+            get(&table, &format!("v{i}"));
+        }
+        let mut seen = Vec::new();
+        table
+            .each(|child, _| {
+                let seq = child.seq();
+                seen.push(child.0 .1.clone());
+                if seq == 100 {
+                    // Mid-walk (no lock is held): remove most children on both sides of the
+                    // walk's place, which compacts the order and moves every position, and
+                    // add new ones at the end.
+                    for i in (0..300).filter(|i| *i != 100 && i % 10 != 0) {
+                        remove(&table, &format!("v{i}"));
+                    }
+                    for i in 300..310 {
+                        get(&table, &format!("v{i}"));
+                    }
+                }
+                Ok(())
+            })
+            .unwrap();
+        // Before the change: 0..=100 in order, plus whatever the current chunk had copied out
+        // (up to child 127); after: the children left, in order, and the new ones.
+        let mut expected: Vec<String> = (0..128).map(|i| format!("v{i}")).collect();
+        expected.extend((128..300).filter(|i| i % 10 == 0).map(|i| format!("v{i}")));
+        expected.extend((300..310).map(|i| format!("v{i}")));
+        assert_eq!(seen, expected);
+    }
+
+    #[test]
+    fn clear_during_a_walk_ends_it_after_the_copied_chunk() {
+        let table = ChildTable::new(&["k"]);
+        for i in 0..100 {
+            get(&table, &format!("v{i}"));
+        }
+        let mut seen = 0;
+        table
+            .each(|_, _| {
+                seen += 1;
+                if seen == 1 {
+                    table.clear(|_| unreachable!("a labeled table"));
+                }
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(seen, WALK_CHUNK);
+        assert!(walk(&table).is_empty());
     }
 }
