@@ -10,9 +10,11 @@
 //! shares (the multiprocess families of `promstack` too): lookups allocate nothing and
 //! concurrent readers mostly take different lock words; see [`crate::table`].
 //! [`Family::get`] clones the child's `Arc` (one atomic increment on the child's own cache
-//! line); [`Family::with`] skips even that. A scrape clones the children's `Arc`s out under one
-//! lock word, releases the lock, sorts them by creation order (Python's order) and reports them,
-//! so a slow writer of the exposition never holds a lock that child creation or updates wait on.
+//! line); [`Family::with`] skips even that. The table keeps its children in creation order
+//! (Python's order): a scrape walks that order, copying 64 child handles at a time under one
+//! lock word and reporting them with the lock released, so a slow writer of the exposition
+//! never holds a lock that child creation or updates wait on, and nothing is sorted or
+//! allocated per child.
 //!
 //! Removed children follow the one rule of every promstack family; see
 //! [`Family`'s documentation](Family#removed-children).
