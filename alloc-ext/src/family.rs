@@ -403,8 +403,8 @@ impl<M: Metric> TableEntry for OwnedChild<M> {
         self.0.labels_eq(key)
     }
     #[inline]
-    fn push_label_values<'a>(&'a self, _n: usize, out: &mut Vec<&'a str>) {
-        self.0.push_label_values(out);
+    fn fill_label_values<'a>(&'a self, out: &mut [&'a str]) {
+        self.0.fill_label_values(out);
     }
 }
 
@@ -822,6 +822,26 @@ mod tests {
         pairs.reverse();
         assert!(p.ptr_eq(&f.get_by_name(&pairs).unwrap()));
         assert_eq!(f.get_by_name(&pairs[1..]).unwrap_err(), LabelError::MissingName(BoundedStr::new("l19")));
+    }
+
+    #[test]
+    fn children_with_more_labels_than_the_stack_holds_report_every_value() {
+        // 20 labels: beyond the 16 a scrape keeps on the stack.
+        let names: Vec<String> = (0..20).map(|i| alloc::format!("l{i:02}")).collect();
+        let names: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
+        let f = Family::gauge("g", "", &names).unwrap();
+        for c in 0..3 {
+            let values: Vec<String> = (0..20).map(|i| alloc::format!("v{c}_{i}")).collect();
+            let values: Vec<&str> = values.iter().map(|s| s.as_str()).collect();
+            f.with_label_values(&values).unwrap().set(f64::from(c));
+        }
+        let text = String::from_utf8(promstack_core::encode_text(Vec::new(), &f).unwrap()).unwrap();
+        let lines: Vec<&str> = text.lines().skip(2).collect();
+        assert_eq!(lines.len(), 3);
+        for (c, line) in lines.iter().enumerate() {
+            let pairs: Vec<String> = (0..20).map(|i| alloc::format!("l{i:02}=\"v{c}_{i}\"")).collect();
+            assert_eq!(*line, alloc::format!("g{{{}}} {c}.0", pairs.join(",")));
+        }
     }
 
     #[test]

@@ -123,11 +123,13 @@ pub trait TableEntry: Clone {
     fn matches<K: LabelKey + ?Sized>(&self, key: &K) -> bool {
         (0..key.len()).all(|i| self.label_value(i) == key.at(i))
     }
-    /// Appends the child's `n` values to `out` (reporting); override when that is cheaper than
-    /// `n` calls of [`TableEntry::label_value`].
+    /// Writes the child's first `out.len()` values into `out` (reporting); override when that
+    /// is cheaper than one [`TableEntry::label_value`] call per value.
     #[inline]
-    fn push_label_values<'a>(&'a self, n: usize, out: &mut Vec<&'a str>) {
-        out.extend((0..n).map(|i| self.label_value(i)));
+    fn fill_label_values<'a>(&'a self, out: &mut [&'a str]) {
+        for (i, v) in out.iter_mut().enumerate() {
+            *v = self.label_value(i);
+        }
     }
     /// Called once when the child leaves the table (`remove`, `clear`), after it left every
     /// table and before a replacement is created: the place to make sure updates through
@@ -317,19 +319,24 @@ impl<H> Node<H> {
         end == bytes.len()
     }
 
-    /// Appends the node's label values to `out`, walking its bytes once.
-    pub fn push_label_values<'a>(&'a self, out: &mut Vec<&'a str>) {
+    /// Writes the node's first `out.len()` label values into `out`, walking its bytes once.
+    ///
+    /// # Panics
+    /// When `out` is longer than the number of values.
+    pub fn fill_label_values<'a>(&'a self, out: &mut [&'a str]) {
         let bytes = self.bytes();
         let n = values_len(bytes);
+        assert!(out.len() <= n, "{} label values of {n}", out.len());
         let (starts, _) = bytes.split_at(4 * n);
         let mut starts =
             starts.chunks_exact(4).map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]) as usize);
         let mut start = starts.next();
-        while let Some(s) = start {
+        for v in out.iter_mut() {
+            let Some(s) = start else { break };
             start = starts.next();
             let text = &bytes[s..start.unwrap_or(bytes.len())];
             // SAFETY: as in `value_at`: exactly one of the values `encode_values` copied.
-            out.push(unsafe { core::str::from_utf8_unchecked(text) });
+            *v = unsafe { core::str::from_utf8_unchecked(text) };
         }
     }
 
@@ -617,6 +624,9 @@ struct Writing<'a, E> {
 /// A scrape copies this many child handles at a time under a read lock, then reports them with
 /// no lock held.
 pub const WALK_CHUNK: usize = 64;
+
+/// A scrape keeps up to this many label names and values on the stack (more: on the heap).
+const STACK_LABELS: usize = 16;
 
 /// The lock word the calling thread reads under: picked from the address of a local variable,
 /// i.e. from the thread's stack. Any choice is correct; this one spreads concurrent threads
@@ -914,8 +924,48 @@ impl<E: TableEntry> ChildTable<E> {
         &self,
         mut f: impl FnMut(&E, Labels<'_>) -> Result<(), CollectError>,
     ) -> Result<(), CollectError> {
+        // Names and values on the stack (a scrape allocates nothing), in arrays no larger than
+        // needed: each child's array is filled afresh.
+        let n = self.label_names.len();
+        if n <= 4 {
+            return self.each_on_stack::<4>(f);
+        }
+        if n <= STACK_LABELS {
+            return self.each_on_stack::<STACK_LABELS>(f);
+        }
         let names: Vec<&str> = self.label_names.iter().map(|n| &**n).collect();
-        let mut values: Vec<&str> = Vec::with_capacity(names.len());
+        let mut values: Vec<&str> = Vec::with_capacity(n);
+        self.walk(|child| {
+            let mut child_values = recycle(core::mem::take(&mut values));
+            child_values.resize(n, "");
+            child.fill_label_values(&mut child_values);
+            f(child, Labels::new(&names, &child_values))?;
+            values = recycle(child_values);
+            Ok(())
+        })
+    }
+
+    /// [`ChildTable::each`] for up to `K` labels, with no allocation.
+    fn each_on_stack<const K: usize>(
+        &self,
+        mut f: impl FnMut(&E, Labels<'_>) -> Result<(), CollectError>,
+    ) -> Result<(), CollectError> {
+        let n = self.label_names.len();
+        let mut names = [""; K];
+        for (name, own) in names.iter_mut().zip(self.label_names.iter()) {
+            *name = own;
+        }
+        let names = &names[..n];
+        self.walk(|child| {
+            let mut values = [""; K];
+            child.fill_label_values(&mut values[..n]);
+            f(child, Labels::new(names, &values[..n]))
+        })
+    }
+
+    /// Calls `visit` with every child, in creation order, with no lock held (see
+    /// [`ChildTable::each`]).
+    fn walk(&self, mut visit: impl FnMut(&E) -> Result<(), CollectError>) -> Result<(), CollectError> {
         let mut chunk: [Option<E>; WALK_CHUNK] = core::array::from_fn(|_| None);
         // Where the walk goes on, valid while the table's epoch is `epoch`.
         let (mut pos, mut epoch, mut last) = (0usize, 0u64, None);
@@ -944,10 +994,7 @@ impl<E: TableEntry> ChildTable<E> {
             for slot in &mut chunk[..taken] {
                 let Some(child) = slot.take() else { continue };
                 last = Some(child.seq());
-                let mut child_values = recycle(core::mem::take(&mut values));
-                child.push_label_values(names.len(), &mut child_values);
-                f(&child, Labels::new(&names, &child_values))?;
-                values = recycle(child_values);
+                visit(&child)?;
             }
         }
     }
@@ -1034,9 +1081,12 @@ mod tests {
         assert!(!node.labels_eq(&["ab", ""]));
         assert!(Node::new((), &[] as &[&str]).labels_eq(&[] as &[&str]));
         assert!(!Node::new((), &[""]).labels_eq(&[] as &[&str]));
-        let mut out = Vec::new();
-        node.push_label_values(&mut out);
+        let mut out = [""; 2];
+        node.fill_label_values(&mut out);
         assert_eq!(out, ["ab", "c"]);
+        let mut first = [""; 1];
+        node.fill_label_values(&mut first);
+        assert_eq!(first, ["ab"]);
     }
 
     #[test]

@@ -1,10 +1,11 @@
-//! Looking up an existing child of a `Family` allocates nothing, by every lookup path.
+//! Looking up an existing child of a `Family` allocates nothing, by every lookup path, and
+//! neither does encoding its children into a reused buffer.
 //!
-//! A counting global allocator tallies this thread's allocations; the test binary holds this
-//! one test so nothing else allocates on its thread meanwhile.
+//! A counting global allocator tallies each thread's allocations (a thread-local count, so
+//! tests running on other threads do not add to it).
 
 use promstack_alloc::Family;
-use promstack_core::DEFAULT_BUCKETS;
+use promstack_core::{Encoder, Format, DEFAULT_BUCKETS};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
@@ -77,4 +78,40 @@ fn existing_child_lookups_allocate_nothing() {
 
     // Creating a child does allocate (its key and node), which shows the counter works.
     assert!(allocations_during(|| drop(requests.get(["PUT", "/new"]).unwrap())) > 0);
+}
+
+#[test]
+fn encoding_children_into_a_reused_buffer_allocates_nothing() {
+    let requests = Family::counter("requests", "Requests.", &["method", "path"]).unwrap();
+    let latency = Family::histogram("latency_seconds", "Latency.", &["path"], DEFAULT_BUCKETS).unwrap();
+    let names: Vec<String> = (0..16).map(|i| format!("l{i:02}")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    // 16 labels: the most a scrape keeps on the stack.
+    let wide = Family::gauge("wide", "Wide.", &names).unwrap();
+    // More children than one chunk of the walk (64).
+    for i in 0..200 {
+        let p = format!("/api/v1/resource/{i:05}");
+        requests.get(["GET", &p]).unwrap().inc();
+        latency.get([&p]).unwrap().observe(0.25);
+        let values: Vec<String> = (0..16).map(|k| format!("{i}-{k}")).collect();
+        let values: Vec<&str> = values.iter().map(String::as_str).collect();
+        wide.with_label_values(&values).unwrap().set(1.0);
+    }
+    let mut buf: Vec<u8> = Vec::new();
+    let mut encode = |buf: &mut Vec<u8>| {
+        buf.clear();
+        let mut enc = Encoder::new(Format::Text, &mut *buf);
+        enc.encode(&requests).unwrap();
+        enc.encode(&latency).unwrap();
+        enc.encode(&wide).unwrap();
+        enc.finish().unwrap();
+    };
+    // The first encode grows the buffer to the exposition's size.
+    encode(&mut buf);
+    let first = buf.clone();
+    assert_eq!(allocations_during(|| encode(&mut buf)), 0, "allocations while encoding");
+    assert_eq!(buf, first);
+    let text = String::from_utf8(buf).unwrap();
+    assert_eq!(text.lines().filter(|l| l.starts_with("requests_total{")).count(), 200);
+    assert_eq!(text.lines().filter(|l| l.starts_with("wide{")).count(), 200);
 }
