@@ -98,7 +98,7 @@ fn encoding_children_into_a_reused_buffer_allocates_nothing() {
         wide.with_label_values(&values).unwrap().set(1.0);
     }
     let mut buf: Vec<u8> = Vec::new();
-    let mut encode = |buf: &mut Vec<u8>| {
+    let encode = |buf: &mut Vec<u8>| {
         buf.clear();
         let mut enc = Encoder::new(Format::Text, &mut *buf);
         enc.encode(&requests).unwrap();
