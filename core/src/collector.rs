@@ -93,6 +93,60 @@ pub trait BatchSink {
         suffix: &'static str,
         rows: &dyn SampleRows,
     ) -> Result<(), CollectError>;
+
+    /// Samples of the family `desc` (just announced with [`Sink::family`]) with no timestamp or
+    /// exemplar, each with its own suffix, labels and value: exactly what one [`Sink::sample`]
+    /// per row of `rows` would write, in the same order. For children that report several
+    /// samples each (a histogram's `_bucket`s with their `le` label, `_count`, `_sum`,
+    /// `_created`): the encoders keep one line template per suffix and write each row from it.
+    ///
+    /// ```
+    /// use promstack_core::{encode_text, Collector, CollectError, Desc, Labels, LineRows};
+    /// use promstack_core::{MetricType, Sample, Sink, Value};
+    ///
+    /// /// Two children of a summary: `_count` and `_sum` each.
+    /// struct Sizes;
+    /// impl LineRows for Sizes {
+    ///     fn each(
+    ///         &mut self,
+    ///         row: &mut dyn FnMut(&'static str, Labels<'_>, Value) -> Result<(), CollectError>,
+    ///     ) -> Result<(), CollectError> {
+    ///         for (dir, count, sum) in [("rx", 2, 9), ("tx", 1, 4)] {
+    ///             let labels = Labels::new(&["dir"], &[dir]);
+    ///             row("_count", labels, Value::Int(count))?;
+    ///             row("_sum", labels, Value::Int(sum))?;
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    /// impl Collector for Sizes {
+    ///     fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
+    ///         let desc = Desc::new("frame_bytes", "Frame sizes.", MetricType::Summary);
+    ///         sink.family(&desc)?;
+    ///         if let Some(batch) = sink.batch() {
+    ///             return batch.lines(&desc, &mut Sizes);
+    ///         }
+    ///         Sizes.each(&mut |suffix, labels, value| {
+    ///             sink.sample(&desc, &Sample::new(suffix, labels, value))
+    ///         })
+    ///     }
+    /// }
+    /// let text = String::from_utf8(encode_text(Vec::new(), &Sizes).unwrap()).unwrap();
+    /// assert!(text.ends_with(
+    ///     "frame_bytes_count{dir=\"rx\"} 2.0\nframe_bytes_sum{dir=\"rx\"} 9.0\n\
+    ///      frame_bytes_count{dir=\"tx\"} 1.0\nframe_bytes_sum{dir=\"tx\"} 4.0\n"
+    /// ));
+    /// ```
+    fn lines(&mut self, desc: &Desc<'_>, rows: &mut dyn LineRows) -> Result<(), CollectError>;
+}
+
+/// The rows of one [`BatchSink::lines`] call: a suffix, a label set and a value each.
+pub trait LineRows {
+    /// Calls `row` once per row, in order, and stops at its first error (which it returns).
+    fn each(
+        &mut self,
+        row: &mut dyn FnMut(&'static str, Labels<'_>, Value) -> Result<(), CollectError>,
+    ) -> Result<(), CollectError>;
 }
 
 /// The rows of one [`BatchSink::samples`] call: a label set and a value each.

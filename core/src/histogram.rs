@@ -124,6 +124,10 @@ impl<const N: usize> Metric for HistogramValue<N> {
         children: &mut crate::metric::ChildWalk<'_, Self>,
     ) -> Result<(), CollectError> {
         if N > LE_TEXTS_MAX {
+            #[cfg(not(feature = "small"))]
+            if let Some(lines) = HistogramLines::batch(bounds, None, desc, sink, children) {
+                return lines;
+            }
             return children(&mut |value, labels| value.report_with(bounds, None, desc, labels, sink));
         }
         let mut bufs = [[0u8; FLOAT_BUF]; N];
@@ -134,7 +138,48 @@ impl<const N: usize> Metric for HistogramValue<N> {
         // ASCII, as `go_float` writes it.
         let texts: [&str; N] =
             core::array::from_fn(|i| core::str::from_utf8(&bufs[i][..lens[i]]).unwrap_or("NaN"));
+        #[cfg(not(feature = "small"))]
+        if let Some(lines) = HistogramLines::batch(bounds, Some(&texts), desc, sink, children) {
+            return lines;
+        }
         children(&mut |value, labels| value.report_with(bounds, Some(&texts), desc, labels, sink))
+    }
+}
+
+/// A histogram family's children as [`BatchSink::lines`](crate::BatchSink::lines) rows: the
+/// samples [`HistogramValue::report_with`] reports, in its order.
+#[cfg(not(feature = "small"))]
+struct HistogramLines<'a, 'w, const N: usize> {
+    bounds: &'a [f64; N],
+    le_texts: Option<&'a [&'a str; N]>,
+    wants_created: bool,
+    children: &'a mut crate::metric::ChildWalk<'w, HistogramValue<N>>,
+}
+
+#[cfg(not(feature = "small"))]
+impl<'a, 'w, const N: usize> HistogramLines<'a, 'w, N> {
+    /// Hands the children to `sink`'s batch interface; `None` when it has none.
+    fn batch(
+        bounds: &'a [f64; N],
+        le_texts: Option<&'a [&'a str; N]>,
+        desc: &Desc<'_>,
+        sink: &mut dyn Sink,
+        children: &'a mut crate::metric::ChildWalk<'w, HistogramValue<N>>,
+    ) -> Option<Result<(), CollectError>> {
+        let wants_created = sink.wants_created();
+        let batch = sink.batch()?;
+        Some(batch.lines(desc, &mut HistogramLines { bounds, le_texts, wants_created, children }))
+    }
+}
+
+#[cfg(not(feature = "small"))]
+impl<const N: usize> crate::collector::LineRows for HistogramLines<'_, '_, N> {
+    fn each(
+        &mut self,
+        row: &mut dyn FnMut(&'static str, Labels<'_>, Value) -> Result<(), CollectError>,
+    ) -> Result<(), CollectError> {
+        let (bounds, le_texts, wants_created) = (self.bounds, self.le_texts, self.wants_created);
+        (self.children)(&mut |value, labels| value.lines(bounds, le_texts, labels, wants_created, row))
     }
 }
 
@@ -178,6 +223,48 @@ impl<const N: usize> HistogramValue<N> {
             sink.sample(desc, &Sample::new("_sum", labels, Value::Float(sum)))?;
         }
         self.created.report(desc, labels, sink)
+    }
+
+    /// The samples of [`HistogramValue::report_with`], in its order, as rows of a
+    /// [`BatchSink::lines`](crate::BatchSink::lines) batch (`_created` only if `wants_created`).
+    #[cfg(not(feature = "small"))]
+    #[inline]
+    fn lines(
+        &self,
+        bounds: &[f64; N],
+        le_texts: Option<&[&str; N]>,
+        labels: Labels<'_>,
+        wants_created: bool,
+        row: &mut dyn FnMut(&'static str, Labels<'_>, Value) -> Result<(), CollectError>,
+    ) -> Result<(), CollectError> {
+        let sum = self.sum();
+        let le = ["le"];
+        let mut count = 0u64;
+        for (i, (bound, b)) in bounds.iter().zip(&self.buckets).enumerate() {
+            count = count.wrapping_add(b.load(Ordering::Relaxed));
+            if *bound == f64::INFINITY {
+                continue;
+            }
+            let mut buf = [0u8; FLOAT_BUF];
+            let text = [match le_texts {
+                Some(texts) => texts[i],
+                None => go_float(*bound, &mut buf),
+            }];
+            row("_bucket", labels.with_extra(&le, &text), Value::Int(count))?;
+        }
+        let count = count.wrapping_add(self.over.load(Ordering::Relaxed));
+        row("_bucket", labels.with_extra(&le, &["+Inf"]), Value::Int(count))?;
+        row("_count", labels, Value::Int(count))?;
+        if bounds.first().is_none_or(|b| *b >= 0.0) {
+            row("_sum", labels, Value::Float(sum))?;
+        }
+        if !wants_created {
+            return Ok(());
+        }
+        match self.created.get() {
+            Some(t) => row("_created", labels, Value::Float(t)),
+            None => Ok(()),
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! A labeled family of counters or gauges hands its children to the sink in one call
-//! (`Sink::batch`, `BatchSink::samples`), and the encoders write those rows from a per-family
-//! template. These tests encode the same families twice, once directly and once through a sink
+//! (`Sink::batch`, `BatchSink::samples`), a labeled histogram family its children's lines
+//! (`BatchSink::lines`), and the encoders write those rows from templates. These tests encode the same families twice, once directly and once through a sink
 //! that forwards every call except `batch` (so the rows arrive one `Sink::sample` at a time,
 //! the general path), and require the same bytes: for both formats, every buffer size, label names in and
 //! out of order, values that need escaping next to values that do not, and lines longer than
@@ -17,6 +17,19 @@ use promstack_core::{
 mod per_row;
 use per_row::General;
 
+struct Fixed;
+impl promstack_core::Clock for Fixed {
+    fn unix_time(&self) -> f64 {
+        1_700_000_000.25
+    }
+}
+
+/// A clock, so that `_created` samples are reported (text 0.0.4 writes them in a separate pass).
+fn clock() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| promstack_core::install_clock(&Fixed));
+}
+
 fn text<const N: usize>(c: &dyn Collector, created: bool) -> String {
     let mut enc = Encoder::<_, _, N>::with_format(TextFormat, Vec::new()).with_created_in_text(created);
     enc.encode(c).unwrap();
@@ -32,6 +45,7 @@ fn openmetrics<const N: usize>(c: &dyn Collector, created: bool) -> String {
 /// The same bytes with and without the batch, in every format and buffer size; returns the
 /// text 0.0.4 output for the byte-exact checks of the callers.
 fn same_both_ways(c: &dyn Collector) -> String {
+    clock();
     let g = General(c);
     for created in [false, true] {
         assert_eq!(text::<256>(c, created), text::<256>(&g, created));
@@ -251,4 +265,125 @@ fn histogram_family_bounds_are_spelled_as_unlabeled() {
         .replace("w_count ", "w_count{k=\"v\"} ")
         .replace("w_sum ", "w_sum{k=\"v\"} ");
     assert_eq!(text::<256>(&WIDE_FAM, false), expected);
+}
+
+/// An encoding's bytes or its error, for the cases where the general path fails (OpenMetrics
+/// without a buffer refuses a histogram `_count` with no `_sum`).
+fn encoded<const N: usize>(c: &dyn Collector, om: bool, created: bool, created_in_text: bool) -> Result<String, String> {
+    let out = if om {
+        let mut enc = Encoder::<_, _, N>::with_format(OpenMetricsFormat, Vec::new()).with_created(created);
+        enc.encode(c).and_then(|()| enc.finish())
+    } else {
+        let mut enc = Encoder::<_, _, N>::with_format(TextFormat, Vec::new())
+            .with_created(created)
+            .with_created_in_text(created_in_text);
+        enc.encode(c).and_then(|()| enc.finish())
+    };
+    out.map(|b| String::from_utf8(b).unwrap()).map_err(|e| format!("{e:?}"))
+}
+
+/// [`same_both_ways`] for collectors whose general path may fail: the same bytes, or the same
+/// error, in every format, `_created` setting and buffer size; returns the text 0.0.4 output
+/// with `_created` families.
+fn same_results_both_ways(c: &dyn Collector) -> Result<String, String> {
+    clock();
+    let g = General(c);
+    for created in [false, true] {
+        for in_text in [false, true] {
+            assert_eq!(encoded::<256>(c, false, created, in_text), encoded::<256>(&g, false, created, in_text));
+            assert_eq!(encoded::<48>(c, false, created, in_text), encoded::<48>(&g, false, created, in_text));
+            assert_eq!(encoded::<0>(c, false, created, in_text), encoded::<0>(&g, false, created, in_text));
+        }
+        assert_eq!(encoded::<256>(c, true, created, false), encoded::<256>(&g, true, created, false));
+        assert_eq!(encoded::<48>(c, true, created, false), encoded::<48>(&g, true, created, false));
+        assert_eq!(encoded::<40>(c, true, created, false), encoded::<40>(&g, true, created, false));
+        assert_eq!(encoded::<0>(c, true, created, false), encoded::<0>(&g, true, created, false));
+    }
+    encoded::<256>(c, false, true, true)
+}
+
+#[test]
+fn histogram_family_lines_are_the_general_paths_bytes() {
+    use promstack_core::HistogramValue;
+    const B: [f64; 4] = [0.005, 0.25, 1.0, 1e21];
+    // `le` sorts after the family's label, between its two labels, and before both.
+    static AFTER: FixedFamily<HistogramValue<4>, 1, 8> = FixedFamily::histogram("h", "H.", ["handler"], B);
+    static BETWEEN: FixedFamily<HistogramValue<4>, 2, 4> =
+        FixedFamily::histogram("between", "B.", ["method", "code"], B);
+    static BEFORE: FixedFamily<HistogramValue<4>, 2, 4> =
+        FixedFamily::histogram("before", "B.", ["x", "z"], B);
+    for (i, path) in ["/", "/api/v1/items", "", "say \"hi\"", "C:\\dir", "two\nlines", "é€😀"].iter().enumerate() {
+        let child = AFTER.get([*path]).unwrap();
+        for k in 0..i {
+            child.observe(k as f64 * 0.3);
+        }
+    }
+    BETWEEN.get(["GET", "200"]).unwrap().observe(0.1);
+    BETWEEN.get(["POST", "5\"00"]).unwrap().observe(2.0);
+    BEFORE.get(["1", "2"]).unwrap().observe(f64::NAN);
+    let after = same_results_both_ways(&AFTER).unwrap();
+    for line in [
+        "h_bucket{handler=\"/\",le=\"0.005\"} 0.0\n",
+        "h_bucket{handler=\"say \\\"hi\\\"\",le=\"+Inf\"} 3.0\n",
+        "h_count{handler=\"two\\nlines\"} 5.0\n",
+        "h_sum{handler=\"C:\\\\dir\"} 1.7999999999999998\n",
+        "h_bucket{handler=\"é€😀\",le=\"1e+21\"} 6.0\n",
+        "# TYPE h_created gauge\n",
+        "h_created{handler=\"/api/v1/items\"} 1700000000.25\n",
+    ] {
+        assert!(after.contains(line), "{line:?} missing from\n{after}");
+    }
+    let between = same_results_both_ways(&BETWEEN).unwrap();
+    assert!(between.contains("between_bucket{code=\"200\",le=\"0.25\",method=\"GET\"} 1.0\n"), "{between}");
+    assert!(between.contains("between_sum{code=\"5\\\"00\",method=\"POST\"} 2.0\n"), "{between}");
+    let before = same_results_both_ways(&BEFORE).unwrap();
+    assert!(before.contains("before_bucket{le=\"+Inf\",x=\"1\",z=\"2\"} 1.0\n"), "{before}");
+    assert!(before.contains("before_sum{x=\"1\",z=\"2\"} NaN\n"), "{before}");
+}
+
+#[test]
+fn histogram_family_edge_cases_are_the_general_paths_bytes() {
+    use promstack_core::HistogramValue;
+    // A negative first bound: no `_sum`, so OpenMetrics takes the `_count` back (and, without a
+    // buffer, fails the same way on both paths).
+    static NEG: FixedFamily<HistogramValue<3>, 1, 4> =
+        FixedFamily::histogram("neg", "N.", ["k"], [-1.0, 0.0, 1.0]);
+    NEG.get(["a"]).unwrap().observe(-5.0);
+    NEG.get(["b"]).unwrap().observe(0.5);
+    let neg = same_results_both_ways(&NEG).unwrap();
+    assert!(neg.contains("neg_count{k=\"b\"} 1.0\n") && !neg.contains("neg_sum"), "{neg}");
+    let om = encoded::<256>(&NEG, true, true, false).unwrap();
+    assert!(!om.contains("neg_count") && om.contains("neg_created{k=\"a\"}"), "{om}");
+    assert!(encoded::<0>(&NEG, true, true, false).is_err());
+
+    // No labels at all: `le` alone, and bare `_count`/`_sum` lines.
+    static BARE: FixedFamily<HistogramValue<2>, 0, 1> = FixedFamily::histogram("bare", "B.", [], [1.0, 2.0]);
+    BARE.get(()).unwrap().observe(1.5);
+    let bare = same_results_both_ways(&BARE).unwrap();
+    assert!(bare.contains("\nbare_bucket{le=\"2.0\"} 1.0\nbare_bucket{le=\"+Inf\"} 1.0\nbare_count 1.0\nbare_sum 1.5\n"), "{bare}");
+
+    // 65 bounds: more than are spelled once per scrape; each child spells its own.
+    const WIDE: [f64; 65] = {
+        let mut b = [0.0; 65];
+        let mut i = 0;
+        while i < 65 {
+            b[i] = i as f64 * 0.25 - 1.0;
+            i += 1;
+        }
+        b
+    };
+    static WIDE_FAM: FixedFamily<HistogramValue<65>, 1, 2> = FixedFamily::histogram("w", "W.", ["k"], WIDE);
+    WIDE_FAM.get(["v"]).unwrap().observe(3.3);
+    WIDE_FAM.get(["a\\b"]).unwrap().observe(30.0);
+    let wide = same_results_both_ways(&WIDE_FAM).unwrap();
+    assert!(wide.contains("w_bucket{k=\"a\\\\b\",le=\"15.0\"} 0.0\n"), "{wide}");
+    assert_eq!(wide.lines().filter(|l| l.starts_with("w_bucket{k=\"v\"")).count(), 66);
+
+    // Lines longer than every small buffer, and label names too long for a template.
+    const LONG: &str = "a_label_name_that_is_quite_long_for_a_label_name_really_aaaa";
+    static LONG_FAM: FixedFamily<HistogramValue<1>, 3, 2, 40> =
+        FixedFamily::histogram("long", "L.", [LONG, "lf", "mid"], [0.5]);
+    LONG_FAM.get(["0123456789012345678901234567890123456789", "y", "z"]).unwrap().observe(0.1);
+    let long = same_results_both_ways(&LONG_FAM).unwrap();
+    assert!(long.contains("long_bucket{a_label_name_that_is_quite_long_for_a_label_name_really_aaaa=\"0123456789012345678901234567890123456789\",le=\"0.5\",lf=\"y\",mid=\"z\"}"), "{long}");
 }

@@ -30,7 +30,7 @@ pub use pull::PullEncoder;
 pub use pull_async::{encode_async, encode_text_async};
 
 #[cfg(not(feature = "small"))]
-use crate::collector::{BatchSink, SampleRows};
+use crate::collector::{BatchSink, LineRows, SampleRows};
 use crate::collector::{Collector, NameFilter, NameSet, Sink};
 use crate::desc::{is_valid_metric_name, Desc, MetricType};
 use crate::error::{BoundedStr, CollectError, DescError, EncodeError};
@@ -1155,12 +1155,12 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
         labels: &Labels<'_>,
         value: Value,
     ) -> Result<bool, WriteFailed> {
-        let [values, _] = labels.value_groups();
-        let n = values.len();
+        let [values, extra] = labels.value_groups();
+        let n = values.len() + extra.len();
         let mut bufs = ValueBufs::new();
         let (digits, tail) = bufs.text(value);
         let mut need = template.fixed + digits.len() + tail.len() + 1;
-        for v in values {
+        for v in values.iter().chain(extra) {
             need += v.len();
         }
         if self.len + need > N {
@@ -1176,7 +1176,12 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
         };
         put(&mut self.buf, template.piece(0));
         for k in 0..n {
-            put(&mut self.buf, values[usize::from(template.order[k])].as_bytes());
+            let i = usize::from(template.order[k]);
+            let v = match values.get(i) {
+                Some(v) => v,
+                None => extra[i - values.len()],
+            };
+            put(&mut self.buf, v.as_bytes());
             put(&mut self.buf, template.piece(k + 1));
         }
         put(&mut self.buf, digits);
@@ -1333,6 +1338,105 @@ impl<W: Write, F: FormatKind, const N: usize> BatchSink for Encoder<W, F, N> {
             }
             self.sample(desc, &Sample::new(suffix, labels, value))
         })
+    }
+
+    fn lines(&mut self, desc: &Desc<'_>, rows: &mut dyn LineRows) -> Result<(), CollectError> {
+        if (desc.name.as_ptr() as usize, desc.name.len()) != self.checked {
+            self.check_family(desc)?;
+        }
+        let mut slots = [const { LineSlot::EMPTY }; LINE_SLOTS];
+        let mut used = 0;
+        let mut last = 0;
+        rows.each(&mut |suffix, labels, value| {
+            // Rows come in runs of one suffix (a histogram's buckets): the last slot first.
+            let same = |s: &str| s.as_ptr() == suffix.as_ptr() && s.len() == suffix.len();
+            if !same(slots[last].suffix) {
+                match slots[..used].iter().position(|s| s.suffix == suffix) {
+                    Some(i) => last = i,
+                    None if used < LINE_SLOTS => {
+                        last = used;
+                        used += 1;
+                        slots[last] = LineSlot { suffix, way: self.line_way(desc, suffix), ..LineSlot::EMPTY };
+                    }
+                    // More suffixes than slots: the general path for the rest.
+                    None => return self.sample(desc, &Sample::new(suffix, labels, value)),
+                }
+            }
+            let slot = &mut slots[last];
+            match slot.way {
+                LineWay::Skip => return Ok(()),
+                // A held half pair (OpenMetrics) is settled by the general path.
+                LineWay::Template if self.held.is_none() => {
+                    let template = &mut slot.template;
+                    let templated = if template.same_names(&labels) {
+                        LineTemplate::plain(&labels)
+                    } else {
+                        template.build(desc.name, suffix, &labels)
+                    };
+                    if templated && self.put_templated(template, &labels, value)? {
+                        return Ok(());
+                    }
+                }
+                _ => {}
+            }
+            self.sample(desc, &Sample::new(suffix, labels, value))
+        })
+    }
+}
+
+/// How the rows with one suffix of a [`BatchSink::lines`] batch are written.
+#[cfg(not(feature = "small"))]
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum LineWay {
+    /// From the slot's template.
+    Template,
+    /// One [`Sink::sample`] each: lines that another pass writes, or that OpenMetrics pairs.
+    Sample,
+    /// Not at all: text 0.0.4 writes nothing of them in this pass.
+    Skip,
+}
+
+/// One suffix of a [`BatchSink::lines`] batch: its template and how its rows are written.
+#[cfg(not(feature = "small"))]
+struct LineSlot {
+    suffix: &'static str,
+    way: LineWay,
+    template: LineTemplate,
+}
+
+#[cfg(not(feature = "small"))]
+impl LineSlot {
+    const EMPTY: LineSlot = LineSlot { suffix: "", way: LineWay::Sample, template: LineTemplate::EMPTY };
+}
+
+/// A [`BatchSink::lines`] batch keeps templates for this many suffixes (a histogram's
+/// `_bucket`, `_count`, `_sum`, `_created`); rows with others take the general path.
+#[cfg(not(feature = "small"))]
+const LINE_SLOTS: usize = 4;
+
+#[cfg(not(feature = "small"))]
+impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
+    /// How this pass writes the rows of `desc` with `suffix`: what [`Sink::sample`] would do
+    /// with each, decided once (every `Sample` row is still checked there).
+    fn line_way(&self, desc: &Desc<'_>, suffix: &str) -> LineWay {
+        if N == 0 || !is_suffix(suffix) {
+            return LineWay::Sample;
+        }
+        if self.om() {
+            // `_created` when dropped: the general path drops it (after checking the row).
+            #[cfg(feature = "openmetrics")]
+            if openmetrics::pair_part(desc.metric_type, suffix).is_some()
+                || (!self.created && suffix == "_created")
+            {
+                return LineWay::Sample;
+            }
+            return LineWay::Template;
+        }
+        match (self.pass, text::split_index(desc.metric_type, suffix)) {
+            (Pass::Main, None) => LineWay::Template,
+            (Pass::Split(p), i) if i != Some(p) => LineWay::Skip,
+            _ => LineWay::Sample,
+        }
     }
 }
 
@@ -1522,21 +1626,27 @@ impl ValueBufs {
     }
 }
 
-/// The bytes every line of one [`BatchSink::samples`] batch shares, built from its first row:
-/// for `x_total{a="1",b="2"} 3` the pieces `x_total{a="`, `",b="` and `"} `, the values going
-/// between them in label name order. Rows with other names, invalid names, a second label
-/// group or values that need escaping take the general path.
+/// The bytes every line of one [`BatchSink::samples`] batch (or of one suffix of a
+/// [`BatchSink::lines`] batch) shares, built from its first row: for `x_total{a="1",b="2"} 3`
+/// the pieces `x_total{a="`, `",b="` and `"} `, the values going between them in label name
+/// order. A second label group (a histogram bucket's `le`) takes its place among them in that
+/// order. Rows with other names, invalid names or values that need escaping take the general
+/// path.
 #[cfg(not(feature = "small"))]
 struct LineTemplate {
     bytes: [u8; TEMPLATE_BYTES],
     /// Piece `k` is `bytes[ends[k - 1]..ends[k]]` (piece 0 starts at 0); `labels + 1` pieces.
     ends: [u16; TEMPLATE_LABELS + 1],
-    /// The position of the `k`-th value to write (label names sorted).
+    /// The position of the `k`-th value to write (label names sorted), counting the first
+    /// group's values, then the second group's.
     order: [u8; TEMPLATE_LABELS],
-    /// The label names the template was built for (address and length), `(0, 0)` before.
+    /// The first group's label names the template was built for (address and length), `(0, 0)`
+    /// before.
     names: (usize, usize),
-    /// How many labels; `None` until built.
+    /// How many labels in the first group; `None` until built.
     labels: Option<usize>,
+    /// How many labels in the second group.
+    extra: usize,
     /// Where the `{` is in piece 0 (the metric name and suffix come before it).
     head: usize,
     /// The length of all the pieces together.
@@ -1558,6 +1668,7 @@ impl LineTemplate {
         order: [0; TEMPLATE_LABELS],
         names: (0, 0),
         labels: None,
+        extra: 0,
         head: 0,
         fixed: 0,
     };
@@ -1583,58 +1694,75 @@ impl LineTemplate {
     }
 
     /// `true` when a row with `labels` can be written from this template as it is: its names
-    /// are the template's, there is no second group, and no value needs escaping. Labels a
-    /// family of this crate marked are decided without a look at the bytes: their names live in
-    /// the family's spec (the same address is the same names) and their values were checked
-    /// when stored. Others (promstack-alloc's, a custom collector's, whose slices may even be
-    /// refilled in place between rows) are compared and scanned.
+    /// are the template's and no value needs escaping. Labels a family of this crate marked are
+    /// decided without a look at their first group's bytes: its names live in the family's spec
+    /// (the same address is the same names) and its values were checked when stored. Others
+    /// (promstack-alloc's, a custom collector's, whose slices may even be refilled in place
+    /// between rows), and every second group, are compared and scanned.
     #[inline]
     fn fits(&self, labels: &Labels<'_>) -> bool {
         self.same_names(labels) && Self::plain(labels)
     }
 
-    /// `labels` has the template's names and no second group.
+    /// `labels` has the template's names, in both groups.
     #[inline]
     fn same_names(&self, labels: &Labels<'_>) -> bool {
         let [names, extra] = labels.name_groups();
-        if Some(names.len()) != self.labels || !extra.is_empty() {
+        if Some(names.len()) != self.labels || extra.len() != self.extra {
             return false;
         }
-        if labels.names_checked() {
-            return (names.as_ptr() as usize, names.len()) == self.names;
+        let checked = labels.names_checked();
+        if checked && (names.as_ptr() as usize, names.len()) != self.names {
+            return false;
         }
-        (0..names.len()).all(|k| names[usize::from(self.order[k])].as_bytes() == self.name(k))
+        if checked && extra.is_empty() {
+            return true;
+        }
+        (0..names.len() + extra.len()).all(|k| {
+            let i = usize::from(self.order[k]);
+            match names.get(i) {
+                Some(_) if checked => true,
+                Some(n) => n.as_bytes() == self.name(k),
+                None => extra[i - names.len()].as_bytes() == self.name(k),
+            }
+        })
     }
 
     /// No value of `labels` needs escaping.
     #[inline]
     fn plain(labels: &Labels<'_>) -> bool {
-        let [values, _] = labels.value_groups();
-        if labels.names_checked() {
+        let [values, extra] = labels.value_groups();
+        let first = if labels.names_checked() {
             values.is_empty() || labels.values_plain()
         } else {
             values.iter().all(|v| !needs_escape(v.as_bytes(), true))
-        }
+        };
+        first && extra.iter().all(|v| !needs_escape(v.as_bytes(), true))
     }
 
     /// Builds the template for `labels`' names; `false` (and the template unusable) when a name
-    /// is invalid, there is a second group, a value needs escaping, or the pieces do not fit.
+    /// is invalid, a value needs escaping, or the pieces do not fit.
     #[cold]
     fn build(&mut self, name: &str, suffix: &str, labels: &Labels<'_>) -> bool {
         self.labels = None;
         self.names = (0, 0);
         let [names, extra] = labels.name_groups();
-        if !extra.is_empty()
-            || names.len() > TEMPLATE_LABELS
+        let n = names.len() + extra.len();
+        if n > TEMPLATE_LABELS
             || !(labels.names_checked() || label_names_valid(names))
+            || !label_names_valid(extra)
         {
             return false;
         }
+        let name_at = |i: usize| match names.get(i) {
+            Some(n) => *n,
+            None => extra[i - names.len()],
+        };
         // Label name order, as the general path writes them (a stable insertion sort).
         let mut order = [0u8; TEMPLATE_LABELS];
-        for i in 0..names.len() {
+        for i in 0..n {
             let mut j = i;
-            while j > 0 && name_lt(names[i], names[usize::from(order[j - 1])]) {
+            while j > 0 && name_lt(name_at(i), name_at(usize::from(order[j - 1]))) {
                 order[j] = order[j - 1];
                 j -= 1;
             }
@@ -1642,26 +1770,27 @@ impl LineTemplate {
         }
         let mut len = 0;
         let mut ok = true;
-        for (k, &i) in order[..names.len()].iter().enumerate() {
+        for (k, &i) in order[..n].iter().enumerate() {
             let open: &[u8] = if k == 0 { b"{" } else { b"\"," };
             let prefix = if k == 0 { [name.as_bytes(), suffix.as_bytes()] } else { [&[][..], &[][..]] };
-            for part in prefix.into_iter().chain([open, names[usize::from(i)].as_bytes(), b"=\""]) {
+            for part in prefix.into_iter().chain([open, name_at(usize::from(i)).as_bytes(), b"=\""]) {
                 ok &= self.push(&mut len, part);
             }
             self.ends[k] = len as u16;
         }
-        if names.is_empty() {
+        if n == 0 {
             ok &= self.push(&mut len, name.as_bytes()) && self.push(&mut len, suffix.as_bytes());
         }
-        ok &= self.push(&mut len, if names.is_empty() { b" " } else { b"\"} " });
+        ok &= self.push(&mut len, if n == 0 { b" " } else { b"\"} " });
         if !ok {
             return false;
         }
-        self.ends[names.len()] = len as u16;
+        self.ends[n] = len as u16;
         self.order = order;
         self.fixed = len;
         self.head = name.len() + suffix.len();
         self.labels = Some(names.len());
+        self.extra = extra.len();
         self.names = (names.as_ptr() as usize, names.len());
         // The first row itself must fit too (its values may need escaping).
         self.fits(labels)
