@@ -392,6 +392,76 @@ impl<const N: usize> Metric for IntHistogramValue<N> {
         }
         self.created.report(desc, labels, sink)
     }
+
+    /// Through the sink's batch interface when it has one: every child's lines in one call.
+    #[cfg(not(feature = "small"))]
+    fn report_children(
+        bounds: &[i64; N],
+        desc: &Desc<'_>,
+        sink: &mut dyn Sink,
+        children: &mut crate::metric::ChildWalk<'_, Self>,
+    ) -> Result<(), CollectError> {
+        let wants_created = sink.wants_created();
+        match sink.batch() {
+            Some(batch) => batch.lines(desc, &mut IntHistogramLines { bounds, wants_created, children }),
+            None => children(&mut |value, labels| value.report(bounds, desc, labels, sink)),
+        }
+    }
+}
+
+/// An integer histogram family's children as [`BatchSink::lines`](crate::BatchSink::lines)
+/// rows: the samples [`Metric::report`] reports, in its order.
+#[cfg(not(feature = "small"))]
+struct IntHistogramLines<'a, 'w, const N: usize> {
+    bounds: &'a [i64; N],
+    wants_created: bool,
+    children: &'a mut crate::metric::ChildWalk<'w, IntHistogramValue<N>>,
+}
+
+#[cfg(not(feature = "small"))]
+impl<const N: usize> crate::collector::LineRows for IntHistogramLines<'_, '_, N> {
+    fn each(
+        &mut self,
+        row: &mut dyn FnMut(&'static str, Labels<'_>, Value) -> Result<(), CollectError>,
+    ) -> Result<(), CollectError> {
+        let (bounds, wants_created) = (self.bounds, self.wants_created);
+        (self.children)(&mut |value, labels| value.lines(bounds, labels, wants_created, row))
+    }
+}
+
+#[cfg(not(feature = "small"))]
+impl<const N: usize> IntHistogramValue<N> {
+    /// The samples of [`Metric::report`], in its order, as rows of a
+    /// [`BatchSink::lines`](crate::BatchSink::lines) batch (`_created` only if `wants_created`).
+    fn lines(
+        &self,
+        bounds: &[i64; N],
+        labels: Labels<'_>,
+        wants_created: bool,
+        row: &mut dyn FnMut(&'static str, Labels<'_>, Value) -> Result<(), CollectError>,
+    ) -> Result<(), CollectError> {
+        let le = ["le"];
+        let mut count = 0u64;
+        for (bound, b) in bounds.iter().zip(&self.buckets) {
+            count = count.wrapping_add(b.load(Ordering::Relaxed));
+            let mut buf = [0u8; LE_BUF];
+            let text = [le_text(*bound, &mut buf)];
+            row("_bucket", labels.with_extra(&le, &text), Value::Int(count))?;
+        }
+        let count = count.wrapping_add(self.over.load(Ordering::Relaxed));
+        row("_bucket", labels.with_extra(&le, &["+Inf"]), Value::Int(count))?;
+        row("_count", labels, Value::Int(count))?;
+        if bounds.first().is_none_or(|b| *b >= 0) {
+            row("_sum", labels, Value::Signed(self.sum()))?;
+        }
+        #[cfg(feature = "float")]
+        if let (true, Some(t)) = (wants_created, self.created.get()) {
+            row("_created", labels, Value::Float(t))?;
+        }
+        #[cfg(not(feature = "float"))]
+        let _ = wants_created;
+        Ok(())
+    }
 }
 
 /// An integer histogram: `i64` observations counted in buckets with fixed upper bounds, no

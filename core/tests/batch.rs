@@ -387,3 +387,82 @@ fn histogram_family_edge_cases_are_the_general_paths_bytes() {
     let long = same_results_both_ways(&LONG_FAM).unwrap();
     assert!(long.contains("long_bucket{a_label_name_that_is_quite_long_for_a_label_name_really_aaaa=\"0123456789012345678901234567890123456789\",le=\"0.5\",lf=\"y\",mid=\"z\"}"), "{long}");
 }
+
+#[test]
+fn int_histogram_family_lines_are_the_general_paths_bytes() {
+    use promstack_core::IntHistogramValue;
+    static SIZES: FixedFamily<IntHistogramValue<3>, 2, 4> =
+        FixedFamily::int_histogram("frame_bytes", "Frames.", ["dir", "port"], [64, 512, 1500]);
+    static RSSI: FixedFamily<IntHistogramValue<2>, 1, 4> =
+        FixedFamily::int_histogram("rssi_dbm", "Signal.", ["peer"], [-90, -60]);
+    SIZES.get(["rx", "eth\"0"]).unwrap().observe(60);
+    SIZES.get(["tx", "eth1"]).unwrap().observe(9000);
+    RSSI.get(["gw1"]).unwrap().observe(-72);
+    let sizes = same_results_both_ways(&SIZES).unwrap();
+    assert!(sizes.contains("frame_bytes_bucket{dir=\"rx\",le=\"64.0\",port=\"eth\\\"0\"} 1.0\n"), "{sizes}");
+    assert!(sizes.contains("frame_bytes_sum{dir=\"tx\",port=\"eth1\"} 9000.0\n"), "{sizes}");
+    let rssi = same_results_both_ways(&RSSI).unwrap();
+    assert!(rssi.contains("rssi_dbm_bucket{le=\"-60.0\",peer=\"gw1\"} 1.0\n") && !rssi.contains("_sum"), "{rssi}");
+}
+
+/// Lines from a custom collector through `BatchSink::lines`: unmarked labels refilled in place,
+/// second groups that come and go, six suffixes (more than the encoder keeps templates for), the
+/// same suffix text at two addresses, and, last, an invalid label name that both paths refuse.
+struct CustomLines {
+    bad: bool,
+}
+
+impl promstack_core::LineRows for CustomLines {
+    fn each(
+        &mut self,
+        row: &mut dyn FnMut(&'static str, Labels<'_>, promstack_core::Value) -> Result<(), CollectError>,
+    ) -> Result<(), CollectError> {
+        use promstack_core::Value::{Float, Int};
+        let bucket: &'static str = String::leak(String::from("_bucket"));
+        let mut names = ["", ""];
+        let mut values = ["", ""];
+        let suffixes = ["_bucket", "_count", "_sum", "_created", "_a", "_b", bucket];
+        for (i, (n, v)) in [(["b", "a"], ["1", "2"]), (["a", "c"], ["x\"y", "3"]), (["b", "a"], ["4", "5"])]
+            .into_iter()
+            .enumerate()
+        {
+            names.copy_from_slice(&n);
+            values.copy_from_slice(&v);
+            for (k, suffix) in suffixes.iter().enumerate() {
+                let labels = Labels::new(&names, &values);
+                let le = [if k % 2 == 0 { "0.5" } else { "+Inf" }];
+                let labels = if k % 3 == 0 { labels.with_extra(&["le"], &le) } else { labels };
+                let value = if k == 2 { Float(i as f64 / 3.0) } else { Int((i * 7 + k) as u64) };
+                row(suffix, labels, value)?;
+            }
+        }
+        if self.bad {
+            row("_bucket", Labels::new(&["a", "b"], &["1", "2"]).with_extra(&["l-e"], &["1"]), Int(1))?;
+        }
+        Ok(())
+    }
+}
+
+impl Collector for CustomLines {
+    fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
+        let desc = Desc::new("custom", "Custom lines.", promstack_core::MetricType::Histogram);
+        sink.family(&desc)?;
+        let mut rows = CustomLines { bad: self.bad };
+        match sink.batch() {
+            Some(batch) => batch.lines(&desc, &mut rows),
+            None => promstack_core::LineRows::each(&mut rows, &mut |suffix, labels, value| {
+                sink.sample(&desc, &Sample::new(suffix, labels, value))
+            }),
+        }
+    }
+}
+
+#[test]
+fn custom_lines_with_names_refilled_in_place() {
+    let out = same_results_both_ways(&CustomLines { bad: false }).unwrap();
+    assert!(out.contains("custom_bucket{a=\"2\",b=\"1\",le=\"0.5\"} 0.0\n"), "{out}");
+    assert!(out.contains("custom_a{a=\"x\\\"y\",c=\"3\"} 11.0\n"), "{out}");
+    assert!(out.contains("custom_bucket{a=\"5\",b=\"4\",le=\"0.5\"} 20.0\n"), "{out}");
+    let refused = same_results_both_ways(&CustomLines { bad: true }).unwrap_err();
+    assert!(refused.contains("l-e"), "{refused}");
+}
