@@ -94,29 +94,41 @@ pub trait BatchSink {
         rows: &dyn SampleRows,
     ) -> Result<(), CollectError>;
 
-    /// Samples of the family `desc` (just announced with [`Sink::family`]) with no timestamp or
-    /// exemplar, each with its own suffix, labels and value: exactly what one [`Sink::sample`]
-    /// per row of `rows` would write, in the same order. For children that report several
-    /// samples each (a histogram's `_bucket`s with their `le` label, `_count`, `_sum`,
-    /// `_created`): the encoders keep one line template per suffix and write each row from it.
+    /// The samples of the children of the family `desc` (just announced with [`Sink::family`]),
+    /// several per child, with no timestamp or exemplar: `rows` calls its function once per
+    /// child with the child's labels and its lines, each line a suffix, the labels the sample
+    /// has besides the child's (a bucket's `le`) and a value. Exactly what one [`Sink::sample`]
+    /// per line would write, in the same order, with the child's labels followed by the line's
+    /// as its two label groups. The encoders write the child's labels once per suffix (escaped
+    /// once) and each line from them: a histogram's `_bucket`, `_count`, `_sum`, `_created`.
+    ///
+    /// A line's labels are one group: a line whose labels have a second group is refused with
+    /// [`CollectError::Failed`] (nothing is written for it).
     ///
     /// ```
-    /// use promstack_core::{encode_text, Collector, CollectError, Desc, Labels, LineRows};
-    /// use promstack_core::{MetricType, Sample, Sink, Value};
+    /// use promstack_core::{encode_text, ChildLines, Collector, CollectError, Desc, Labels};
+    /// use promstack_core::{LineRows, MetricType, Sample, Sink, Value};
     ///
-    /// /// Two children of a summary: `_count` and `_sum` each.
+    /// /// Frame sizes per direction: a summary's `_count` and `_sum` per child.
     /// struct Sizes;
+    /// /// One child's counts.
+    /// struct Child(u64, u64);
+    /// impl ChildLines for Child {
+    ///     fn each(
+    ///         &mut self,
+    ///         line: &mut dyn FnMut(&'static str, Labels<'_>, Value) -> Result<(), CollectError>,
+    ///     ) -> Result<(), CollectError> {
+    ///         line("_count", Labels::EMPTY, Value::Int(self.0))?;
+    ///         line("_sum", Labels::EMPTY, Value::Int(self.1))
+    ///     }
+    /// }
     /// impl LineRows for Sizes {
     ///     fn each(
     ///         &mut self,
-    ///         row: &mut dyn FnMut(&'static str, Labels<'_>, Value) -> Result<(), CollectError>,
+    ///         child: &mut dyn FnMut(Labels<'_>, &mut dyn ChildLines) -> Result<(), CollectError>,
     ///     ) -> Result<(), CollectError> {
-    ///         for (dir, count, sum) in [("rx", 2, 9), ("tx", 1, 4)] {
-    ///             let labels = Labels::new(&["dir"], &[dir]);
-    ///             row("_count", labels, Value::Int(count))?;
-    ///             row("_sum", labels, Value::Int(sum))?;
-    ///         }
-    ///         Ok(())
+    ///         child(Labels::new(&["dir"], &["rx"]), &mut Child(2, 9))?;
+    ///         child(Labels::new(&["dir"], &["tx"]), &mut Child(1, 4))
     ///     }
     /// }
     /// impl Collector for Sizes {
@@ -126,8 +138,10 @@ pub trait BatchSink {
     ///         if let Some(batch) = sink.batch() {
     ///             return batch.lines(&desc, &mut Sizes);
     ///         }
-    ///         Sizes.each(&mut |suffix, labels, value| {
-    ///             sink.sample(&desc, &Sample::new(suffix, labels, value))
+    ///         Sizes.each(&mut |labels, lines| {
+    ///             lines.each(&mut |suffix, _, value| {
+    ///                 sink.sample(&desc, &Sample::new(suffix, labels, value))
+    ///             })
     ///         })
     ///     }
     /// }
@@ -140,21 +154,33 @@ pub trait BatchSink {
     fn lines(&mut self, desc: &Desc<'_>, rows: &mut dyn LineRows) -> Result<(), CollectError>;
 }
 
-/// The rows of one [`BatchSink::lines`] call: a suffix, a label set and a value each.
-pub trait LineRows {
-    /// Calls `row` once per row, in order, and stops at its first error (which it returns).
-    fn each(
-        &mut self,
-        row: &mut dyn FnMut(&'static str, Labels<'_>, Value) -> Result<(), CollectError>,
-    ) -> Result<(), CollectError>;
-}
-
 /// The rows of one [`BatchSink::samples`] call: a label set and a value each.
 pub trait SampleRows {
     /// Calls `row` once per row, in order, and stops at its first error (which it returns).
     fn each(
         &self,
         row: &mut dyn FnMut(Labels<'_>, Value) -> Result<(), CollectError>,
+    ) -> Result<(), CollectError>;
+}
+
+/// The children of one [`BatchSink::lines`] call.
+pub trait LineRows {
+    /// Calls `child` once per child, in order, with its labels and its lines, and stops at its
+    /// first error (which it returns).
+    fn each(
+        &mut self,
+        child: &mut dyn FnMut(Labels<'_>, &mut dyn ChildLines) -> Result<(), CollectError>,
+    ) -> Result<(), CollectError>;
+}
+
+/// The lines of one child of a [`BatchSink::lines`] call.
+pub trait ChildLines {
+    /// Calls `line` once per sample of the child, in order, with its suffix, its labels besides
+    /// the child's ([`Labels::EMPTY`] for none) and its value, and stops at its first error
+    /// (which it returns).
+    fn each(
+        &mut self,
+        line: &mut dyn FnMut(&'static str, Labels<'_>, Value) -> Result<(), CollectError>,
     ) -> Result<(), CollectError>;
 }
 

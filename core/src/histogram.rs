@@ -176,10 +176,60 @@ impl<'a, 'w, const N: usize> HistogramLines<'a, 'w, N> {
 impl<const N: usize> crate::collector::LineRows for HistogramLines<'_, '_, N> {
     fn each(
         &mut self,
-        row: &mut dyn FnMut(&'static str, Labels<'_>, Value) -> Result<(), CollectError>,
+        child: &mut dyn FnMut(Labels<'_>, &mut dyn crate::collector::ChildLines) -> Result<(), CollectError>,
     ) -> Result<(), CollectError> {
         let (bounds, le_texts, wants_created) = (self.bounds, self.le_texts, self.wants_created);
-        (self.children)(&mut |value, labels| value.lines(bounds, le_texts, labels, wants_created, row))
+        (self.children)(&mut |value, labels| {
+            child(labels, &mut HistogramChild { value, bounds, le_texts, wants_created })
+        })
+    }
+}
+
+/// One child of [`HistogramLines`]: its lines.
+#[cfg(not(feature = "small"))]
+struct HistogramChild<'a, const N: usize> {
+    value: &'a HistogramValue<N>,
+    bounds: &'a [f64; N],
+    le_texts: Option<&'a [&'a str; N]>,
+    wants_created: bool,
+}
+
+#[cfg(not(feature = "small"))]
+impl<const N: usize> crate::collector::ChildLines for HistogramChild<'_, N> {
+    /// The samples of [`HistogramValue::report_with`], in its order (`_created` only if
+    /// `wants_created`).
+    fn each(
+        &mut self,
+        line: &mut dyn FnMut(&'static str, Labels<'_>, Value) -> Result<(), CollectError>,
+    ) -> Result<(), CollectError> {
+        let (value, bounds) = (self.value, self.bounds);
+        let sum = value.sum();
+        let mut count = 0u64;
+        for (i, (bound, b)) in bounds.iter().zip(&value.buckets).enumerate() {
+            count = count.wrapping_add(b.load(Ordering::Relaxed));
+            if *bound == f64::INFINITY {
+                continue;
+            }
+            let mut buf = [0u8; FLOAT_BUF];
+            let text = [match self.le_texts {
+                Some(texts) => texts[i],
+                None => go_float(*bound, &mut buf),
+            }];
+            line("_bucket", Labels::new(&["le"], &text), Value::Int(count))?;
+        }
+        let count = count.wrapping_add(value.over.load(Ordering::Relaxed));
+        line("_bucket", Labels::new(&["le"], &["+Inf"]), Value::Int(count))?;
+        line("_count", Labels::EMPTY, Value::Int(count))?;
+        if bounds.first().is_none_or(|b| *b >= 0.0) {
+            line("_sum", Labels::EMPTY, Value::Float(sum))?;
+        }
+        if !self.wants_created {
+            return Ok(());
+        }
+        match value.created.get() {
+            Some(t) => line("_created", Labels::EMPTY, Value::Float(t)),
+            None => Ok(()),
+        }
     }
 }
 
@@ -225,47 +275,6 @@ impl<const N: usize> HistogramValue<N> {
         self.created.report(desc, labels, sink)
     }
 
-    /// The samples of [`HistogramValue::report_with`], in its order, as rows of a
-    /// [`BatchSink::lines`](crate::BatchSink::lines) batch (`_created` only if `wants_created`).
-    #[cfg(not(feature = "small"))]
-    #[inline]
-    fn lines(
-        &self,
-        bounds: &[f64; N],
-        le_texts: Option<&[&str; N]>,
-        labels: Labels<'_>,
-        wants_created: bool,
-        row: &mut dyn FnMut(&'static str, Labels<'_>, Value) -> Result<(), CollectError>,
-    ) -> Result<(), CollectError> {
-        let sum = self.sum();
-        let le = ["le"];
-        let mut count = 0u64;
-        for (i, (bound, b)) in bounds.iter().zip(&self.buckets).enumerate() {
-            count = count.wrapping_add(b.load(Ordering::Relaxed));
-            if *bound == f64::INFINITY {
-                continue;
-            }
-            let mut buf = [0u8; FLOAT_BUF];
-            let text = [match le_texts {
-                Some(texts) => texts[i],
-                None => go_float(*bound, &mut buf),
-            }];
-            row("_bucket", labels.with_extra(&le, &text), Value::Int(count))?;
-        }
-        let count = count.wrapping_add(self.over.load(Ordering::Relaxed));
-        row("_bucket", labels.with_extra(&le, &["+Inf"]), Value::Int(count))?;
-        row("_count", labels, Value::Int(count))?;
-        if bounds.first().is_none_or(|b| *b >= 0.0) {
-            row("_sum", labels, Value::Float(sum))?;
-        }
-        if !wants_created {
-            return Ok(());
-        }
-        match self.created.get() {
-            Some(t) => row("_created", labels, Value::Float(t)),
-            None => Ok(()),
-        }
-    }
 }
 
 /// A histogram: observations counted in buckets with fixed upper bounds.

@@ -422,44 +422,47 @@ struct IntHistogramLines<'a, 'w, const N: usize> {
 impl<const N: usize> crate::collector::LineRows for IntHistogramLines<'_, '_, N> {
     fn each(
         &mut self,
-        row: &mut dyn FnMut(&'static str, Labels<'_>, Value) -> Result<(), CollectError>,
+        child: &mut dyn FnMut(Labels<'_>, &mut dyn crate::collector::ChildLines) -> Result<(), CollectError>,
     ) -> Result<(), CollectError> {
         let (bounds, wants_created) = (self.bounds, self.wants_created);
-        (self.children)(&mut |value, labels| value.lines(bounds, labels, wants_created, row))
+        (self.children)(&mut |value, labels| child(labels, &mut IntHistogramChild { value, bounds, wants_created }))
     }
 }
 
+/// One child of [`IntHistogramLines`]: its lines.
 #[cfg(not(feature = "small"))]
-impl<const N: usize> IntHistogramValue<N> {
-    /// The samples of [`Metric::report`], in its order, as rows of a
-    /// [`BatchSink::lines`](crate::BatchSink::lines) batch (`_created` only if `wants_created`).
-    fn lines(
-        &self,
-        bounds: &[i64; N],
-        labels: Labels<'_>,
-        wants_created: bool,
-        row: &mut dyn FnMut(&'static str, Labels<'_>, Value) -> Result<(), CollectError>,
+struct IntHistogramChild<'a, const N: usize> {
+    value: &'a IntHistogramValue<N>,
+    bounds: &'a [i64; N],
+    #[cfg_attr(not(feature = "float"), allow(dead_code))]
+    wants_created: bool,
+}
+
+#[cfg(not(feature = "small"))]
+impl<const N: usize> crate::collector::ChildLines for IntHistogramChild<'_, N> {
+    /// The samples of [`Metric::report`], in its order (`_created` only if `wants_created`).
+    fn each(
+        &mut self,
+        line: &mut dyn FnMut(&'static str, Labels<'_>, Value) -> Result<(), CollectError>,
     ) -> Result<(), CollectError> {
-        let le = ["le"];
+        let (value, bounds) = (self.value, self.bounds);
         let mut count = 0u64;
-        for (bound, b) in bounds.iter().zip(&self.buckets) {
+        for (bound, b) in bounds.iter().zip(&value.buckets) {
             count = count.wrapping_add(b.load(Ordering::Relaxed));
             let mut buf = [0u8; LE_BUF];
             let text = [le_text(*bound, &mut buf)];
-            row("_bucket", labels.with_extra(&le, &text), Value::Int(count))?;
+            line("_bucket", Labels::new(&["le"], &text), Value::Int(count))?;
         }
-        let count = count.wrapping_add(self.over.load(Ordering::Relaxed));
-        row("_bucket", labels.with_extra(&le, &["+Inf"]), Value::Int(count))?;
-        row("_count", labels, Value::Int(count))?;
+        let count = count.wrapping_add(value.over.load(Ordering::Relaxed));
+        line("_bucket", Labels::new(&["le"], &["+Inf"]), Value::Int(count))?;
+        line("_count", Labels::EMPTY, Value::Int(count))?;
         if bounds.first().is_none_or(|b| *b >= 0) {
-            row("_sum", labels, Value::Signed(self.sum()))?;
+            line("_sum", Labels::EMPTY, Value::Signed(value.sum()))?;
         }
         #[cfg(feature = "float")]
-        if let (true, Some(t)) = (wants_created, self.created.get()) {
-            row("_created", labels, Value::Float(t))?;
+        if let (true, Some(t)) = (self.wants_created, value.created.get()) {
+            line("_created", Labels::EMPTY, Value::Float(t))?;
         }
-        #[cfg(not(feature = "float"))]
-        let _ = wants_created;
         Ok(())
     }
 }

@@ -405,39 +405,72 @@ fn int_histogram_family_lines_are_the_general_paths_bytes() {
     assert!(rssi.contains("rssi_dbm_bucket{le=\"-60.0\",peer=\"gw1\"} 1.0\n") && !rssi.contains("_sum"), "{rssi}");
 }
 
-/// Lines from a custom collector through `BatchSink::lines`: unmarked labels refilled in place,
-/// second groups that come and go, six suffixes (more than the encoder keeps templates for), the
-/// same suffix text at two addresses, and, last, an invalid label name that both paths refuse.
+/// Lines from a custom collector through `BatchSink::lines`: unmarked child labels refilled in
+/// place, lines with and without labels of their own (a name that sorts first, one that sorts
+/// between the child's, one that sorts last), six suffixes (more than the encoder keeps templates
+/// for), the same suffix text at two addresses, and, when `bad`, an invalid label name on a line,
+/// which both paths refuse.
 struct CustomLines {
     bad: bool,
 }
 
+type Line = (&'static str, &'static [&'static str], &'static [&'static str], u64);
+
+impl CustomLines {
+    fn lines(&self) -> Vec<Line> {
+        let bucket: &'static str = String::leak(String::from("_bucket"));
+        let mut lines: Vec<Line> = vec![
+            ("_bucket", &["le"], &["0.5"], 1),
+            ("_bucket", &["le"], &["+Inf"], 2),
+            ("_count", &[], &[], 3),
+            ("_sum", &[], &[], 4),
+            ("_created", &["bb"], &["between"], 5),
+            ("_a", &["zz"], &["last"], 6),
+            ("_b", &["a0", "zz"], &["first", "q\"uote"], 7),
+            (bucket, &["le"], &["1e+21"], 8),
+            ("_bucket", &["le"], &["back\\slash"], 9),
+            ("_bucket", &["x"], &["other name"], 10),
+        ];
+        if self.bad {
+            lines.push(("_bucket", &["l-e"], &["1"], 11));
+        }
+        lines
+    }
+}
+
+/// One child's lines.
+struct CustomChild(Vec<Line>, u64);
+
+impl promstack_core::ChildLines for CustomChild {
+    fn each(
+        &mut self,
+        line: &mut dyn FnMut(&'static str, Labels<'_>, promstack_core::Value) -> Result<(), CollectError>,
+    ) -> Result<(), CollectError> {
+        for (suffix, names, values, x) in &self.0 {
+            line(suffix, Labels::new(names, values), promstack_core::Value::Int(x * self.1))?;
+        }
+        Ok(())
+    }
+}
+
+const CHILDREN: [([&str; 2], [&str; 2]); 4] = [
+    (["b", "c"], ["1", "2"]),
+    (["c", "b"], ["x\"y", "3"]),
+    (["b", "c"], ["4", "5"]),
+    (["a", "b"], ["6", "7"]),
+];
+
 impl promstack_core::LineRows for CustomLines {
     fn each(
         &mut self,
-        row: &mut dyn FnMut(&'static str, Labels<'_>, promstack_core::Value) -> Result<(), CollectError>,
+        child: &mut dyn FnMut(Labels<'_>, &mut dyn promstack_core::ChildLines) -> Result<(), CollectError>,
     ) -> Result<(), CollectError> {
-        use promstack_core::Value::{Float, Int};
-        let bucket: &'static str = String::leak(String::from("_bucket"));
-        let mut names = ["", ""];
-        let mut values = ["", ""];
-        let suffixes = ["_bucket", "_count", "_sum", "_created", "_a", "_b", bucket];
-        for (i, (n, v)) in [(["b", "a"], ["1", "2"]), (["a", "c"], ["x\"y", "3"]), (["b", "a"], ["4", "5"])]
-            .into_iter()
-            .enumerate()
-        {
-            names.copy_from_slice(&n);
-            values.copy_from_slice(&v);
-            for (k, suffix) in suffixes.iter().enumerate() {
-                let labels = Labels::new(&names, &values);
-                let le = [if k % 2 == 0 { "0.5" } else { "+Inf" }];
-                let labels = if k % 3 == 0 { labels.with_extra(&["le"], &le) } else { labels };
-                let value = if k == 2 { Float(i as f64 / 3.0) } else { Int((i * 7 + k) as u64) };
-                row(suffix, labels, value)?;
-            }
-        }
-        if self.bad {
-            row("_bucket", Labels::new(&["a", "b"], &["1", "2"]).with_extra(&["l-e"], &["1"]), Int(1))?;
+        let mut names = [""; 2];
+        let mut values = [""; 2];
+        for (i, (n, v)) in CHILDREN.iter().enumerate() {
+            names.copy_from_slice(n);
+            values.copy_from_slice(v);
+            child(Labels::new(&names, &values), &mut CustomChild(self.lines(), i as u64 + 1))?;
         }
         Ok(())
     }
@@ -447,22 +480,68 @@ impl Collector for CustomLines {
     fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
         let desc = Desc::new("custom", "Custom lines.", promstack_core::MetricType::Histogram);
         sink.family(&desc)?;
-        let mut rows = CustomLines { bad: self.bad };
-        match sink.batch() {
-            Some(batch) => batch.lines(&desc, &mut rows),
-            None => promstack_core::LineRows::each(&mut rows, &mut |suffix, labels, value| {
-                sink.sample(&desc, &Sample::new(suffix, labels, value))
-            }),
+        if let Some(batch) = sink.batch() {
+            return batch.lines(&desc, &mut CustomLines { bad: self.bad });
         }
+        for (i, (n, v)) in CHILDREN.iter().enumerate() {
+            for (suffix, names, values, x) in self.lines() {
+                let labels = Labels::new(n, v).with_extra(names, values);
+                let value = promstack_core::Value::Int(x * (i as u64 + 1));
+                sink.sample(&desc, &Sample::new(suffix, labels, value))?;
+            }
+        }
+        Ok(())
     }
 }
 
 #[test]
 fn custom_lines_with_names_refilled_in_place() {
     let out = same_results_both_ways(&CustomLines { bad: false }).unwrap();
-    assert!(out.contains("custom_bucket{a=\"2\",b=\"1\",le=\"0.5\"} 0.0\n"), "{out}");
-    assert!(out.contains("custom_a{a=\"x\\\"y\",c=\"3\"} 11.0\n"), "{out}");
-    assert!(out.contains("custom_bucket{a=\"5\",b=\"4\",le=\"0.5\"} 20.0\n"), "{out}");
+    for line in [
+        "custom_bucket{b=\"1\",c=\"2\",le=\"0.5\"} 1.0\n",
+        "custom_created{b=\"3\",bb=\"between\",c=\"x\\\"y\"} 10.0\n",
+        "custom_a{b=\"4\",c=\"5\",zz=\"last\"} 18.0\n",
+        "custom_b{a=\"6\",a0=\"first\",b=\"7\",zz=\"q\\\"uote\"} 28.0\n",
+        "custom_bucket{a=\"6\",b=\"7\",le=\"back\\\\slash\"} 36.0\n",
+        "custom_bucket{a=\"6\",b=\"7\",x=\"other name\"} 40.0\n",
+    ] {
+        assert!(out.contains(line), "{line:?} missing from\n{out}");
+    }
     let refused = same_results_both_ways(&CustomLines { bad: true }).unwrap_err();
     assert!(refused.contains("l-e"), "{refused}");
+}
+
+/// A line's labels are one group: a second one is refused, not dropped.
+struct TwoGroups;
+
+impl promstack_core::ChildLines for TwoGroups {
+    fn each(
+        &mut self,
+        line: &mut dyn FnMut(&'static str, Labels<'_>, promstack_core::Value) -> Result<(), CollectError>,
+    ) -> Result<(), CollectError> {
+        line("_count", Labels::new(&["a"], &["1"]).with_extra(&["b"], &["2"]), promstack_core::Value::Int(1))
+    }
+}
+
+impl promstack_core::LineRows for TwoGroups {
+    fn each(
+        &mut self,
+        child: &mut dyn FnMut(Labels<'_>, &mut dyn promstack_core::ChildLines) -> Result<(), CollectError>,
+    ) -> Result<(), CollectError> {
+        child(Labels::EMPTY, &mut TwoGroups)
+    }
+}
+
+impl Collector for TwoGroups {
+    fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
+        let desc = Desc::new("two", "Two.", promstack_core::MetricType::Summary);
+        sink.family(&desc)?;
+        sink.batch().expect("an encoder's batch").lines(&desc, &mut TwoGroups)
+    }
+}
+
+#[test]
+fn a_second_label_group_on_a_line_is_refused() {
+    let err = encoded::<256>(&TwoGroups, false, true, false).unwrap_err();
+    assert!(err.contains("second group"), "{err}");
 }

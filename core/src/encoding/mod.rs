@@ -1191,6 +1191,41 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
         Ok(true)
     }
 
+    /// One line of a [`BatchSink::lines`] batch: the child's `rendered` pieces with the line's
+    /// own label `values` between them, then the value. `false` when the line does not fit the
+    /// buffer even empty (nothing written): the general path writes it piece by piece.
+    #[cfg(not(feature = "small"))]
+    #[inline]
+    fn put_rendered(&mut self, rendered: &Rendered, values: &[&str], value: Value) -> Result<bool, WriteFailed> {
+        let mut bufs = ValueBufs::new();
+        let (digits, tail) = bufs.text(value);
+        let mut need = rendered.fixed + digits.len() + tail.len() + 1;
+        for v in values {
+            need += v.len();
+        }
+        if self.len + need > N {
+            if need > N {
+                return Ok(false);
+            }
+            self.flush_buf()?;
+        }
+        let mut at = self.len;
+        let mut put = |buf: &mut [u8; N], bytes: &[u8]| {
+            copy_short(&mut buf[at..at + bytes.len()], bytes);
+            at += bytes.len();
+        };
+        put(&mut self.buf, rendered.piece(0));
+        for j in 0..rendered.parts {
+            put(&mut self.buf, values[usize::from(rendered.extra_at[j].0)].as_bytes());
+            put(&mut self.buf, rendered.piece(j + 1));
+        }
+        put(&mut self.buf, digits);
+        put(&mut self.buf, tail);
+        self.buf[at] = b'\n';
+        self.len = at + 1;
+        Ok(true)
+    }
+
     /// OpenMetrics' timestamp in seconds and exemplar of a sample line.
     #[cfg(feature = "openmetrics")]
     #[cfg_attr(not(feature = "float"), allow(unused_variables))]
@@ -1347,39 +1382,55 @@ impl<W: Write, F: FormatKind, const N: usize> BatchSink for Encoder<W, F, N> {
         let mut slots = [const { LineSlot::EMPTY }; LINE_SLOTS];
         let mut used = 0;
         let mut last = 0;
-        rows.each(&mut |suffix, labels, value| {
-            // Rows come in runs of one suffix (a histogram's buckets): the last slot first.
-            let same = |s: &str| s.as_ptr() == suffix.as_ptr() && s.len() == suffix.len();
-            if !same(slots[last].suffix) {
-                match slots[..used].iter().position(|s| s.suffix == suffix) {
-                    Some(i) => last = i,
-                    None if used < LINE_SLOTS => {
-                        last = used;
-                        used += 1;
-                        slots[last] = LineSlot { suffix, way: self.line_way(desc, suffix), ..LineSlot::EMPTY };
-                    }
-                    // More suffixes than slots: the general path for the rest.
-                    None => return self.sample(desc, &Sample::new(suffix, labels, value)),
+        let mut child_no = 0u64;
+        rows.each(&mut |labels, lines| {
+            child_no += 1;
+            let child_no = child_no;
+            lines.each(&mut |suffix, extra, value| {
+                let [extra_names, more] = extra.name_groups();
+                if !more.is_empty() {
+                    return Err(CollectError::Failed("a line's labels have a second group"));
                 }
-            }
-            let slot = &mut slots[last];
-            match slot.way {
-                LineWay::Skip => return Ok(()),
-                // A held half pair (OpenMetrics) is settled by the general path.
-                LineWay::Template if self.held.is_none() => {
-                    let template = &mut slot.template;
-                    let templated = if template.same_names(&labels) {
-                        LineTemplate::plain(&labels)
-                    } else {
-                        template.build(desc.name, suffix, &labels)
-                    };
-                    if templated && self.put_templated(template, &labels, value)? {
-                        return Ok(());
+                let [extra_values, _] = extra.value_groups();
+                // Lines come in runs of one suffix (a histogram's buckets): the last slot first.
+                let same = |s: &str| s.as_ptr() == suffix.as_ptr() && s.len() == suffix.len();
+                if !same(slots[last].suffix) {
+                    match slots[..used].iter().position(|s| s.suffix == suffix) {
+                        Some(i) => last = i,
+                        None if used < LINE_SLOTS => {
+                            last = used;
+                            used += 1;
+                            slots[last] =
+                                LineSlot { suffix, way: self.line_way(desc, suffix), ..LineSlot::EMPTY };
+                        }
+                        // More suffixes than slots: the general path for the rest.
+                        None => last = LINE_SLOTS,
                     }
                 }
-                _ => {}
-            }
-            self.sample(desc, &Sample::new(suffix, labels, value))
+                if let Some(slot) = slots.get_mut(last) {
+                    match slot.way {
+                        LineWay::Skip => return Ok(()),
+                        // A held half pair (OpenMetrics) is settled by the general path.
+                        LineWay::Template if self.held.is_none() => {
+                            if slot.child != child_no {
+                                slot.child = child_no;
+                                slot.ready = slot.prepare(desc.name, suffix, &labels, extra_names, extra_values);
+                            }
+                            if slot.ready
+                                && slot.fits(extra_names, extra_values)
+                                && self.put_rendered(&slot.rendered, extra_values, value)?
+                            {
+                                return Ok(());
+                            }
+                        }
+                        _ => {}
+                    }
+                } else {
+                    last = 0;
+                }
+                let labels = labels.with_extra(extra_names, extra_values);
+                self.sample(desc, &Sample::new(suffix, labels, value))
+            })
         })
     }
 }
@@ -1396,21 +1447,145 @@ enum LineWay {
     Skip,
 }
 
-/// One suffix of a [`BatchSink::lines`] batch: its template and how its rows are written.
+/// One suffix of a [`BatchSink::lines`] batch: how its lines are written, their template, and
+/// the template with the current child's labels filled in.
 #[cfg(not(feature = "small"))]
 struct LineSlot {
     suffix: &'static str,
     way: LineWay,
     template: LineTemplate,
+    /// The child `rendered` was prepared for (numbered from 1), and whether it is usable.
+    child: u64,
+    ready: bool,
+    rendered: Rendered,
 }
+
+/// A [`LineTemplate`] with one child's label values written in (escaped as the general path
+/// escapes them): the pieces between the line's own label values (a bucket's `le`), so that a
+/// line is those pieces and values, then its value.
+#[cfg(not(feature = "small"))]
+struct Rendered {
+    bytes: [u8; RENDERED_BYTES],
+    /// Piece `j` is `bytes[ends[j - 1]..ends[j]]` (piece 0 starts at 0); `parts + 1` pieces.
+    ends: [u16; TEMPLATE_LABELS + 1],
+    /// For the `j`-th value of the line written: its position in the line's labels, and its
+    /// place among all the labels in the template (whose name the line's must match).
+    extra_at: [(u8, u8); TEMPLATE_LABELS],
+    /// How many of the line's own values go between the pieces.
+    parts: usize,
+    /// The length of all the pieces together.
+    fixed: usize,
+}
+
+/// Bytes of one child's rendered pieces (its label values, the metric name and label names);
+/// longer ones take the general path.
+#[cfg(not(feature = "small"))]
+const RENDERED_BYTES: usize = 320;
 
 #[cfg(not(feature = "small"))]
 impl LineSlot {
-    const EMPTY: LineSlot = LineSlot { suffix: "", way: LineWay::Sample, template: LineTemplate::EMPTY };
+    const EMPTY: LineSlot = LineSlot {
+        suffix: "",
+        way: LineWay::Sample,
+        template: LineTemplate::EMPTY,
+        child: 0,
+        ready: false,
+        rendered: Rendered {
+            bytes: [0; RENDERED_BYTES],
+            ends: [0; TEMPLATE_LABELS + 1],
+            extra_at: [(0, 0); TEMPLATE_LABELS],
+            parts: 0,
+            fixed: 0,
+        },
+    };
+
+    /// Makes the template fit a child with `labels` (and lines with `extra_names`), and renders
+    /// the child's values into it; `false` when the child's lines take the general path.
+    #[inline(never)]
+    fn prepare(
+        &mut self,
+        name: &str,
+        suffix: &str,
+        labels: &Labels<'_>,
+        extra_names: &[&str],
+        extra_values: &[&str],
+    ) -> bool {
+        let line = labels.with_extra(extra_names, extra_values);
+        if !self.template.same_names(&line) {
+            self.template.build(name, suffix, &line);
+            if self.template.labels.is_none() {
+                return false;
+            }
+        }
+        if !LineTemplate::plain(labels) {
+            return false;
+        }
+        let t = &self.template;
+        let r = &mut self.rendered;
+        let [values, _] = labels.value_groups();
+        let n = values.len() + t.extra;
+        let mut len = 0;
+        let mut parts = 0;
+        for k in 0..n {
+            if !push_at(&mut r.bytes, &mut len, t.piece(k)) {
+                return false;
+            }
+            let i = usize::from(t.order[k]);
+            match values.get(i) {
+                Some(v) => {
+                    if !push_at(&mut r.bytes, &mut len, v.as_bytes()) {
+                        return false;
+                    }
+                }
+                None => {
+                    r.ends[parts] = len as u16;
+                    r.extra_at[parts] = ((i - values.len()) as u8, k as u8);
+                    parts += 1;
+                }
+            }
+        }
+        if !push_at(&mut r.bytes, &mut len, t.piece(n)) {
+            return false;
+        }
+        r.ends[parts] = len as u16;
+        r.parts = parts;
+        r.fixed = len;
+        true
+    }
+
+    /// A line with these labels of its own can be written from `rendered`: the template's
+    /// names, and values that need no escaping.
+    #[inline]
+    fn fits(&self, names: &[&str], values: &[&str]) -> bool {
+        if names.len() != self.rendered.parts {
+            return false;
+        }
+        self.rendered.extra_at[..names.len()].iter().all(|&(i, k)| {
+            let (name, value) = (names[usize::from(i)], values[usize::from(i)]);
+            name.as_bytes() == self.template.name(usize::from(k)) && !needs_escape(value.as_bytes(), true)
+        })
+    }
+}
+
+/// Appends `part` to `bytes` at `*len`; `false` when it does not fit.
+#[cfg(not(feature = "small"))]
+fn push_at(bytes: &mut [u8], len: &mut usize, part: &[u8]) -> bool {
+    let Some(dst) = bytes.get_mut(*len..*len + part.len()) else { return false };
+    dst.copy_from_slice(part);
+    *len += part.len();
+    true
+}
+
+#[cfg(not(feature = "small"))]
+impl Rendered {
+    fn piece(&self, j: usize) -> &[u8] {
+        let start = if j == 0 { 0 } else { usize::from(self.ends[j - 1]) };
+        &self.bytes[start..usize::from(self.ends[j])]
+    }
 }
 
 /// A [`BatchSink::lines`] batch keeps templates for this many suffixes (a histogram's
-/// `_bucket`, `_count`, `_sum`, `_created`); rows with others take the general path.
+/// `_bucket`, `_count`, `_sum`, `_created`); lines with others take the general path.
 #[cfg(not(feature = "small"))]
 const LINE_SLOTS: usize = 4;
 
@@ -1675,10 +1850,7 @@ impl LineTemplate {
 
     /// Appends `part` at `*len`; `false` when it does not fit.
     fn push(&mut self, len: &mut usize, part: &[u8]) -> bool {
-        let Some(dst) = self.bytes.get_mut(*len..*len + part.len()) else { return false };
-        dst.copy_from_slice(part);
-        *len += part.len();
-        true
+        push_at(&mut self.bytes, len, part)
     }
 
     fn piece(&self, k: usize) -> &[u8] {
