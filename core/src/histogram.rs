@@ -215,10 +215,10 @@ impl<const N: usize> crate::collector::ChildLines for HistogramChild<'_, N> {
                 Some(texts) => texts[i],
                 None => go_float(*bound, &mut buf),
             }];
-            line("_bucket", Labels::new(&["le"], &text), Value::Int(count))?;
+            line("_bucket", crate::metric::le_label(&text), Value::Int(count))?;
         }
         let count = count.wrapping_add(value.over.load(Ordering::Relaxed));
-        line("_bucket", Labels::new(&["le"], &["+Inf"]), Value::Int(count))?;
+        line("_bucket", crate::metric::le_label(&["+Inf"]), Value::Int(count))?;
         line("_count", Labels::EMPTY, Value::Int(count))?;
         if bounds.first().is_none_or(|b| *b >= 0.0) {
             line("_sum", Labels::EMPTY, Value::Float(sum))?;

@@ -80,6 +80,19 @@ pub trait Metric: Send + Sync + 'static {
 pub type ChildWalk<'a, M> =
     dyn FnMut(&mut dyn FnMut(&M, Labels<'_>) -> Result<(), CollectError>) -> Result<(), CollectError> + 'a;
 
+/// The name of a histogram bucket's own label, at one address (the encoder compares checked
+/// names by address).
+#[cfg(not(feature = "small"))]
+static LE: [&str; 1] = ["le"];
+
+/// A histogram bucket's `le` label, marked as checked (the name is valid) and plain (bounds
+/// are spelled with digits, `.`, `e`, signs, `Inf` and `NaN`): the encoder checks neither per
+/// line.
+#[cfg(not(feature = "small"))]
+pub(crate) fn le_label<'a>(text: &'a [&'a str; 1]) -> Labels<'a> {
+    Labels::new(&LE, text).with_checked_names(true).with_plain_values()
+}
+
 /// Creation time of a value, kept with the `created` feature: 0 until reset or claimed, meaning
 /// "the clock's install time" (so a fresh value is all zero bits and a `static` of it needs no
 /// initialised data).

@@ -1220,9 +1220,14 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
             put(&mut self.buf, rendered.piece(j + 1));
         }
         put(&mut self.buf, digits);
-        put(&mut self.buf, tail);
-        self.buf[at] = b'\n';
-        self.len = at + 1;
+        // The tail is `.0` or nothing: written with the newline, without a length dispatch.
+        if tail.is_empty() {
+            self.buf[at] = b'\n';
+            self.len = at + 1;
+        } else {
+            self.buf[at..at + 3].copy_from_slice(b".0\n");
+            self.len = at + 3;
+        }
         Ok(true)
     }
 
@@ -1417,7 +1422,7 @@ impl<W: Write, F: FormatKind, const N: usize> BatchSink for Encoder<W, F, N> {
                                 slot.ready = slot.prepare(desc.name, suffix, &labels, extra_names, extra_values);
                             }
                             if slot.ready
-                                && slot.fits(extra_names, extra_values)
+                                && slot.fits(&extra)
                                 && self.put_rendered(&slot.rendered, extra_values, value)?
                             {
                                 return Ok(());
@@ -1458,6 +1463,9 @@ struct LineSlot {
     child: u64,
     ready: bool,
     rendered: Rendered,
+    /// Where the checked names of lines that matched the template live (see
+    /// [`LineSlot::fits`]); `(0, 0)` for none.
+    extra_names: (usize, usize),
 }
 
 /// A [`LineTemplate`] with one child's label values written in (escaped as the general path
@@ -1490,6 +1498,7 @@ impl LineSlot {
         template: LineTemplate::EMPTY,
         child: 0,
         ready: false,
+        extra_names: (0, 0),
         rendered: Rendered {
             bytes: [0; RENDERED_BYTES],
             ends: [0; TEMPLATE_LABELS + 1],
@@ -1553,17 +1562,30 @@ impl LineSlot {
         true
     }
 
-    /// A line with these labels of its own can be written from `rendered`: the template's
-    /// names, and values that need no escaping.
+    /// A line with `extra`, its labels of its own, can be written from `rendered`: the
+    /// template's names, and values that need no escaping. Names a family of this crate
+    /// marked as checked (a histogram's `le`, from a `static`) are compared by address once
+    /// their content matched; values it marked plain are not scanned.
     #[inline]
-    fn fits(&self, names: &[&str], values: &[&str]) -> bool {
+    fn fits(&mut self, extra: &Labels<'_>) -> bool {
+        let ([names, _], [values, _]) = (extra.name_groups(), extra.value_groups());
         if names.len() != self.rendered.parts {
             return false;
         }
-        self.rendered.extra_at[..names.len()].iter().all(|&(i, k)| {
+        let checked = extra.names_checked();
+        let at = (names.as_ptr() as usize, names.len());
+        if checked && at == self.extra_names && extra.values_plain() {
+            return true;
+        }
+        let (template, rendered) = (&self.template, &self.rendered);
+        let fits = rendered.extra_at[..names.len()].iter().all(|&(i, k)| {
             let (name, value) = (names[usize::from(i)], values[usize::from(i)]);
-            name.as_bytes() == self.template.name(usize::from(k)) && !needs_escape(value.as_bytes(), true)
-        })
+            name.as_bytes() == template.name(usize::from(k)) && !needs_escape(value.as_bytes(), true)
+        });
+        if fits && checked {
+            self.extra_names = at;
+        }
+        fits
     }
 }
 
