@@ -5,7 +5,7 @@
 //! reports its header), then [`Sink::sample`] once per sample. Nothing is allocated.
 
 use crate::desc::Desc;
-use crate::error::CollectError;
+use crate::error::{CollectError, LabelError};
 #[cfg(feature = "float")]
 use crate::native::NativeHistogramPoint;
 use crate::sample::{Labels, Sample, Value};
@@ -96,39 +96,41 @@ pub trait BatchSink {
 
     /// The samples of the children of the family `desc` (just announced with [`Sink::family`]),
     /// several per child, with no timestamp or exemplar: `rows` calls its function once per
-    /// child with the child's labels and its lines, each line a suffix, the labels the sample
-    /// has besides the child's (a bucket's `le`) and a value. Exactly what one [`Sink::sample`]
-    /// per line would write, in the same order, with the child's labels followed by the line's
-    /// as its two label groups. The encoders write the child's labels once per suffix (escaped
-    /// once) and each line from them: a histogram's `_bucket`, `_count`, `_sum`, `_created`.
-    ///
-    /// A line's labels are one group: a line whose labels have a second group is refused with
-    /// [`CollectError::Failed`] (nothing is written for it).
+    /// child with the child's labels and its lines, given in runs ([`LineRun`]) of one suffix
+    /// whose lines have labels of their own with the same names (a histogram's buckets, each
+    /// with its `le`). Exactly what one [`Sink::sample`] per line would write, in the same
+    /// order, with the child's labels followed by the line's own as its two label groups. The
+    /// encoders write the child's labels once per suffix (escaped once) and each line from
+    /// them: a histogram's `_bucket`, `_count`, `_sum`, `_created`.
     ///
     /// ```
     /// use promstack_core::{encode_text, ChildLines, Collector, CollectError, Desc, Labels};
-    /// use promstack_core::{LineRows, MetricType, Sample, Sink, Value};
+    /// use promstack_core::{LineRows, LineRun, MetricType, Sample, Sink, Value};
     ///
     /// /// Frame sizes per direction: a summary's `_count` and `_sum` per child.
     /// struct Sizes;
-    /// /// One child's counts.
-    /// struct Child(u64, u64);
+    /// /// One child's count and sum.
+    /// struct Child([Value; 2]);
     /// impl ChildLines for Child {
     ///     fn each(
     ///         &mut self,
-    ///         line: &mut dyn FnMut(&'static str, Labels<'_>, Value) -> Result<(), CollectError>,
+    ///         run: &mut dyn FnMut(&LineRun<'_>) -> Result<(), CollectError>,
     ///     ) -> Result<(), CollectError> {
-    ///         line("_count", Labels::EMPTY, Value::Int(self.0))?;
-    ///         line("_sum", Labels::EMPTY, Value::Int(self.1))
+    ///         run(&LineRun::new("_count", &[], &[], &self.0[..1]))?;
+    ///         run(&LineRun::new("_sum", &[], &[], &self.0[1..]))
     ///     }
     /// }
+    /// const CHILDREN: [(&str, [Value; 2]); 2] =
+    ///     [("rx", [Value::Int(2), Value::Int(9)]), ("tx", [Value::Int(1), Value::Int(4)])];
     /// impl LineRows for Sizes {
     ///     fn each(
     ///         &mut self,
     ///         child: &mut dyn FnMut(Labels<'_>, &mut dyn ChildLines) -> Result<(), CollectError>,
     ///     ) -> Result<(), CollectError> {
-    ///         child(Labels::new(&["dir"], &["rx"]), &mut Child(2, 9))?;
-    ///         child(Labels::new(&["dir"], &["tx"]), &mut Child(1, 4))
+    ///         for (dir, values) in CHILDREN {
+    ///             child(Labels::new(&["dir"], &[dir]), &mut Child(values))?;
+    ///         }
+    ///         Ok(())
     ///     }
     /// }
     /// impl Collector for Sizes {
@@ -138,11 +140,12 @@ pub trait BatchSink {
     ///         if let Some(batch) = sink.batch() {
     ///             return batch.lines(&desc, &mut Sizes);
     ///         }
-    ///         Sizes.each(&mut |labels, lines| {
-    ///             lines.each(&mut |suffix, _, value| {
-    ///                 sink.sample(&desc, &Sample::new(suffix, labels, value))
-    ///             })
-    ///         })
+    ///         for (dir, [count, sum]) in CHILDREN {
+    ///             let labels = Labels::new(&["dir"], &[dir]);
+    ///             sink.sample(&desc, &Sample::new("_count", labels, count))?;
+    ///             sink.sample(&desc, &Sample::new("_sum", labels, sum))?;
+    ///         }
+    ///         Ok(())
     ///     }
     /// }
     /// let text = String::from_utf8(encode_text(Vec::new(), &Sizes).unwrap()).unwrap();
@@ -175,13 +178,132 @@ pub trait LineRows {
 
 /// The lines of one child of a [`BatchSink::lines`] call.
 pub trait ChildLines {
-    /// Calls `line` once per sample of the child, in order, with its suffix, its labels besides
-    /// the child's ([`Labels::EMPTY`] for none) and its value, and stops at its first error
+    /// Calls `run` once per run of lines of the child, in order, and stops at its first error
     /// (which it returns).
-    fn each(
-        &mut self,
-        line: &mut dyn FnMut(&'static str, Labels<'_>, Value) -> Result<(), CollectError>,
-    ) -> Result<(), CollectError>;
+    fn each(&mut self, run: &mut dyn FnMut(&LineRun<'_>) -> Result<(), CollectError>) -> Result<(), CollectError>;
+}
+
+/// Lines of one child of a [`BatchSink::lines`] call that share a suffix and the names of the
+/// labels they have besides the child's: line `i` has the labels `names` with the values
+/// [`LineRun::values`]`(i)` and the value `samples[i]`. A histogram's buckets are one run
+/// (`_bucket`, names `["le"]`, a bound and a count per line); its `_count` is a run of one line
+/// with no labels of its own.
+///
+/// ```
+/// use promstack_core::{LineRun, Value};
+/// let counts = [Value::Int(1), Value::Int(3)];
+/// let run = LineRun::new("_bucket", &["le"], &["0.5", "1.0"], &counts);
+/// assert_eq!((run.len(), run.values(1)), (2, &["1.0"][..]));
+/// assert_eq!(run.labels(0).get("le"), Some("0.5"));
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct LineRun<'a> {
+    suffix: &'static str,
+    names: &'a [&'a str],
+    values: &'a [&'a str],
+    samples: &'a [Value],
+    /// The names passed the encoders' check and the values need no escaping (set by this
+    /// crate's histograms only).
+    #[cfg(not(feature = "small"))]
+    known: bool,
+}
+
+impl<'a> LineRun<'a> {
+    /// A run of `samples.len()` lines with `suffix`, each with the labels `names` (besides the
+    /// child's), their values taken `names.len()` at a time from `values`.
+    ///
+    /// # Panics
+    /// Unless `values` holds `names.len()` values per sample; see [`LineRun::try_new`].
+    pub const fn new(
+        suffix: &'static str,
+        names: &'a [&'a str],
+        values: &'a [&'a str],
+        samples: &'a [Value],
+    ) -> Self {
+        if names.len() * samples.len() != values.len() {
+            panic!("LineRun::new needs one value per label name and sample");
+        }
+        LineRun {
+            suffix,
+            names,
+            values,
+            samples,
+            #[cfg(not(feature = "small"))]
+            known: false,
+        }
+    }
+
+    /// [`LineRun::new`], or [`LabelError::WrongCount`] (expected: names times samples) unless
+    /// `values` holds `names.len()` values per sample.
+    pub fn try_new(
+        suffix: &'static str,
+        names: &'a [&'a str],
+        values: &'a [&'a str],
+        samples: &'a [Value],
+    ) -> Result<Self, LabelError> {
+        let expected = names.len() * samples.len();
+        if expected != values.len() {
+            return Err(LabelError::WrongCount { expected, got: values.len() });
+        }
+        Ok(Self::new(suffix, names, values, samples))
+    }
+
+    /// This run, with its names marked as checked and its values as needing no escaping (only
+    /// for names [`crate::encoding::label_names_valid`] accepts and values without `\\`, `"`
+    /// or a newline).
+    #[cfg(not(feature = "small"))]
+    pub(crate) const fn with_known(self) -> Self {
+        LineRun { known: true, ..self }
+    }
+
+    /// `true` when the names were checked and the values need no escaping.
+    #[cfg(not(feature = "small"))]
+    pub(crate) fn known(&self) -> bool {
+        self.known
+    }
+
+    /// The suffix of every line.
+    pub fn suffix(&self) -> &'static str {
+        self.suffix
+    }
+
+    /// The names of each line's own labels.
+    pub fn names(&self) -> &'a [&'a str] {
+        self.names
+    }
+
+    /// The values of line `i`'s own labels, one per name.
+    ///
+    /// # Panics
+    /// When `i` is not below [`LineRun::len`].
+    pub fn values(&self, i: usize) -> &'a [&'a str] {
+        let n = self.names.len();
+        assert!(i < self.samples.len(), "line out of range");
+        &self.values[i * n..(i + 1) * n]
+    }
+
+    /// Line `i`'s own labels.
+    ///
+    /// # Panics
+    /// When `i` is not below [`LineRun::len`].
+    pub fn labels(&self, i: usize) -> Labels<'a> {
+        Labels::new(self.names, self.values(i))
+    }
+
+    /// The value of every line.
+    pub fn samples(&self) -> &'a [Value] {
+        self.samples
+    }
+
+    /// Number of lines.
+    pub fn len(&self) -> usize {
+        self.samples.len()
+    }
+
+    /// `true` when the run has no lines.
+    pub fn is_empty(&self) -> bool {
+        self.samples.is_empty()
+    }
 }
 
 /// Anything that reports metric families: a metric, a registry, a custom collector.

@@ -178,9 +178,20 @@ impl<const N: usize> crate::collector::LineRows for HistogramLines<'_, '_, N> {
         &mut self,
         child: &mut dyn FnMut(Labels<'_>, &mut dyn crate::collector::ChildLines) -> Result<(), CollectError>,
     ) -> Result<(), CollectError> {
-        let (bounds, le_texts, wants_created) = (self.bounds, self.le_texts, self.wants_created);
+        let (bounds, wants_created) = (self.bounds, self.wants_created);
+        // The bucket lines' `le` texts once for all children: each finite bound's, then `+Inf`
+        // (bounds are ascending, so only the last one can be infinite).
+        let finite = bounds.iter().filter(|b| **b != f64::INFINITY).count();
+        let mut texts = [""; LE_TEXTS_MAX + 1];
+        let le_texts = self.le_texts.map(|given| {
+            texts[..finite].copy_from_slice(&given[..finite]);
+            texts[finite] = "+Inf";
+            &texts[..=finite]
+        });
+        let mut counts = [Value::Int(0); LE_TEXTS_MAX + 1];
         (self.children)(&mut |value, labels| {
-            child(labels, &mut HistogramChild { value, bounds, le_texts, wants_created })
+            let lines = &mut HistogramChild { value, bounds, le_texts, counts: &mut counts, wants_created };
+            child(labels, lines)
         })
     }
 }
@@ -190,7 +201,10 @@ impl<const N: usize> crate::collector::LineRows for HistogramLines<'_, '_, N> {
 struct HistogramChild<'a, const N: usize> {
     value: &'a HistogramValue<N>,
     bounds: &'a [f64; N],
-    le_texts: Option<&'a [&'a str; N]>,
+    /// The bucket lines' `le` texts, `+Inf` last (`None`: spelled here, line by line).
+    le_texts: Option<&'a [&'a str]>,
+    /// Room for the bucket lines' counts.
+    counts: &'a mut [Value; LE_TEXTS_MAX + 1],
     wants_created: bool,
 }
 
@@ -200,34 +214,49 @@ impl<const N: usize> crate::collector::ChildLines for HistogramChild<'_, N> {
     /// `wants_created`).
     fn each(
         &mut self,
-        line: &mut dyn FnMut(&'static str, Labels<'_>, Value) -> Result<(), CollectError>,
+        run: &mut dyn FnMut(&crate::collector::LineRun<'_>) -> Result<(), CollectError>,
     ) -> Result<(), CollectError> {
+        use crate::collector::LineRun;
+        use crate::metric::bucket_run;
         let (value, bounds) = (self.value, self.bounds);
         let sum = value.sum();
         let mut count = 0u64;
-        for (i, (bound, b)) in bounds.iter().zip(&value.buckets).enumerate() {
-            count = count.wrapping_add(b.load(Ordering::Relaxed));
-            if *bound == f64::INFINITY {
-                continue;
+        match self.le_texts {
+            Some(texts) => {
+                // Cumulative counts one bucket at a time, as `report_with` reads them.
+                let finite = texts.len() - 1;
+                for (i, b) in value.buckets.iter().enumerate() {
+                    count = count.wrapping_add(b.load(Ordering::Relaxed));
+                    if let Some(c) = self.counts[..finite].get_mut(i) {
+                        *c = Value::Int(count);
+                    }
+                }
+                count = count.wrapping_add(value.over.load(Ordering::Relaxed));
+                self.counts[finite] = Value::Int(count);
+                run(&bucket_run(texts, &self.counts[..=finite]))?;
             }
-            let mut buf = [0u8; FLOAT_BUF];
-            let text = [match self.le_texts {
-                Some(texts) => texts[i],
-                None => go_float(*bound, &mut buf),
-            }];
-            line("_bucket", crate::metric::le_label(&text), Value::Int(count))?;
+            None => {
+                for (bound, b) in bounds.iter().zip(&value.buckets) {
+                    count = count.wrapping_add(b.load(Ordering::Relaxed));
+                    if *bound == f64::INFINITY {
+                        continue;
+                    }
+                    let mut buf = [0u8; FLOAT_BUF];
+                    run(&bucket_run(&[go_float(*bound, &mut buf)], &[Value::Int(count)]))?;
+                }
+                count = count.wrapping_add(value.over.load(Ordering::Relaxed));
+                run(&bucket_run(&["+Inf"], &[Value::Int(count)]))?;
+            }
         }
-        let count = count.wrapping_add(value.over.load(Ordering::Relaxed));
-        line("_bucket", crate::metric::le_label(&["+Inf"]), Value::Int(count))?;
-        line("_count", Labels::EMPTY, Value::Int(count))?;
+        run(&LineRun::new("_count", &[], &[], &[Value::Int(count)]))?;
         if bounds.first().is_none_or(|b| *b >= 0.0) {
-            line("_sum", Labels::EMPTY, Value::Float(sum))?;
+            run(&LineRun::new("_sum", &[], &[], &[Value::Float(sum)]))?;
         }
         if !self.wants_created {
             return Ok(());
         }
         match value.created.get() {
-            Some(t) => line("_created", Labels::EMPTY, Value::Float(t)),
+            Some(t) => run(&LineRun::new("_created", &[], &[], &[Value::Float(t)])),
             None => Ok(()),
         }
     }

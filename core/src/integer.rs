@@ -443,25 +443,26 @@ impl<const N: usize> crate::collector::ChildLines for IntHistogramChild<'_, N> {
     /// The samples of [`Metric::report`], in its order (`_created` only if `wants_created`).
     fn each(
         &mut self,
-        line: &mut dyn FnMut(&'static str, Labels<'_>, Value) -> Result<(), CollectError>,
+        run: &mut dyn FnMut(&crate::collector::LineRun<'_>) -> Result<(), CollectError>,
     ) -> Result<(), CollectError> {
+        use crate::collector::LineRun;
+        use crate::metric::bucket_run;
         let (value, bounds) = (self.value, self.bounds);
         let mut count = 0u64;
         for (bound, b) in bounds.iter().zip(&value.buckets) {
             count = count.wrapping_add(b.load(Ordering::Relaxed));
             let mut buf = [0u8; LE_BUF];
-            let text = [le_text(*bound, &mut buf)];
-            line("_bucket", crate::metric::le_label(&text), Value::Int(count))?;
+            run(&bucket_run(&[le_text(*bound, &mut buf)], &[Value::Int(count)]))?;
         }
         let count = count.wrapping_add(value.over.load(Ordering::Relaxed));
-        line("_bucket", crate::metric::le_label(&["+Inf"]), Value::Int(count))?;
-        line("_count", Labels::EMPTY, Value::Int(count))?;
+        run(&bucket_run(&["+Inf"], &[Value::Int(count)]))?;
+        run(&LineRun::new("_count", &[], &[], &[Value::Int(count)]))?;
         if bounds.first().is_none_or(|b| *b >= 0) {
-            line("_sum", Labels::EMPTY, Value::Signed(value.sum()))?;
+            run(&LineRun::new("_sum", &[], &[], &[Value::Signed(value.sum())]))?;
         }
         #[cfg(feature = "float")]
         if let (true, Some(t)) = (self.wants_created, value.created.get()) {
-            line("_created", Labels::EMPTY, Value::Float(t))?;
+            run(&LineRun::new("_created", &[], &[], &[Value::Float(t)]))?;
         }
         Ok(())
     }

@@ -85,12 +85,11 @@ pub type ChildWalk<'a, M> =
 #[cfg(not(feature = "small"))]
 static LE: [&str; 1] = ["le"];
 
-/// A histogram bucket's `le` label, marked as checked (the name is valid) and plain (bounds
-/// are spelled with digits, `.`, `e`, signs, `Inf` and `NaN`): the encoder checks neither per
-/// line.
+/// Histogram bucket lines: `le` texts and counts, marked as known (the name is valid, and
+/// bounds are spelled with digits, `.`, `e`, signs, `Inf` and `NaN`, nothing to escape).
 #[cfg(not(feature = "small"))]
-pub(crate) fn le_label<'a>(text: &'a [&'a str; 1]) -> Labels<'a> {
-    Labels::new(&LE, text).with_checked_names(true).with_plain_values()
+pub(crate) fn bucket_run<'a>(le_texts: &'a [&'a str], counts: &'a [Value]) -> crate::collector::LineRun<'a> {
+    crate::collector::LineRun::new("_bucket", &LE, le_texts, counts).with_known()
 }
 
 /// Creation time of a value, kept with the `created` feature: 0 until reset or claimed, meaning

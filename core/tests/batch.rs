@@ -405,7 +405,8 @@ fn int_histogram_family_lines_are_the_general_paths_bytes() {
     assert!(rssi.contains("rssi_dbm_bucket{le=\"-60.0\",peer=\"gw1\"} 1.0\n") && !rssi.contains("_sum"), "{rssi}");
 }
 
-/// Lines from a custom collector through `BatchSink::lines`: unmarked child labels refilled in
+/// Lines from a custom collector through `BatchSink::lines` (runs of one line, then runs of
+/// several): unmarked child labels refilled in
 /// place, lines with and without labels of their own (a name that sorts first, one that sorts
 /// between the child's, one that sorts last), six suffixes (more than the encoder keeps templates
 /// for), the same suffix text at two addresses, and, when `bad`, an invalid label name on a line,
@@ -438,16 +439,27 @@ impl CustomLines {
     }
 }
 
-/// One child's lines.
+/// One child's lines: runs of one line each, then all of them again as runs of consecutive
+/// lines with the same suffix and names.
 struct CustomChild(Vec<Line>, u64);
 
 impl promstack_core::ChildLines for CustomChild {
     fn each(
         &mut self,
-        line: &mut dyn FnMut(&'static str, Labels<'_>, promstack_core::Value) -> Result<(), CollectError>,
+        run: &mut dyn FnMut(&promstack_core::LineRun<'_>) -> Result<(), CollectError>,
     ) -> Result<(), CollectError> {
-        for (suffix, names, values, x) in &self.0 {
-            line(suffix, Labels::new(names, values), promstack_core::Value::Int(x * self.1))?;
+        use promstack_core::{LineRun, Value};
+        let samples: Vec<Value> = self.0.iter().map(|l| Value::Int(l.3 * self.1)).collect();
+        for (line, sample) in self.0.iter().zip(&samples) {
+            run(&LineRun::new(line.0, line.1, line.2, std::slice::from_ref(sample)))?;
+        }
+        let mut start = 0;
+        while start < self.0.len() {
+            let (suffix, names) = (self.0[start].0, self.0[start].1);
+            let end = (start..self.0.len()).find(|&i| self.0[i].0 != suffix || self.0[i].1 != names).unwrap_or(self.0.len());
+            let values: Vec<&str> = self.0[start..end].iter().flat_map(|l| l.2.iter().copied()).collect();
+            run(&LineRun::try_new(suffix, names, &values, &samples[start..end]).unwrap())?;
+            start = end;
         }
         Ok(())
     }
@@ -484,10 +496,12 @@ impl Collector for CustomLines {
             return batch.lines(&desc, &mut CustomLines { bad: self.bad });
         }
         for (i, (n, v)) in CHILDREN.iter().enumerate() {
-            for (suffix, names, values, x) in self.lines() {
-                let labels = Labels::new(n, v).with_extra(names, values);
-                let value = promstack_core::Value::Int(x * (i as u64 + 1));
-                sink.sample(&desc, &Sample::new(suffix, labels, value))?;
+            for _ in 0..2 {
+                for (suffix, names, values, x) in self.lines() {
+                    let labels = Labels::new(n, v).with_extra(names, values);
+                    let value = promstack_core::Value::Int(x * (i as u64 + 1));
+                    sink.sample(&desc, &Sample::new(suffix, labels, value))?;
+                }
             }
         }
         Ok(())
@@ -511,37 +525,15 @@ fn custom_lines_with_names_refilled_in_place() {
     assert!(refused.contains("l-e"), "{refused}");
 }
 
-/// A line's labels are one group: a second one is refused, not dropped.
-struct TwoGroups;
-
-impl promstack_core::ChildLines for TwoGroups {
-    fn each(
-        &mut self,
-        line: &mut dyn FnMut(&'static str, Labels<'_>, promstack_core::Value) -> Result<(), CollectError>,
-    ) -> Result<(), CollectError> {
-        line("_count", Labels::new(&["a"], &["1"]).with_extra(&["b"], &["2"]), promstack_core::Value::Int(1))
-    }
-}
-
-impl promstack_core::LineRows for TwoGroups {
-    fn each(
-        &mut self,
-        child: &mut dyn FnMut(Labels<'_>, &mut dyn promstack_core::ChildLines) -> Result<(), CollectError>,
-    ) -> Result<(), CollectError> {
-        child(Labels::EMPTY, &mut TwoGroups)
-    }
-}
-
-impl Collector for TwoGroups {
-    fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
-        let desc = Desc::new("two", "Two.", promstack_core::MetricType::Summary);
-        sink.family(&desc)?;
-        sink.batch().expect("an encoder's batch").lines(&desc, &mut TwoGroups)
-    }
-}
-
 #[test]
-fn a_second_label_group_on_a_line_is_refused() {
-    let err = encoded::<256>(&TwoGroups, false, true, false).unwrap_err();
-    assert!(err.contains("second group"), "{err}");
+fn line_runs_need_one_value_per_name_and_line() {
+    use promstack_core::{LabelError, LineRun, Value};
+    let counts = [Value::Int(1), Value::Int(2)];
+    assert_eq!(
+        LineRun::try_new("_bucket", &["le"], &["1.0"], &counts).unwrap_err(),
+        LabelError::WrongCount { expected: 2, got: 1 }
+    );
+    let run = LineRun::try_new("_bucket", &["le", "x"], &["1.0", "a", "+Inf", "b"], &counts).unwrap();
+    assert_eq!(run.values(1), ["+Inf", "b"]);
+    assert_eq!(run.labels(0).get("x"), Some("a"));
 }

@@ -30,7 +30,7 @@ pub use pull::PullEncoder;
 pub use pull_async::{encode_async, encode_text_async};
 
 #[cfg(not(feature = "small"))]
-use crate::collector::{BatchSink, LineRows, SampleRows};
+use crate::collector::{BatchSink, LineRows, LineRun, SampleRows};
 use crate::collector::{Collector, NameFilter, NameSet, Sink};
 use crate::desc::{is_valid_metric_name, Desc, MetricType};
 use crate::error::{BoundedStr, CollectError, DescError, EncodeError};
@@ -1386,57 +1386,81 @@ impl<W: Write, F: FormatKind, const N: usize> BatchSink for Encoder<W, F, N> {
         }
         let mut slots = [const { LineSlot::EMPTY }; LINE_SLOTS];
         let mut used = 0;
-        let mut last = 0;
         let mut child_no = 0u64;
         rows.each(&mut |labels, lines| {
             child_no += 1;
             let child_no = child_no;
-            lines.each(&mut |suffix, extra, value| {
-                let [extra_names, more] = extra.name_groups();
-                if !more.is_empty() {
-                    return Err(CollectError::Failed("a line's labels have a second group"));
-                }
-                let [extra_values, _] = extra.value_groups();
-                // Lines come in runs of one suffix (a histogram's buckets): the last slot first.
-                let same = |s: &str| s.as_ptr() == suffix.as_ptr() && s.len() == suffix.len();
-                if !same(slots[last].suffix) {
-                    match slots[..used].iter().position(|s| s.suffix == suffix) {
-                        Some(i) => last = i,
+            let mut last = 0;
+            lines.each(&mut |run| {
+                let suffix = run.suffix();
+                // Runs come in the same order for every child: this slot or the next first.
+                let same = |i: usize| {
+                    slots.get(i).is_some_and(|s| s.suffix.as_ptr() == suffix.as_ptr() && s.suffix.len() == suffix.len())
+                };
+                if same(last + 1) {
+                    last += 1;
+                } else if !same(last) {
+                    last = match slots[..used].iter().position(|s| s.suffix == suffix) {
+                        Some(i) => i,
                         None if used < LINE_SLOTS => {
-                            last = used;
                             used += 1;
-                            slots[last] =
+                            slots[used - 1] =
                                 LineSlot { suffix, way: self.line_way(desc, suffix), ..LineSlot::EMPTY };
+                            used - 1
                         }
                         // More suffixes than slots: the general path for the rest.
-                        None => last = LINE_SLOTS,
-                    }
+                        None => LINE_SLOTS,
+                    };
                 }
-                if let Some(slot) = slots.get_mut(last) {
-                    match slot.way {
-                        LineWay::Skip => return Ok(()),
-                        // A held half pair (OpenMetrics) is settled by the general path.
-                        LineWay::Template if self.held.is_none() => {
-                            if slot.child != child_no {
-                                slot.child = child_no;
-                                slot.ready = slot.prepare(desc.name, suffix, &labels, extra_names, extra_values);
-                            }
-                            if slot.ready
-                                && slot.fits(&extra)
-                                && self.put_rendered(&slot.rendered, extra_values, value)?
-                            {
-                                return Ok(());
+                let Some(slot) = slots.get_mut(last) else {
+                    return self.run_samples(desc, &labels, run, 0);
+                };
+                match slot.way {
+                    LineWay::Skip => Ok(()),
+                    // A held half pair (OpenMetrics) is settled by the general path.
+                    LineWay::Template if self.held.is_none() && !run.is_empty() => {
+                        if slot.child != child_no {
+                            slot.child = child_no;
+                            slot.ready = slot.prepare(desc.name, suffix, &labels, run);
+                        }
+                        if !(slot.ready && slot.fits(run)) {
+                            return self.run_samples(desc, &labels, run, 0);
+                        }
+                        let plain = run.known();
+                        for (i, &value) in run.samples().iter().enumerate() {
+                            let values = run.values(i);
+                            let written = (plain || values.iter().all(|v| !needs_escape(v.as_bytes(), true)))
+                                && self.put_rendered(&slot.rendered, values, value)?;
+                            if !written {
+                                let labels = labels.with_extra(run.names(), values);
+                                self.sample(desc, &Sample::new(suffix, labels, value))?;
                             }
                         }
-                        _ => {}
+                        Ok(())
                     }
-                } else {
-                    last = 0;
+                    _ => self.run_samples(desc, &labels, run, 0),
                 }
-                let labels = labels.with_extra(extra_names, extra_values);
-                self.sample(desc, &Sample::new(suffix, labels, value))
             })
         })
+    }
+}
+
+#[cfg(not(feature = "small"))]
+impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
+    /// The lines of `run` from line `from` on, one [`Sink::sample`] each.
+    #[inline(never)]
+    fn run_samples(
+        &mut self,
+        desc: &Desc<'_>,
+        labels: &Labels<'_>,
+        run: &LineRun<'_>,
+        from: usize,
+    ) -> Result<(), CollectError> {
+        for (i, &value) in run.samples().iter().enumerate().skip(from) {
+            let labels = labels.with_extra(run.names(), run.values(i));
+            self.sample(desc, &Sample::new(run.suffix(), labels, value))?;
+        }
+        Ok(())
     }
 }
 
@@ -1508,18 +1532,11 @@ impl LineSlot {
         },
     };
 
-    /// Makes the template fit a child with `labels` (and lines with `extra_names`), and renders
-    /// the child's values into it; `false` when the child's lines take the general path.
+    /// Makes the template fit a child with `labels` and the lines of `run`, and renders the
+    /// child's values into it; `false` when the child's lines take the general path.
     #[inline(never)]
-    fn prepare(
-        &mut self,
-        name: &str,
-        suffix: &str,
-        labels: &Labels<'_>,
-        extra_names: &[&str],
-        extra_values: &[&str],
-    ) -> bool {
-        let line = labels.with_extra(extra_names, extra_values);
+    fn prepare(&mut self, name: &str, suffix: &str, labels: &Labels<'_>, run: &LineRun<'_>) -> bool {
+        let line = labels.with_extra(run.names(), run.values(0));
         if !self.template.same_names(&line) {
             self.template.build(name, suffix, &line);
             if self.template.labels.is_none() {
@@ -1562,27 +1579,24 @@ impl LineSlot {
         true
     }
 
-    /// A line with `extra`, its labels of its own, can be written from `rendered`: the
-    /// template's names, and values that need no escaping. Names a family of this crate
-    /// marked as checked (a histogram's `le`, from a `static`) are compared by address once
-    /// their content matched; values it marked plain are not scanned.
+    /// The lines of `run` have the template's names for their own labels. Names a family of
+    /// this crate marked as checked (a histogram's `le`, from a `static`) are compared by
+    /// address once their content matched.
     #[inline]
-    fn fits(&mut self, extra: &Labels<'_>) -> bool {
-        let ([names, _], [values, _]) = (extra.name_groups(), extra.value_groups());
+    fn fits(&mut self, run: &LineRun<'_>) -> bool {
+        let names = run.names();
         if names.len() != self.rendered.parts {
             return false;
         }
-        let checked = extra.names_checked();
         let at = (names.as_ptr() as usize, names.len());
-        if checked && at == self.extra_names && extra.values_plain() {
+        if run.known() && at == self.extra_names {
             return true;
         }
         let (template, rendered) = (&self.template, &self.rendered);
-        let fits = rendered.extra_at[..names.len()].iter().all(|&(i, k)| {
-            let (name, value) = (names[usize::from(i)], values[usize::from(i)]);
-            name.as_bytes() == template.name(usize::from(k)) && !needs_escape(value.as_bytes(), true)
-        });
-        if fits && checked {
+        let fits = rendered.extra_at[..names.len()]
+            .iter()
+            .all(|&(i, k)| names[usize::from(i)].as_bytes() == template.name(usize::from(k)));
+        if fits && run.known() {
             self.extra_names = at;
         }
         fits
@@ -1593,7 +1607,7 @@ impl LineSlot {
 #[cfg(not(feature = "small"))]
 fn push_at(bytes: &mut [u8], len: &mut usize, part: &[u8]) -> bool {
     let Some(dst) = bytes.get_mut(*len..*len + part.len()) else { return false };
-    dst.copy_from_slice(part);
+    copy_short(dst, part);
     *len += part.len();
     true
 }
