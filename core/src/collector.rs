@@ -262,6 +262,12 @@ impl<'a> LineRun<'a> {
         self.known
     }
 
+    /// The values of every line's own labels, line after line.
+    #[cfg(not(feature = "small"))]
+    pub(crate) fn all_values(&self) -> &'a [&'a str] {
+        self.values
+    }
+
     /// The suffix of every line.
     pub fn suffix(&self) -> &'static str {
         self.suffix

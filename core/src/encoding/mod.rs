@@ -1198,7 +1198,15 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
     #[inline]
     fn put_rendered(&mut self, rendered: &Rendered, values: &[&str], value: Value) -> Result<bool, WriteFailed> {
         let mut bufs = ValueBufs::new();
-        let (digits, tail) = bufs.text(value);
+        // A one-digit count (most buckets of a sparse histogram) without the integer writer.
+        let digit = match value {
+            Value::Int(i) if i < 10 => Some(b'0' + i as u8),
+            _ => None,
+        };
+        let (digits, tail) = match digit {
+            Some(_) => (&b"0"[..], &b".0"[..]),
+            None => bufs.text(value),
+        };
         let mut need = rendered.fixed + digits.len() + tail.len() + 1;
         for v in values {
             need += v.len();
@@ -1215,11 +1223,23 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
             at += bytes.len();
         };
         put(&mut self.buf, rendered.piece(0));
-        for j in 0..rendered.parts {
-            put(&mut self.buf, values[usize::from(rendered.extra_at[j].0)].as_bytes());
-            put(&mut self.buf, rendered.piece(j + 1));
+        if rendered.parts == 1 {
+            // A bucket: its `le` and the rest of the child's labels.
+            put(&mut self.buf, values[usize::from(rendered.extra_at[0].0)].as_bytes());
+            put(&mut self.buf, rendered.piece(1));
+        } else {
+            for j in 0..rendered.parts {
+                put(&mut self.buf, values[usize::from(rendered.extra_at[j].0)].as_bytes());
+                put(&mut self.buf, rendered.piece(j + 1));
+            }
         }
-        put(&mut self.buf, digits);
+        match digit {
+            Some(d) => {
+                self.buf[at] = d;
+                at += 1;
+            }
+            None => put(&mut self.buf, digits),
+        }
         // The tail is `.0` or nothing: written with the newline, without a length dispatch.
         if tail.is_empty() {
             self.buf[at] = b'\n';
@@ -1427,16 +1447,23 @@ impl<W: Write, F: FormatKind, const N: usize> BatchSink for Encoder<W, F, N> {
                             return self.run_samples(desc, &labels, run, 0);
                         }
                         let plain = run.known();
-                        for (i, &value) in run.samples().iter().enumerate() {
-                            let values = run.values(i);
+                        let mut line = |values: &[&str], value: Value| {
                             let written = (plain || values.iter().all(|v| !needs_escape(v.as_bytes(), true)))
                                 && self.put_rendered(&slot.rendered, values, value)?;
                             if !written {
                                 let labels = labels.with_extra(run.names(), values);
                                 self.sample(desc, &Sample::new(suffix, labels, value))?;
                             }
+                            Ok::<(), CollectError>(())
+                        };
+                        match run.names().len() {
+                            0 => run.samples().iter().try_for_each(|&value| line(&[], value)),
+                            n => run
+                                .all_values()
+                                .chunks_exact(n)
+                                .zip(run.samples())
+                                .try_for_each(|(values, &value)| line(values, value)),
                         }
-                        Ok(())
                     }
                     _ => self.run_samples(desc, &labels, run, 0),
                 }
@@ -1537,7 +1564,15 @@ impl LineSlot {
     #[inline(never)]
     fn prepare(&mut self, name: &str, suffix: &str, labels: &Labels<'_>, run: &LineRun<'_>) -> bool {
         let line = labels.with_extra(run.names(), run.values(0));
-        if !self.template.same_names(&line) {
+        // Names this crate marked, at the addresses the template was last matched with: the
+        // same names (see `same_names` and `fits`).
+        let [names, _] = labels.name_groups();
+        let known = labels.names_checked()
+            && (names.as_ptr() as usize, names.len()) == self.template.names
+            && run.known()
+            && (run.names().as_ptr() as usize, run.names().len()) == self.extra_names;
+        if !known && !self.template.same_names(&line) {
+            self.extra_names = (0, 0);
             self.template.build(name, suffix, &line);
             if self.template.labels.is_none() {
                 return false;
