@@ -1567,10 +1567,12 @@ impl LineSlot {
         // Names this crate marked, at the addresses the template was last matched with: the
         // same names (see `same_names` and `fits`).
         let [names, _] = labels.name_groups();
+        let extra = run.names();
         let known = labels.names_checked()
+            && self.template.labels == Some(names.len())
             && (names.as_ptr() as usize, names.len()) == self.template.names
-            && run.known()
-            && (run.names().as_ptr() as usize, run.names().len()) == self.extra_names;
+            && self.template.extra == extra.len()
+            && (extra.is_empty() || run.known() && (extra.as_ptr() as usize, extra.len()) == self.extra_names);
         if !known && !self.template.same_names(&line) {
             self.extra_names = (0, 0);
             self.template.build(name, suffix, &line);
