@@ -180,7 +180,10 @@ pub trait LineRows {
 pub trait ChildLines {
     /// Calls `run` once per run of lines of the child, in order, and stops at its first error
     /// (which it returns).
-    fn each(&mut self, run: &mut dyn FnMut(&LineRun<'_>) -> Result<(), CollectError>) -> Result<(), CollectError>;
+    fn each(
+        &mut self,
+        run: &mut dyn FnMut(&LineRun<'_>) -> Result<(), CollectError>,
+    ) -> Result<(), CollectError>;
 }
 
 /// Lines of one child of a [`BatchSink::lines`] call that share a suffix and the names of the

@@ -303,7 +303,6 @@ impl<const N: usize> HistogramValue<N> {
         }
         self.created.report(desc, labels, sink)
     }
-
 }
 
 /// A histogram: observations counted in buckets with fixed upper bounds.

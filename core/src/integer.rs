@@ -425,7 +425,9 @@ impl<const N: usize> crate::collector::LineRows for IntHistogramLines<'_, '_, N>
         child: &mut dyn FnMut(Labels<'_>, &mut dyn crate::collector::ChildLines) -> Result<(), CollectError>,
     ) -> Result<(), CollectError> {
         let (bounds, wants_created) = (self.bounds, self.wants_created);
-        (self.children)(&mut |value, labels| child(labels, &mut IntHistogramChild { value, bounds, wants_created }))
+        (self.children)(&mut |value, labels| {
+            child(labels, &mut IntHistogramChild { value, bounds, wants_created })
+        })
     }
 }
 

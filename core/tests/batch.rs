@@ -269,7 +269,12 @@ fn histogram_family_bounds_are_spelled_as_unlabeled() {
 
 /// An encoding's bytes or its error, for the cases where the general path fails (OpenMetrics
 /// without a buffer refuses a histogram `_count` with no `_sum`).
-fn encoded<const N: usize>(c: &dyn Collector, om: bool, created: bool, created_in_text: bool) -> Result<String, String> {
+fn encoded<const N: usize>(
+    c: &dyn Collector,
+    om: bool,
+    created: bool,
+    created_in_text: bool,
+) -> Result<String, String> {
     let out = if om {
         let mut enc = Encoder::<_, _, N>::with_format(OpenMetricsFormat, Vec::new()).with_created(created);
         enc.encode(c).and_then(|()| enc.finish())
@@ -290,7 +295,10 @@ fn same_results_both_ways(c: &dyn Collector) -> Result<String, String> {
     let g = General(c);
     for created in [false, true] {
         for in_text in [false, true] {
-            assert_eq!(encoded::<256>(c, false, created, in_text), encoded::<256>(&g, false, created, in_text));
+            assert_eq!(
+                encoded::<256>(c, false, created, in_text),
+                encoded::<256>(&g, false, created, in_text)
+            );
             assert_eq!(encoded::<48>(c, false, created, in_text), encoded::<48>(&g, false, created, in_text));
             assert_eq!(encoded::<0>(c, false, created, in_text), encoded::<0>(&g, false, created, in_text));
         }
@@ -312,7 +320,9 @@ fn histogram_family_lines_are_the_general_paths_bytes() {
         FixedFamily::histogram("between", "B.", ["method", "code"], B);
     static BEFORE: FixedFamily<HistogramValue<4>, 2, 4> =
         FixedFamily::histogram("before", "B.", ["x", "z"], B);
-    for (i, path) in ["/", "/api/v1/items", "", "say \"hi\"", "C:\\dir", "two\nlines", "é€😀"].iter().enumerate() {
+    for (i, path) in
+        ["/", "/api/v1/items", "", "say \"hi\"", "C:\\dir", "two\nlines", "é€😀"].iter().enumerate()
+    {
         let child = AFTER.get([*path]).unwrap();
         for k in 0..i {
             child.observe(k as f64 * 0.3);
@@ -360,7 +370,12 @@ fn histogram_family_edge_cases_are_the_general_paths_bytes() {
     static BARE: FixedFamily<HistogramValue<2>, 0, 1> = FixedFamily::histogram("bare", "B.", [], [1.0, 2.0]);
     BARE.get(()).unwrap().observe(1.5);
     let bare = same_results_both_ways(&BARE).unwrap();
-    assert!(bare.contains("\nbare_bucket{le=\"2.0\"} 1.0\nbare_bucket{le=\"+Inf\"} 1.0\nbare_count 1.0\nbare_sum 1.5\n"), "{bare}");
+    assert!(
+        bare.contains(
+            "\nbare_bucket{le=\"2.0\"} 1.0\nbare_bucket{le=\"+Inf\"} 1.0\nbare_count 1.0\nbare_sum 1.5\n"
+        ),
+        "{bare}"
+    );
 
     // 65 bounds: more than are spelled once per scrape; each child spells its own.
     const WIDE: [f64; 65] = {
@@ -402,7 +417,10 @@ fn int_histogram_family_lines_are_the_general_paths_bytes() {
     assert!(sizes.contains("frame_bytes_bucket{dir=\"rx\",le=\"64.0\",port=\"eth\\\"0\"} 1.0\n"), "{sizes}");
     assert!(sizes.contains("frame_bytes_sum{dir=\"tx\",port=\"eth1\"} 9000.0\n"), "{sizes}");
     let rssi = same_results_both_ways(&RSSI).unwrap();
-    assert!(rssi.contains("rssi_dbm_bucket{le=\"-60.0\",peer=\"gw1\"} 1.0\n") && !rssi.contains("_sum"), "{rssi}");
+    assert!(
+        rssi.contains("rssi_dbm_bucket{le=\"-60.0\",peer=\"gw1\"} 1.0\n") && !rssi.contains("_sum"),
+        "{rssi}"
+    );
 }
 
 /// Lines from a custom collector through `BatchSink::lines` (runs of one line, then runs of
@@ -456,7 +474,9 @@ impl promstack_core::ChildLines for CustomChild {
         let mut start = 0;
         while start < self.0.len() {
             let (suffix, names) = (self.0[start].0, self.0[start].1);
-            let end = (start..self.0.len()).find(|&i| self.0[i].0 != suffix || self.0[i].1 != names).unwrap_or(self.0.len());
+            let end = (start..self.0.len())
+                .find(|&i| self.0[i].0 != suffix || self.0[i].1 != names)
+                .unwrap_or(self.0.len());
             let values: Vec<&str> = self.0[start..end].iter().flat_map(|l| l.2.iter().copied()).collect();
             run(&LineRun::try_new(suffix, names, &values, &samples[start..end]).unwrap())?;
             start = end;

@@ -1196,7 +1196,12 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
     /// buffer even empty (nothing written): the general path writes it piece by piece.
     #[cfg(not(feature = "small"))]
     #[inline]
-    fn put_rendered(&mut self, rendered: &Rendered, values: &[&str], value: Value) -> Result<bool, WriteFailed> {
+    fn put_rendered(
+        &mut self,
+        rendered: &Rendered,
+        values: &[&str],
+        value: Value,
+    ) -> Result<bool, WriteFailed> {
         let mut bufs = ValueBufs::new();
         // A one-digit count (most buckets of a sparse histogram) without the integer writer.
         let digit = match value {
@@ -1415,7 +1420,9 @@ impl<W: Write, F: FormatKind, const N: usize> BatchSink for Encoder<W, F, N> {
                 let suffix = run.suffix();
                 // Runs come in the same order for every child: this slot or the next first.
                 let same = |i: usize| {
-                    slots.get(i).is_some_and(|s| s.suffix.as_ptr() == suffix.as_ptr() && s.suffix.len() == suffix.len())
+                    slots.get(i).is_some_and(|s| {
+                        s.suffix.as_ptr() == suffix.as_ptr() && s.suffix.len() == suffix.len()
+                    })
                 };
                 if same(last + 1) {
                     last += 1;
@@ -1572,7 +1579,8 @@ impl LineSlot {
             && self.template.labels == Some(names.len())
             && (names.as_ptr() as usize, names.len()) == self.template.names
             && self.template.extra == extra.len()
-            && (extra.is_empty() || run.known() && (extra.as_ptr() as usize, extra.len()) == self.extra_names);
+            && (extra.is_empty()
+                || run.known() && (extra.as_ptr() as usize, extra.len()) == self.extra_names);
         if !known && !self.template.same_names(&line) {
             self.extra_names = (0, 0);
             self.template.build(name, suffix, &line);
