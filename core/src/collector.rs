@@ -141,7 +141,8 @@ pub trait BatchSink {
     ///             return batch.lines(&desc, &mut Sizes);
     ///         }
     ///         for (dir, [count, sum]) in CHILDREN {
-    ///             let labels = Labels::new(&["dir"], &[dir]);
+    ///             let dir = [dir];
+    ///             let labels = Labels::new(&["dir"], &dir);
     ///             sink.sample(&desc, &Sample::new("_count", labels, count))?;
     ///             sink.sample(&desc, &Sample::new("_sum", labels, sum))?;
     ///         }
