@@ -272,6 +272,12 @@ impl<'a> LineRun<'a> {
         self.values
     }
 
+    /// Line `i` alone, as a run of one.
+    #[cfg(not(feature = "small"))]
+    pub(crate) fn line(&self, i: usize) -> LineRun<'a> {
+        LineRun { values: self.values(i), samples: &self.samples[i..=i], ..*self }
+    }
+
     /// The suffix of every line.
     pub fn suffix(&self) -> &'static str {
         self.suffix

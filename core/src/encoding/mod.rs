@@ -1195,7 +1195,7 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
     /// own label `values` between them, then the value. `false` when the line does not fit the
     /// buffer even empty (nothing written): the general path writes it piece by piece.
     #[cfg(not(feature = "small"))]
-    #[inline]
+    #[inline(always)]
     fn put_rendered(
         &mut self,
         rendered: &Rendered,
@@ -1453,24 +1453,7 @@ impl<W: Write, F: FormatKind, const N: usize> BatchSink for Encoder<W, F, N> {
                         if !(slot.ready && slot.fits(run)) {
                             return self.run_samples(desc, &labels, run, 0);
                         }
-                        let plain = run.known();
-                        let mut line = |values: &[&str], value: Value| {
-                            let written = (plain || values.iter().all(|v| !needs_escape(v.as_bytes(), true)))
-                                && self.put_rendered(&slot.rendered, values, value)?;
-                            if !written {
-                                let labels = labels.with_extra(run.names(), values);
-                                self.sample(desc, &Sample::new(suffix, labels, value))?;
-                            }
-                            Ok::<(), CollectError>(())
-                        };
-                        match run.names().len() {
-                            0 => run.samples().iter().try_for_each(|&value| line(&[], value)),
-                            n => run
-                                .all_values()
-                                .chunks_exact(n)
-                                .zip(run.samples())
-                                .try_for_each(|(values, &value)| line(values, value)),
-                        }
+                        self.put_run(desc, &labels, run, &slot.rendered)
                     }
                     _ => self.run_samples(desc, &labels, run, 0),
                 }
@@ -1481,6 +1464,29 @@ impl<W: Write, F: FormatKind, const N: usize> BatchSink for Encoder<W, F, N> {
 
 #[cfg(not(feature = "small"))]
 impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
+    /// The lines of `run` from the child's `rendered` labels (a line that needs escaping or
+    /// does not fit the buffer through [`Sink::sample`]).
+    #[inline(never)]
+    fn put_run(
+        &mut self,
+        desc: &Desc<'_>,
+        labels: &Labels<'_>,
+        run: &LineRun<'_>,
+        rendered: &Rendered,
+    ) -> Result<(), CollectError> {
+        let plain = run.known();
+        let n = run.names().len();
+        let all = run.all_values();
+        for (i, &value) in run.samples().iter().enumerate() {
+            let values = all.get(i * n..i * n + n).unwrap_or_default();
+            let plain = plain || values.iter().all(|v| !needs_escape(v.as_bytes(), true));
+            if !(plain && self.put_rendered(rendered, values, value)?) {
+                self.run_samples(desc, labels, &run.line(i), 0)?;
+            }
+        }
+        Ok(())
+    }
+
     /// The lines of `run` from line `from` on, one [`Sink::sample`] each.
     #[inline(never)]
     fn run_samples(
