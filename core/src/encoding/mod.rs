@@ -1474,15 +1474,33 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
         run: &LineRun<'_>,
         rendered: &Rendered,
     ) -> Result<(), CollectError> {
-        let plain = run.known();
-        let n = run.names().len();
-        let all = run.all_values();
-        for (i, &value) in run.samples().iter().enumerate() {
-            let values = all.get(i * n..i * n + n).unwrap_or_default();
-            let plain = plain || values.iter().all(|v| !needs_escape(v.as_bytes(), true));
-            if !(plain && self.put_rendered(rendered, values, value)?) {
-                self.run_samples(desc, labels, &run.line(i), 0)?;
-            }
+        let samples = run.samples().iter().enumerate();
+        match run.names().len() {
+            0 => samples.try_for_each(|(i, &value)| self.put_run_line(desc, labels, run, rendered, i, &[], value)),
+            n => run
+                .all_values()
+                .chunks_exact(n)
+                .zip(samples)
+                .try_for_each(|(values, (i, &value))| self.put_run_line(desc, labels, run, rendered, i, values, value)),
+        }
+    }
+
+    /// Line `i` of `run`, whose own label values are `values`, for [`Encoder::put_run`].
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn put_run_line(
+        &mut self,
+        desc: &Desc<'_>,
+        labels: &Labels<'_>,
+        run: &LineRun<'_>,
+        rendered: &Rendered,
+        i: usize,
+        values: &[&str],
+        value: Value,
+    ) -> Result<(), CollectError> {
+        let plain = run.known() || values.iter().all(|v| !needs_escape(v.as_bytes(), true));
+        if !(plain && self.put_rendered(rendered, values, value)?) {
+            self.run_samples(desc, labels, &run.line(i), 0)?;
         }
         Ok(())
     }
