@@ -1474,7 +1474,7 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
         run: &LineRun<'_>,
         rendered: &Rendered,
     ) -> Result<(), CollectError> {
-        let samples = run.samples().iter().enumerate();
+        let mut samples = run.samples().iter().enumerate();
         match run.names().len() {
             0 => samples.try_for_each(|(i, &value)| self.put_run_line(desc, labels, run, rendered, i, &[], value)),
             n => run
