@@ -22,8 +22,10 @@ pub trait Sink {
 
     /// The sink's batch interface, when it has one: families whose children report one sample
     /// each (counters, gauges) then hand all of them over in one [`BatchSink::samples`] call
-    /// instead of one [`Sink::sample`] per child. Default: `None`, and the collector reports
-    /// sample by sample. The encoders have one, except with `small` (one path, least flash).
+    /// instead of one [`Sink::sample`] per child, and families whose children report several
+    /// (histograms) in one [`BatchSink::lines`] call. Default: `None`, and the collector
+    /// reports sample by sample. The encoders have one, except with `small` (one path, least
+    /// flash).
     ///
     /// ```
     /// use promstack_core::{encode_text, Collector, CollectError, Desc, Labels, MetricType};

@@ -1476,12 +1476,11 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
     ) -> Result<(), CollectError> {
         let mut samples = run.samples().iter().enumerate();
         match run.names().len() {
-            0 => samples.try_for_each(|(i, &value)| self.put_run_line(desc, labels, run, rendered, i, &[], value)),
-            n => run
-                .all_values()
-                .chunks_exact(n)
-                .zip(samples)
-                .try_for_each(|(values, (i, &value))| self.put_run_line(desc, labels, run, rendered, i, values, value)),
+            0 => samples
+                .try_for_each(|(i, &value)| self.put_run_line(desc, labels, run, rendered, i, &[], value)),
+            n => run.all_values().chunks_exact(n).zip(samples).try_for_each(|(values, (i, &value))| {
+                self.put_run_line(desc, labels, run, rendered, i, values, value)
+            }),
         }
     }
 
