@@ -5,7 +5,7 @@
 //! reports its header), then [`Sink::sample`] once per sample. Nothing is allocated.
 
 use crate::desc::Desc;
-use crate::error::CollectError;
+use crate::error::{CollectError, LabelError};
 #[cfg(feature = "float")]
 use crate::native::NativeHistogramPoint;
 use crate::sample::{Labels, Sample, Value};
@@ -22,8 +22,10 @@ pub trait Sink {
 
     /// The sink's batch interface, when it has one: families whose children report one sample
     /// each (counters, gauges) then hand all of them over in one [`BatchSink::samples`] call
-    /// instead of one [`Sink::sample`] per child. Default: `None`, and the collector reports
-    /// sample by sample. The encoders have one, except with `small` (one path, least flash).
+    /// instead of one [`Sink::sample`] per child, and families whose children report several
+    /// (histograms) in one [`BatchSink::lines`] call. Default: `None`, and the collector
+    /// reports sample by sample. The encoders have one, except with `small` (one path, least
+    /// flash).
     ///
     /// ```
     /// use promstack_core::{encode_text, Collector, CollectError, Desc, Labels, MetricType};
@@ -93,6 +95,69 @@ pub trait BatchSink {
         suffix: &'static str,
         rows: &dyn SampleRows,
     ) -> Result<(), CollectError>;
+
+    /// The samples of the children of the family `desc` (just announced with [`Sink::family`]),
+    /// several per child, with no timestamp or exemplar: `rows` calls its function once per
+    /// child with the child's labels and its lines, given in runs ([`LineRun`]) of one suffix
+    /// whose lines have labels of their own with the same names (a histogram's buckets, each
+    /// with its `le`). Exactly what one [`Sink::sample`] per line would write, in the same
+    /// order, with the child's labels followed by the line's own as its two label groups. The
+    /// encoders write the child's labels once per suffix (escaped once) and each line from
+    /// them: a histogram's `_bucket`, `_count`, `_sum`, `_created`.
+    ///
+    /// ```
+    /// use promstack_core::{encode_text, ChildLines, Collector, CollectError, Desc, Labels};
+    /// use promstack_core::{LineRows, LineRun, MetricType, Sample, Sink, Value};
+    ///
+    /// /// Frame sizes per direction: a summary's `_count` and `_sum` per child.
+    /// struct Sizes;
+    /// /// One child's count and sum.
+    /// struct Child([Value; 2]);
+    /// impl ChildLines for Child {
+    ///     fn each(
+    ///         &mut self,
+    ///         run: &mut dyn FnMut(&LineRun<'_>) -> Result<(), CollectError>,
+    ///     ) -> Result<(), CollectError> {
+    ///         run(&LineRun::new("_count", &[], &[], &self.0[..1]))?;
+    ///         run(&LineRun::new("_sum", &[], &[], &self.0[1..]))
+    ///     }
+    /// }
+    /// const CHILDREN: [(&str, [Value; 2]); 2] =
+    ///     [("rx", [Value::Int(2), Value::Int(9)]), ("tx", [Value::Int(1), Value::Int(4)])];
+    /// impl LineRows for Sizes {
+    ///     fn each(
+    ///         &mut self,
+    ///         child: &mut dyn FnMut(Labels<'_>, &mut dyn ChildLines) -> Result<(), CollectError>,
+    ///     ) -> Result<(), CollectError> {
+    ///         for (dir, values) in CHILDREN {
+    ///             child(Labels::new(&["dir"], &[dir]), &mut Child(values))?;
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    /// impl Collector for Sizes {
+    ///     fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
+    ///         let desc = Desc::new("frame_bytes", "Frame sizes.", MetricType::Summary);
+    ///         sink.family(&desc)?;
+    ///         if let Some(batch) = sink.batch() {
+    ///             return batch.lines(&desc, &mut Sizes);
+    ///         }
+    ///         for (dir, [count, sum]) in CHILDREN {
+    ///             let dir = [dir];
+    ///             let labels = Labels::new(&["dir"], &dir);
+    ///             sink.sample(&desc, &Sample::new("_count", labels, count))?;
+    ///             sink.sample(&desc, &Sample::new("_sum", labels, sum))?;
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    /// let text = String::from_utf8(encode_text(Vec::new(), &Sizes).unwrap()).unwrap();
+    /// assert!(text.ends_with(
+    ///     "frame_bytes_count{dir=\"rx\"} 2.0\nframe_bytes_sum{dir=\"rx\"} 9.0\n\
+    ///      frame_bytes_count{dir=\"tx\"} 1.0\nframe_bytes_sum{dir=\"tx\"} 4.0\n"
+    /// ));
+    /// ```
+    fn lines(&mut self, desc: &Desc<'_>, rows: &mut dyn LineRows) -> Result<(), CollectError>;
 }
 
 /// The rows of one [`BatchSink::samples`] call: a label set and a value each.
@@ -102,6 +167,161 @@ pub trait SampleRows {
         &self,
         row: &mut dyn FnMut(Labels<'_>, Value) -> Result<(), CollectError>,
     ) -> Result<(), CollectError>;
+}
+
+/// The children of one [`BatchSink::lines`] call.
+pub trait LineRows {
+    /// Calls `child` once per child, in order, with its labels and its lines, and stops at its
+    /// first error (which it returns).
+    fn each(
+        &mut self,
+        child: &mut dyn FnMut(Labels<'_>, &mut dyn ChildLines) -> Result<(), CollectError>,
+    ) -> Result<(), CollectError>;
+}
+
+/// The lines of one child of a [`BatchSink::lines`] call.
+pub trait ChildLines {
+    /// Calls `run` once per run of lines of the child, in order, and stops at its first error
+    /// (which it returns).
+    fn each(
+        &mut self,
+        run: &mut dyn FnMut(&LineRun<'_>) -> Result<(), CollectError>,
+    ) -> Result<(), CollectError>;
+}
+
+/// Lines of one child of a [`BatchSink::lines`] call that share a suffix and the names of the
+/// labels they have besides the child's: line `i` has the labels `names` with the values
+/// [`LineRun::values`]`(i)` and the value `samples[i]`. A histogram's buckets are one run
+/// (`_bucket`, names `["le"]`, a bound and a count per line); its `_count` is a run of one line
+/// with no labels of its own.
+///
+/// ```
+/// use promstack_core::{LineRun, Value};
+/// let counts = [Value::Int(1), Value::Int(3)];
+/// let run = LineRun::new("_bucket", &["le"], &["0.5", "1.0"], &counts);
+/// assert_eq!((run.len(), run.values(1)), (2, &["1.0"][..]));
+/// assert_eq!(run.labels(0).get("le"), Some("0.5"));
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct LineRun<'a> {
+    suffix: &'static str,
+    names: &'a [&'a str],
+    values: &'a [&'a str],
+    samples: &'a [Value],
+    /// The names passed the encoders' check and the values need no escaping (set by this
+    /// crate's histograms only).
+    #[cfg(not(feature = "small"))]
+    known: bool,
+}
+
+impl<'a> LineRun<'a> {
+    /// A run of `samples.len()` lines with `suffix`, each with the labels `names` (besides the
+    /// child's), their values taken `names.len()` at a time from `values`.
+    ///
+    /// # Panics
+    /// Unless `values` holds `names.len()` values per sample; see [`LineRun::try_new`].
+    pub const fn new(
+        suffix: &'static str,
+        names: &'a [&'a str],
+        values: &'a [&'a str],
+        samples: &'a [Value],
+    ) -> Self {
+        if names.len() * samples.len() != values.len() {
+            panic!("LineRun::new needs one value per label name and sample");
+        }
+        LineRun {
+            suffix,
+            names,
+            values,
+            samples,
+            #[cfg(not(feature = "small"))]
+            known: false,
+        }
+    }
+
+    /// [`LineRun::new`], or [`LabelError::WrongCount`] (expected: names times samples) unless
+    /// `values` holds `names.len()` values per sample.
+    pub fn try_new(
+        suffix: &'static str,
+        names: &'a [&'a str],
+        values: &'a [&'a str],
+        samples: &'a [Value],
+    ) -> Result<Self, LabelError> {
+        let expected = names.len() * samples.len();
+        if expected != values.len() {
+            return Err(LabelError::WrongCount { expected, got: values.len() });
+        }
+        Ok(Self::new(suffix, names, values, samples))
+    }
+
+    /// This run, with its names marked as checked and its values as needing no escaping (only
+    /// for names [`crate::encoding::label_names_valid`] accepts and values without `\\`, `"`
+    /// or a newline).
+    #[cfg(not(feature = "small"))]
+    pub(crate) const fn with_known(self) -> Self {
+        LineRun { known: true, ..self }
+    }
+
+    /// `true` when the names were checked and the values need no escaping.
+    #[cfg(not(feature = "small"))]
+    pub(crate) fn known(&self) -> bool {
+        self.known
+    }
+
+    /// The values of every line's own labels, line after line.
+    #[cfg(not(feature = "small"))]
+    pub(crate) fn all_values(&self) -> &'a [&'a str] {
+        self.values
+    }
+
+    /// Line `i` alone, as a run of one.
+    #[cfg(not(feature = "small"))]
+    pub(crate) fn line(&self, i: usize) -> LineRun<'a> {
+        LineRun { values: self.values(i), samples: &self.samples[i..=i], ..*self }
+    }
+
+    /// The suffix of every line.
+    pub fn suffix(&self) -> &'static str {
+        self.suffix
+    }
+
+    /// The names of each line's own labels.
+    pub fn names(&self) -> &'a [&'a str] {
+        self.names
+    }
+
+    /// The values of line `i`'s own labels, one per name.
+    ///
+    /// # Panics
+    /// When `i` is not below [`LineRun::len`].
+    pub fn values(&self, i: usize) -> &'a [&'a str] {
+        let n = self.names.len();
+        assert!(i < self.samples.len(), "line out of range");
+        &self.values[i * n..(i + 1) * n]
+    }
+
+    /// Line `i`'s own labels.
+    ///
+    /// # Panics
+    /// When `i` is not below [`LineRun::len`].
+    pub fn labels(&self, i: usize) -> Labels<'a> {
+        Labels::new(self.names, self.values(i))
+    }
+
+    /// The value of every line.
+    pub fn samples(&self) -> &'a [Value] {
+        self.samples
+    }
+
+    /// Number of lines.
+    pub fn len(&self) -> usize {
+        self.samples.len()
+    }
+
+    /// `true` when the run has no lines.
+    pub fn is_empty(&self) -> bool {
+        self.samples.is_empty()
+    }
 }
 
 /// Anything that reports metric families: a metric, a registry, a custom collector.

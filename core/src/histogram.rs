@@ -124,6 +124,10 @@ impl<const N: usize> Metric for HistogramValue<N> {
         children: &mut crate::metric::ChildWalk<'_, Self>,
     ) -> Result<(), CollectError> {
         if N > LE_TEXTS_MAX {
+            #[cfg(not(feature = "small"))]
+            if let Some(lines) = HistogramLines::batch(bounds, None, desc, sink, children) {
+                return lines;
+            }
             return children(&mut |value, labels| value.report_with(bounds, None, desc, labels, sink));
         }
         let mut bufs = [[0u8; FLOAT_BUF]; N];
@@ -134,7 +138,127 @@ impl<const N: usize> Metric for HistogramValue<N> {
         // ASCII, as `go_float` writes it.
         let texts: [&str; N] =
             core::array::from_fn(|i| core::str::from_utf8(&bufs[i][..lens[i]]).unwrap_or("NaN"));
+        #[cfg(not(feature = "small"))]
+        if let Some(lines) = HistogramLines::batch(bounds, Some(&texts), desc, sink, children) {
+            return lines;
+        }
         children(&mut |value, labels| value.report_with(bounds, Some(&texts), desc, labels, sink))
+    }
+}
+
+/// A histogram family's children as [`BatchSink::lines`](crate::BatchSink::lines) rows: the
+/// samples [`HistogramValue::report_with`] reports, in its order.
+#[cfg(not(feature = "small"))]
+struct HistogramLines<'a, 'w, const N: usize> {
+    bounds: &'a [f64; N],
+    le_texts: Option<&'a [&'a str; N]>,
+    wants_created: bool,
+    children: &'a mut crate::metric::ChildWalk<'w, HistogramValue<N>>,
+}
+
+#[cfg(not(feature = "small"))]
+impl<'a, 'w, const N: usize> HistogramLines<'a, 'w, N> {
+    /// Hands the children to `sink`'s batch interface; `None` when it has none.
+    fn batch(
+        bounds: &'a [f64; N],
+        le_texts: Option<&'a [&'a str; N]>,
+        desc: &Desc<'_>,
+        sink: &mut dyn Sink,
+        children: &'a mut crate::metric::ChildWalk<'w, HistogramValue<N>>,
+    ) -> Option<Result<(), CollectError>> {
+        let wants_created = sink.wants_created();
+        let batch = sink.batch()?;
+        Some(batch.lines(desc, &mut HistogramLines { bounds, le_texts, wants_created, children }))
+    }
+}
+
+#[cfg(not(feature = "small"))]
+impl<const N: usize> crate::collector::LineRows for HistogramLines<'_, '_, N> {
+    fn each(
+        &mut self,
+        child: &mut dyn FnMut(Labels<'_>, &mut dyn crate::collector::ChildLines) -> Result<(), CollectError>,
+    ) -> Result<(), CollectError> {
+        let (bounds, wants_created) = (self.bounds, self.wants_created);
+        // The bucket lines' `le` texts once for all children: each finite bound's, then `+Inf`
+        // (bounds are ascending, so only the last one can be infinite).
+        let finite = bounds.iter().filter(|b| **b != f64::INFINITY).count();
+        let mut texts = [""; LE_TEXTS_MAX + 1];
+        let le_texts = self.le_texts.map(|given| {
+            texts[..finite].copy_from_slice(&given[..finite]);
+            texts[finite] = "+Inf";
+            &texts[..=finite]
+        });
+        let mut counts = [Value::Int(0); LE_TEXTS_MAX + 1];
+        (self.children)(&mut |value, labels| {
+            let lines = &mut HistogramChild { value, bounds, le_texts, counts: &mut counts, wants_created };
+            child(labels, lines)
+        })
+    }
+}
+
+/// One child of [`HistogramLines`]: its lines.
+#[cfg(not(feature = "small"))]
+struct HistogramChild<'a, const N: usize> {
+    value: &'a HistogramValue<N>,
+    bounds: &'a [f64; N],
+    /// The bucket lines' `le` texts, `+Inf` last (`None`: spelled here, line by line).
+    le_texts: Option<&'a [&'a str]>,
+    /// Room for the bucket lines' counts.
+    counts: &'a mut [Value; LE_TEXTS_MAX + 1],
+    wants_created: bool,
+}
+
+#[cfg(not(feature = "small"))]
+impl<const N: usize> crate::collector::ChildLines for HistogramChild<'_, N> {
+    /// The samples of [`HistogramValue::report_with`], in its order (`_created` only if
+    /// `wants_created`).
+    fn each(
+        &mut self,
+        run: &mut dyn FnMut(&crate::collector::LineRun<'_>) -> Result<(), CollectError>,
+    ) -> Result<(), CollectError> {
+        use crate::collector::LineRun;
+        use crate::metric::bucket_run;
+        let (value, bounds) = (self.value, self.bounds);
+        let sum = value.sum();
+        let mut count = 0u64;
+        match self.le_texts {
+            Some(texts) => {
+                // Cumulative counts one bucket at a time, as `report_with` reads them.
+                let finite = texts.len() - 1;
+                for (i, b) in value.buckets.iter().enumerate() {
+                    count = count.wrapping_add(b.load(Ordering::Relaxed));
+                    if let Some(c) = self.counts[..finite].get_mut(i) {
+                        *c = Value::Int(count);
+                    }
+                }
+                count = count.wrapping_add(value.over.load(Ordering::Relaxed));
+                self.counts[finite] = Value::Int(count);
+                run(&bucket_run(texts, &self.counts[..=finite]))?;
+            }
+            None => {
+                for (bound, b) in bounds.iter().zip(&value.buckets) {
+                    count = count.wrapping_add(b.load(Ordering::Relaxed));
+                    if *bound == f64::INFINITY {
+                        continue;
+                    }
+                    let mut buf = [0u8; FLOAT_BUF];
+                    run(&bucket_run(&[go_float(*bound, &mut buf)], &[Value::Int(count)]))?;
+                }
+                count = count.wrapping_add(value.over.load(Ordering::Relaxed));
+                run(&bucket_run(&["+Inf"], &[Value::Int(count)]))?;
+            }
+        }
+        run(&LineRun::new("_count", &[], &[], &[Value::Int(count)]))?;
+        if bounds.first().is_none_or(|b| *b >= 0.0) {
+            run(&LineRun::new("_sum", &[], &[], &[Value::Float(sum)]))?;
+        }
+        if !self.wants_created {
+            return Ok(());
+        }
+        match value.created.get() {
+            Some(t) => run(&LineRun::new("_created", &[], &[], &[Value::Float(t)])),
+            None => Ok(()),
+        }
     }
 }
 

@@ -392,6 +392,82 @@ impl<const N: usize> Metric for IntHistogramValue<N> {
         }
         self.created.report(desc, labels, sink)
     }
+
+    /// Through the sink's batch interface when it has one: every child's lines in one call.
+    #[cfg(not(feature = "small"))]
+    fn report_children(
+        bounds: &[i64; N],
+        desc: &Desc<'_>,
+        sink: &mut dyn Sink,
+        children: &mut crate::metric::ChildWalk<'_, Self>,
+    ) -> Result<(), CollectError> {
+        let wants_created = sink.wants_created();
+        match sink.batch() {
+            Some(batch) => batch.lines(desc, &mut IntHistogramLines { bounds, wants_created, children }),
+            None => children(&mut |value, labels| value.report(bounds, desc, labels, sink)),
+        }
+    }
+}
+
+/// An integer histogram family's children as [`BatchSink::lines`](crate::BatchSink::lines)
+/// rows: the samples [`Metric::report`] reports, in its order.
+#[cfg(not(feature = "small"))]
+struct IntHistogramLines<'a, 'w, const N: usize> {
+    bounds: &'a [i64; N],
+    wants_created: bool,
+    children: &'a mut crate::metric::ChildWalk<'w, IntHistogramValue<N>>,
+}
+
+#[cfg(not(feature = "small"))]
+impl<const N: usize> crate::collector::LineRows for IntHistogramLines<'_, '_, N> {
+    fn each(
+        &mut self,
+        child: &mut dyn FnMut(Labels<'_>, &mut dyn crate::collector::ChildLines) -> Result<(), CollectError>,
+    ) -> Result<(), CollectError> {
+        let (bounds, wants_created) = (self.bounds, self.wants_created);
+        (self.children)(&mut |value, labels| {
+            child(labels, &mut IntHistogramChild { value, bounds, wants_created })
+        })
+    }
+}
+
+/// One child of [`IntHistogramLines`]: its lines.
+#[cfg(not(feature = "small"))]
+struct IntHistogramChild<'a, const N: usize> {
+    value: &'a IntHistogramValue<N>,
+    bounds: &'a [i64; N],
+    #[cfg_attr(not(feature = "float"), allow(dead_code))]
+    wants_created: bool,
+}
+
+#[cfg(not(feature = "small"))]
+impl<const N: usize> crate::collector::ChildLines for IntHistogramChild<'_, N> {
+    /// The samples of [`Metric::report`], in its order (`_created` only if `wants_created`).
+    fn each(
+        &mut self,
+        run: &mut dyn FnMut(&crate::collector::LineRun<'_>) -> Result<(), CollectError>,
+    ) -> Result<(), CollectError> {
+        use crate::collector::LineRun;
+        use crate::metric::bucket_run;
+        let (value, bounds) = (self.value, self.bounds);
+        let mut count = 0u64;
+        for (bound, b) in bounds.iter().zip(&value.buckets) {
+            count = count.wrapping_add(b.load(Ordering::Relaxed));
+            let mut buf = [0u8; LE_BUF];
+            run(&bucket_run(&[le_text(*bound, &mut buf)], &[Value::Int(count)]))?;
+        }
+        let count = count.wrapping_add(value.over.load(Ordering::Relaxed));
+        run(&bucket_run(&["+Inf"], &[Value::Int(count)]))?;
+        run(&LineRun::new("_count", &[], &[], &[Value::Int(count)]))?;
+        if bounds.first().is_none_or(|b| *b >= 0) {
+            run(&LineRun::new("_sum", &[], &[], &[Value::Signed(value.sum())]))?;
+        }
+        #[cfg(feature = "float")]
+        if let (true, Some(t)) = (self.wants_created, value.created.get()) {
+            run(&LineRun::new("_created", &[], &[], &[Value::Float(t)]))?;
+        }
+        Ok(())
+    }
 }
 
 /// An integer histogram: `i64` observations counted in buckets with fixed upper bounds, no

@@ -59,7 +59,9 @@ mod timestamp;
 
 #[cfg(feature = "float")]
 pub use clock::{clock, install_clock, install_time, unix_time, Clock};
-pub use collector::{BatchSink, Collector, NameFilter, NameSet, SampleRows, Sink};
+pub use collector::{
+    BatchSink, ChildLines, Collector, LineRows, LineRun, NameFilter, NameSet, SampleRows, Sink,
+};
 #[cfg(feature = "float")]
 pub use counter::check_increment;
 pub use counter::{Counter, CounterValue};

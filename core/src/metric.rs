@@ -80,6 +80,18 @@ pub trait Metric: Send + Sync + 'static {
 pub type ChildWalk<'a, M> =
     dyn FnMut(&mut dyn FnMut(&M, Labels<'_>) -> Result<(), CollectError>) -> Result<(), CollectError> + 'a;
 
+/// The name of a histogram bucket's own label, at one address (the encoder compares checked
+/// names by address).
+#[cfg(not(feature = "small"))]
+static LE: [&str; 1] = ["le"];
+
+/// Histogram bucket lines: `le` texts and counts, marked as known (the name is valid, and
+/// bounds are spelled with digits, `.`, `e`, signs, `Inf` and `NaN`, nothing to escape).
+#[cfg(not(feature = "small"))]
+pub(crate) fn bucket_run<'a>(le_texts: &'a [&'a str], counts: &'a [Value]) -> crate::collector::LineRun<'a> {
+    crate::collector::LineRun::new("_bucket", &LE, le_texts, counts).with_known()
+}
+
 /// Creation time of a value, kept with the `created` feature: 0 until reset or claimed, meaning
 /// "the clock's install time" (so a fresh value is all zero bits and a `static` of it needs no
 /// initialised data).

@@ -1,6 +1,6 @@
 //! A labeled family of counters or gauges hands its children to the sink in one call
-//! (`Sink::batch`, `BatchSink::samples`), and the encoders write those rows from a per-family
-//! template. These tests encode the same families twice, once directly and once through a sink
+//! (`Sink::batch`, `BatchSink::samples`), a labeled histogram family its children's lines
+//! (`BatchSink::lines`), and the encoders write those rows from templates. These tests encode the same families twice, once directly and once through a sink
 //! that forwards every call except `batch` (so the rows arrive one `Sink::sample` at a time,
 //! the general path), and require the same bytes: for both formats, every buffer size, label names in and
 //! out of order, values that need escaping next to values that do not, and lines longer than
@@ -17,6 +17,19 @@ use promstack_core::{
 mod per_row;
 use per_row::General;
 
+struct Fixed;
+impl promstack_core::Clock for Fixed {
+    fn unix_time(&self) -> f64 {
+        1_700_000_000.25
+    }
+}
+
+/// A clock, so that `_created` samples are reported (text 0.0.4 writes them in a separate pass).
+fn clock() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| promstack_core::install_clock(&Fixed));
+}
+
 fn text<const N: usize>(c: &dyn Collector, created: bool) -> String {
     let mut enc = Encoder::<_, _, N>::with_format(TextFormat, Vec::new()).with_created_in_text(created);
     enc.encode(c).unwrap();
@@ -32,6 +45,7 @@ fn openmetrics<const N: usize>(c: &dyn Collector, created: bool) -> String {
 /// The same bytes with and without the batch, in every format and buffer size; returns the
 /// text 0.0.4 output for the byte-exact checks of the callers.
 fn same_both_ways(c: &dyn Collector) -> String {
+    clock();
     let g = General(c);
     for created in [false, true] {
         assert_eq!(text::<256>(c, created), text::<256>(&g, created));
@@ -251,4 +265,295 @@ fn histogram_family_bounds_are_spelled_as_unlabeled() {
         .replace("w_count ", "w_count{k=\"v\"} ")
         .replace("w_sum ", "w_sum{k=\"v\"} ");
     assert_eq!(text::<256>(&WIDE_FAM, false), expected);
+}
+
+/// An encoding's bytes or its error, for the cases where the general path fails (OpenMetrics
+/// without a buffer refuses a histogram `_count` with no `_sum`).
+fn encoded<const N: usize>(
+    c: &dyn Collector,
+    om: bool,
+    created: bool,
+    created_in_text: bool,
+) -> Result<String, String> {
+    let out = if om {
+        let mut enc = Encoder::<_, _, N>::with_format(OpenMetricsFormat, Vec::new()).with_created(created);
+        enc.encode(c).and_then(|()| enc.finish())
+    } else {
+        let mut enc = Encoder::<_, _, N>::with_format(TextFormat, Vec::new())
+            .with_created(created)
+            .with_created_in_text(created_in_text);
+        enc.encode(c).and_then(|()| enc.finish())
+    };
+    out.map(|b| String::from_utf8(b).unwrap()).map_err(|e| format!("{e:?}"))
+}
+
+/// [`same_both_ways`] for collectors whose general path may fail: the same bytes, or the same
+/// error, in every format, `_created` setting and buffer size; returns the text 0.0.4 output
+/// with `_created` families.
+fn same_results_both_ways(c: &dyn Collector) -> Result<String, String> {
+    clock();
+    let g = General(c);
+    for created in [false, true] {
+        for in_text in [false, true] {
+            assert_eq!(
+                encoded::<256>(c, false, created, in_text),
+                encoded::<256>(&g, false, created, in_text)
+            );
+            assert_eq!(encoded::<48>(c, false, created, in_text), encoded::<48>(&g, false, created, in_text));
+            assert_eq!(encoded::<0>(c, false, created, in_text), encoded::<0>(&g, false, created, in_text));
+        }
+        assert_eq!(encoded::<256>(c, true, created, false), encoded::<256>(&g, true, created, false));
+        assert_eq!(encoded::<48>(c, true, created, false), encoded::<48>(&g, true, created, false));
+        assert_eq!(encoded::<40>(c, true, created, false), encoded::<40>(&g, true, created, false));
+        assert_eq!(encoded::<0>(c, true, created, false), encoded::<0>(&g, true, created, false));
+    }
+    encoded::<256>(c, false, true, true)
+}
+
+#[test]
+fn histogram_family_lines_are_the_general_paths_bytes() {
+    use promstack_core::HistogramValue;
+    const B: [f64; 4] = [0.005, 0.25, 1.0, 1e21];
+    // `le` sorts after the family's label, between its two labels, and before both.
+    static AFTER: FixedFamily<HistogramValue<4>, 1, 8> = FixedFamily::histogram("h", "H.", ["handler"], B);
+    static BETWEEN: FixedFamily<HistogramValue<4>, 2, 4> =
+        FixedFamily::histogram("between", "B.", ["method", "code"], B);
+    static BEFORE: FixedFamily<HistogramValue<4>, 2, 4> =
+        FixedFamily::histogram("before", "B.", ["x", "z"], B);
+    for (i, path) in
+        ["/", "/api/v1/items", "", "say \"hi\"", "C:\\dir", "two\nlines", "é€😀"].iter().enumerate()
+    {
+        let child = AFTER.get([*path]).unwrap();
+        for k in 0..i {
+            child.observe(k as f64 * 0.3);
+        }
+    }
+    BETWEEN.get(["GET", "200"]).unwrap().observe(0.1);
+    BETWEEN.get(["POST", "5\"00"]).unwrap().observe(2.0);
+    BEFORE.get(["1", "2"]).unwrap().observe(f64::NAN);
+    let after = same_results_both_ways(&AFTER).unwrap();
+    for line in [
+        "h_bucket{handler=\"/\",le=\"0.005\"} 0.0\n",
+        "h_bucket{handler=\"say \\\"hi\\\"\",le=\"+Inf\"} 3.0\n",
+        "h_count{handler=\"two\\nlines\"} 5.0\n",
+        "h_sum{handler=\"C:\\\\dir\"} 1.7999999999999998\n",
+        "h_bucket{handler=\"é€😀\",le=\"1e+21\"} 6.0\n",
+        "# TYPE h_created gauge\n",
+        "h_created{handler=\"/api/v1/items\"} 1700000000.25\n",
+    ] {
+        assert!(after.contains(line), "{line:?} missing from\n{after}");
+    }
+    let between = same_results_both_ways(&BETWEEN).unwrap();
+    assert!(between.contains("between_bucket{code=\"200\",le=\"0.25\",method=\"GET\"} 1.0\n"), "{between}");
+    assert!(between.contains("between_sum{code=\"5\\\"00\",method=\"POST\"} 2.0\n"), "{between}");
+    let before = same_results_both_ways(&BEFORE).unwrap();
+    assert!(before.contains("before_bucket{le=\"+Inf\",x=\"1\",z=\"2\"} 1.0\n"), "{before}");
+    assert!(before.contains("before_sum{x=\"1\",z=\"2\"} NaN\n"), "{before}");
+}
+
+#[test]
+fn histogram_family_edge_cases_are_the_general_paths_bytes() {
+    use promstack_core::HistogramValue;
+    // A negative first bound: no `_sum`, so OpenMetrics takes the `_count` back (and, without a
+    // buffer, fails the same way on both paths).
+    static NEG: FixedFamily<HistogramValue<3>, 1, 4> =
+        FixedFamily::histogram("neg", "N.", ["k"], [-1.0, 0.0, 1.0]);
+    NEG.get(["a"]).unwrap().observe(-5.0);
+    NEG.get(["b"]).unwrap().observe(0.5);
+    let neg = same_results_both_ways(&NEG).unwrap();
+    assert!(neg.contains("neg_count{k=\"b\"} 1.0\n") && !neg.contains("neg_sum"), "{neg}");
+    let om = encoded::<256>(&NEG, true, true, false).unwrap();
+    assert!(!om.contains("neg_count") && om.contains("neg_created{k=\"a\"}"), "{om}");
+    assert!(encoded::<0>(&NEG, true, true, false).is_err());
+
+    // No labels at all: `le` alone, and bare `_count`/`_sum` lines.
+    static BARE: FixedFamily<HistogramValue<2>, 0, 1> = FixedFamily::histogram("bare", "B.", [], [1.0, 2.0]);
+    BARE.get(()).unwrap().observe(1.5);
+    let bare = same_results_both_ways(&BARE).unwrap();
+    assert!(
+        bare.contains(
+            "\nbare_bucket{le=\"2.0\"} 1.0\nbare_bucket{le=\"+Inf\"} 1.0\nbare_count 1.0\nbare_sum 1.5\n"
+        ),
+        "{bare}"
+    );
+
+    // 65 bounds: more than are spelled once per scrape; each child spells its own.
+    const WIDE: [f64; 65] = {
+        let mut b = [0.0; 65];
+        let mut i = 0;
+        while i < 65 {
+            b[i] = i as f64 * 0.25 - 1.0;
+            i += 1;
+        }
+        b
+    };
+    static WIDE_FAM: FixedFamily<HistogramValue<65>, 1, 2> = FixedFamily::histogram("w", "W.", ["k"], WIDE);
+    WIDE_FAM.get(["v"]).unwrap().observe(3.3);
+    WIDE_FAM.get(["a\\b"]).unwrap().observe(30.0);
+    let wide = same_results_both_ways(&WIDE_FAM).unwrap();
+    assert!(wide.contains("w_bucket{k=\"a\\\\b\",le=\"15.0\"} 0.0\n"), "{wide}");
+    assert_eq!(wide.lines().filter(|l| l.starts_with("w_bucket{k=\"v\"")).count(), 66);
+
+    // Lines longer than every small buffer, and label names too long for a template.
+    const LONG: &str = "a_label_name_that_is_quite_long_for_a_label_name_really_aaaa";
+    static LONG_FAM: FixedFamily<HistogramValue<1>, 3, 2, 40> =
+        FixedFamily::histogram("long", "L.", [LONG, "lf", "mid"], [0.5]);
+    LONG_FAM.get(["0123456789012345678901234567890123456789", "y", "z"]).unwrap().observe(0.1);
+    let long = same_results_both_ways(&LONG_FAM).unwrap();
+    assert!(long.contains("long_bucket{a_label_name_that_is_quite_long_for_a_label_name_really_aaaa=\"0123456789012345678901234567890123456789\",le=\"0.5\",lf=\"y\",mid=\"z\"}"), "{long}");
+}
+
+#[test]
+fn int_histogram_family_lines_are_the_general_paths_bytes() {
+    use promstack_core::IntHistogramValue;
+    static SIZES: FixedFamily<IntHistogramValue<3>, 2, 4> =
+        FixedFamily::int_histogram("frame_bytes", "Frames.", ["dir", "port"], [64, 512, 1500]);
+    static RSSI: FixedFamily<IntHistogramValue<2>, 1, 4> =
+        FixedFamily::int_histogram("rssi_dbm", "Signal.", ["peer"], [-90, -60]);
+    SIZES.get(["rx", "eth\"0"]).unwrap().observe(60);
+    SIZES.get(["tx", "eth1"]).unwrap().observe(9000);
+    RSSI.get(["gw1"]).unwrap().observe(-72);
+    let sizes = same_results_both_ways(&SIZES).unwrap();
+    assert!(sizes.contains("frame_bytes_bucket{dir=\"rx\",le=\"64.0\",port=\"eth\\\"0\"} 1.0\n"), "{sizes}");
+    assert!(sizes.contains("frame_bytes_sum{dir=\"tx\",port=\"eth1\"} 9000.0\n"), "{sizes}");
+    let rssi = same_results_both_ways(&RSSI).unwrap();
+    assert!(
+        rssi.contains("rssi_dbm_bucket{le=\"-60.0\",peer=\"gw1\"} 1.0\n") && !rssi.contains("_sum"),
+        "{rssi}"
+    );
+}
+
+/// Lines from a custom collector through `BatchSink::lines` (runs of one line, then runs of
+/// several): unmarked child labels refilled in
+/// place, lines with and without labels of their own (a name that sorts first, one that sorts
+/// between the child's, one that sorts last), six suffixes (more than the encoder keeps templates
+/// for), the same suffix text at two addresses, and, when `bad`, an invalid label name on a line,
+/// which both paths refuse.
+struct CustomLines {
+    bad: bool,
+}
+
+type Line = (&'static str, &'static [&'static str], &'static [&'static str], u64);
+
+impl CustomLines {
+    fn lines(&self) -> Vec<Line> {
+        let bucket: &'static str = String::leak(String::from("_bucket"));
+        let mut lines: Vec<Line> = vec![
+            ("_bucket", &["le"], &["0.5"], 1),
+            ("_bucket", &["le"], &["+Inf"], 2),
+            ("_count", &[], &[], 3),
+            ("_sum", &[], &[], 4),
+            ("_created", &["bb"], &["between"], 5),
+            ("_a", &["zz"], &["last"], 6),
+            ("_b", &["a0", "zz"], &["first", "q\"uote"], 7),
+            (bucket, &["le"], &["1e+21"], 8),
+            ("_bucket", &["le"], &["back\\slash"], 9),
+            ("_bucket", &["x"], &["other name"], 10),
+        ];
+        if self.bad {
+            lines.push(("_bucket", &["l-e"], &["1"], 11));
+        }
+        lines
+    }
+}
+
+/// One child's lines: runs of one line each, then all of them again as runs of consecutive
+/// lines with the same suffix and names.
+struct CustomChild(Vec<Line>, u64);
+
+impl promstack_core::ChildLines for CustomChild {
+    fn each(
+        &mut self,
+        run: &mut dyn FnMut(&promstack_core::LineRun<'_>) -> Result<(), CollectError>,
+    ) -> Result<(), CollectError> {
+        use promstack_core::{LineRun, Value};
+        let samples: Vec<Value> = self.0.iter().map(|l| Value::Int(l.3 * self.1)).collect();
+        for (line, sample) in self.0.iter().zip(&samples) {
+            run(&LineRun::new(line.0, line.1, line.2, std::slice::from_ref(sample)))?;
+        }
+        let mut start = 0;
+        while start < self.0.len() {
+            let (suffix, names) = (self.0[start].0, self.0[start].1);
+            let end = (start..self.0.len())
+                .find(|&i| self.0[i].0 != suffix || self.0[i].1 != names)
+                .unwrap_or(self.0.len());
+            let values: Vec<&str> = self.0[start..end].iter().flat_map(|l| l.2.iter().copied()).collect();
+            run(&LineRun::try_new(suffix, names, &values, &samples[start..end]).unwrap())?;
+            start = end;
+        }
+        Ok(())
+    }
+}
+
+const CHILDREN: [([&str; 2], [&str; 2]); 4] = [
+    (["b", "c"], ["1", "2"]),
+    (["c", "b"], ["x\"y", "3"]),
+    (["b", "c"], ["4", "5"]),
+    (["a", "b"], ["6", "7"]),
+];
+
+impl promstack_core::LineRows for CustomLines {
+    fn each(
+        &mut self,
+        child: &mut dyn FnMut(Labels<'_>, &mut dyn promstack_core::ChildLines) -> Result<(), CollectError>,
+    ) -> Result<(), CollectError> {
+        let mut names = [""; 2];
+        let mut values = [""; 2];
+        for (i, (n, v)) in CHILDREN.iter().enumerate() {
+            names.copy_from_slice(n);
+            values.copy_from_slice(v);
+            child(Labels::new(&names, &values), &mut CustomChild(self.lines(), i as u64 + 1))?;
+        }
+        Ok(())
+    }
+}
+
+impl Collector for CustomLines {
+    fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
+        let desc = Desc::new("custom", "Custom lines.", promstack_core::MetricType::Histogram);
+        sink.family(&desc)?;
+        if let Some(batch) = sink.batch() {
+            return batch.lines(&desc, &mut CustomLines { bad: self.bad });
+        }
+        for (i, (n, v)) in CHILDREN.iter().enumerate() {
+            for _ in 0..2 {
+                for (suffix, names, values, x) in self.lines() {
+                    let labels = Labels::new(n, v).with_extra(names, values);
+                    let value = promstack_core::Value::Int(x * (i as u64 + 1));
+                    sink.sample(&desc, &Sample::new(suffix, labels, value))?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn custom_lines_with_names_refilled_in_place() {
+    let out = same_results_both_ways(&CustomLines { bad: false }).unwrap();
+    for line in [
+        "custom_bucket{b=\"1\",c=\"2\",le=\"0.5\"} 1.0\n",
+        "custom_created{b=\"3\",bb=\"between\",c=\"x\\\"y\"} 10.0\n",
+        "custom_a{b=\"4\",c=\"5\",zz=\"last\"} 18.0\n",
+        "custom_b{a=\"6\",a0=\"first\",b=\"7\",zz=\"q\\\"uote\"} 28.0\n",
+        "custom_bucket{a=\"6\",b=\"7\",le=\"back\\\\slash\"} 36.0\n",
+        "custom_bucket{a=\"6\",b=\"7\",x=\"other name\"} 40.0\n",
+    ] {
+        assert!(out.contains(line), "{line:?} missing from\n{out}");
+    }
+    let refused = same_results_both_ways(&CustomLines { bad: true }).unwrap_err();
+    assert!(refused.contains("l-e"), "{refused}");
+}
+
+#[test]
+fn line_runs_need_one_value_per_name_and_line() {
+    use promstack_core::{LabelError, LineRun, Value};
+    let counts = [Value::Int(1), Value::Int(2)];
+    assert_eq!(
+        LineRun::try_new("_bucket", &["le"], &["1.0"], &counts).unwrap_err(),
+        LabelError::WrongCount { expected: 2, got: 1 }
+    );
+    let run = LineRun::try_new("_bucket", &["le", "x"], &["1.0", "a", "+Inf", "b"], &counts).unwrap();
+    assert_eq!(run.values(1), ["+Inf", "b"]);
+    assert_eq!(run.labels(0).get("x"), Some("a"));
 }

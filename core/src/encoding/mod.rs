@@ -30,7 +30,7 @@ pub use pull::PullEncoder;
 pub use pull_async::{encode_async, encode_text_async};
 
 #[cfg(not(feature = "small"))]
-use crate::collector::{BatchSink, SampleRows};
+use crate::collector::{BatchSink, LineRows, LineRun, SampleRows};
 use crate::collector::{Collector, NameFilter, NameSet, Sink};
 use crate::desc::{is_valid_metric_name, Desc, MetricType};
 use crate::error::{BoundedStr, CollectError, DescError, EncodeError};
@@ -1155,12 +1155,12 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
         labels: &Labels<'_>,
         value: Value,
     ) -> Result<bool, WriteFailed> {
-        let [values, _] = labels.value_groups();
-        let n = values.len();
+        let [values, extra] = labels.value_groups();
+        let n = values.len() + extra.len();
         let mut bufs = ValueBufs::new();
         let (digits, tail) = bufs.text(value);
         let mut need = template.fixed + digits.len() + tail.len() + 1;
-        for v in values {
+        for v in values.iter().chain(extra) {
             need += v.len();
         }
         if self.len + need > N {
@@ -1176,13 +1176,83 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
         };
         put(&mut self.buf, template.piece(0));
         for k in 0..n {
-            put(&mut self.buf, values[usize::from(template.order[k])].as_bytes());
+            let i = usize::from(template.order[k]);
+            let v = match values.get(i) {
+                Some(v) => v,
+                None => extra[i - values.len()],
+            };
+            put(&mut self.buf, v.as_bytes());
             put(&mut self.buf, template.piece(k + 1));
         }
         put(&mut self.buf, digits);
         put(&mut self.buf, tail);
         self.buf[at] = b'\n';
         self.len = at + 1;
+        Ok(true)
+    }
+
+    /// One line of a [`BatchSink::lines`] batch: the child's `rendered` pieces with the line's
+    /// own label `values` between them, then the value. `false` when the line does not fit the
+    /// buffer even empty (nothing written): the general path writes it piece by piece.
+    #[cfg(not(feature = "small"))]
+    #[inline(always)]
+    fn put_rendered(
+        &mut self,
+        rendered: &Rendered,
+        values: &[&str],
+        value: Value,
+    ) -> Result<bool, WriteFailed> {
+        let mut bufs = ValueBufs::new();
+        // A one-digit count (most buckets of a sparse histogram) without the integer writer.
+        let digit = match value {
+            Value::Int(i) if i < 10 => Some(b'0' + i as u8),
+            _ => None,
+        };
+        let (digits, tail) = match digit {
+            Some(_) => (&b"0"[..], &b".0"[..]),
+            None => bufs.text(value),
+        };
+        let mut need = rendered.fixed + digits.len() + tail.len() + 1;
+        for v in values {
+            need += v.len();
+        }
+        if self.len + need > N {
+            if need > N {
+                return Ok(false);
+            }
+            self.flush_buf()?;
+        }
+        let mut at = self.len;
+        let mut put = |buf: &mut [u8; N], bytes: &[u8]| {
+            copy_short(&mut buf[at..at + bytes.len()], bytes);
+            at += bytes.len();
+        };
+        put(&mut self.buf, rendered.piece(0));
+        if rendered.parts == 1 {
+            // A bucket: its `le` and the rest of the child's labels.
+            put(&mut self.buf, values[usize::from(rendered.extra_at[0].0)].as_bytes());
+            put(&mut self.buf, rendered.piece(1));
+        } else {
+            for j in 0..rendered.parts {
+                put(&mut self.buf, values[usize::from(rendered.extra_at[j].0)].as_bytes());
+                put(&mut self.buf, rendered.piece(j + 1));
+            }
+        }
+        match digit {
+            Some(d) => {
+                self.buf[at] = d;
+                at += 1;
+            }
+            None => put(&mut self.buf, digits),
+        }
+        // The tail is `.0` or nothing: written with the newline, without a length dispatch.
+        if tail.is_empty() {
+            self.buf[at] = b'\n';
+            self.len = at + 1;
+        } else {
+            self.buf[at..at + 3].copy_from_slice(b".0\n");
+            self.len = at + 3;
+        }
         Ok(true)
     }
 
@@ -1333,6 +1403,319 @@ impl<W: Write, F: FormatKind, const N: usize> BatchSink for Encoder<W, F, N> {
             }
             self.sample(desc, &Sample::new(suffix, labels, value))
         })
+    }
+
+    fn lines(&mut self, desc: &Desc<'_>, rows: &mut dyn LineRows) -> Result<(), CollectError> {
+        if (desc.name.as_ptr() as usize, desc.name.len()) != self.checked {
+            self.check_family(desc)?;
+        }
+        let mut slots = [const { LineSlot::EMPTY }; LINE_SLOTS];
+        let mut used = 0;
+        let mut child_no = 0u64;
+        rows.each(&mut |labels, lines| {
+            child_no += 1;
+            let child_no = child_no;
+            let mut last = 0;
+            lines.each(&mut |run| {
+                let suffix = run.suffix();
+                // Runs come in the same order for every child: this slot or the next first.
+                let same = |i: usize| {
+                    slots.get(i).is_some_and(|s| {
+                        s.suffix.as_ptr() == suffix.as_ptr() && s.suffix.len() == suffix.len()
+                    })
+                };
+                if same(last + 1) {
+                    last += 1;
+                } else if !same(last) {
+                    last = match slots[..used].iter().position(|s| s.suffix == suffix) {
+                        Some(i) => i,
+                        None if used < LINE_SLOTS => {
+                            used += 1;
+                            slots[used - 1] =
+                                LineSlot { suffix, way: self.line_way(desc, suffix), ..LineSlot::EMPTY };
+                            used - 1
+                        }
+                        // More suffixes than slots: the general path for the rest.
+                        None => LINE_SLOTS,
+                    };
+                }
+                let Some(slot) = slots.get_mut(last) else {
+                    return self.run_samples(desc, &labels, run, 0);
+                };
+                match slot.way {
+                    LineWay::Skip => Ok(()),
+                    // A held half pair (OpenMetrics) is settled by the general path.
+                    LineWay::Template if self.held.is_none() && !run.is_empty() => {
+                        if slot.child != child_no {
+                            slot.child = child_no;
+                            slot.ready = slot.prepare(desc.name, suffix, &labels, run);
+                        }
+                        if !(slot.ready && slot.fits(run)) {
+                            return self.run_samples(desc, &labels, run, 0);
+                        }
+                        self.put_run(desc, &labels, run, &slot.rendered)
+                    }
+                    _ => self.run_samples(desc, &labels, run, 0),
+                }
+            })
+        })
+    }
+}
+
+#[cfg(not(feature = "small"))]
+impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
+    /// The lines of `run` from the child's `rendered` labels (a line that needs escaping or
+    /// does not fit the buffer through [`Sink::sample`]).
+    #[inline(never)]
+    fn put_run(
+        &mut self,
+        desc: &Desc<'_>,
+        labels: &Labels<'_>,
+        run: &LineRun<'_>,
+        rendered: &Rendered,
+    ) -> Result<(), CollectError> {
+        let mut samples = run.samples().iter().enumerate();
+        match run.names().len() {
+            0 => samples
+                .try_for_each(|(i, &value)| self.put_run_line(desc, labels, run, rendered, i, &[], value)),
+            n => run.all_values().chunks_exact(n).zip(samples).try_for_each(|(values, (i, &value))| {
+                self.put_run_line(desc, labels, run, rendered, i, values, value)
+            }),
+        }
+    }
+
+    /// Line `i` of `run`, whose own label values are `values`, for [`Encoder::put_run`].
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn put_run_line(
+        &mut self,
+        desc: &Desc<'_>,
+        labels: &Labels<'_>,
+        run: &LineRun<'_>,
+        rendered: &Rendered,
+        i: usize,
+        values: &[&str],
+        value: Value,
+    ) -> Result<(), CollectError> {
+        let plain = run.known() || values.iter().all(|v| !needs_escape(v.as_bytes(), true));
+        if !(plain && self.put_rendered(rendered, values, value)?) {
+            self.run_samples(desc, labels, &run.line(i), 0)?;
+        }
+        Ok(())
+    }
+
+    /// The lines of `run` from line `from` on, one [`Sink::sample`] each.
+    #[inline(never)]
+    fn run_samples(
+        &mut self,
+        desc: &Desc<'_>,
+        labels: &Labels<'_>,
+        run: &LineRun<'_>,
+        from: usize,
+    ) -> Result<(), CollectError> {
+        for (i, &value) in run.samples().iter().enumerate().skip(from) {
+            let labels = labels.with_extra(run.names(), run.values(i));
+            self.sample(desc, &Sample::new(run.suffix(), labels, value))?;
+        }
+        Ok(())
+    }
+}
+
+/// How the rows with one suffix of a [`BatchSink::lines`] batch are written.
+#[cfg(not(feature = "small"))]
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum LineWay {
+    /// From the slot's template.
+    Template,
+    /// One [`Sink::sample`] each: lines that another pass writes, or that OpenMetrics pairs.
+    Sample,
+    /// Not at all: text 0.0.4 writes nothing of them in this pass.
+    Skip,
+}
+
+/// One suffix of a [`BatchSink::lines`] batch: how its lines are written, their template, and
+/// the template with the current child's labels filled in.
+#[cfg(not(feature = "small"))]
+struct LineSlot {
+    suffix: &'static str,
+    way: LineWay,
+    template: LineTemplate,
+    /// The child `rendered` was prepared for (numbered from 1), and whether it is usable.
+    child: u64,
+    ready: bool,
+    rendered: Rendered,
+    /// Where the checked names of lines that matched the template live (see
+    /// [`LineSlot::fits`]); `(0, 0)` for none.
+    extra_names: (usize, usize),
+}
+
+/// A [`LineTemplate`] with one child's label values written in (escaped as the general path
+/// escapes them): the pieces between the line's own label values (a bucket's `le`), so that a
+/// line is those pieces and values, then its value.
+#[cfg(not(feature = "small"))]
+struct Rendered {
+    bytes: [u8; RENDERED_BYTES],
+    /// Piece `j` is `bytes[ends[j - 1]..ends[j]]` (piece 0 starts at 0); `parts + 1` pieces.
+    ends: [u16; TEMPLATE_LABELS + 1],
+    /// For the `j`-th value of the line written: its position in the line's labels, and its
+    /// place among all the labels in the template (whose name the line's must match).
+    extra_at: [(u8, u8); TEMPLATE_LABELS],
+    /// How many of the line's own values go between the pieces.
+    parts: usize,
+    /// The length of all the pieces together.
+    fixed: usize,
+}
+
+/// Bytes of one child's rendered pieces (its label values, the metric name and label names);
+/// longer ones take the general path.
+#[cfg(not(feature = "small"))]
+const RENDERED_BYTES: usize = 320;
+
+#[cfg(not(feature = "small"))]
+impl LineSlot {
+    const EMPTY: LineSlot = LineSlot {
+        suffix: "",
+        way: LineWay::Sample,
+        template: LineTemplate::EMPTY,
+        child: 0,
+        ready: false,
+        extra_names: (0, 0),
+        rendered: Rendered {
+            bytes: [0; RENDERED_BYTES],
+            ends: [0; TEMPLATE_LABELS + 1],
+            extra_at: [(0, 0); TEMPLATE_LABELS],
+            parts: 0,
+            fixed: 0,
+        },
+    };
+
+    /// Makes the template fit a child with `labels` and the lines of `run`, and renders the
+    /// child's values into it; `false` when the child's lines take the general path.
+    #[inline(never)]
+    fn prepare(&mut self, name: &str, suffix: &str, labels: &Labels<'_>, run: &LineRun<'_>) -> bool {
+        let line = labels.with_extra(run.names(), run.values(0));
+        // Names this crate marked, at the addresses the template was last matched with: the
+        // same names (see `same_names` and `fits`).
+        let [names, _] = labels.name_groups();
+        let extra = run.names();
+        let known = labels.names_checked()
+            && self.template.labels == Some(names.len())
+            && (names.as_ptr() as usize, names.len()) == self.template.names
+            && self.template.extra == extra.len()
+            && (extra.is_empty()
+                || run.known() && (extra.as_ptr() as usize, extra.len()) == self.extra_names);
+        if !known && !self.template.same_names(&line) {
+            self.extra_names = (0, 0);
+            self.template.build(name, suffix, &line);
+            if self.template.labels.is_none() {
+                return false;
+            }
+        }
+        if !LineTemplate::plain(labels) {
+            return false;
+        }
+        let t = &self.template;
+        let r = &mut self.rendered;
+        let [values, _] = labels.value_groups();
+        let n = values.len() + t.extra;
+        let mut len = 0;
+        let mut parts = 0;
+        for k in 0..n {
+            if !push_at(&mut r.bytes, &mut len, t.piece(k)) {
+                return false;
+            }
+            let i = usize::from(t.order[k]);
+            match values.get(i) {
+                Some(v) => {
+                    if !push_at(&mut r.bytes, &mut len, v.as_bytes()) {
+                        return false;
+                    }
+                }
+                None => {
+                    r.ends[parts] = len as u16;
+                    r.extra_at[parts] = ((i - values.len()) as u8, k as u8);
+                    parts += 1;
+                }
+            }
+        }
+        if !push_at(&mut r.bytes, &mut len, t.piece(n)) {
+            return false;
+        }
+        r.ends[parts] = len as u16;
+        r.parts = parts;
+        r.fixed = len;
+        true
+    }
+
+    /// The lines of `run` have the template's names for their own labels. Names a family of
+    /// this crate marked as checked (a histogram's `le`, from a `static`) are compared by
+    /// address once their content matched.
+    #[inline]
+    fn fits(&mut self, run: &LineRun<'_>) -> bool {
+        let names = run.names();
+        if names.len() != self.rendered.parts {
+            return false;
+        }
+        let at = (names.as_ptr() as usize, names.len());
+        if run.known() && at == self.extra_names {
+            return true;
+        }
+        let (template, rendered) = (&self.template, &self.rendered);
+        let fits = rendered.extra_at[..names.len()]
+            .iter()
+            .all(|&(i, k)| names[usize::from(i)].as_bytes() == template.name(usize::from(k)));
+        if fits && run.known() {
+            self.extra_names = at;
+        }
+        fits
+    }
+}
+
+/// Appends `part` to `bytes` at `*len`; `false` when it does not fit.
+#[cfg(not(feature = "small"))]
+fn push_at(bytes: &mut [u8], len: &mut usize, part: &[u8]) -> bool {
+    let Some(dst) = bytes.get_mut(*len..*len + part.len()) else { return false };
+    copy_short(dst, part);
+    *len += part.len();
+    true
+}
+
+#[cfg(not(feature = "small"))]
+impl Rendered {
+    fn piece(&self, j: usize) -> &[u8] {
+        let start = if j == 0 { 0 } else { usize::from(self.ends[j - 1]) };
+        &self.bytes[start..usize::from(self.ends[j])]
+    }
+}
+
+/// A [`BatchSink::lines`] batch keeps templates for this many suffixes (a histogram's
+/// `_bucket`, `_count`, `_sum`, `_created`); lines with others take the general path.
+#[cfg(not(feature = "small"))]
+const LINE_SLOTS: usize = 4;
+
+#[cfg(not(feature = "small"))]
+impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
+    /// How this pass writes the rows of `desc` with `suffix`: what [`Sink::sample`] would do
+    /// with each, decided once (every `Sample` row is still checked there).
+    fn line_way(&self, desc: &Desc<'_>, suffix: &str) -> LineWay {
+        if N == 0 || !is_suffix(suffix) {
+            return LineWay::Sample;
+        }
+        if self.om() {
+            // `_created` when dropped: the general path drops it (after checking the row).
+            #[cfg(feature = "openmetrics")]
+            if openmetrics::pair_part(desc.metric_type, suffix).is_some()
+                || (!self.created && suffix == "_created")
+            {
+                return LineWay::Sample;
+            }
+            return LineWay::Template;
+        }
+        match (self.pass, text::split_index(desc.metric_type, suffix)) {
+            (Pass::Main, None) => LineWay::Template,
+            (Pass::Split(p), i) if i != Some(p) => LineWay::Skip,
+            _ => LineWay::Sample,
+        }
     }
 }
 
@@ -1522,21 +1905,27 @@ impl ValueBufs {
     }
 }
 
-/// The bytes every line of one [`BatchSink::samples`] batch shares, built from its first row:
-/// for `x_total{a="1",b="2"} 3` the pieces `x_total{a="`, `",b="` and `"} `, the values going
-/// between them in label name order. Rows with other names, invalid names, a second label
-/// group or values that need escaping take the general path.
+/// The bytes every line of one [`BatchSink::samples`] batch (or of one suffix of a
+/// [`BatchSink::lines`] batch) shares, built from its first row: for `x_total{a="1",b="2"} 3`
+/// the pieces `x_total{a="`, `",b="` and `"} `, the values going between them in label name
+/// order. A second label group (a histogram bucket's `le`) takes its place among them in that
+/// order. Rows with other names, invalid names or values that need escaping take the general
+/// path.
 #[cfg(not(feature = "small"))]
 struct LineTemplate {
     bytes: [u8; TEMPLATE_BYTES],
     /// Piece `k` is `bytes[ends[k - 1]..ends[k]]` (piece 0 starts at 0); `labels + 1` pieces.
     ends: [u16; TEMPLATE_LABELS + 1],
-    /// The position of the `k`-th value to write (label names sorted).
+    /// The position of the `k`-th value to write (label names sorted), counting the first
+    /// group's values, then the second group's.
     order: [u8; TEMPLATE_LABELS],
-    /// The label names the template was built for (address and length), `(0, 0)` before.
+    /// The first group's label names the template was built for (address and length), `(0, 0)`
+    /// before.
     names: (usize, usize),
-    /// How many labels; `None` until built.
+    /// How many labels in the first group; `None` until built.
     labels: Option<usize>,
+    /// How many labels in the second group.
+    extra: usize,
     /// Where the `{` is in piece 0 (the metric name and suffix come before it).
     head: usize,
     /// The length of all the pieces together.
@@ -1558,16 +1947,14 @@ impl LineTemplate {
         order: [0; TEMPLATE_LABELS],
         names: (0, 0),
         labels: None,
+        extra: 0,
         head: 0,
         fixed: 0,
     };
 
     /// Appends `part` at `*len`; `false` when it does not fit.
     fn push(&mut self, len: &mut usize, part: &[u8]) -> bool {
-        let Some(dst) = self.bytes.get_mut(*len..*len + part.len()) else { return false };
-        dst.copy_from_slice(part);
-        *len += part.len();
-        true
+        push_at(&mut self.bytes, len, part)
     }
 
     fn piece(&self, k: usize) -> &[u8] {
@@ -1583,58 +1970,75 @@ impl LineTemplate {
     }
 
     /// `true` when a row with `labels` can be written from this template as it is: its names
-    /// are the template's, there is no second group, and no value needs escaping. Labels a
-    /// family of this crate marked are decided without a look at the bytes: their names live in
-    /// the family's spec (the same address is the same names) and their values were checked
-    /// when stored. Others (promstack-alloc's, a custom collector's, whose slices may even be
-    /// refilled in place between rows) are compared and scanned.
+    /// are the template's and no value needs escaping. Labels a family of this crate marked are
+    /// decided without a look at their first group's bytes: its names live in the family's spec
+    /// (the same address is the same names) and its values were checked when stored. Others
+    /// (promstack-alloc's, a custom collector's, whose slices may even be refilled in place
+    /// between rows), and every second group, are compared and scanned.
     #[inline]
     fn fits(&self, labels: &Labels<'_>) -> bool {
         self.same_names(labels) && Self::plain(labels)
     }
 
-    /// `labels` has the template's names and no second group.
+    /// `labels` has the template's names, in both groups.
     #[inline]
     fn same_names(&self, labels: &Labels<'_>) -> bool {
         let [names, extra] = labels.name_groups();
-        if Some(names.len()) != self.labels || !extra.is_empty() {
+        if Some(names.len()) != self.labels || extra.len() != self.extra {
             return false;
         }
-        if labels.names_checked() {
-            return (names.as_ptr() as usize, names.len()) == self.names;
+        let checked = labels.names_checked();
+        if checked && (names.as_ptr() as usize, names.len()) != self.names {
+            return false;
         }
-        (0..names.len()).all(|k| names[usize::from(self.order[k])].as_bytes() == self.name(k))
+        if checked && extra.is_empty() {
+            return true;
+        }
+        (0..names.len() + extra.len()).all(|k| {
+            let i = usize::from(self.order[k]);
+            match names.get(i) {
+                Some(_) if checked => true,
+                Some(n) => n.as_bytes() == self.name(k),
+                None => extra[i - names.len()].as_bytes() == self.name(k),
+            }
+        })
     }
 
     /// No value of `labels` needs escaping.
     #[inline]
     fn plain(labels: &Labels<'_>) -> bool {
-        let [values, _] = labels.value_groups();
-        if labels.names_checked() {
+        let [values, extra] = labels.value_groups();
+        let first = if labels.names_checked() {
             values.is_empty() || labels.values_plain()
         } else {
             values.iter().all(|v| !needs_escape(v.as_bytes(), true))
-        }
+        };
+        first && extra.iter().all(|v| !needs_escape(v.as_bytes(), true))
     }
 
     /// Builds the template for `labels`' names; `false` (and the template unusable) when a name
-    /// is invalid, there is a second group, a value needs escaping, or the pieces do not fit.
+    /// is invalid, a value needs escaping, or the pieces do not fit.
     #[cold]
     fn build(&mut self, name: &str, suffix: &str, labels: &Labels<'_>) -> bool {
         self.labels = None;
         self.names = (0, 0);
         let [names, extra] = labels.name_groups();
-        if !extra.is_empty()
-            || names.len() > TEMPLATE_LABELS
+        let n = names.len() + extra.len();
+        if n > TEMPLATE_LABELS
             || !(labels.names_checked() || label_names_valid(names))
+            || !label_names_valid(extra)
         {
             return false;
         }
+        let name_at = |i: usize| match names.get(i) {
+            Some(n) => *n,
+            None => extra[i - names.len()],
+        };
         // Label name order, as the general path writes them (a stable insertion sort).
         let mut order = [0u8; TEMPLATE_LABELS];
-        for i in 0..names.len() {
+        for i in 0..n {
             let mut j = i;
-            while j > 0 && name_lt(names[i], names[usize::from(order[j - 1])]) {
+            while j > 0 && name_lt(name_at(i), name_at(usize::from(order[j - 1]))) {
                 order[j] = order[j - 1];
                 j -= 1;
             }
@@ -1642,26 +2046,27 @@ impl LineTemplate {
         }
         let mut len = 0;
         let mut ok = true;
-        for (k, &i) in order[..names.len()].iter().enumerate() {
+        for (k, &i) in order[..n].iter().enumerate() {
             let open: &[u8] = if k == 0 { b"{" } else { b"\"," };
             let prefix = if k == 0 { [name.as_bytes(), suffix.as_bytes()] } else { [&[][..], &[][..]] };
-            for part in prefix.into_iter().chain([open, names[usize::from(i)].as_bytes(), b"=\""]) {
+            for part in prefix.into_iter().chain([open, name_at(usize::from(i)).as_bytes(), b"=\""]) {
                 ok &= self.push(&mut len, part);
             }
             self.ends[k] = len as u16;
         }
-        if names.is_empty() {
+        if n == 0 {
             ok &= self.push(&mut len, name.as_bytes()) && self.push(&mut len, suffix.as_bytes());
         }
-        ok &= self.push(&mut len, if names.is_empty() { b" " } else { b"\"} " });
+        ok &= self.push(&mut len, if n == 0 { b" " } else { b"\"} " });
         if !ok {
             return false;
         }
-        self.ends[names.len()] = len as u16;
+        self.ends[n] = len as u16;
         self.order = order;
         self.fixed = len;
         self.head = name.len() + suffix.len();
         self.labels = Some(names.len());
+        self.extra = extra.len();
         self.names = (names.as_ptr() as usize, names.len());
         // The first row itself must fit too (its values may need escaping).
         self.fits(labels)
