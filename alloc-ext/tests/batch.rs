@@ -1,5 +1,5 @@
 //! promstack-alloc's `Family` hands counters' and gauges' children to the encoder in one call
-//! (`Sink::batch`). Its labels are not marked by core, so the encoder's template compares the
+//! (`Sink::batch`), histograms' children in another (`BatchSink::lines`). Its labels are not marked by core, so the encoder's template compares the
 //! names and scans the values of every row. The bytes must be those of the general path, one
 //! `Sink::sample` per child (a sink that forwards everything but `batch` gives that path).
 
@@ -52,4 +52,23 @@ fn dynamic_family_rows_are_the_general_paths_bytes() {
     let g = Family::<GaugeValue>::gauge("temp", "T.", &[]).unwrap();
     g.with_label_values(&[]).unwrap().set(-0.5);
     assert!(both::<256>(&g).ends_with("\ntemp -0.5\n"));
+}
+
+#[test]
+fn dynamic_histogram_family_lines_are_the_general_paths_bytes() {
+    // Histogram families go through `BatchSink::lines`: the child's labels, unmarked here, are
+    // checked and escaped once per suffix, and `le` is sorted in among them.
+    let f = Family::histogram("wait_seconds", "Wait.", &["queue", "a_kind"], [0.5, 2.0]).unwrap();
+    f.with_label_values(&["fast", "x"]).unwrap().observe(0.1);
+    f.with_label_values(&["q\"uoted", "y"]).unwrap().observe(3.0);
+    f.with_label_values(&["line\nbreak", "z"]).unwrap();
+    let out = both::<256>(&f);
+    both::<40>(&f);
+    both::<0>(&f);
+    let lines: Vec<&str> = out.lines().skip(2).collect();
+    assert_eq!(lines.len(), 3 * 5);
+    assert_eq!(lines[0], "wait_seconds_bucket{a_kind=\"x\",le=\"0.5\",queue=\"fast\"} 1.0");
+    assert_eq!(lines[7], "wait_seconds_bucket{a_kind=\"y\",le=\"+Inf\",queue=\"q\\\"uoted\"} 1.0");
+    assert_eq!(lines[9], "wait_seconds_sum{a_kind=\"y\",queue=\"q\\\"uoted\"} 3.0");
+    assert_eq!(lines[12], "wait_seconds_bucket{a_kind=\"z\",le=\"+Inf\",queue=\"line\\nbreak\"} 0.0");
 }
