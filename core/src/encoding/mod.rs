@@ -1446,9 +1446,21 @@ impl<W: Write, F: FormatKind, const N: usize> BatchSink for Encoder<W, F, N> {
                     LineWay::Skip => Ok(()),
                     // A held half pair (OpenMetrics) is settled by the general path.
                     LineWay::Template if self.held.is_none() && !run.is_empty() => {
-                        if slot.child != child_no {
+                        // Lines without labels of their own (`_count`, `_sum`) are written from
+                        // the template and the child's values: rendering them first costs more
+                        // than it saves on one line.
+                        let direct = run.names().is_empty();
+                        if slot.child != child_no || slot.direct != direct {
                             slot.child = child_no;
-                            slot.ready = slot.prepare(desc.name, suffix, &labels, run);
+                            slot.direct = direct;
+                            slot.ready = if direct {
+                                slot.matches(desc.name, suffix, &labels, run) && LineTemplate::plain(&labels)
+                            } else {
+                                slot.prepare(desc.name, suffix, &labels, run)
+                            };
+                        }
+                        if direct && slot.ready {
+                            return self.put_templated_run(desc, &labels, run, &slot.template);
                         }
                         if !(slot.ready && slot.fits(run)) {
                             return self.run_samples(desc, &labels, run, 0);
@@ -1475,6 +1487,17 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
         rendered: &Rendered,
     ) -> Result<(), CollectError> {
         let mut samples = run.samples().iter().enumerate();
+        // A histogram's buckets: one `le` each, from a `static` (checked), between two pieces.
+        if run.known() && run.names().len() == 1 && rendered.parts == 1 {
+            let done = self.put_bucket_lines(rendered, run.all_values(), run.samples())?;
+            if done == run.len() {
+                return Ok(());
+            }
+            let values = &run.all_values()[done..];
+            return values.iter().zip(samples.skip(done)).try_for_each(|(value_of, (i, &value))| {
+                self.put_run_line(desc, labels, run, rendered, i, core::slice::from_ref(value_of), value)
+            });
+        }
         match run.names().len() {
             0 => samples
                 .try_for_each(|(i, &value)| self.put_run_line(desc, labels, run, rendered, i, &[], value)),
@@ -1482,6 +1505,69 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
                 self.put_run_line(desc, labels, run, rendered, i, values, value)
             }),
         }
+    }
+
+    /// Lines of one own label value each (`values`, needing no escapes) from `rendered`'s two
+    /// pieces, as [`Encoder::put_rendered`] writes them, with the pieces looked up once; stops
+    /// at a line that is not an unsigned integer or does not fit the buffer even empty, and
+    /// returns how many it wrote.
+    #[inline(never)]
+    fn put_bucket_lines(
+        &mut self,
+        rendered: &Rendered,
+        values: &[&str],
+        samples: &[Value],
+    ) -> Result<usize, WriteFailed> {
+        let (head, rest) = (rendered.piece(0), rendered.piece(1));
+        let mut ints = itoa::Buffer::new();
+        for (i, (le, &value)) in values.iter().zip(samples).enumerate() {
+            let le = le.as_bytes();
+            let Value::Int(count) = value else { return Ok(i) };
+            let (digit, digits): (u8, &[u8]) = match count {
+                0..=9 => (b'0' + count as u8, &[]),
+                _ => (0, ints.format(count).as_bytes()),
+            };
+            let need = head.len() + le.len() + rest.len() + digits.len().max(1) + 3;
+            if self.len + need > N {
+                if need > N {
+                    return Ok(i);
+                }
+                self.flush_buf()?;
+            }
+            let mut at = self.len;
+            for piece in [head, le, rest] {
+                copy_short(&mut self.buf[at..at + piece.len()], piece);
+                at += piece.len();
+            }
+            if digits.is_empty() {
+                self.buf[at] = digit;
+                at += 1;
+            } else {
+                copy_short(&mut self.buf[at..at + digits.len()], digits);
+                at += digits.len();
+            }
+            self.buf[at..at + 3].copy_from_slice(b".0\n");
+            self.len = at + 3;
+        }
+        Ok(values.len().min(samples.len()))
+    }
+
+    /// The lines of `run`, which has no labels of its own, from `template` and the child's
+    /// `labels` (checked to fit it).
+    #[inline(never)]
+    fn put_templated_run(
+        &mut self,
+        desc: &Desc<'_>,
+        labels: &Labels<'_>,
+        run: &LineRun<'_>,
+        template: &LineTemplate,
+    ) -> Result<(), CollectError> {
+        for (i, &value) in run.samples().iter().enumerate() {
+            if !self.put_templated(template, labels, value)? {
+                self.run_samples(desc, labels, &run.line(i), 0)?;
+            }
+        }
+        Ok(())
     }
 
     /// Line `i` of `run`, whose own label values are `values`, for [`Encoder::put_run`].
@@ -1543,6 +1629,9 @@ struct LineSlot {
     /// The child `rendered` was prepared for (numbered from 1), and whether it is usable.
     child: u64,
     ready: bool,
+    /// Whether `ready` was decided for lines without labels of their own (written from the
+    /// template, `rendered` untouched) or with (from `rendered`).
+    direct: bool,
     rendered: Rendered,
     /// Where the checked names of lines that matched the template live (see
     /// [`LineSlot::fits`]); `(0, 0)` for none.
@@ -1579,6 +1668,7 @@ impl LineSlot {
         template: LineTemplate::EMPTY,
         child: 0,
         ready: false,
+        direct: false,
         extra_names: (0, 0),
         rendered: Rendered {
             bytes: [0; RENDERED_BYTES],
@@ -1593,25 +1683,7 @@ impl LineSlot {
     /// child's values into it; `false` when the child's lines take the general path.
     #[inline(never)]
     fn prepare(&mut self, name: &str, suffix: &str, labels: &Labels<'_>, run: &LineRun<'_>) -> bool {
-        let line = labels.with_extra(run.names(), run.values(0));
-        // Names this crate marked, at the addresses the template was last matched with: the
-        // same names (see `same_names` and `fits`).
-        let [names, _] = labels.name_groups();
-        let extra = run.names();
-        let known = labels.names_checked()
-            && self.template.labels == Some(names.len())
-            && (names.as_ptr() as usize, names.len()) == self.template.names
-            && self.template.extra == extra.len()
-            && (extra.is_empty()
-                || run.known() && (extra.as_ptr() as usize, extra.len()) == self.extra_names);
-        if !known && !self.template.same_names(&line) {
-            self.extra_names = (0, 0);
-            self.template.build(name, suffix, &line);
-            if self.template.labels.is_none() {
-                return false;
-            }
-        }
-        if !LineTemplate::plain(labels) {
+        if !self.matches(name, suffix, labels, run) || !LineTemplate::plain(labels) {
             return false;
         }
         let t = &self.template;
@@ -1644,6 +1716,31 @@ impl LineSlot {
         r.ends[parts] = len as u16;
         r.parts = parts;
         r.fixed = len;
+        true
+    }
+
+    /// Makes the template fit a child with `labels` and the lines of `run` (their names; the
+    /// values are not looked at); `false` when no template fits.
+    #[inline]
+    fn matches(&mut self, name: &str, suffix: &str, labels: &Labels<'_>, run: &LineRun<'_>) -> bool {
+        let line = labels.with_extra(run.names(), run.values(0));
+        // Names this crate marked, at the addresses the template was last matched with: the
+        // same names (see `same_names` and `fits`).
+        let [names, _] = labels.name_groups();
+        let extra = run.names();
+        let known = labels.names_checked()
+            && self.template.labels == Some(names.len())
+            && (names.as_ptr() as usize, names.len()) == self.template.names
+            && self.template.extra == extra.len()
+            && (extra.is_empty()
+                || run.known() && (extra.as_ptr() as usize, extra.len()) == self.extra_names);
+        if !known && !self.template.same_names(&line) {
+            self.extra_names = (0, 0);
+            self.template.build(name, suffix, &line);
+            if self.template.labels.is_none() {
+                return false;
+            }
+        }
         true
     }
 
