@@ -396,16 +396,18 @@ fn histogram_family_edge_cases_are_the_general_paths_bytes() {
 
     // Counts of two and three digits (not the one-digit shortcut), in buckets and `_count`.
     static MANY: FixedFamily<HistogramValue<2>, 1, 2> = FixedFamily::histogram("many", "M.", ["k"], [1.0, 2.0]);
-    let child = MANY.get(["m"]).unwrap();
-    for k in 0..123 {
-        child.observe(if k < 12 { 0.5 } else { 1.5 });
+    let (m, n) = (MANY.get(["m"]).unwrap(), MANY.get(["n"]).unwrap());
+    for k in 0..45 {
+        m.observe(if k < 12 { 0.5 } else { 1.5 });
     }
+    (0..123).for_each(|_| n.observe(0.5));
     let many = same_results_both_ways(&MANY).unwrap();
     assert!(
-        many.contains("many_bucket{k=\"m\",le=\"1.0\"} 12.0\nmany_bucket{k=\"m\",le=\"2.0\"} 123.0\n"),
+        many.contains("many_bucket{k=\"m\",le=\"1.0\"} 12.0\nmany_bucket{k=\"m\",le=\"2.0\"} 45.0\n"),
         "{many}"
     );
-    assert!(many.contains("many_count{k=\"m\"} 123.0\n"), "{many}");
+    assert!(many.contains("many_count{k=\"m\"} 45.0\n"), "{many}");
+    assert!(many.contains("many_bucket{k=\"n\",le=\"+Inf\"} 123.0\nmany_count{k=\"n\"} 123.0\n"), "{many}");
 
     // Lines longer than every small buffer, and label names too long for a template.
     const LONG: &str = "a_label_name_that_is_quite_long_for_a_label_name_really_aaaa";
