@@ -1785,7 +1785,6 @@ impl LineSlot {
     /// values are not looked at); `false` when no template fits.
     #[inline]
     fn matches(&mut self, name: &str, suffix: &str, labels: &Labels<'_>, run: &LineRun<'_>) -> bool {
-        let line = labels.with_extra(run.names(), run.values(0));
         // Names this crate marked, at the addresses the template was last matched with: the
         // same names (see `same_names` and `fits`).
         let [names, _] = labels.name_groups();
@@ -1796,7 +1795,11 @@ impl LineSlot {
             && self.template.extra == extra.len()
             && (extra.is_empty()
                 || run.known() && (extra.as_ptr() as usize, extra.len()) == self.extra_names);
-        if !known && !self.template.same_names(&line) {
+        if known {
+            return true;
+        }
+        let line = labels.with_extra(run.names(), run.values(0));
+        if !self.template.same_names(&line) {
             self.extra_names = (0, 0);
             self.template.build(name, suffix, &line);
             if self.template.labels.is_none() {
@@ -2164,7 +2167,7 @@ impl LineTemplate {
     }
 
     /// No value of `labels` needs escaping.
-    #[inline]
+    #[inline(always)]
     fn plain(labels: &Labels<'_>) -> bool {
         let [values, extra] = labels.value_groups();
         let first = if labels.names_checked() {
