@@ -1416,6 +1416,7 @@ impl<W: Write, F: FormatKind, const N: usize> BatchSink for Encoder<W, F, N> {
             child_no += 1;
             let child_no = child_no;
             let mut last = 0;
+            let mut plain = None;
             lines.each(&mut |run| {
                 let suffix = run.suffix();
                 // Runs come in the same order for every child: this slot or the next first.
@@ -1453,11 +1454,14 @@ impl<W: Write, F: FormatKind, const N: usize> BatchSink for Encoder<W, F, N> {
                         if slot.child != child_no || slot.direct != direct {
                             slot.child = child_no;
                             slot.direct = direct;
-                            slot.ready = if direct {
-                                slot.matches(desc.name, suffix, &labels, run) && LineTemplate::plain(&labels)
-                            } else {
-                                slot.prepare(desc.name, suffix, &labels, run)
-                            };
+                            // The child's values are scanned once for all its suffixes.
+                            let plain = *plain.get_or_insert_with(|| LineTemplate::plain(&labels));
+                            slot.ready = plain
+                                && if direct {
+                                    slot.matches(desc.name, suffix, &labels, run)
+                                } else {
+                                    slot.prepare(desc.name, suffix, &labels, run)
+                                };
                         }
                         if direct && slot.ready {
                             return self.put_templated_run(desc, &labels, run, &slot.template);
@@ -1741,11 +1745,12 @@ impl LineSlot {
         },
     };
 
-    /// Makes the template fit a child with `labels` and the lines of `run`, and renders the
-    /// child's values into it; `false` when the child's lines take the general path.
+    /// Makes the template fit a child with `labels` (whose values need no escapes) and the
+    /// lines of `run`, and renders the child's values into it; `false` when the child's lines
+    /// take the general path.
     #[inline(never)]
     fn prepare(&mut self, name: &str, suffix: &str, labels: &Labels<'_>, run: &LineRun<'_>) -> bool {
-        if !self.matches(name, suffix, labels, run) || !LineTemplate::plain(labels) {
+        if !self.matches(name, suffix, labels, run) {
             return false;
         }
         let t = &self.template;
@@ -2167,7 +2172,7 @@ impl LineTemplate {
     }
 
     /// No value of `labels` needs escaping.
-    #[inline(always)]
+    #[inline]
     fn plain(labels: &Labels<'_>) -> bool {
         let [values, extra] = labels.value_groups();
         let first = if labels.names_checked() {
