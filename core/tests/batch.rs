@@ -395,7 +395,8 @@ fn histogram_family_edge_cases_are_the_general_paths_bytes() {
     assert_eq!(wide.lines().filter(|l| l.starts_with("w_bucket{k=\"v\"")).count(), 66);
 
     // Counts of two and three digits (not the one-digit shortcut), in buckets and `_count`.
-    static MANY: FixedFamily<HistogramValue<2>, 1, 2> = FixedFamily::histogram("many", "M.", ["k"], [1.0, 2.0]);
+    static MANY: FixedFamily<HistogramValue<2>, 1, 2> =
+        FixedFamily::histogram("many", "M.", ["k"], [1.0, 2.0]);
     let (m, n) = (MANY.get(["m"]).unwrap(), MANY.get(["n"]).unwrap());
     for k in 0..45 {
         m.observe(if k < 12 { 0.5 } else { 1.5 });
