@@ -1447,15 +1447,15 @@ impl<W: Write, F: FormatKind, const N: usize> BatchSink for Encoder<W, F, N> {
                     LineWay::Skip => Ok(()),
                     // A held half pair (OpenMetrics) is settled by the general path.
                     LineWay::Template if self.held.is_none() && !run.is_empty() => {
-                        // Lines without labels of their own (`_count`, `_sum`) are written from
-                        // the template and the child's values: rendering them first costs more
-                        // than it saves on one line.
-                        let direct = run.names().is_empty();
+                        // Lines without labels of their own (`_count`, `_sum`) of a one-label
+                        // child are written from the template and its value: rendering them
+                        // first costs more than it saves on one line.
+                        let direct = run.names().is_empty() && matches!(labels.value_groups(), [[_], []]);
                         if slot.child != child_no || slot.direct != direct {
                             slot.child = child_no;
                             slot.direct = direct;
                             // The child's values are scanned once for all its suffixes.
-                            let plain = *plain.get_or_insert_with(|| LineTemplate::plain(&labels));
+                            let plain = *plain.get_or_insert_with(|| LineTemplate::plain_outlined(&labels));
                             slot.ready = plain
                                 && if direct {
                                     slot.matches(desc.name, suffix, &labels, run)
@@ -1607,7 +1607,7 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
     }
 
     /// The lines of `run`, which has no labels of its own, from `template` and the child's
-    /// `labels` (checked to fit it).
+    /// one label (checked to fit it).
     #[inline(never)]
     fn put_templated_run(
         &mut self,
@@ -1617,19 +1617,14 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
         template: &LineTemplate,
     ) -> Result<(), CollectError> {
         let [values, _] = labels.value_groups();
-        // One label (the common case): its value between the template's two pieces.
-        if let (Some(1), [value_of]) = (template.labels, values) {
-            let (head, rest) = (template.piece(0), template.piece(1));
-            let mut bufs = ValueBufs::new();
-            for (i, &value) in run.samples().iter().enumerate() {
-                if !self.put_line3(head, value_of.as_bytes(), rest, value, &mut bufs)? {
-                    self.run_samples(desc, labels, &run.line(i), 0)?;
-                }
-            }
-            return Ok(());
-        }
+        // (Not `put_templated`: a second caller keeps it out of `samples`' loop.)
+        let (Some(1), [value_of]) = (template.labels, values) else {
+            return self.run_samples(desc, labels, run, 0);
+        };
+        let (head, rest) = (template.piece(0), template.piece(1));
+        let mut bufs = ValueBufs::new();
         for (i, &value) in run.samples().iter().enumerate() {
-            if !self.put_templated(template, labels, value)? {
+            if !self.put_line3(head, value_of.as_bytes(), rest, value, &mut bufs)? {
                 self.run_samples(desc, labels, &run.line(i), 0)?;
             }
         }
@@ -1804,7 +1799,7 @@ impl LineSlot {
             return true;
         }
         let line = labels.with_extra(run.names(), run.values(0));
-        if !self.template.same_names(&line) {
+        if !self.template.same_names_outlined(&line) {
             self.extra_names = (0, 0);
             self.template.build(name, suffix, &line);
             if self.template.labels.is_none() {
@@ -2148,7 +2143,7 @@ impl LineTemplate {
     }
 
     /// `labels` has the template's names, in both groups.
-    #[inline]
+    #[inline(always)]
     fn same_names(&self, labels: &Labels<'_>) -> bool {
         let [names, extra] = labels.name_groups();
         if Some(names.len()) != self.labels || extra.len() != self.extra {
@@ -2171,8 +2166,21 @@ impl LineTemplate {
         })
     }
 
+    /// [`LineTemplate::same_names`] and [`LineTemplate::plain`] for [`BatchSink::lines`], out
+    /// of line: inlined there too, they would no longer be inlined into [`BatchSink::samples`]'
+    /// loop (~45 instructions a series).
+    #[inline(never)]
+    fn same_names_outlined(&self, labels: &Labels<'_>) -> bool {
+        self.same_names(labels)
+    }
+
+    #[inline(never)]
+    fn plain_outlined(labels: &Labels<'_>) -> bool {
+        Self::plain(labels)
+    }
+
     /// No value of `labels` needs escaping.
-    #[inline]
+    #[inline(always)]
     fn plain(labels: &Labels<'_>) -> bool {
         let [values, extra] = labels.value_groups();
         let first = if labels.names_checked() {
