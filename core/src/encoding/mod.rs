@@ -1156,6 +1156,50 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
         value: Value,
     ) -> Result<bool, WriteFailed> {
         let [values, extra] = labels.value_groups();
+        if !extra.is_empty() {
+            return self.put_templated_two_groups(template, values, extra, value);
+        }
+        let n = values.len();
+        let mut bufs = ValueBufs::new();
+        let (digits, tail) = bufs.text(value);
+        let mut need = template.fixed + digits.len() + tail.len() + 1;
+        for v in values {
+            need += v.len();
+        }
+        if self.len + need > N {
+            if need > N {
+                return Ok(false);
+            }
+            self.flush_buf()?;
+        }
+        let mut at = self.len;
+        let mut put = |buf: &mut [u8; N], bytes: &[u8]| {
+            copy_short(&mut buf[at..at + bytes.len()], bytes);
+            at += bytes.len();
+        };
+        put(&mut self.buf, template.piece(0));
+        for k in 0..n {
+            put(&mut self.buf, values[usize::from(template.order[k])].as_bytes());
+            put(&mut self.buf, template.piece(k + 1));
+        }
+        put(&mut self.buf, digits);
+        put(&mut self.buf, tail);
+        self.buf[at] = b'\n';
+        self.len = at + 1;
+        Ok(true)
+    }
+
+    /// [`Encoder::put_templated`] for a row with a second label group (out of line: the rows
+    /// of counters and gauges have one group, and their loop stays tight).
+    #[cfg(not(feature = "small"))]
+    #[inline(never)]
+    fn put_templated_two_groups(
+        &mut self,
+        template: &LineTemplate,
+        values: &[&str],
+        extra: &[&str],
+        value: Value,
+    ) -> Result<bool, WriteFailed> {
         let n = values.len() + extra.len();
         let mut bufs = ValueBufs::new();
         let (digits, tail) = bufs.text(value);
@@ -2153,8 +2197,10 @@ impl LineTemplate {
         if checked && (names.as_ptr() as usize, names.len()) != self.names {
             return false;
         }
-        if checked && extra.is_empty() {
-            return true;
+        if extra.is_empty() {
+            // One group (every counter and gauge row): the names alone.
+            return checked
+                || (0..names.len()).all(|k| names[usize::from(self.order[k])].as_bytes() == self.name(k));
         }
         (0..names.len() + extra.len()).all(|k| {
             let i = usize::from(self.order[k]);
