@@ -1499,7 +1499,7 @@ impl<W: Write, F: FormatKind, const N: usize> BatchSink for Encoder<W, F, N> {
                             slot.child = child_no;
                             slot.direct = direct;
                             // The child's values are scanned once for all its suffixes.
-                            let plain = *plain.get_or_insert_with(|| LineTemplate::plain_outlined(&labels));
+                            let plain = *plain.get_or_insert_with(|| LineTemplate::plain(&labels));
                             slot.ready = plain
                                 && if direct {
                                     slot.matches(desc.name, suffix, &labels, run)
@@ -1843,7 +1843,7 @@ impl LineSlot {
             return true;
         }
         let line = labels.with_extra(run.names(), run.values(0));
-        if !self.template.same_names_outlined(&line) {
+        if !self.template.same_names(&line) {
             self.extra_names = (0, 0);
             self.template.build(name, suffix, &line);
             if self.template.labels.is_none() {
@@ -2210,19 +2210,6 @@ impl LineTemplate {
                 None => extra[i - names.len()].as_bytes() == self.name(k),
             }
         })
-    }
-
-    /// [`LineTemplate::same_names`] and [`LineTemplate::plain`] for [`BatchSink::lines`], out
-    /// of line: inlined there too, they would no longer be inlined into [`BatchSink::samples`]'
-    /// loop (~45 instructions a series).
-    #[inline(never)]
-    fn same_names_outlined(&self, labels: &Labels<'_>) -> bool {
-        self.same_names(labels)
-    }
-
-    #[inline(never)]
-    fn plain_outlined(labels: &Labels<'_>) -> bool {
-        Self::plain(labels)
     }
 
     /// No value of `labels` needs escaping.
