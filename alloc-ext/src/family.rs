@@ -795,6 +795,28 @@ impl<M: Metric> promstack_core::SampleRows for Family<M> {
         let config = &self.shared.config;
         self.table.each(|child, labels| row(labels, child.0.value.single_value(config)))
     }
+
+    /// Each child's line straight into the encoder's buffer: the label names' pieces are made
+    /// once, then per child its values are copied between them (escaped where needed).
+    fn write_lines(
+        &self,
+        lines: &mut promstack_core::encoding::LineBuf<'_>,
+    ) -> Option<Result<(), CollectError>> {
+        const MOST: usize = 8;
+        let names = self.table.label_names();
+        if names.len() > MOST {
+            return None;
+        }
+        let mut stacked = [""; MOST];
+        for (s, n) in stacked.iter_mut().zip(names) {
+            *s = n;
+        }
+        let pieces = promstack_core::encoding::LabelPieces::new(&stacked[..names.len()])?;
+        let config = &self.shared.config;
+        self.table.each_values::<MOST>(|child, values| {
+            lines.line(&pieces, values, child.0.value.single_value(config))
+        })
+    }
 }
 
 #[cfg(test)]

@@ -945,6 +945,24 @@ impl<E: TableEntry> ChildTable<E> {
         })
     }
 
+    /// Calls `f` with every child, in creation order, and its label values (in the order of
+    /// the label names), as [`ChildTable::each`] does, for tables of up to `K` labels; `None`
+    /// for more. Nothing is allocated.
+    pub fn each_values<const K: usize>(
+        &self,
+        mut f: impl FnMut(&E, &[&str]) -> Result<(), CollectError>,
+    ) -> Option<Result<(), CollectError>> {
+        let n = self.label_names.len();
+        if n > K {
+            return None;
+        }
+        Some(self.walk(|child| {
+            let mut values = [""; K];
+            child.fill_label_values(&mut values[..n]);
+            f(child, &values[..n])
+        }))
+    }
+
     /// [`ChildTable::each`] for up to `K` labels, with no allocation.
     fn each_on_stack<const K: usize>(
         &self,

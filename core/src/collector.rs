@@ -5,6 +5,7 @@
 //! reports its header), then [`Sink::sample`] once per sample. Nothing is allocated.
 
 use crate::desc::Desc;
+use crate::encoding::LineBuf;
 use crate::error::{CollectError, LabelError};
 #[cfg(feature = "float")]
 use crate::native::NativeHistogramPoint;
@@ -167,6 +168,16 @@ pub trait SampleRows {
         &self,
         row: &mut dyn FnMut(Labels<'_>, Value) -> Result<(), CollectError>,
     ) -> Result<(), CollectError>;
+
+    /// Writes the rows' lines straight into an encoder's line buffer, exactly as
+    /// [`SampleRows::each`] through [`BatchSink::samples`] would have them written; `None`
+    /// (the default) when the rows cannot, and the encoder asks [`SampleRows::each`]. The
+    /// fixed-capacity families of this crate can: they keep their label values checked and
+    /// in one place, so a line is a few copies. Only the encoders make a [`LineBuf`].
+    fn write_lines(&self, lines: &mut LineBuf<'_>) -> Option<Result<(), CollectError>> {
+        let _ = lines;
+        None
+    }
 }
 
 /// The children of one [`BatchSink::lines`] call.
@@ -212,6 +223,11 @@ pub struct LineRun<'a> {
     /// crate's histograms only).
     #[cfg(not(feature = "small"))]
     known: bool,
+    /// `values` is one slice, the same bytes at the same address, for every child of one
+    /// [`BatchSink::lines`] call (a histogram family's bounds, spelled once per scrape): the
+    /// encoder may keep what it made of them from one child to the next.
+    #[cfg(not(feature = "small"))]
+    shared: bool,
 }
 
 impl<'a> LineRun<'a> {
@@ -236,6 +252,8 @@ impl<'a> LineRun<'a> {
             samples,
             #[cfg(not(feature = "small"))]
             known: false,
+            #[cfg(not(feature = "small"))]
+            shared: false,
         }
     }
 
@@ -260,6 +278,18 @@ impl<'a> LineRun<'a> {
     #[cfg(not(feature = "small"))]
     pub(crate) const fn with_known(self) -> Self {
         LineRun { known: true, ..self }
+    }
+
+    /// Marks `values` as the same slice for every child of the call (see the field).
+    #[cfg(not(feature = "small"))]
+    pub(crate) const fn with_shared_values(self) -> Self {
+        LineRun { shared: true, ..self }
+    }
+
+    /// `true` when `values` is the same slice for every child of the call.
+    #[cfg(not(feature = "small"))]
+    pub(crate) fn shared_values(&self) -> bool {
+        self.shared
     }
 
     /// `true` when the names were checked and the values need no escaping.

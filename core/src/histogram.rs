@@ -233,7 +233,8 @@ impl<const N: usize> crate::collector::ChildLines for HistogramChild<'_, N> {
                 }
                 count = count.wrapping_add(value.over.load(Ordering::Relaxed));
                 self.counts[finite] = Value::Int(count);
-                run(&bucket_run(texts, &self.counts[..=finite]))?;
+                // The texts are spelled once per scrape, for every child.
+                run(&bucket_run(texts, &self.counts[..=finite]).with_shared_values())?;
             }
             None => {
                 for (bound, b) in bounds.iter().zip(&value.buckets) {

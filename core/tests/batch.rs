@@ -142,6 +142,41 @@ fn lines_longer_than_the_buffer_and_templates_longer_than_their_room() {
 }
 
 #[test]
+fn lines_longer_than_the_encoders_stack_buffer() {
+    // Eight 255-byte values under 28-byte names: a line of about 2,300 bytes, longer than the
+    // 2,048 bytes a family's lines are written into, so it is written piece by piece; one
+    // value needs escaping. Shorter lines of the same family take the in-place path.
+    const NAMES: [&str; 8] = [
+        "label_name_twenty_eight_hhhh",
+        "label_name_twenty_eight_gggg",
+        "label_name_twenty_eight_ffff",
+        "label_name_twenty_eight_eeee",
+        "label_name_twenty_eight_dddd",
+        "label_name_twenty_eight_cccc",
+        "label_name_twenty_eight_bbbb",
+        "label_name_twenty_eight_aaaa",
+    ];
+    static F: FixedFamily<IntGaugeValue, 8, 4, 255> = FixedFamily::int_gauge("wide_rows", "Wide.", NAMES);
+    let long: Vec<String> = (0..8).map(|i| char::from(b'a' + i).to_string().repeat(255)).collect();
+    let mut values: Vec<&str> = long.iter().map(String::as_str).collect();
+    let escaped = format!("\"{}", "q".repeat(254));
+    values[3] = &escaped;
+    F.with_label_values(&values).unwrap().set(-42);
+    F.get(["1", "2", "3", "4", "5", "6", "7", "8"]).unwrap().set(7);
+    let out = same_both_ways(&F);
+    let mut want = String::from("wide_rows{");
+    for k in (0..8).rev() {
+        let v = if k == 3 { format!("\\\"{}", "q".repeat(254)) } else { long[k].clone() };
+        want.push_str(&format!("{}=\"{v}\"", NAMES[k]));
+        want.push(if k == 0 { '}' } else { ',' });
+    }
+    want.push_str(" -42.0\n");
+    assert!(want.len() > 2048);
+    assert!(out.contains(&want), "{out}");
+    assert!(out.contains(&format!("wide_rows{{{}=\"8\",", NAMES[7])));
+}
+
+#[test]
 fn many_rows_cross_buffer_boundaries_at_every_offset() {
     static F: FixedFamily<CounterValue, 2, 64> = FixedFamily::counter("rows", "Rows.", ["k", "v"]);
     for i in 0..64u32 {

@@ -3,11 +3,14 @@
 //! 32-bit divisions only: while the value has more than 32 bits, each digit is taken from its two
 //! halves.
 //!
-//! Other builds use itoa, which is faster where 64-bit division is native.
+//! Other builds use itoa, which is faster where 64-bit division is native, and
+//! [`int_line_end`], which writes a whole line end for the label-block lines.
 
+#[cfg(any(feature = "small", test))]
 /// Room for any `i64` or `u64`: a sign and 20 digits.
 pub(crate) const DEC_BUF: usize = 21;
 
+#[cfg(any(feature = "small", test))]
 /// `n` in decimal, at the end of `buf`; returns where it starts.
 fn unsigned_at(mut n: u64, buf: &mut [u8; DEC_BUF]) -> usize {
     let mut at = DEC_BUF;
@@ -32,12 +35,14 @@ fn unsigned_at(mut n: u64, buf: &mut [u8; DEC_BUF]) -> usize {
     }
 }
 
+#[cfg(any(feature = "small", test))]
 /// `n` in decimal.
 pub(crate) fn unsigned(n: u64, buf: &mut [u8; DEC_BUF]) -> &[u8] {
     let at = unsigned_at(n, buf);
     &buf[at..]
 }
 
+#[cfg(any(feature = "small", test))]
 /// `n` in decimal, with a `-` when negative.
 pub(crate) fn signed(n: i64, buf: &mut [u8; DEC_BUF]) -> &[u8] {
     let mut at = unsigned_at(n.unsigned_abs(), buf);
@@ -46,6 +51,73 @@ pub(crate) fn signed(n: i64, buf: &mut [u8; DEC_BUF]) -> &[u8] {
         buf[at] = b'-';
     }
     &buf[at..]
+}
+
+/// `"00"`, `"01"`, ..., `"99"`: two digits per division.
+#[cfg_attr(feature = "small", allow(dead_code))]
+const PAIRS: [u8; 200] = {
+    let mut t = [0u8; 200];
+    let mut i = 0;
+    while i < 100 {
+        t[2 * i] = b'0' + (i / 10) as u8;
+        t[2 * i + 1] = b'0' + (i % 10) as u8;
+        i += 1;
+    }
+    t
+};
+
+/// `10^k` for `k` in `0..20`.
+#[cfg_attr(feature = "small", allow(dead_code))]
+const POW10: [u64; 20] = {
+    let mut t = [1u64; 20];
+    let mut k = 1;
+    while k < 20 {
+        t[k] = t[k - 1] * 10;
+        k += 1;
+    }
+    t
+};
+
+/// How many decimal digits `n` has (1 for 0): `log10(2) ~ 1233 / 4096` turns the bit length
+/// into the digit count or one more, and one compare decides (`u64::ilog10` branches more).
+#[cfg_attr(feature = "small", allow(dead_code))]
+#[inline(always)]
+fn digits(n: u64) -> usize {
+    let bits = (64 - (n | 1).leading_zeros()) as usize;
+    let t = (bits * 1233) >> 12;
+    t + usize::from((n | 1) >= POW10[t])
+}
+
+/// The end of an integer sample line as the encoders write it, ` n.0` and the newline (`-n`
+/// when `negative`), at the start of `out`; returns its length (at most 25). The digits go
+/// straight to their place, two per division, so a line's end is one fixed-size copy.
+#[cfg_attr(feature = "small", allow(dead_code))]
+#[inline(always)]
+pub(crate) fn int_line_end(mut n: u64, negative: bool, out: &mut [u8; 32]) -> usize {
+    // One digit (most counts of a sparse histogram's buckets): one 8-byte store.
+    if n < 10 && !negative {
+        out[..8].copy_from_slice(&[b' ', b'0' + n as u8, b'.', b'0', b'\n', 0, 0, 0]);
+        return 5;
+    }
+    let digits = digits(n);
+    out[0] = b' ';
+    out[1] = b'-';
+    let end = 1 + usize::from(negative) + digits;
+    let mut at = end;
+    while n >= 100 {
+        let r = (n % 100) as usize * 2;
+        n /= 100;
+        at -= 2;
+        out[at..at + 2].copy_from_slice(&PAIRS[r..r + 2]);
+    }
+    if n >= 10 {
+        let r = n as usize * 2;
+        out[at - 2..at].copy_from_slice(&PAIRS[r..r + 2]);
+    } else {
+        out[at - 1] = b'0' + n as u8;
+    }
+    out[end..end + 3].copy_from_slice(b".0\n");
+    end + 3
 }
 
 #[cfg(test)]
@@ -78,6 +150,21 @@ mod tests {
         }
         let mut buf = [0u8; DEC_BUF];
         assert_eq!(signed(i64::MIN, &mut buf), b"-9223372036854775808");
+        #[cfg(not(feature = "small"))]
+        for n in cases.iter().copied().chain(0..100_000).chain(POW10.iter().flat_map(|&p| [p - 1, p, p + 1]))
+        {
+            assert_eq!(digits(n), itoa::Buffer::new().format(n).len(), "{n}");
+            let mut out = [0u8; 32];
+            let len = int_line_end(n, false, &mut out);
+            let mut want = heapless::Vec::<u8, 32>::new();
+            let _ = want.extend_from_slice(b" ");
+            let _ = want.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+            let _ = want.extend_from_slice(b".0\n");
+            assert_eq!(&out[..len], &want[..], "{n}");
+            let len = int_line_end(n, true, &mut out);
+            assert_eq!(out[..2], *b" -", "{n}");
+            assert_eq!(&out[2..len], &want[1..], "{n}");
+        }
         assert_eq!(unsigned(u64::MAX, &mut buf), b"18446744073709551615");
     }
 }

@@ -12,7 +12,6 @@
 //! exemplars, `# UNIT`, `# EOF`, the `_count`/`_sum` pairing). Without the `openmetrics` cargo
 //! feature (on by default) that writer does not exist at all.
 
-#[cfg(any(feature = "small", test))]
 pub(crate) mod decimal;
 #[cfg(feature = "float")]
 mod float;
@@ -293,8 +292,10 @@ impl From<WriteFailed> for CollectError {
     }
 }
 
-/// Bytes the [`Encoder`] collects before it writes them out, unless told otherwise.
-pub const LINE_BUF: usize = 256;
+/// Bytes the [`Encoder`] collects before it writes them out, unless told otherwise: 2 KiB, so
+/// that a server's scrape passes its writer one call per 25 lines or so; 256 with `small`
+/// (firmware, where the encoder lives on a small stack). `Encoder::<_, _, N>` picks another.
+pub const LINE_BUF: usize = if cfg!(feature = "small") { 256 } else { 2048 };
 
 impl<W: Write> Encoder<W> {
     /// An encoder writing `format` (chosen at run time) into `writer`.
@@ -1189,6 +1190,30 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
         Ok(true)
     }
 
+    /// The rows through [`SampleRows::write_lines`], when they can (`None` when not). The
+    /// lines are written into a buffer of [`LINES_BUF`] bytes on the stack, larger than the
+    /// encoder's own so that whole-chunk copies seldom make it pass the buffer on early; what
+    /// the encoder's buffer holds is passed on first.
+    #[cfg(not(feature = "small"))]
+    fn write_lines(&mut self, head: &LineHead, rows: &dyn SampleRows) -> Option<Result<(), CollectError>> {
+        if let Err(e) = self.flush_buf() {
+            return Some(Err(e.into()));
+        }
+        let mut buf = [0u8; LINES_BUF];
+        let Encoder { writer, error, .. } = self;
+        let mut out = |bytes: &[u8]| match writer.write_all(bytes) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                error.get_or_insert(e);
+                Err(WriteFailed)
+            }
+        };
+        let mut lines = LineBuf { buf: &mut buf, len: 0, head, out: &mut out };
+        let written = rows.write_lines(&mut lines)?;
+        let len = lines.len;
+        Some(written.and_then(|()| Ok(self.write_out(&buf[..len])?)))
+    }
+
     /// [`Encoder::put_templated`] for a row with a second label group (out of line: the rows
     /// of counters and gauges have one group, and their loop stays tight).
     #[cfg(not(feature = "small"))]
@@ -1434,6 +1459,11 @@ impl<W: Write, F: FormatKind, const N: usize> BatchSink for Encoder<W, F, N> {
         if !plain_lines || !is_suffix(suffix) {
             return rows.each(&mut |labels, value| self.sample(desc, &Sample::new(suffix, labels, value)));
         }
+        if let Some(head) = LineHead::new(desc.name, suffix) {
+            if let Some(written) = self.write_lines(&head, rows) {
+                return written;
+            }
+        }
         let mut template = LineTemplate::EMPTY;
         rows.each(&mut |labels, value| {
             // A new template only for other names (not for a value that needs escaping).
@@ -1454,6 +1484,7 @@ impl<W: Write, F: FormatKind, const N: usize> BatchSink for Encoder<W, F, N> {
             self.check_family(desc)?;
         }
         let mut slots = [const { LineSlot::EMPTY }; LINE_SLOTS];
+        let mut les = LeChunks::EMPTY;
         let mut used = 0;
         let mut child_no = 0u64;
         rows.each(&mut |labels, lines| {
@@ -1513,7 +1544,7 @@ impl<W: Write, F: FormatKind, const N: usize> BatchSink for Encoder<W, F, N> {
                         if !(slot.ready && slot.fits(run)) {
                             return self.run_samples(desc, &labels, run, 0);
                         }
-                        self.put_run(desc, &labels, run, &slot.rendered)
+                        self.put_run(desc, &labels, run, &slot.rendered, &mut les)
                     }
                     _ => self.run_samples(desc, &labels, run, 0),
                 }
@@ -1533,11 +1564,18 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
         labels: &Labels<'_>,
         run: &LineRun<'_>,
         rendered: &Rendered,
+        les: &mut LeChunks,
     ) -> Result<(), CollectError> {
         let mut samples = run.samples().iter().enumerate();
         // A histogram's buckets: one `le` each, from a `static` (checked), between two pieces.
         if run.known() && run.names().len() == 1 && rendered.parts == 1 {
-            let done = self.put_bucket_lines(rendered, run.all_values(), run.samples())?;
+            let done = if run.shared_values() && les.fill(run.all_values()) {
+                self.put_bucket_chunks(rendered, les, run.samples())?
+            } else {
+                0
+            };
+            let done =
+                done + self.put_bucket_lines(rendered, &run.all_values()[done..], &run.samples()[done..])?;
             if done == run.len() {
                 return Ok(());
             }
@@ -1553,6 +1591,49 @@ impl<W: Write, F: FormatKind, const N: usize> Encoder<W, F, N> {
                 self.put_run_line(desc, labels, run, rendered, i, values, value)
             }),
         }
+    }
+
+    /// [`Encoder::put_bucket_lines`] with the `le` texts in chunks (`les`, made once for all
+    /// the children of the call) and the two pieces and the line's end copied as whole chunks
+    /// too, so a line is four fixed-size copies and its count's digits: the spare bytes of a
+    /// chunk are overwritten by the next one, or lie past the line's end. Returns how many
+    /// lines it wrote: none when the pieces are longer than a chunk or the buffer shorter than
+    /// [`BUCKET_ROOM`], and it stops at a count that is not an unsigned integer.
+    #[inline(never)]
+    fn put_bucket_chunks(
+        &mut self,
+        rendered: &Rendered,
+        les: &LeChunks,
+        samples: &[Value],
+    ) -> Result<usize, WriteFailed> {
+        let (head_len, rest_start) = (usize::from(rendered.ends[0]), usize::from(rendered.ends[0]));
+        let rest_len = usize::from(rendered.ends[1]) - rest_start;
+        // The rest ends with the space before the value, which the line's end writes again.
+        let (Some(head), Some(rest)) = (
+            rendered.bytes.first_chunk::<64>(),
+            rendered.bytes.get(rest_start..).and_then(|r| r.first_chunk::<64>()),
+        ) else {
+            return Ok(0);
+        };
+        if N < BUCKET_ROOM || head_len > 64 || !(1..=64).contains(&rest_len) || rest[rest_len - 1] != b' ' {
+            return Ok(0);
+        }
+        for (i, &value) in samples.iter().enumerate().take(les.n) {
+            let Value::Int(count) = value else { return Ok(i) };
+            if self.len + BUCKET_ROOM > N {
+                self.flush_buf()?;
+            }
+            let mut at = self.len;
+            self.buf[at..at + 64].copy_from_slice(head);
+            at += head_len;
+            self.buf[at..at + 32].copy_from_slice(&les.chunks[i]);
+            at += usize::from(les.lens[i]);
+            self.buf[at..at + 64].copy_from_slice(rest);
+            at += rest_len - 1;
+            let Some(end) = self.buf[at..].first_chunk_mut::<32>() else { return Ok(i) };
+            self.len = at + decimal::int_line_end(count, false, end);
+        }
+        Ok(samples.len().min(les.n))
     }
 
     /// Lines of one own label value each (`values`, needing no escapes) from `rendered`'s two
@@ -1760,6 +1841,53 @@ struct Rendered {
     fixed: usize,
 }
 
+/// The room [`Encoder::put_bucket_chunks`] needs for a line: the chunks of its two pieces, its
+/// `le` and its end.
+#[cfg(not(feature = "small"))]
+const BUCKET_ROOM: usize = 64 + 32 + 64 + 32;
+
+/// A histogram family's `le` texts, each in a 32-byte chunk, made once per
+/// [`BatchSink::lines`] call from the first child's bucket run (whose texts every child shares,
+/// see [`LineRun::shared_values`]).
+#[cfg(not(feature = "small"))]
+struct LeChunks {
+    /// The texts' slice (address and length) the chunks were made from; `(0, 0)` before.
+    from: (usize, usize),
+    chunks: [[u8; 32]; LE_CHUNKS],
+    lens: [u8; LE_CHUNKS],
+    /// How many chunks hold texts (0: the texts did not fit).
+    n: usize,
+}
+
+/// Bucket runs of up to this many lines are written from [`LeChunks`].
+#[cfg(not(feature = "small"))]
+const LE_CHUNKS: usize = 40;
+
+#[cfg(not(feature = "small"))]
+impl LeChunks {
+    const EMPTY: LeChunks =
+        LeChunks { from: (0, 0), chunks: [[0; 32]; LE_CHUNKS], lens: [0; LE_CHUNKS], n: 0 };
+
+    /// Makes the chunks of `texts` unless made already; `false` when there are more texts than
+    /// chunks, or one longer than a chunk.
+    #[inline]
+    fn fill(&mut self, texts: &[&str]) -> bool {
+        let from = (texts.as_ptr() as usize, texts.len());
+        if self.from != from {
+            self.from = from;
+            self.n = 0;
+            if texts.len() <= LE_CHUNKS && texts.iter().all(|t| t.len() <= 32) {
+                for ((chunk, len), t) in self.chunks.iter_mut().zip(&mut self.lens).zip(texts) {
+                    chunk[..t.len()].copy_from_slice(t.as_bytes());
+                    *len = t.len() as u8;
+                }
+                self.n = texts.len();
+            }
+        }
+        self.n == texts.len() && self.n > 0
+    }
+}
+
 /// Bytes of one child's rendered pieces (its label values, the metric name and label names);
 /// longer ones take the general path.
 #[cfg(not(feature = "small"))]
@@ -1878,7 +2006,7 @@ impl LineSlot {
 }
 
 /// Appends `part` to `bytes` at `*len`; `false` when it does not fit.
-#[cfg(not(feature = "small"))]
+#[cfg_attr(feature = "small", allow(dead_code))]
 fn push_at(bytes: &mut [u8], len: &mut usize, part: &[u8]) -> bool {
     let Some(dst) = bytes.get_mut(*len..*len + part.len()) else { return false };
     copy_short(dst, part);
@@ -2142,7 +2270,7 @@ struct LineTemplate {
 #[cfg(not(feature = "small"))]
 const TEMPLATE_BYTES: usize = 192;
 /// ... and this many labels; larger label sets take the general path.
-#[cfg(not(feature = "small"))]
+#[cfg_attr(feature = "small", allow(dead_code))]
 const TEMPLATE_LABELS: usize = 8;
 
 #[cfg(not(feature = "small"))]
@@ -2281,6 +2409,295 @@ impl LineTemplate {
     }
 }
 
+/// The stack buffer [`SampleRows::write_lines`] rows are written into.
+#[cfg_attr(feature = "small", allow(dead_code))]
+const LINES_BUF: usize = 2048;
+
+/// The bytes every line of a batch starts with: the name and suffix, together.
+#[cfg_attr(feature = "small", allow(dead_code))]
+pub(crate) struct LineHead {
+    bytes: [u8; LineHead::BYTES],
+    len: usize,
+}
+
+#[cfg_attr(feature = "small", allow(dead_code))]
+impl LineHead {
+    /// Longer heads are written piece by piece.
+    const BYTES: usize = 64;
+
+    fn bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+
+    fn new(name: &str, suffix: &str) -> Option<LineHead> {
+        let mut head = LineHead { bytes: [0; LineHead::BYTES], len: 0 };
+        (push_at(&mut head.bytes, &mut head.len, name.as_bytes())
+            && push_at(&mut head.bytes, &mut head.len, suffix.as_bytes()))
+        .then_some(head)
+    }
+}
+
+/// An encoder's line buffer, lent to rows that write their own lines
+/// ([`SampleRows::write_lines`]): a family of this crate writes each child's label block
+/// straight into it, and the buffer adds the name before and the value after. Only the
+/// encoders make one.
+#[cfg_attr(feature = "small", allow(dead_code))]
+pub struct LineBuf<'a> {
+    buf: &'a mut [u8],
+    /// The bytes of `buf` written and not yet passed on.
+    len: usize,
+    head: &'a LineHead,
+    /// Passes bytes on to the writer (the first error is kept by the encoder).
+    out: &'a mut dyn FnMut(&[u8]) -> Written,
+}
+
+#[cfg_attr(feature = "small", allow(dead_code))]
+impl LineBuf<'_> {
+    /// The room a line's label block of at most `max` bytes is written into, after the line's
+    /// name (written now; the line counts once committed). Whole chunks may be copied into it: the name's
+    /// ([`LineHead::BYTES`]), the block's up to `max`, the line end's 32 after the block. The
+    /// buffer is passed on first when its rest is too short; `None` when even an empty one is
+    /// (then the line is written piece by piece).
+    #[inline(always)]
+    pub(crate) fn room(&mut self, max: usize) -> Result<Option<&mut [u8]>, CollectError> {
+        let need = LineHead::BYTES + max + 32;
+        if self.len + need > self.buf.len() {
+            if need > self.buf.len() {
+                return Ok(None);
+            }
+            self.flush()?;
+        }
+        let at = self.len;
+        self.buf[at..at + LineHead::BYTES].copy_from_slice(&self.head.bytes);
+        Ok(self.buf.get_mut(at + self.head.len..))
+    }
+
+    /// Completes the line of `len` bytes (label block, value and newline) written into what
+    /// [`LineBuf::room`] lent, after the name it wrote.
+    #[inline(always)]
+    pub(crate) fn commit(&mut self, len: usize) {
+        self.len += self.head.len + len;
+    }
+
+    /// One line of the batch: its name and suffix, `pieces` with `values` (positional: in the
+    /// order of the names the pieces were made for) between them, each escaped as needed, and
+    /// `value`. Values that need no escaping are copied in place (the buffer is passed on only
+    /// when its rest is too short); others, and lines longer than the buffer, are written
+    /// piece by piece. A count of values other than the pieces' is an error.
+    pub fn line(&mut self, pieces: &LabelPieces, values: &[&str], value: Value) -> Result<(), CollectError> {
+        if values.len() != pieces.n {
+            return Err(CollectError::Failed("a line's label values do not match its label names"));
+        }
+        let mut block = pieces.fixed;
+        let mut plain = true;
+        for v in values {
+            block += v.len();
+            plain &= !needs_escape(v.as_bytes(), true);
+        }
+        if plain {
+            // The pieces are copied as whole chunks: room for the last one's.
+            if let Some(out) = self.room(block + LabelPieces::CHUNK)? {
+                let mut at = 0;
+                for k in 0..pieces.n {
+                    let (chunk, len) = pieces.chunk(k);
+                    out[at..at + LabelPieces::CHUNK].copy_from_slice(chunk);
+                    at += len;
+                    let v = values[pieces.label(k)].as_bytes();
+                    copy_short(&mut out[at..at + v.len()], v);
+                    at += v.len();
+                }
+                let (chunk, len) = pieces.chunk(pieces.n);
+                out[at..at + LabelPieces::CHUNK].copy_from_slice(chunk);
+                at += len;
+                if let Some(end) = out[at..].first_chunk_mut::<32>() {
+                    let end = line_end(value, end);
+                    self.commit(at + end);
+                    return Ok(());
+                }
+            }
+        }
+        self.line_by_pieces(pieces, values, value)
+    }
+
+    /// [`LineBuf::line`] piece by piece, escaping.
+    #[inline(never)]
+    fn line_by_pieces(
+        &mut self,
+        pieces: &LabelPieces,
+        values: &[&str],
+        value: Value,
+    ) -> Result<(), CollectError> {
+        self.put(self.head.bytes())?;
+        for (k, _) in values.iter().enumerate() {
+            let (chunk, len) = pieces.chunk(k);
+            self.put(&chunk[..len])?;
+            let v = values[pieces.label(k)].as_bytes();
+            let mut start = 0;
+            for (i, &c) in v.iter().enumerate() {
+                let esc: &[u8] = match c {
+                    b'\\' => b"\\\\",
+                    b'\n' => b"\\n",
+                    b'"' => b"\\\"",
+                    _ => continue,
+                };
+                self.put(&v[start..i])?;
+                self.put(esc)?;
+                start = i + 1;
+            }
+            self.put(&v[start..])?;
+        }
+        let (chunk, len) = pieces.chunk(values.len());
+        self.put(&chunk[..len])?;
+        let mut end = [0u8; 32];
+        let end_len = line_end(value, &mut end);
+        self.put(&end[..end_len])
+    }
+
+    fn put(&mut self, bytes: &[u8]) -> Result<(), CollectError> {
+        if self.len + bytes.len() > self.buf.len() {
+            self.flush()?;
+            if bytes.len() > self.buf.len() {
+                return Ok((self.out)(bytes)?);
+            }
+        }
+        self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+        self.len += bytes.len();
+        Ok(())
+    }
+
+    #[inline(never)]
+    fn flush(&mut self) -> Result<(), CollectError> {
+        let len = core::mem::take(&mut self.len);
+        Ok((self.out)(&self.buf[..len])?)
+    }
+}
+
+/// ` value` and the newline, as the general path writes them after a sample's labels, at the
+/// start of `out`; returns the length.
+#[cfg_attr(feature = "small", allow(dead_code))]
+#[inline(always)]
+pub(crate) fn line_end(value: Value, out: &mut [u8; 32]) -> usize {
+    match value {
+        Value::Int(n) => decimal::int_line_end(n, false, out),
+        Value::Signed(i) => decimal::int_line_end(i.unsigned_abs(), i < 0, out),
+        #[cfg(feature = "float")]
+        Value::Float(f) => float_line_end(f, out),
+    }
+}
+
+/// [`line_end`] of a float (out of line: counters and gauges mostly hold integers).
+#[cfg(feature = "float")]
+#[cfg_attr(feature = "small", allow(dead_code))]
+#[inline(never)]
+fn float_line_end(f: f64, out: &mut [u8; 32]) -> usize {
+    let mut b = ryu::Buffer::new();
+    let s = float::shortest(f, &mut b).as_bytes();
+    out[0] = b' ';
+    out[1..1 + s.len()].copy_from_slice(s);
+    out[1 + s.len()] = b'\n';
+    s.len() + 2
+}
+
+/// The fixed parts of the label blocks of one set of label names, made once per family and
+/// scrape, for [`LineBuf::line`]: `{a="`, `",b="`, ..., `"}`, with the names in the order the
+/// encoders write them (sorted), so that a line is the pieces with the values between them.
+/// Each piece is kept in a chunk of [`LabelPieces::CHUNK`] bytes and copied whole (the spare
+/// bytes are overwritten by what follows).
+///
+/// ```
+/// use promstack_core::encoding::LabelPieces;
+/// assert!(LabelPieces::new(&["method", "path"]).is_some());
+/// assert!(LabelPieces::new(&["not a name"]).is_none());
+/// assert!(LabelPieces::new(&[]).is_none());
+/// ```
+#[cfg_attr(feature = "small", allow(dead_code))]
+pub struct LabelPieces {
+    chunks: [[u8; LabelPieces::CHUNK]; TEMPLATE_LABELS + 1],
+    lens: [u8; TEMPLATE_LABELS + 1],
+    order: [u8; TEMPLATE_LABELS],
+    /// How many labels.
+    n: usize,
+    fixed: usize,
+}
+
+#[cfg_attr(feature = "small", allow(dead_code))]
+impl LabelPieces {
+    /// The bytes of a piece's chunk: label names of up to 28 bytes.
+    pub const CHUNK: usize = 32;
+
+    /// The pieces for `names`; `None` when there are none, more than 8, a name an encoder
+    /// would refuse, or one longer than 28 bytes (a chunk's room). Then the rows go through
+    /// [`SampleRows::each`] and the encoder's own checks.
+    pub fn new(names: &[&str]) -> Option<LabelPieces> {
+        let n = names.len();
+        if n == 0 || n > TEMPLATE_LABELS || !label_names_valid(names) {
+            return None;
+        }
+        let mut order = [0u8; TEMPLATE_LABELS];
+        for i in 0..n {
+            let mut j = i;
+            while j > 0 && name_lt(names[i], names[usize::from(order[j - 1])]) {
+                order[j] = order[j - 1];
+                j -= 1;
+            }
+            order[j] = i as u8;
+        }
+        let mut pieces = LabelPieces {
+            chunks: [[0; LabelPieces::CHUNK]; TEMPLATE_LABELS + 1],
+            lens: [0; TEMPLATE_LABELS + 1],
+            order,
+            n,
+            fixed: 0,
+        };
+        let mut ok = true;
+        for k in 0..=n {
+            let open: &[u8] = if k == 0 { b"{" } else { b"\"" };
+            let parts: [&[u8]; 3] = match order[..n].get(k) {
+                Some(&i) => [open, if k == 0 { b"" } else { b"," }, names[usize::from(i)].as_bytes()],
+                None => [b"\"}", b"", b""],
+            };
+            let mut len = 0;
+            for part in parts {
+                ok &= push_at(&mut pieces.chunks[k], &mut len, part);
+            }
+            if k < n {
+                ok &= push_at(&mut pieces.chunks[k], &mut len, b"=\"");
+            }
+            pieces.lens[k] = len as u8;
+            pieces.fixed += len;
+        }
+        ok.then_some(pieces)
+    }
+
+    /// Piece `k` (`0..=n`) in its chunk, and its length.
+    #[inline(always)]
+    pub(crate) fn chunk(&self, k: usize) -> (&[u8; LabelPieces::CHUNK], usize) {
+        (&self.chunks[k], usize::from(self.lens[k]))
+    }
+
+    /// How many label names the pieces are for.
+    pub fn len(&self) -> usize {
+        self.n
+    }
+
+    /// Always `false`: pieces are made for one name or more (see [`LabelPieces::new`]).
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    /// The position (in the family's label names) of the label whose value follows piece `k`.
+    #[inline(always)]
+    pub(crate) fn label(&self, k: usize) -> usize {
+        usize::from(self.order[k])
+    }
+
+    /// All the pieces' bytes together.
+    #[inline]
+    pub(crate) fn fixed(&self) -> usize {
+        self.fixed
+    }
+}
+
 /// Label sets up to this size are sorted on the stack; larger ones use [`Labels::sorted`].
 const SMALL_LABELS: usize = 16;
 
@@ -2327,7 +2744,7 @@ fn name_cmp(a: &str, b: &str) -> core::cmp::Ordering {
 
 /// `a < b`, deciding on the first byte without a `memcmp` call when it differs (label names
 /// nearly always differ there).
-#[cfg(not(feature = "small"))]
+#[cfg_attr(feature = "small", allow(dead_code))]
 #[inline]
 fn name_lt(a: &str, b: &str) -> bool {
     match (a.as_bytes().first(), b.as_bytes().first()) {
@@ -2427,7 +2844,7 @@ mod fast_path_tests {
 
     #[test]
     fn needs_escape_matches_a_byte_scan() {
-        let specials = [b'\\', b'\n', b'"', b'a', 0x00, 0xff, 0x5b, 0x0b, 0x21];
+        let specials = [b'\\', b'\n', b'"', b'a', 0x00, 0xff, 0x5b, 0x0b, 0x21, b' ', 0x23, 0x5d, 0x80, 0xa2];
         let mut x: u32 = 12345;
         for len in 0..48 {
             for _ in 0..300 {
