@@ -72,3 +72,43 @@ fn dynamic_histogram_family_lines_are_the_general_paths_bytes() {
     assert_eq!(lines[9], "wait_seconds_sum{a_kind=\"y\",queue=\"q\\\"uoted\"} 3.0");
     assert_eq!(lines[12], "wait_seconds_bucket{a_kind=\"z\",le=\"+Inf\",queue=\"line\\nbreak\"} 0.0");
 }
+
+#[test]
+fn dynamic_rows_written_in_place_and_their_fallbacks_are_the_general_paths_bytes() {
+    // Two labels: written in place through `LineBuf::line`, integer and float values, a value
+    // to escape, and a line over 2 KiB (written piece by piece).
+    let f = Family::<GaugeValue>::gauge("depth", "D.", &["zone", "app"]).unwrap();
+    f.with_label_values(&["z1", "a"]).unwrap().set(7.0);
+    f.with_label_values(&["z2", "b"]).unwrap().set(-12345.0);
+    f.with_label_values(&["z3", "c"]).unwrap().set(0.25);
+    f.with_label_values(&["z4", "back\\slash"]).unwrap().set(1e300);
+    let long = "v".repeat(2100);
+    f.with_label_values(&[long.as_str(), "d"]).unwrap().set(18_446_744.0);
+    let out = both::<256>(&f);
+    both::<2048>(&f);
+    both::<0>(&f);
+    assert_eq!(
+        out.lines().skip(2).take(4).collect::<Vec<_>>(),
+        [
+            "depth{app=\"a\",zone=\"z1\"} 7.0",
+            "depth{app=\"b\",zone=\"z2\"} -12345.0",
+            "depth{app=\"c\",zone=\"z3\"} 0.25",
+            "depth{app=\"back\\\\slash\",zone=\"z4\"} 1e300",
+        ]
+    );
+    assert!(out.ends_with(&format!("depth{{app=\"d\",zone=\"{long}\"}} 18446744.0\n")));
+
+    // Nine labels (more than the pieces hold) and a 29-byte name (longer than a chunk's
+    // room): the template path, same bytes.
+    let names = ["i", "h", "g", "f", "e", "d", "c", "b", "a"];
+    let nine = Family::<CounterValue>::counter("wide", "W.", &names).unwrap();
+    nine.with_label_values(&["9", "8", "7", "6", "5", "4", "3", "2", "1"]).unwrap().inc();
+    assert!(both::<256>(&nine).ends_with(
+        "\nwide_total{a=\"1\",b=\"2\",c=\"3\",d=\"4\",e=\"5\",f=\"6\",g=\"7\",h=\"8\",i=\"9\"} 1.0\n"
+    ));
+    let name = "label_name_of_twenty_nine_abc";
+    assert_eq!(name.len(), 29);
+    let long_name = Family::<CounterValue>::counter("named", "N.", &[name]).unwrap();
+    long_name.with_label_values(&["x"]).unwrap().inc_by(12.0).unwrap();
+    assert!(both::<256>(&long_name).ends_with(&format!("\nnamed_total{{{name}=\"x\"}} 12.0\n")));
+}
