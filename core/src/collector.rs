@@ -280,8 +280,10 @@ impl<'a> LineRun<'a> {
         LineRun { known: true, ..self }
     }
 
-    /// Marks `values` as the same slice for every child of the call (see the field).
+    /// Marks `values` as the same slice for every child of the call (see the field; only the
+    /// float histograms have such runs).
     #[cfg(not(feature = "small"))]
+    #[cfg_attr(not(feature = "float"), allow(dead_code))]
     pub(crate) const fn with_shared_values(self) -> Self {
         LineRun { shared: true, ..self }
     }
