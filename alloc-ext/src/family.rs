@@ -31,6 +31,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 use core::ops::Deref;
+use promstack_core::encoding::LabelPieces;
 use promstack_core::{
     check_label_names, check_metric_name, strip_counter_total, BoundedStr, CollectError, Collector,
     CounterValue, Desc, DescError, EnumValue, GaugeValue, HistogramValue, LabelError, Metric, MetricType,
@@ -197,6 +198,10 @@ struct Shared<M: Metric> {
     unit: Box<str>,
     label_names: Box<[Box<str>]>,
     config: M::Config,
+    /// The label names' pieces as the encoders write them (`None` for none, more than 8 or a
+    /// name longer than 28 bytes): children's values are stored [joined](LabelPieces::join)
+    /// by them when they can be, and a scrape copies them as they are.
+    pieces: Option<Box<LabelPieces>>,
 }
 
 /// One child's value and bookkeeping, kept in a table [`Node`] with its label values.
@@ -400,7 +405,10 @@ impl<M: Metric> TableEntry for OwnedChild<M> {
     }
     #[inline]
     fn matches<K: Key + ?Sized>(&self, key: &K) -> bool {
-        self.0.labels_eq(key)
+        match &self.0.shared.pieces {
+            Some(pieces) => self.0.labels_eq_with(key, pieces),
+            None => self.0.labels_eq(key),
+        }
     }
     #[inline]
     fn fill_label_values<'a>(&'a self, out: &mut [&'a str]) {
@@ -580,6 +588,7 @@ impl<M: Metric> Family<M> {
             unit: opts.unit.into(),
             label_names: opts.label_names.iter().map(|n| Box::from(*n)).collect(),
             config,
+            pieces: LabelPieces::new(opts.label_names).map(Box::new),
         };
         let family = Family { shared: Arc::new(shared), table: ChildTable::new(opts.label_names) };
         if family.shared.label_names.is_empty() {
@@ -757,7 +766,10 @@ impl<M: Metric> Family<M> {
         let data = ChildData { shared: self.shared.clone(), seq, value: M::INIT };
         // A fresh child's `_created` is now.
         data.value.reset();
-        OwnedChild(Node::new(data, key))
+        match &self.shared.pieces {
+            Some(pieces) => OwnedChild(Node::new_joined(data, key, pieces)),
+            None => OwnedChild(Node::new(data, key)),
+        }
     }
 
     fn remove_key<K: Key + ?Sized>(&self, key: &K) -> bool {
@@ -796,26 +808,28 @@ impl<M: Metric> promstack_core::SampleRows for Family<M> {
         self.table.each(|child, labels| row(labels, child.0.value.single_value(config)))
     }
 
-    /// Each child's line straight into the encoder's buffer: the label names' pieces are made
-    /// once, then per child its values are copied between them (escaped where needed).
+    /// Each child's line straight into the encoder's buffer: a child whose values are stored
+    /// [joined](LabelPieces::join) is copied as it is between the first and last pieces; others
+    /// have their values copied between the pieces (escaped where needed).
     fn write_lines(
         &self,
         lines: &mut promstack_core::encoding::LineBuf<'_>,
     ) -> Option<Result<(), CollectError>> {
         const MOST: usize = 8;
-        let names = self.table.label_names();
-        if names.len() > MOST {
-            return None;
-        }
-        let mut stacked = [""; MOST];
-        for (s, n) in stacked.iter_mut().zip(names) {
-            *s = n;
-        }
-        let pieces = promstack_core::encoding::LabelPieces::new(&stacked[..names.len()])?;
+        let pieces = self.shared.pieces.as_deref()?;
+        let n = pieces.len();
         let config = &self.shared.config;
-        self.table.each_values::<MOST>(|child, values| {
-            lines.line(&pieces, values, child.0.value.single_value(config))
-        })
+        Some(self.table.each_child(|child| {
+            let value = child.0.value.single_value(config);
+            match child.0.joined() {
+                Some(joined) => lines.line_joined(pieces, joined, value),
+                None => {
+                    let mut values = [""; MOST];
+                    child.0.fill_label_values(&mut values[..n]);
+                    lines.line(pieces, &values[..n], value)
+                }
+            }
+        }))
     }
 }
 

@@ -55,6 +55,7 @@ use core::cell::UnsafeCell;
 use core::hash::{BuildHasher, Hasher};
 use core::sync::atomic::Ordering;
 use hashbrown::{DefaultHashBuilder, HashTable};
+use promstack_core::encoding::LabelPieces;
 use promstack_core::{check_label_pairs, CollectError, LabelError, Labels, Sink};
 
 /// How many reader lock words a child table has, each on its own cache line.
@@ -239,23 +240,70 @@ impl<H> Node<H> {
     /// A node holding `header` and the values of `key`.
     ///
     /// # Panics
-    /// When the values together are about 4 GiB or longer.
+    /// When the values together are about 2 GiB or longer.
     pub fn new<K: LabelKey + ?Sized>(header: H, key: &K) -> Self {
         let n = key.len();
         let len = 4 * n + (0..n).map(|i| key.at(i).len()).sum::<usize>();
-        let len32 = u32::try_from(len).expect("label values of 4 GiB");
+        Self::with_bytes(header, len, false, |bytes| encode_values(key, bytes))
+    }
+
+    /// A node holding `header` and the values of `key` [joined](LabelPieces::join) by
+    /// `pieces` (the label names' pieces, as the encoders write them), so that a scrape copies
+    /// them as they are ([`Node::joined`]); the layout of [`Node::new`] when they cannot be
+    /// joined (a value needs escaping, more than 8 values, names not in sorted order).
+    ///
+    /// ```
+    /// use promstack_alloc::table::Node;
+    /// use promstack_core::encoding::LabelPieces;
+    /// let pieces = LabelPieces::new(&["method", "path"]).unwrap();
+    /// let a = Node::new_joined((), &["get", "/"], &pieces);
+    /// assert_eq!(a.joined(), Some(&br#"get",path="/"#[..]));
+    /// assert_eq!((a.label_value(0), a.label_value(1)), ("get", "/"));
+    /// assert!(a.labels_eq(&["get", "/"]) && !a.labels_eq(&["get", "/x"]));
+    /// let b = Node::new_joined((), &["get", "a \"quoted\" path"], &pieces);
+    /// assert_eq!((b.joined(), b.label_value(1)), (None, "a \"quoted\" path"));
+    /// ```
+    ///
+    /// # Panics
+    /// When the values together are about 2 GiB or longer.
+    pub fn new_joined<K: LabelKey + ?Sized>(header: H, key: &K, pieces: &LabelPieces) -> Self {
+        let n = key.len();
+        let mut values = [""; JOINED_MOST];
+        if n > JOINED_MOST {
+            return Self::new(header, key);
+        }
+        for (i, v) in values[..n].iter_mut().enumerate() {
+            *v = key.at(i);
+        }
+        let values = &values[..n];
+        match pieces.joined_len(values) {
+            Some(len) => Self::with_bytes(header, len, true, |bytes| {
+                let written = pieces.join(values, bytes);
+                debug_assert!(written);
+            }),
+            None => Self::new(header, key),
+        }
+    }
+
+    /// A node of `len` bytes of values, written by `write`.
+    fn with_bytes(header: H, len: usize, joined: bool, write: impl FnOnce(&mut [u8])) -> Self {
+        let len32 = u32::try_from(len).ok().filter(|&l| l & JOINED == 0).expect("label values of 2 GiB");
         let (layout, offset) = Self::layout(len);
         // SAFETY: the layout is not zero-sized (it holds at least the count and the length).
         let raw = unsafe { alloc::alloc::alloc(layout) };
         let Some(raw) = core::ptr::NonNull::new(raw) else { alloc::alloc::handle_alloc_error(layout) };
         let ptr = raw.cast::<NodeInner<H>>();
+        let flag = if joined { JOINED } else { 0 };
         // SAFETY: `raw` is a fresh allocation of `layout`: room and alignment for a `NodeInner`
         // at its start and for `len` bytes at `offset`, which nothing else refers to yet.
         let bytes = unsafe {
-            ptr.as_ptr().write(NodeInner { refs: crate::sync::AtomicU32::new(1), len: len32, header });
-            core::slice::from_raw_parts_mut(raw.as_ptr().add(offset), len)
+            ptr.as_ptr().write(NodeInner { refs: crate::sync::AtomicU32::new(1), len: len32 | flag, header });
+            let bytes = core::slice::from_raw_parts_mut(raw.as_ptr().add(offset), len);
+            // Plain bytes before `write` runs: a panic in it leaves no uninitialised reads.
+            bytes.fill(0);
+            bytes
         };
-        encode_values(key, bytes);
+        write(bytes);
         Node { ptr, _owns: core::marker::PhantomData }
     }
 
@@ -277,12 +325,19 @@ impl<H> Node<H> {
     /// The label values' bytes.
     #[inline]
     fn bytes(&self) -> &[u8] {
-        let len = self.inner().len as usize;
+        let len = (self.inner().len & !JOINED) as usize;
         // What `layout` computes: bytes (alignment 1) follow the header with no padding.
         let offset = core::mem::size_of::<NodeInner<H>>();
         // SAFETY: `new` wrote `len` bytes at `offset` of this allocation and nothing writes them
         // afterwards; they live as long as the node.
         unsafe { core::slice::from_raw_parts(self.ptr.as_ptr().cast::<u8>().add(offset), len) }
+    }
+
+    /// The values [joined](LabelPieces::join) as the encoders write them, when the node was
+    /// made so ([`Node::new_joined`]).
+    #[inline]
+    pub fn joined(&self) -> Option<&[u8]> {
+        (self.inner().len & JOINED != 0).then(|| self.bytes())
     }
 
     /// Label value `i`.
@@ -291,27 +346,62 @@ impl<H> Node<H> {
     /// When `i` is not below the number of values.
     #[inline]
     pub fn label_value(&self, i: usize) -> &str {
-        value_at(self.bytes(), i)
+        match self.joined() {
+            Some(joined) => {
+                let mut values = JoinedValues(Some(joined));
+                let n = values.clone().count();
+                values.nth(i).unwrap_or_else(|| panic!("label value {i} of {n}"))
+            }
+            None => value_at(self.bytes(), i),
+        }
     }
 
     /// Every label value, in order.
     pub fn label_values(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        let joined = self.joined();
         let bytes = self.bytes();
-        (0..values_len(bytes)).map(move |i| value_at(bytes, i))
+        let n = match joined {
+            Some(j) => JoinedValues(Some(j)).count(),
+            None => values_len(bytes),
+        };
+        let mut parts = JoinedValues(joined);
+        (0..n).map(move |i| match joined {
+            Some(_) => parts.next().unwrap_or_default(),
+            None => value_at(bytes, i),
+        })
     }
 
     /// `true` when the node's label values are `key`'s, compared in one pass over the node's
-    /// bytes (each value's recorded start must be where the previous one ended).
+    /// bytes (each value's recorded start must be where the previous one ended; joined values
+    /// must be separated by exactly one piece each).
     #[inline]
     pub fn labels_eq<K: LabelKey + ?Sized>(&self, key: &K) -> bool {
-        let bytes = self.bytes();
         let n = key.len();
+        if let Some(mut rest) = self.joined() {
+            // Joined values hold no `"`; each piece between two holds exactly two. A key value
+            // with a `"` cannot match: it would swallow a quote the following pieces need.
+            if n == 0 {
+                return false;
+            }
+            for i in 0..n {
+                if i > 0 {
+                    let Some((b'"', after)) = rest.split_first() else { return false };
+                    let Some(q) = after.iter().position(|&b| b == b'"') else { return false };
+                    rest = &after[q + 1..];
+                }
+                let v = key.at(i).as_bytes();
+                let Some(tail) = rest.strip_prefix(v) else { return false };
+                rest = tail;
+            }
+            return rest.is_empty();
+        }
+        let bytes = self.bytes();
         let Some(starts) = bytes.get(..4 * n) else { return false };
         let mut end = 4 * n;
         for (i, start) in starts.chunks_exact(4).enumerate() {
             let start = u32::from_le_bytes([start[0], start[1], start[2], start[3]]) as usize;
             let v = key.at(i).as_bytes();
-            if start != end || bytes.get(start..start + v.len()) != Some(v) {
+            if start != end || !bytes.get(start..start + v.len()).is_some_and(|b| eq_short(b, v)) {
                 return false;
             }
             end = start + v.len();
@@ -319,11 +409,56 @@ impl<H> Node<H> {
         end == bytes.len()
     }
 
+    /// [`Node::labels_eq`] for a node made with `pieces` ([`Node::new_joined`]): joined values
+    /// are compared with the pieces between them at the places the key's lengths give, with no
+    /// scan for the quotes.
+    ///
+    /// ```
+    /// use promstack_alloc::table::Node;
+    /// use promstack_core::encoding::LabelPieces;
+    /// let pieces = LabelPieces::new(&["a", "b"]).unwrap();
+    /// let node = Node::new_joined((), &["x", "abcdef"], &pieces);
+    /// assert!(node.labels_eq_with(&["x", "abcdef"], &pieces));
+    /// // The key's first value holds a piece: it must not match.
+    /// assert!(!node.labels_eq_with(&["x\",b=", "ef"], &pieces));
+    /// ```
+    #[inline]
+    pub fn labels_eq_with<K: LabelKey + ?Sized>(&self, key: &K, pieces: &LabelPieces) -> bool {
+        let Some(bytes) = self.joined() else { return self.labels_eq(key) };
+        let n = key.len();
+        if n != pieces.len() {
+            return false;
+        }
+        let mut at = 0;
+        for i in 0..n {
+            if i > 0 {
+                let piece = pieces.piece(i);
+                if !bytes.get(at..at + piece.len()).is_some_and(|b| eq_short(b, piece)) {
+                    return false;
+                }
+                at += piece.len();
+            }
+            let v = key.at(i).as_bytes();
+            if !bytes.get(at..at + v.len()).is_some_and(|b| eq_short(b, v)) {
+                return false;
+            }
+            at += v.len();
+        }
+        at == bytes.len()
+    }
+
     /// Writes the node's first `out.len()` label values into `out`, walking its bytes once.
     ///
     /// # Panics
     /// When `out` is longer than the number of values.
     pub fn fill_label_values<'a>(&'a self, out: &mut [&'a str]) {
+        if let Some(joined) = self.joined() {
+            let (mut values, wanted) = (JoinedValues(Some(joined)), out.len());
+            for (i, v) in out.iter_mut().enumerate() {
+                *v = values.next().unwrap_or_else(|| panic!("{wanted} label values of {i}"));
+            }
+            return;
+        }
         let bytes = self.bytes();
         let n = values_len(bytes);
         assert!(out.len() <= n, "{} label values of {n}", out.len());
@@ -370,7 +505,7 @@ impl<H> Drop for Node<H> {
             return;
         }
         core::sync::atomic::fence(core::sync::atomic::Ordering::Acquire);
-        let (layout, _) = Self::layout(self.inner().len as usize);
+        let (layout, _) = Self::layout((self.inner().len & !JOINED) as usize);
         // SAFETY: this was the last reference: nothing else can reach the node. The header is
         // dropped once, then the allocation is freed with the layout it was made with.
         unsafe {
@@ -390,15 +525,67 @@ impl<H> core::ops::Deref for Node<H> {
 
 impl<H: core::fmt::Debug> core::fmt::Debug for Node<H> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Node").field("header", &**self).field("labels", &LabelList(self.bytes())).finish()
+        let labels = LabelList(self.label_values().collect());
+        f.debug_struct("Node").field("header", &**self).field("labels", &labels).finish()
     }
 }
 
-struct LabelList<'a>(&'a [u8]);
+struct LabelList<'a>(Vec<&'a str>);
 
 impl core::fmt::Debug for LabelList<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_list().entries((0..values_len(self.0)).map(|i| value_at(self.0, i))).finish()
+        f.debug_list().entries(&self.0).finish()
+    }
+}
+
+/// `a == b` for slices of one length, without a `memcmp` call for the short ones label values
+/// and pieces mostly are: two overlapping word compares cover 4 to 16 bytes.
+#[inline(always)]
+fn eq_short(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let w8 = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().unwrap_or_default());
+    let w4 = |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().unwrap_or_default());
+    match n {
+        0 => true,
+        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
+        4..=7 => w4(a, 0) == w4(b, 0) && w4(a, n - 4) == w4(b, n - 4),
+        8..=16 => w8(a, 0) == w8(b, 0) && w8(a, n - 8) == w8(b, n - 8),
+        _ => a == b,
+    }
+}
+
+/// The bit of a node's `len` that marks values [joined](LabelPieces::join) (the length is in
+/// the other 31 bits).
+const JOINED: u32 = 1 << 31;
+
+/// Values of up to this many labels are joined ([`LabelPieces`] takes at most 8 names).
+const JOINED_MOST: usize = 8;
+
+/// The values in bytes [`LabelPieces::join`] wrote: a value runs to the next `"` (joined values
+/// hold none), then the piece between two values runs to the `"` after that.
+#[derive(Clone)]
+struct JoinedValues<'a>(Option<&'a [u8]>);
+
+impl<'a> Iterator for JoinedValues<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let rest = self.0?;
+        let (value, after) = match rest.iter().position(|&b| b == b'"') {
+            Some(q) => {
+                let after = &rest[q + 1..];
+                let next = after.iter().position(|&b| b == b'"').map_or(&[][..], |q2| &after[q2 + 1..]);
+                (&rest[..q], Some(next))
+            }
+            None => (rest, None),
+        };
+        self.0 = after;
+        // SAFETY: the joined bytes are whole `&str` values and ASCII pieces (`",name="`) back to
+        // back, and `value` is cut at the ASCII quotes around one value: valid UTF-8.
+        Some(unsafe { core::str::from_utf8_unchecked(value) })
     }
 }
 
@@ -961,6 +1148,12 @@ impl<E: TableEntry> ChildTable<E> {
             child.fill_label_values(&mut values[..n]);
             f(child, &values[..n])
         }))
+    }
+
+    /// Calls `f` with every child, in creation order, as [`ChildTable::each`] walks them, and
+    /// nothing else: for callers that read what they need from the child itself.
+    pub fn each_child(&self, f: impl FnMut(&E) -> Result<(), CollectError>) -> Result<(), CollectError> {
+        self.walk(f)
     }
 
     /// [`ChildTable::each`] for up to `K` labels, with no allocation.

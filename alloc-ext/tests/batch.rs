@@ -112,3 +112,60 @@ fn dynamic_rows_written_in_place_and_their_fallbacks_are_the_general_paths_bytes
     long_name.with_label_values(&["x"]).unwrap().inc_by(12.0).unwrap();
     assert!(both::<256>(&long_name).ends_with(&format!("\nnamed_total{{{name}=\"x\"}} 12.0\n")));
 }
+
+#[test]
+fn joined_children_are_written_as_stored_and_give_the_general_paths_bytes() {
+    // Names in sorted order: each child whose values need no escaping keeps them joined
+    // (`x",b="y`) and a scrape copies them between the first and last pieces; the others keep
+    // the positional layout in the same family.
+    let f = Family::<CounterValue>::counter("req", "R.", &["code", "method", "path"]).unwrap();
+    f.with_label_values(&["200", "GET", "/"]).unwrap().inc();
+    f.with_label_values(&["", "", ""]).unwrap().inc_by(2.0).unwrap();
+    f.with_label_values(&["500", "PO\"ST", "/x"]).unwrap().inc_by(0.5).unwrap();
+    f.with_label_values(&["404", "GET", "a\\b"]).unwrap();
+    f.with_label_values(&["301", "ünï", "/\u{1f600}"]).unwrap().inc_by(1e300).unwrap();
+    let long = "p".repeat(2100);
+    f.with_label_values(&["200", "GET", long.as_str()]).unwrap().inc_by(7.0).unwrap();
+    let out = both::<256>(&f);
+    both::<2048>(&f);
+    both::<0>(&f);
+    assert_eq!(
+        out.lines().skip(2).take(5).collect::<Vec<_>>(),
+        [
+            "req_total{code=\"200\",method=\"GET\",path=\"/\"} 1.0",
+            "req_total{code=\"\",method=\"\",path=\"\"} 2.0",
+            "req_total{code=\"500\",method=\"PO\\\"ST\",path=\"/x\"} 0.5",
+            "req_total{code=\"404\",method=\"GET\",path=\"a\\\\b\"} 0.0",
+            "req_total{code=\"301\",method=\"ünï\",path=\"/\u{1f600}\"} 1e300",
+        ]
+    );
+    assert!(out.ends_with(&format!("req_total{{code=\"200\",method=\"GET\",path=\"{long}\"}} 7.0\n")));
+    // Every child is found again by its values, positional or by name, and reports them.
+    for values in [["200", "GET", "/"], ["", "", ""], ["500", "PO\"ST", "/x"], ["301", "ünï", "/\u{1f600}"]]
+    {
+        let child = f.get(values).unwrap();
+        assert_eq!(child.label_values().collect::<Vec<_>>(), values);
+        let by_name = f.get_by_name(&[("path", values[2]), ("code", values[0]), ("method", values[1])]);
+        assert!(child.ptr_eq(&by_name.unwrap()));
+    }
+    assert_eq!(f.len(), 6);
+    // A key whose value holds a piece between two joined values is another child.
+    let one = Family::<CounterValue>::counter("two", "T.", &["a", "b"]).unwrap();
+    let x = one.get(["x", "abcdef"]).unwrap();
+    let y = one.get(["x\",b=", "ef"]).unwrap();
+    assert!(!x.ptr_eq(&y));
+    assert_eq!(one.len(), 2);
+    assert!(one.remove(&["x", "abcdef"]).unwrap());
+    assert_eq!(
+        both::<256>(&one).lines().skip(2).collect::<Vec<_>>(),
+        ["two_total{a=\"x\\\",b=\",b=\"ef\"} 0.0"]
+    );
+    // One label: the joined bytes are the value itself.
+    let single = Family::<GaugeValue>::gauge("g", "G.", &["k"]).unwrap();
+    single.with_label_values(&["v"]).unwrap().set(-3.0);
+    single.with_label_values(&[""]).unwrap().set(4.0);
+    assert_eq!(
+        both::<256>(&single).lines().skip(2).collect::<Vec<_>>(),
+        ["g{k=\"v\"} -3.0", "g{k=\"\"} 4.0"]
+    );
+}

@@ -608,3 +608,44 @@ fn line_runs_need_one_value_per_name_and_line() {
     assert_eq!(run.values(1), ["+Inf", "b"]);
     assert_eq!(run.labels(0).get("x"), Some("a"));
 }
+
+#[test]
+fn label_pieces_join_plain_values_in_the_given_order_only() {
+    use promstack_core::encoding::LabelPieces;
+    let pieces = LabelPieces::new(&["code", "method"]).unwrap();
+    assert!(pieces.in_given_order());
+    let join = |values: &[&str]| {
+        let mut out = vec![0u8; pieces.joined_len(values)?];
+        assert!(pieces.join(values, &mut out));
+        assert!(pieces.is_joined(&out));
+        Some(out)
+    };
+    assert_eq!(join(&["200", "GET"]).unwrap(), br#"200",method="GET"#);
+    assert_eq!(join(&["", ""]).unwrap(), br#"",method=""#);
+    assert_eq!(join(&["ü", "\u{1f600}"]).unwrap(), "ü\",method=\"\u{1f600}".as_bytes());
+    // Values to escape, a count other than the names', names not sorted: not joined.
+    for bad in [&["a\"b", "x"][..], &["a", "b\\"], &["a\nb", "x"], &["x"], &["x", "y", "z"]] {
+        assert_eq!(pieces.joined_len(bad), None, "{bad:?}");
+        let mut out = vec![0u8; 8];
+        assert!(!pieces.join(bad, &mut out));
+        assert_eq!(out, [0; 8]);
+    }
+    let mut short = [0u8; 3];
+    assert!(!pieces.join(&["200", "GET"], &mut short));
+    let unsorted = LabelPieces::new(&["method", "code"]).unwrap();
+    assert!(!unsorted.in_given_order());
+    assert_eq!(unsorted.joined_len(&["GET", "200"]), None);
+    // What `is_joined` refuses: a piece missing or changed, a value holding a byte to escape.
+    for bytes in [
+        &br#"200"#[..],
+        br#"200",code="GET"#,
+        br#"2\0",method="GET"#,
+        b"200\",method=\"G\nT",
+        br#"200",method="G"T"#,
+    ] {
+        assert!(!pieces.is_joined(bytes), "{}", String::from_utf8_lossy(bytes));
+    }
+    let one = LabelPieces::new(&["k"]).unwrap();
+    assert!(one.is_joined(b"") && one.is_joined(b"v") && !one.is_joined(b"\""));
+    assert_eq!([one.piece(0), one.piece(1)], [&b"{k=\""[..], b"\"}"]);
+}

@@ -2519,6 +2519,57 @@ impl LineBuf<'_> {
         self.line_by_pieces(pieces, values, value)
     }
 
+    /// One line of the batch from values stored joined: its name and suffix, the first piece,
+    /// `joined` as it is, the last piece and `value`. `joined` must be bytes that
+    /// [`LabelPieces::join`] wrote for these `pieces` (promstack-alloc keeps each child's in
+    /// its node, written when the child was made): they are not scanned again, which is the
+    /// point, so other bytes would be written as they are and could make the line malformed.
+    /// Debug builds check them ([`LabelPieces::is_joined`]) and return an error.
+    ///
+    /// ```
+    /// use promstack_core::encoding::LabelPieces;
+    /// let pieces = LabelPieces::new(&["method", "path"]).unwrap();
+    /// let len = pieces.joined_len(&["GET", "/"]).unwrap();
+    /// let mut joined = vec![0; len];
+    /// assert!(pieces.join(&["GET", "/"], &mut joined));
+    /// assert_eq!(joined, br#"GET",path="/"#);
+    /// assert!(pieces.is_joined(&joined));
+    /// ```
+    #[inline]
+    pub fn line_joined(
+        &mut self,
+        pieces: &LabelPieces,
+        joined: &[u8],
+        value: Value,
+    ) -> Result<(), CollectError> {
+        if cfg!(debug_assertions) && !pieces.is_joined(joined) {
+            return Err(CollectError::Failed("a line's joined label values are not what its pieces join"));
+        }
+        let (first, first_len) = pieces.chunk(0);
+        let (last, last_len) = pieces.chunk(pieces.n);
+        // The pieces are copied as whole chunks: room for the last one's.
+        if let Some(out) = self.room(first_len + joined.len() + LabelPieces::CHUNK)? {
+            out[..LabelPieces::CHUNK].copy_from_slice(first);
+            let mut at = first_len;
+            copy_short(&mut out[at..at + joined.len()], joined);
+            at += joined.len();
+            out[at..at + LabelPieces::CHUNK].copy_from_slice(last);
+            at += last_len;
+            if let Some(end) = out[at..].first_chunk_mut::<32>() {
+                let end = line_end(value, end);
+                self.commit(at + end);
+                return Ok(());
+            }
+        }
+        self.put(self.head.bytes())?;
+        self.put(&first[..first_len])?;
+        self.put(joined)?;
+        self.put(&last[..last_len])?;
+        let mut end = [0u8; 32];
+        let end_len = line_end(value, &mut end);
+        self.put(&end[..end_len])
+    }
+
     /// [`LineBuf::line`] piece by piece, escaping.
     #[inline(never)]
     fn line_by_pieces(
@@ -2695,6 +2746,86 @@ impl LabelPieces {
     #[inline]
     pub(crate) fn fixed(&self) -> usize {
         self.fixed
+    }
+
+    /// Piece `k` (`0..=len()`): `{a="` first, `",b="` between two values, `"}` last.
+    ///
+    /// ```
+    /// use promstack_core::encoding::LabelPieces;
+    /// let pieces = LabelPieces::new(&["b", "a"]).unwrap();
+    /// assert_eq!([pieces.piece(0), pieces.piece(1), pieces.piece(2)], [&b"{a=\""[..], b"\",b=\"", b"\"}"]);
+    /// ```
+    ///
+    /// # Panics
+    /// When `k > len()`.
+    #[inline]
+    pub fn piece(&self, k: usize) -> &[u8] {
+        assert!(k <= self.n, "piece {k} of {}", self.n + 1);
+        let (chunk, len) = self.chunk(k);
+        &chunk[..len]
+    }
+
+    /// `true` when the names were given in the order the encoders write them (sorted), so
+    /// that values can be [joined](LabelPieces::join) in the order they were given.
+    pub fn in_given_order(&self) -> bool {
+        self.order[..self.n].iter().enumerate().all(|(i, &k)| usize::from(k) == i)
+    }
+
+    /// The length of `values` [joined](LabelPieces::join); `None` when they cannot be: a count
+    /// other than the names', names not [in the given order](LabelPieces::in_given_order), or
+    /// a value that needs escaping.
+    pub fn joined_len(&self, values: &[&str]) -> Option<usize> {
+        if values.len() != self.n || !self.in_given_order() {
+            return None;
+        }
+        let mut len = self.fixed - usize::from(self.lens[0]) - usize::from(self.lens[self.n]);
+        for v in values {
+            if needs_escape(v.as_bytes(), true) {
+                return None;
+            }
+            len += v.len();
+        }
+        Some(len)
+    }
+
+    /// Writes `values` with the pieces between them (not the first and last): for names
+    /// `a`, `b` and values `x`, `y`, the bytes `x",b="y`. A line is then the first piece, these
+    /// bytes and the last piece ([`LineBuf::line_joined`]). `false`, and nothing written, when
+    /// `out` is not exactly [`LabelPieces::joined_len`] long (or that is `None`).
+    pub fn join(&self, values: &[&str], out: &mut [u8]) -> bool {
+        if self.joined_len(values) != Some(out.len()) {
+            return false;
+        }
+        let mut at = 0;
+        for (k, v) in values.iter().enumerate() {
+            if k > 0 {
+                let (chunk, len) = self.chunk(k);
+                out[at..at + len].copy_from_slice(&chunk[..len]);
+                at += len;
+            }
+            out[at..at + v.len()].copy_from_slice(v.as_bytes());
+            at += v.len();
+        }
+        true
+    }
+
+    /// `true` when `bytes` are what [`LabelPieces::join`] writes for some values: the inner
+    /// pieces in order, and between them values that need no escaping.
+    pub fn is_joined(&self, bytes: &[u8]) -> bool {
+        if !self.in_given_order() {
+            return false;
+        }
+        let mut rest = bytes;
+        for k in 1..self.n {
+            let (chunk, len) = self.chunk(k);
+            // A plain value holds no `"`: the piece starts at the first one.
+            let Some(q) = rest.iter().position(|&b| b == b'"') else { return false };
+            if needs_escape(&rest[..q], true) || !rest[q..].starts_with(&chunk[..len]) {
+                return false;
+            }
+            rest = &rest[q + len..];
+        }
+        !needs_escape(rest, true)
     }
 }
 
