@@ -155,7 +155,7 @@ fn joined_children_are_written_as_stored_and_give_the_general_paths_bytes() {
     let y = one.get(["x\",b=", "ef"]).unwrap();
     assert!(!x.ptr_eq(&y));
     assert_eq!(one.len(), 2);
-    assert!(one.remove(&["x", "abcdef"]).unwrap());
+    assert!(one.remove(["x", "abcdef"]).unwrap());
     assert_eq!(
         both::<256>(&one).lines().skip(2).collect::<Vec<_>>(),
         ["two_total{a=\"x\\\",b=\",b=\"ef\"} 0.0"]
