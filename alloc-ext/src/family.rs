@@ -405,10 +405,7 @@ impl<M: Metric> TableEntry for OwnedChild<M> {
     }
     #[inline]
     fn matches<K: Key + ?Sized>(&self, key: &K) -> bool {
-        match &self.0.shared.pieces {
-            Some(pieces) => self.0.labels_eq_with(key, pieces),
-            None => self.0.labels_eq(key),
-        }
+        self.0.labels_eq_with(key, self.0.shared.pieces.as_deref())
     }
     #[inline]
     fn fill_label_values<'a>(&'a self, out: &mut [&'a str]) {

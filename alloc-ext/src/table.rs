@@ -373,28 +373,41 @@ impl<H> Node<H> {
 
     /// `true` when the node's label values are `key`'s, compared in one pass over the node's
     /// bytes (each value's recorded start must be where the previous one ended; joined values
-    /// must be separated by exactly one piece each).
+    /// must be separated by exactly one piece each, found by the quotes around it).
     #[inline]
     pub fn labels_eq<K: LabelKey + ?Sized>(&self, key: &K) -> bool {
-        let n = key.len();
-        if let Some(mut rest) = self.joined() {
-            // Joined values hold no `"`; each piece between two holds exactly two. A key value
-            // with a `"` cannot match: it would swallow a quote the following pieces need.
-            if n == 0 {
-                return false;
-            }
-            for i in 0..n {
-                if i > 0 {
-                    let Some((b'"', after)) = rest.split_first() else { return false };
-                    let Some(q) = after.iter().position(|&b| b == b'"') else { return false };
-                    rest = &after[q + 1..];
-                }
-                let v = key.at(i).as_bytes();
-                let Some(tail) = rest.strip_prefix(v) else { return false };
-                rest = tail;
-            }
-            return rest.is_empty();
+        match self.joined() {
+            Some(joined) => joined_eq_scanning(joined, key),
+            None => self.positional_eq(key),
         }
+    }
+
+    /// [`Node::labels_eq`] for a node made with `pieces` ([`Node::new_joined`]), or `None`
+    /// when it was made with [`Node::new`]: joined values are compared with the pieces between
+    /// them at the places the key's lengths give, with no scan for the quotes.
+    ///
+    /// ```
+    /// use promstack_alloc::table::Node;
+    /// use promstack_core::encoding::LabelPieces;
+    /// let pieces = LabelPieces::new(&["a", "b"]).unwrap();
+    /// let node = Node::new_joined((), &["x", "abcdef"], &pieces);
+    /// assert!(node.labels_eq_with(&["x", "abcdef"], Some(&pieces)));
+    /// // The key's first value holds a piece: it must not match.
+    /// assert!(!node.labels_eq_with(&["x\",b=", "ef"], Some(&pieces)));
+    /// ```
+    #[inline]
+    pub fn labels_eq_with<K: LabelKey + ?Sized>(&self, key: &K, pieces: Option<&LabelPieces>) -> bool {
+        match (self.joined(), pieces) {
+            (Some(joined), Some(pieces)) => joined_eq(joined, key, pieces),
+            (Some(joined), None) => joined_eq_scanning(joined, key),
+            (None, _) => self.positional_eq(key),
+        }
+    }
+
+    /// [`Node::labels_eq`] for values laid out by [`encode_values`].
+    #[inline]
+    fn positional_eq<K: LabelKey + ?Sized>(&self, key: &K) -> bool {
+        let n = key.len();
         let bytes = self.bytes();
         let Some(starts) = bytes.get(..4 * n) else { return false };
         let mut end = 4 * n;
@@ -407,44 +420,6 @@ impl<H> Node<H> {
             end = start + v.len();
         }
         end == bytes.len()
-    }
-
-    /// [`Node::labels_eq`] for a node made with `pieces` ([`Node::new_joined`]): joined values
-    /// are compared with the pieces between them at the places the key's lengths give, with no
-    /// scan for the quotes.
-    ///
-    /// ```
-    /// use promstack_alloc::table::Node;
-    /// use promstack_core::encoding::LabelPieces;
-    /// let pieces = LabelPieces::new(&["a", "b"]).unwrap();
-    /// let node = Node::new_joined((), &["x", "abcdef"], &pieces);
-    /// assert!(node.labels_eq_with(&["x", "abcdef"], &pieces));
-    /// // The key's first value holds a piece: it must not match.
-    /// assert!(!node.labels_eq_with(&["x\",b=", "ef"], &pieces));
-    /// ```
-    #[inline]
-    pub fn labels_eq_with<K: LabelKey + ?Sized>(&self, key: &K, pieces: &LabelPieces) -> bool {
-        let Some(bytes) = self.joined() else { return self.labels_eq(key) };
-        let n = key.len();
-        if n != pieces.len() {
-            return false;
-        }
-        let mut at = 0;
-        for i in 0..n {
-            if i > 0 {
-                let piece = pieces.piece(i);
-                if !bytes.get(at..at + piece.len()).is_some_and(|b| eq_short(b, piece)) {
-                    return false;
-                }
-                at += piece.len();
-            }
-            let v = key.at(i).as_bytes();
-            if !bytes.get(at..at + v.len()).is_some_and(|b| eq_short(b, v)) {
-                return false;
-            }
-            at += v.len();
-        }
-        at == bytes.len()
     }
 
     /// Writes the node's first `out.len()` label values into `out`, walking its bytes once.
@@ -538,9 +513,61 @@ impl core::fmt::Debug for LabelList<'_> {
     }
 }
 
+/// `true` when `joined` (bytes [`LabelPieces::join`] wrote with `pieces`) are `key`'s values
+/// joined: each value compared where the key's lengths put it, and a `"` required at both ends
+/// of each piece between two. The pieces' other bytes need no compare: `joined` holds exactly
+/// two quotes per piece and none in its values, so the key's 2(n - 1) required quotes can only
+/// be those, in order; every piece then lies where `joined`'s own does, and so does every value
+/// (a key value holding a quote would need one more).
+#[inline]
+fn joined_eq<K: LabelKey + ?Sized>(joined: &[u8], key: &K, pieces: &LabelPieces) -> bool {
+    let n = key.len();
+    if n != pieces.len() {
+        return false;
+    }
+    let mut at = 0;
+    for i in 0..n {
+        if i > 0 {
+            let len = pieces.piece(i).len();
+            if joined.get(at) != Some(&b'"') || joined.get(at + len - 1) != Some(&b'"') {
+                return false;
+            }
+            at += len;
+        }
+        let v = key.at(i).as_bytes();
+        if !joined.get(at..at + v.len()).is_some_and(|b| eq_short(b, v)) {
+            return false;
+        }
+        at += v.len();
+    }
+    at == joined.len()
+}
+
+/// [`joined_eq`] without the pieces: joined values hold no `"` and each piece between two holds
+/// exactly two, so a piece runs from the quote after a value to the next quote. A key value
+/// with a `"` cannot match: it would swallow a quote the following pieces need.
+#[inline(never)]
+fn joined_eq_scanning<K: LabelKey + ?Sized>(joined: &[u8], key: &K) -> bool {
+    let n = key.len();
+    if n == 0 {
+        return false;
+    }
+    let mut rest = joined;
+    for i in 0..n {
+        if i > 0 {
+            let Some((b'"', after)) = rest.split_first() else { return false };
+            let Some(q) = after.iter().position(|&b| b == b'"') else { return false };
+            rest = &after[q + 1..];
+        }
+        let Some(tail) = rest.strip_prefix(key.at(i).as_bytes()) else { return false };
+        rest = tail;
+    }
+    rest.is_empty()
+}
+
 /// `a == b` for slices of one length, without a `memcmp` call for the short ones label values
-/// and pieces mostly are: two overlapping word compares cover 4 to 16 bytes.
-#[inline(always)]
+/// and pieces mostly are: two overlapping word compares cover 4 to 32 bytes.
+#[inline]
 fn eq_short(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
     if n != b.len() {
@@ -548,11 +575,13 @@ fn eq_short(a: &[u8], b: &[u8]) -> bool {
     }
     let w8 = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().unwrap_or_default());
     let w4 = |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().unwrap_or_default());
+    let w16 = |s: &[u8], at: usize| u128::from_le_bytes(s[at..at + 16].try_into().unwrap_or_default());
     match n {
         0 => true,
         1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
         4..=7 => w4(a, 0) == w4(b, 0) && w4(a, n - 4) == w4(b, n - 4),
         8..=16 => w8(a, 0) == w8(b, 0) && w8(a, n - 8) == w8(b, n - 8),
+        17..=32 => w16(a, 0) == w16(b, 0) && w16(a, n - 16) == w16(b, n - 16),
         _ => a == b,
     }
 }
