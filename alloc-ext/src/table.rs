@@ -1278,6 +1278,55 @@ mod tests {
     use alloc::sync::Arc;
     use core::sync::atomic::{AtomicUsize, Ordering};
 
+    /// Every key of two or three values made of pieces that could be mistaken for a piece
+    /// between two joined values (quotes, commas, `b=`), against every node of plain values:
+    /// the compares with and without the pieces agree with comparing the values one by one.
+    #[test]
+    fn joined_compares_match_value_by_value_for_keys_holding_pieces() {
+        let parts = ["", "x", "\"", ",", "b=", "\",b=", "\",b=\"", "c=\"", "\",c=\"", "xy", "cdef"];
+        let mut words: alloc::vec::Vec<String> = parts.iter().map(|p| String::from(*p)).collect();
+        for a in parts {
+            for b in parts {
+                words.push(alloc::format!("{a}{b}"));
+            }
+        }
+        for names in [&["a", "b"][..], &["a", "b", "c"]] {
+            let pieces = LabelPieces::new(names).unwrap();
+            let plain: alloc::vec::Vec<&str> =
+                words.iter().map(String::as_str).filter(|w| !w.contains('"')).step_by(5).take(12).collect();
+            let keys: alloc::vec::Vec<alloc::vec::Vec<&str>> = if names.len() == 2 {
+                words
+                    .iter()
+                    .flat_map(|a| words.iter().map(move |b| alloc::vec![a.as_str(), b.as_str()]))
+                    .collect()
+            } else {
+                words
+                    .iter()
+                    .take(40)
+                    .flat_map(|a| {
+                        words.iter().take(40).flat_map(move |b| {
+                            ["", "x", "\",c=\"x"]
+                                .into_iter()
+                                .map(move |c| alloc::vec![a.as_str(), b.as_str(), c])
+                        })
+                    })
+                    .collect()
+            };
+            for u in &plain {
+                for w in &plain {
+                    let values: alloc::vec::Vec<&str> = [*u, *w, "x"][..names.len()].to_vec();
+                    let node = Node::new_joined((), &values[..], &pieces);
+                    assert!(node.joined().is_some());
+                    for key in &keys {
+                        let want = *key == values;
+                        assert_eq!(node.labels_eq_with(&key[..], Some(&pieces)), want, "{values:?} {key:?}");
+                        assert_eq!(node.labels_eq(&key[..]), want, "{values:?} {key:?}");
+                    }
+                }
+            }
+        }
+    }
+
     /// Counts its drops.
     struct Counted(Arc<AtomicUsize>);
 
