@@ -151,7 +151,12 @@ mod tests {
         let mut buf = [0u8; DEC_BUF];
         assert_eq!(signed(i64::MIN, &mut buf), b"-9223372036854775808");
         #[cfg(not(feature = "small"))]
-        for n in cases.iter().copied().chain(0..100_000).chain(POW10.iter().flat_map(|&p| [p - 1, p, p + 1]))
+        for n in cases
+            .iter()
+            .copied()
+            .chain(0..100_000)
+            .chain((0..20_000u64).map(|i| i * 5_003 + i % 7))
+            .chain(POW10.iter().flat_map(|&p| [p - 1, p, p + 1]))
         {
             assert_eq!(digits(n), itoa::Buffer::new().format(n).len(), "{n}");
             let mut out = [0u8; 32];
