@@ -66,6 +66,18 @@ const PAIRS: [u8; 200] = {
     t
 };
 
+/// [`PAIRS`] as little-endian words: `PAIRS16[i]`'s bytes are `i`'s two digits.
+#[cfg_attr(feature = "small", allow(dead_code))]
+const PAIRS16: [u16; 100] = {
+    let mut t = [0u16; 100];
+    let mut i = 0;
+    while i < 100 {
+        t[i] = u16::from_le_bytes([PAIRS[2 * i], PAIRS[2 * i + 1]]);
+        i += 1;
+    }
+    t
+};
+
 /// `10^k` for `k` in `0..20`.
 #[cfg_attr(feature = "small", allow(dead_code))]
 const POW10: [u64; 20] = {
@@ -99,9 +111,20 @@ pub(crate) fn int_line_end(mut n: u64, negative: bool, out: &mut [u8; 32]) -> us
         out[..8].copy_from_slice(&[b' ', b'0' + n as u8, b'.', b'0', b'\n', 0, 0, 0]);
         return 5;
     }
-    let digits = digits(n);
     out[0] = b' ';
     out[1] = b'-';
+    if n < 10_000 {
+        // Up to four digits (bucket counts, most counts): all four of `n` padded with zeros in
+        // one word from two pairs, shifted so the padding falls off, stored at once.
+        let digits = 1 + usize::from(n >= 10) + usize::from(n >= 100) + usize::from(n >= 1000);
+        let n = n as usize;
+        let word = u32::from(PAIRS16[n / 100]) | u32::from(PAIRS16[n % 100]) << 16;
+        let start = 1 + usize::from(negative);
+        out[start..start + 4].copy_from_slice(&(word >> (8 * (4 - digits))).to_le_bytes());
+        out[start + digits..start + digits + 3].copy_from_slice(b".0\n");
+        return start + digits + 3;
+    }
+    let digits = digits(n);
     let end = 1 + usize::from(negative) + digits;
     let mut at = end;
     while n >= 100 {
