@@ -1161,24 +1161,6 @@ impl<E: TableEntry> ChildTable<E> {
         })
     }
 
-    /// Calls `f` with every child, in creation order, and its label values (in the order of
-    /// the label names), as [`ChildTable::each`] does, for tables of up to `K` labels; `None`
-    /// for more. Nothing is allocated.
-    pub fn each_values<const K: usize>(
-        &self,
-        mut f: impl FnMut(&E, &[&str]) -> Result<(), CollectError>,
-    ) -> Option<Result<(), CollectError>> {
-        let n = self.label_names.len();
-        if n > K {
-            return None;
-        }
-        Some(self.walk(|child| {
-            let mut values = [""; K];
-            child.fill_label_values(&mut values[..n]);
-            f(child, &values[..n])
-        }))
-    }
-
     /// Calls `f` with every child, in creation order, as [`ChildTable::each`] walks them, and
     /// nothing else: for callers that read what they need from the child itself.
     pub fn each_child(&self, f: impl FnMut(&E) -> Result<(), CollectError>) -> Result<(), CollectError> {
