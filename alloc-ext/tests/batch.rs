@@ -169,3 +169,22 @@ fn joined_children_are_written_as_stored_and_give_the_general_paths_bytes() {
         ["g{k=\"v\"} -3.0", "g{k=\"\"} 4.0"]
     );
 }
+
+#[test]
+fn joined_children_of_histograms_and_enums_report_their_values() {
+    // These families report through `each` (values read back from the joined bytes), not
+    // through `write_lines`: the lines must carry the values given, in the names' order.
+    let h = Family::histogram("lat_seconds", "L.", &["code", "path"], [1.0]).unwrap();
+    h.with_label_values(&["200", "/x"]).unwrap().observe(0.5);
+    h.with_label_values(&["", "/\u{e9}"]).unwrap().observe(2.0);
+    let out = both::<256>(&h);
+    let lines: Vec<&str> = out.lines().skip(2).collect();
+    assert_eq!(lines[0], "lat_seconds_bucket{code=\"200\",le=\"1.0\",path=\"/x\"} 1.0");
+    assert_eq!(lines[3], "lat_seconds_sum{code=\"200\",path=\"/x\"} 0.5");
+    assert_eq!(lines[5], "lat_seconds_bucket{code=\"\",le=\"+Inf\",path=\"/\u{e9}\"} 1.0");
+    let e = Family::enumeration("phase", "P.", &["job", "zone"], &["up", "down"]).unwrap();
+    e.with_label_values(&["j1", "z1"]).unwrap().set("down").unwrap();
+    let out = both::<256>(&e);
+    assert!(out.contains("phase{job=\"j1\",phase=\"down\",zone=\"z1\"} 1.0\n"), "{out}");
+    assert!(out.contains("phase{job=\"j1\",phase=\"up\",zone=\"z1\"} 0.0\n"), "{out}");
+}
