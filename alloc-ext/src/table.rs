@@ -348,9 +348,10 @@ impl<H> Node<H> {
     pub fn label_value(&self, i: usize) -> &str {
         match self.joined() {
             Some(joined) => {
-                let mut values = JoinedValues(Some(joined));
-                let n = values.clone().count();
-                values.nth(i).unwrap_or_else(|| panic!("label value {i} of {n}"))
+                // (The values are counted only for the panic's message.)
+                JoinedValues(Some(joined))
+                    .nth(i)
+                    .unwrap_or_else(|| panic!("label value {i} of {}", JoinedValues(Some(joined)).count()))
             }
             None => value_at(self.bytes(), i),
         }
