@@ -31,7 +31,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 use core::ops::Deref;
-use promstack_core::encoding::LabelPieces;
+use promstack_core::encoding::{InPlace, LabelPieces};
 use promstack_core::{
     check_label_names, check_metric_name, strip_counter_total, BoundedStr, CollectError, Collector,
     CounterValue, Desc, DescError, EnumValue, GaugeValue, HistogramValue, LabelError, Metric, MetricType,
@@ -812,21 +812,43 @@ impl<M: Metric> promstack_core::SampleRows for Family<M> {
         &self,
         lines: &mut promstack_core::encoding::LineBuf<'_>,
     ) -> Option<Result<(), CollectError>> {
-        const MOST: usize = 8;
         let pieces = self.shared.pieces.as_deref()?;
-        let n = pieces.len();
         let config = &self.shared.config;
-        Some(self.table.each_child(|child| {
+        // Lines are written under the table's read lock while they fit in the buffer (no handle
+        // copied per child); the lock goes before the buffer is passed on. The common case is
+        // kept small so that it is inlined into the walk.
+        Some(self.table.each_child_held(|child, held| {
             let value = child.0.value.single_value(config);
             match child.0.joined() {
-                Some(joined) => lines.line_joined(pieces, joined, value),
-                None => {
-                    let mut values = [""; MOST];
-                    child.0.fill_label_values(&mut values[..n]);
-                    lines.line(pieces, &values[..n], value)
-                }
+                Some(joined) if held => Ok(lines.line_joined_in_place(pieces, joined, value)),
+                _ => write_line_otherwise(lines, pieces, child, value, held),
             }
         }))
+    }
+}
+
+/// [`Family`]'s `write_lines`'s line for a child with its values stored one by one, or
+/// with no lock held: `Ok(false)` when it cannot be written without passing the buffer on
+/// and `held` says that must wait.
+#[inline(never)]
+fn write_line_otherwise<M: Metric>(
+    lines: &mut promstack_core::encoding::LineBuf<'_>,
+    pieces: &LabelPieces,
+    child: &OwnedChild<M>,
+    value: promstack_core::Value,
+    held: bool,
+) -> Result<bool, CollectError> {
+    const MOST: usize = 8;
+    if let Some(joined) = child.0.joined() {
+        return lines.line_joined(pieces, joined, value).map(|()| true);
+    }
+    let n = pieces.len();
+    let mut values = [""; MOST];
+    child.0.fill_label_values(&mut values[..n]);
+    if held {
+        Ok(lines.line_in_place(pieces, &values[..n], value)? == InPlace::Written)
+    } else {
+        lines.line(pieces, &values[..n], value).map(|()| true)
     }
 }
 

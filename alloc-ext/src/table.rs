@@ -1168,6 +1168,48 @@ impl<E: TableEntry> ChildTable<E> {
         self.walk(f)
     }
 
+    /// Calls `visit(child, true)` with every child, in creation order, while a read lock is
+    /// held, so no handle is copied: for a visitor that only copies bytes into memory it owns.
+    /// It must not block then: when it would (its buffer is full and must be passed on), it
+    /// returns `Ok(false)`, the lock is let go, and `visit(child, false)` is called for the same
+    /// child with no lock held, through a copy of its handle; that call must finish the child.
+    /// The walk then goes on under a new read lock, where it left off. What is reported while
+    /// children come and go is what [`ChildTable::each`] reports.
+    pub fn each_child_held(
+        &self,
+        mut visit: impl FnMut(&E, bool) -> Result<bool, CollectError>,
+    ) -> Result<(), CollectError> {
+        // Where the walk goes on, valid while the table's epoch is `epoch`.
+        let (mut pos, mut epoch, mut last) = (0usize, 0u64, None);
+        loop {
+            let pending = {
+                let read = self.reading();
+                let table = read.table;
+                if table.epoch != epoch {
+                    // Compacted since the lock was last held: find the place again.
+                    pos = last.map_or(0, |seq| table.resume_after(seq));
+                    epoch = table.epoch;
+                }
+                let mut pending = None;
+                while pos < table.slots.len() {
+                    if let Some(child) = &table.slots[pos] {
+                        if !visit(child, true)? {
+                            pending = Some(child.clone());
+                            break;
+                        }
+                    }
+                    pos += 1;
+                }
+                pending
+            };
+            let Some(child) = pending else { return Ok(()) };
+            visit(&child, false)?;
+            // The children before it were visited under the lock just let go.
+            last = Some(child.seq());
+            pos += 1;
+        }
+    }
+
     /// [`ChildTable::each`] for up to `K` labels, with no allocation.
     fn each_on_stack<const K: usize>(
         &self,
@@ -1490,6 +1532,57 @@ mod walk_tests {
         expected.extend((128..300).filter(|i| i % 10 == 0).map(|i| format!("v{i}")));
         expected.extend((300..310).map(|i| format!("v{i}")));
         assert_eq!(seen, expected);
+    }
+
+    /// The held walk lets the lock go only where the visitor asks; changes made then are seen
+    /// as [`ChildTable::each`] would see them: no child twice, the ones left in order, the new
+    /// ones at the end.
+    #[test]
+    fn a_held_walk_lets_the_lock_go_where_asked_and_reports_each_child_once() {
+        let table = ChildTable::new(&["k"]);
+        for i in 0..300 {
+            get(&table, &format!("v{i}"));
+        }
+        let (mut seen, mut unlocked) = (Vec::new(), Vec::new());
+        table
+            .each_child_held(|child, held| {
+                let seq = child.seq();
+                if held {
+                    // The lock is held: a writer here would deadlock, so ask for it to go
+                    // every 50 children (as a full line buffer does).
+                    if seq % 50 == 7 {
+                        return Ok(false);
+                    }
+                } else {
+                    unlocked.push(seq);
+                    if seq == 107 {
+                        // No lock held: remove most children on both sides and add new ones.
+                        for i in (0..300).filter(|i| *i != 107 && i % 10 != 0) {
+                            remove(&table, &format!("v{i}"));
+                        }
+                        for i in 300..310 {
+                            get(&table, &format!("v{i}"));
+                        }
+                    }
+                }
+                seen.push(child.0 .1.clone());
+                Ok(true)
+            })
+            .unwrap();
+        let mut expected: Vec<String> = (0..=107).map(|i| format!("v{i}")).collect();
+        expected.extend((108..300).filter(|i| i % 10 == 0).map(|i| format!("v{i}")));
+        expected.extend((300..310).map(|i| format!("v{i}")));
+        assert_eq!(seen, expected);
+        // Asked for at 7, 57 and 107; after the removals no seq % 50 == 7 is left but 307.
+        assert_eq!(unlocked, [7, 57, 107, 307]);
+        // An error from the visitor ends the walk with it.
+        let mut calls = 0;
+        let err = table.each_child_held(|_, _| {
+            calls += 1;
+            Err(CollectError::Failed("stop"))
+        });
+        assert_eq!(err, Err(CollectError::Failed("stop")));
+        assert_eq!(calls, 1);
     }
 
     #[test]

@@ -2437,6 +2437,17 @@ impl LineHead {
     }
 }
 
+/// What [`LineBuf::line_in_place`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InPlace {
+    /// The line is in the buffer.
+    Written,
+    /// Nothing was written: the rest of the buffer is too short for the line.
+    NoRoom,
+    /// Nothing was written: a value needs escaping, which [`LineBuf::line`] does piece by piece.
+    Escapes,
+}
+
 /// An encoder's line buffer, lent to rows that write their own lines
 /// ([`SampleRows::write_lines`]): a family of this crate writes each child's label block
 /// straight into it, and the buffer adds the name before and the value after. Only the
@@ -2467,9 +2478,19 @@ impl LineBuf<'_> {
             }
             self.flush()?;
         }
+        Ok(self.room_in_place(max))
+    }
+
+    /// [`LineBuf::room`] without passing anything on: `None` when the rest of the buffer is too
+    /// short.
+    #[inline(always)]
+    fn room_in_place(&mut self, max: usize) -> Option<&mut [u8]> {
         let at = self.len;
+        if at + LineHead::BYTES + max + 32 > self.buf.len() {
+            return None;
+        }
         self.buf[at..at + LineHead::BYTES].copy_from_slice(&self.head.bytes);
-        Ok(self.buf.get_mut(at + self.head.len..))
+        self.buf.get_mut(at + self.head.len..)
     }
 
     /// Completes the line of `len` bytes (label block, value and newline) written into what
@@ -2485,6 +2506,31 @@ impl LineBuf<'_> {
     /// when its rest is too short); others, and lines longer than the buffer, are written
     /// piece by piece. A count of values other than the pieces' is an error.
     pub fn line(&mut self, pieces: &LabelPieces, values: &[&str], value: Value) -> Result<(), CollectError> {
+        match self.line_in_place(pieces, values, value)? {
+            InPlace::Written => return Ok(()),
+            InPlace::NoRoom => {
+                // The rest of the buffer was too short: pass it on and try again.
+                self.flush()?;
+                if self.line_in_place(pieces, values, value)? == InPlace::Written {
+                    return Ok(());
+                }
+            }
+            InPlace::Escapes => {}
+        }
+        self.line_by_pieces(pieces, values, value)
+    }
+
+    /// [`LineBuf::line`] when no value needs escaping and the line fits in the rest of the
+    /// buffer; otherwise nothing is written and the answer says why. Passes nothing on to the
+    /// writer, so it never blocks (see [`LineBuf::line_joined_in_place`]). A count of values
+    /// other than the pieces' is an error, as for [`LineBuf::line`].
+    #[inline]
+    pub fn line_in_place(
+        &mut self,
+        pieces: &LabelPieces,
+        values: &[&str],
+        value: Value,
+    ) -> Result<InPlace, CollectError> {
         if values.len() != pieces.n {
             return Err(CollectError::Failed("a line's label values do not match its label names"));
         }
@@ -2494,29 +2540,33 @@ impl LineBuf<'_> {
             block += v.len();
             plain &= !needs_escape(v.as_bytes(), true);
         }
-        if plain {
-            // The pieces are copied as whole chunks: room for the last one's.
-            if let Some(out) = self.room(block + LabelPieces::CHUNK)? {
-                let mut at = 0;
-                for k in 0..pieces.n {
-                    let (chunk, len) = pieces.chunk(k);
-                    out[at..at + LabelPieces::CHUNK].copy_from_slice(chunk);
-                    at += len;
-                    let v = values[pieces.label(k)].as_bytes();
-                    copy_short(&mut out[at..at + v.len()], v);
-                    at += v.len();
-                }
-                let (chunk, len) = pieces.chunk(pieces.n);
-                out[at..at + LabelPieces::CHUNK].copy_from_slice(chunk);
-                at += len;
-                if let Some(end) = out[at..].first_chunk_mut::<32>() {
-                    let end = line_end(value, end);
-                    self.commit(at + end);
-                    return Ok(());
-                }
-            }
+        if !plain {
+            return Ok(InPlace::Escapes);
         }
-        self.line_by_pieces(pieces, values, value)
+        // The pieces are copied as whole chunks: room for the last one's.
+        let Some(out) = self.room_in_place(block + LabelPieces::CHUNK) else {
+            return Ok(InPlace::NoRoom);
+        };
+        let mut at = 0;
+        for k in 0..pieces.n {
+            let (chunk, len) = pieces.chunk(k);
+            out[at..at + LabelPieces::CHUNK].copy_from_slice(chunk);
+            at += len;
+            let v = values[pieces.label(k)].as_bytes();
+            copy_short(&mut out[at..at + v.len()], v);
+            at += v.len();
+        }
+        let (chunk, len) = pieces.chunk(pieces.n);
+        out[at..at + LabelPieces::CHUNK].copy_from_slice(chunk);
+        at += len;
+        match out[at..].first_chunk_mut::<32>() {
+            Some(end) => {
+                let end = line_end(value, end);
+                self.commit(at + end);
+                Ok(InPlace::Written)
+            }
+            None => Ok(InPlace::NoRoom),
+        }
     }
 
     /// One line of the batch from values stored joined: its name and suffix, the first piece,
@@ -2545,22 +2595,16 @@ impl LineBuf<'_> {
         if cfg!(debug_assertions) && !pieces.is_joined(joined) {
             return Err(CollectError::Failed("a line's joined label values are not what its pieces join"));
         }
+        if self.line_joined_in_place(pieces, joined, value) {
+            return Ok(());
+        }
+        // The rest of the buffer was too short: pass it on and try again.
+        self.flush()?;
+        if self.line_joined_in_place(pieces, joined, value) {
+            return Ok(());
+        }
         let (first, first_len) = pieces.chunk(0);
         let (last, last_len) = pieces.chunk(pieces.n);
-        // The pieces are copied as whole chunks: room for the last one's.
-        if let Some(out) = self.room(first_len + joined.len() + LabelPieces::CHUNK)? {
-            out[..LabelPieces::CHUNK].copy_from_slice(first);
-            let mut at = first_len;
-            copy_short(&mut out[at..at + joined.len()], joined);
-            at += joined.len();
-            out[at..at + LabelPieces::CHUNK].copy_from_slice(last);
-            at += last_len;
-            if let Some(end) = out[at..].first_chunk_mut::<32>() {
-                let end = line_end(value, end);
-                self.commit(at + end);
-                return Ok(());
-            }
-        }
         self.put(self.head.bytes())?;
         self.put(&first[..first_len])?;
         self.put(joined)?;
@@ -2568,6 +2612,38 @@ impl LineBuf<'_> {
         let mut end = [0u8; 32];
         let end_len = line_end(value, &mut end);
         self.put(&end[..end_len])
+    }
+
+    /// [`LineBuf::line_joined`] when the line fits in the rest of the buffer; `false`, with
+    /// nothing written, when it does not. Passes nothing on to the writer, so it never blocks:
+    /// promstack-alloc writes lines this way while it holds a family's read lock, and lets the
+    /// lock go before it writes one that does not fit. `joined` must be what
+    /// [`LineBuf::line_joined`] asks for (debug builds check it and report `false`).
+    #[inline(always)]
+    pub fn line_joined_in_place(&mut self, pieces: &LabelPieces, joined: &[u8], value: Value) -> bool {
+        if cfg!(debug_assertions) && !pieces.is_joined(joined) {
+            return false;
+        }
+        let (first, first_len) = pieces.chunk(0);
+        let (last, last_len) = pieces.chunk(pieces.n);
+        // The pieces are copied as whole chunks: room for the last one's.
+        let Some(out) = self.room_in_place(first_len + joined.len() + LabelPieces::CHUNK) else {
+            return false;
+        };
+        out[..LabelPieces::CHUNK].copy_from_slice(first);
+        let mut at = first_len;
+        copy_short(&mut out[at..at + joined.len()], joined);
+        at += joined.len();
+        out[at..at + LabelPieces::CHUNK].copy_from_slice(last);
+        at += last_len;
+        match out[at..].first_chunk_mut::<32>() {
+            Some(end) => {
+                let end = line_end(value, end);
+                self.commit(at + end);
+                true
+            }
+            None => false,
+        }
     }
 
     /// [`LineBuf::line`] piece by piece, escaping.
