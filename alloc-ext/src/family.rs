@@ -11,10 +11,11 @@
 //! concurrent readers mostly take different lock words; see [`crate::table`].
 //! [`Family::get`] clones the child's `Arc` (one atomic increment on the child's own cache
 //! line); [`Family::with`] skips even that. The table keeps its children in creation order
-//! (Python's order): a scrape walks that order, copying 64 child handles at a time under one
-//! lock word and reporting them with the lock released, so a slow writer of the exposition
-//! never holds a lock that child creation or updates wait on, and nothing is sorted or
-//! allocated per child.
+//! (Python's order): a scrape walks that order under one lock word, writing each child's line
+//! into the encoder's buffer, and lets the lock go before the buffer is passed on (families
+//! reported sample by sample copy 64 child handles at a time and report them with the lock
+//! released), so a slow writer of the exposition never holds a lock that child creation or
+//! updates wait on, and nothing is sorted or allocated per child.
 //!
 //! Removed children follow the one rule of every promstack family; see
 //! [`Family`'s documentation](Family#removed-children).

@@ -27,10 +27,13 @@
 //! (a 4-byte position) and one place in the order.
 //!
 //! # Reporting
-//! A scrape walks the order: no sorting, no copy of the table. It copies [`WALK_CHUNK`] child
-//! handles at a time under a read lock and reports them with no lock held (a slow client never
-//! holds up a writer); a compaction between two chunks is noticed by its epoch and the walk
-//! finds its place again by creation number, so no child is reported twice.
+//! A scrape walks the order: no sorting, no copy of the table. [`ChildTable::each`] copies
+//! [`WALK_CHUNK`] child handles at a time under a read lock and reports them with no lock held
+//! (a slow client never holds up a writer); [`ChildTable::each_child_held`] visits children
+//! under the read lock while the visitor only copies bytes into memory of its own, and lets
+//! the lock go when it would block (no handle copied per child). A compaction while no lock is
+//! held is noticed by its epoch and the walk finds its place again by creation number, so no
+//! child is reported twice.
 //!
 //! This is the crate's only `unsafe` code: the table sits in an `UnsafeCell` because no lock
 //! type says "shared under any one of these, exclusive under all of them". The argument: a
