@@ -328,6 +328,17 @@ fn labeled_lookup_inc(c: &mut Criterion) {
     let pairs = pairs.as_slice();
     let n = pairs.len();
 
+    // The floor: a plain hash map from the two values to an atomic count (foldhash), with no
+    // value check, no stale-handle rule and no lock.
+    let bare = bare_lookup_map(pairs);
+    g.bench_function("baseline", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i = if i + 1 == n { 0 } else { i + 1 };
+            black_box(&bare)[black_box(&pairs[i])].fetch_add(1, Relaxed);
+        })
+    });
+
     let ps: Box<LookupFamily> = promstack_bench::fixed_counter("http_requests", pairs);
     g.bench_function("promstack", |b| {
         let mut i = 0;

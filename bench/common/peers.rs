@@ -15,6 +15,15 @@ use promstack_bench::{
     HISTOGRAMS,
 };
 
+/// The lookup workload's baseline: a plain hash map (hashbrown with foldhash, the table type
+/// promstack-alloc uses) from the two label values to an atomic count. No value check, no
+/// stale-handle rule, no lock: what a lookup and an increment cost at the least.
+pub fn bare_lookup_map(
+    pairs: &[[&'static str; 2]],
+) -> hashbrown::HashMap<[&'static str; 2], std::sync::atomic::AtomicU64> {
+    pairs.iter().map(|p| (*p, std::sync::atomic::AtomicU64::new(0))).collect()
+}
+
 /// prometheus-client label set of the counter workloads.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct MethodPath {

@@ -67,6 +67,14 @@ fn main() {
                 buf.extend_from_slice(black_box(&expected));
             }
         }
+        ("baseline", "lookup_inc") => {
+            // The floor: a plain hash map from the two values to an atomic count (foldhash),
+            // with no value check, no stale-handle rule and no lock.
+            let bare = bare_lookup_map(&pairs);
+            (0..n).for_each(|i| {
+                black_box(&bare)[pair(i)].fetch_add(1, Relaxed);
+            });
+        }
         ("promstack", "counter_inc") => (0..n).for_each(|_| black_box(&COUNTER).inc()),
         ("promstack", "gauge_set") => (0..n).for_each(|i| black_box(&GAUGE).set(v(i))),
         ("promstack", "histogram_observe") => (0..n).for_each(|i| black_box(&HISTOGRAM).observe(v(i))),
