@@ -822,6 +822,12 @@ impl<E: TableEntry> Children<E> {
         self.epoch += 1;
     }
 
+    /// The creation number of the newest child (the children are in creation order, so the
+    /// last one): a walk reports no child newer than it was when the walk began.
+    fn newest_seq(&self) -> Option<u64> {
+        self.slots.iter().rev().find_map(|c| c.as_ref().map(TableEntry::seq))
+    }
+
     /// Where a walk that last reported the child created as number `seq` goes on: the first
     /// position holding a later child.
     fn resume_after(&self, seq: u64) -> usize {
@@ -1137,9 +1143,11 @@ impl<E: TableEntry> ChildTable<E> {
     /// Calls `f` with every child, in creation order, and its labels (what [`ChildTable::report`]
     /// and a family's [`SampleRows`](promstack_core::SampleRows) are made of). No lock is held
     /// while `f` runs: the handles are copied out [`WALK_CHUNK`] at a time under a read lock.
-    /// A child created during the walk is reported if it is created before the walk reaches
-    /// the end; a child removed during the walk may still be reported once; none is reported
-    /// twice.
+    /// What a walk reports while children come and go: the children that existed when it
+    /// began (the newest then bounds it), so a child created during the walk waits for the next
+    /// one; a child removed during the walk may still be reported once. No child and no label
+    /// set is reported twice: a child removed and made again with the same labels during the
+    /// walk is a newer child, which this walk does not report.
     pub fn each(
         &self,
         mut f: impl FnMut(&E, Labels<'_>) -> Result<(), CollectError>,
@@ -1182,12 +1190,17 @@ impl<E: TableEntry> ChildTable<E> {
         &self,
         mut visit: impl FnMut(&E, bool) -> Result<bool, CollectError>,
     ) -> Result<(), CollectError> {
-        // Where the walk goes on, valid while the table's epoch is `epoch`.
-        let (mut pos, mut epoch, mut last) = (0usize, 0u64, None);
+        // Where the walk goes on, valid while the table's epoch is `epoch`; and the newest
+        // child it reports.
+        let (mut pos, mut epoch, mut last, mut newest) = (0usize, 0u64, None, None);
         loop {
             let pending = {
                 let read = self.reading();
                 let table = read.table;
+                let Some(newest) = newest.or_else(|| table.newest_seq()).inspect(|&n| newest = Some(n))
+                else {
+                    return Ok(());
+                };
                 if table.epoch != epoch {
                     // Compacted since the lock was last held: find the place again.
                     pos = last.map_or(0, |seq| table.resume_after(seq));
@@ -1196,6 +1209,10 @@ impl<E: TableEntry> ChildTable<E> {
                 let mut pending = None;
                 while pos < table.slots.len() {
                     if let Some(child) = &table.slots[pos] {
+                        if child.seq() > newest {
+                            // Made after the walk began (every later one too).
+                            return Ok(());
+                        }
                         if !visit(child, true)? {
                             pending = Some(child.clone());
                             break;
@@ -1235,12 +1252,17 @@ impl<E: TableEntry> ChildTable<E> {
     /// [`ChildTable::each`]).
     fn walk(&self, mut visit: impl FnMut(&E) -> Result<(), CollectError>) -> Result<(), CollectError> {
         let mut chunk: [Option<E>; WALK_CHUNK] = core::array::from_fn(|_| None);
-        // Where the walk goes on, valid while the table's epoch is `epoch`.
-        let (mut pos, mut epoch, mut last) = (0usize, 0u64, None);
+        // Where the walk goes on, valid while the table's epoch is `epoch`; and the newest
+        // child it reports (see `each`).
+        let (mut pos, mut epoch, mut last, mut newest) = (0usize, 0u64, None, None);
         loop {
             let taken = {
                 let read = self.reading();
                 let table = read.table;
+                let Some(newest) = newest.or_else(|| table.newest_seq()).inspect(|&n| newest = Some(n))
+                else {
+                    return Ok(());
+                };
                 if table.epoch != epoch {
                     // Compacted since the last chunk: find the place again.
                     pos = last.map_or(0, |seq| table.resume_after(seq));
@@ -1249,6 +1271,11 @@ impl<E: TableEntry> ChildTable<E> {
                 let mut taken = 0;
                 while taken < WALK_CHUNK && pos < table.slots.len() {
                     if let Some(child) = &table.slots[pos] {
+                        if child.seq() > newest {
+                            // Made after the walk began (every later one too).
+                            pos = table.slots.len();
+                            break;
+                        }
                         chunk[taken] = Some(child.clone());
                         taken += 1;
                     }
@@ -1530,10 +1557,9 @@ mod walk_tests {
             })
             .unwrap();
         // Before the change: 0..=100 in order, plus whatever the current chunk had copied out
-        // (up to child 127); after: the children left, in order, and the new ones.
+        // (up to child 127); after: the children left, in order, and not the new ones.
         let mut expected: Vec<String> = (0..128).map(|i| format!("v{i}")).collect();
         expected.extend((128..300).filter(|i| i % 10 == 0).map(|i| format!("v{i}")));
-        expected.extend((300..310).map(|i| format!("v{i}")));
         assert_eq!(seen, expected);
     }
 
@@ -1572,12 +1598,12 @@ mod walk_tests {
                 Ok(true)
             })
             .unwrap();
+        // The children left, in order; not the ones made during the walk.
         let mut expected: Vec<String> = (0..=107).map(|i| format!("v{i}")).collect();
         expected.extend((108..300).filter(|i| i % 10 == 0).map(|i| format!("v{i}")));
-        expected.extend((300..310).map(|i| format!("v{i}")));
         assert_eq!(seen, expected);
-        // Asked for at 7, 57 and 107; after the removals no seq % 50 == 7 is left but 307.
-        assert_eq!(unlocked, [7, 57, 107, 307]);
+        // Asked for at 7, 57 and 107; after the removals no seq % 50 == 7 is left.
+        assert_eq!(unlocked, [7, 57, 107]);
         // An error from the visitor ends the walk with it.
         let mut calls = 0;
         let err = table.each_child_held(|_, _| {
@@ -1586,6 +1612,63 @@ mod walk_tests {
         });
         assert_eq!(err, Err(CollectError::Failed("stop")));
         assert_eq!(calls, 1);
+    }
+
+    /// A child removed and made again with the same labels while a walk is under way is a
+    /// newer child: the walk reports the label set once (a scrape with one series twice would
+    /// be refused), and the new child waits for the next walk.
+    #[test]
+    fn a_label_set_made_again_during_a_walk_is_reported_once() {
+        let table = ChildTable::new(&["k"]);
+        for i in 0..10 {
+            get(&table, &format!("v{i}"));
+        }
+        let churn = || {
+            for v in ["v5", "v0"] {
+                assert!(remove(&table, v));
+                get(&table, v);
+            }
+            get(&table, "new");
+        };
+        // Handles copied out: the old v5 was copied before it was removed, so it is reported.
+        let mut seen = Vec::new();
+        table
+            .each(|child, _| {
+                if child.seq() == 0 {
+                    churn();
+                }
+                seen.push(child.0 .1.clone());
+                Ok(())
+            })
+            .unwrap();
+        let all: Vec<String> = (0..10).map(|i| format!("v{i}")).collect();
+        assert_eq!(seen, all);
+        // Now in the order v1-v4, v6-v9, v5, v0, new. Under the lock, letting it go at v1: the
+        // old v5 and v0 are gone when the walk comes to them, and their new children are newer
+        // than the walk.
+        seen.clear();
+        table
+            .each_child_held(|child, held| {
+                if child.0 .1 == "v1" {
+                    if held {
+                        return Ok(false);
+                    }
+                    churn();
+                }
+                seen.push(child.0 .1.clone());
+                Ok(true)
+            })
+            .unwrap();
+        assert_eq!(seen, ["v1", "v2", "v3", "v4", "v6", "v7", "v8", "v9", "new"]);
+        // The next walk has them.
+        seen.clear();
+        table
+            .each_child_held(|child, _| {
+                seen.push(child.0 .1.clone());
+                Ok(true)
+            })
+            .unwrap();
+        assert_eq!(seen, ["v1", "v2", "v3", "v4", "v6", "v7", "v8", "v9", "new", "v5", "v0"]);
     }
 
     #[test]
