@@ -847,6 +847,48 @@ struct Writing<'a, E> {
     table: &'a mut Children<E>,
 }
 
+/// Where a walk of the order is, between two read locks.
+#[derive(Default)]
+struct WalkPlace {
+    /// The position of the next child to look at, valid while the table's epoch is `epoch`.
+    pos: usize,
+    epoch: u64,
+    /// The creation number of the last child reported.
+    last: Option<u64>,
+    /// The newest child the walk reports: the newest there was when it began.
+    newest: Option<u64>,
+}
+
+impl WalkPlace {
+    /// Called under each new read lock: fixes the newest child the walk reports (the first
+    /// time) and finds the place again if the order was compacted meanwhile. `None` when the
+    /// table was empty as the walk began.
+    fn resume<E: TableEntry>(&mut self, table: &Children<E>) -> Option<u64> {
+        if self.newest.is_none() {
+            self.newest = Some(table.newest_seq()?);
+        }
+        if table.epoch != self.epoch {
+            self.pos = self.last.map_or(0, |seq| table.resume_after(seq));
+            self.epoch = table.epoch;
+        }
+        self.newest
+    }
+
+    /// The next child to report, at `pos` or after (the holes skipped); `None` at the end of
+    /// the order or at a child newer than `newest` (made after the walk began, and every
+    /// later one too).
+    fn child<'t, E: TableEntry>(&mut self, table: &'t Children<E>, newest: u64) -> Option<&'t E> {
+        while let Some(slot) = table.slots.get(self.pos) {
+            match slot {
+                Some(child) if child.seq() > newest => return None,
+                Some(child) => return Some(child),
+                None => self.pos += 1,
+            }
+        }
+        None
+    }
+}
+
 /// A scrape copies this many child handles at a time under a read lock, then reports them with
 /// no lock held.
 pub const WALK_CHUNK: usize = 64;
@@ -1190,43 +1232,26 @@ impl<E: TableEntry> ChildTable<E> {
         &self,
         mut visit: impl FnMut(&E, bool) -> Result<bool, CollectError>,
     ) -> Result<(), CollectError> {
-        // Where the walk goes on, valid while the table's epoch is `epoch`; and the newest
-        // child it reports.
-        let (mut pos, mut epoch, mut last, mut newest) = (0usize, 0u64, None, None);
+        let mut place = WalkPlace::default();
         loop {
             let pending = {
                 let read = self.reading();
-                let table = read.table;
-                let Some(newest) = newest.or_else(|| table.newest_seq()).inspect(|&n| newest = Some(n))
-                else {
-                    return Ok(());
-                };
-                if table.epoch != epoch {
-                    // Compacted since the lock was last held: find the place again.
-                    pos = last.map_or(0, |seq| table.resume_after(seq));
-                    epoch = table.epoch;
-                }
+                let Some(newest) = place.resume(read.table) else { return Ok(()) };
                 let mut pending = None;
-                while pos < table.slots.len() {
-                    if let Some(child) = &table.slots[pos] {
-                        if child.seq() > newest {
-                            // Made after the walk began (every later one too).
-                            return Ok(());
-                        }
-                        if !visit(child, true)? {
-                            pending = Some(child.clone());
-                            break;
-                        }
+                while let Some(child) = place.child(read.table, newest) {
+                    if !visit(child, true)? {
+                        pending = Some(child.clone());
+                        break;
                     }
-                    pos += 1;
+                    place.pos += 1;
                 }
                 pending
             };
             let Some(child) = pending else { return Ok(()) };
             visit(&child, false)?;
             // The children before it were visited under the lock just let go.
-            last = Some(child.seq());
-            pos += 1;
+            place.last = Some(child.seq());
+            place.pos += 1;
         }
     }
 
@@ -1252,34 +1277,17 @@ impl<E: TableEntry> ChildTable<E> {
     /// [`ChildTable::each`]).
     fn walk(&self, mut visit: impl FnMut(&E) -> Result<(), CollectError>) -> Result<(), CollectError> {
         let mut chunk: [Option<E>; WALK_CHUNK] = core::array::from_fn(|_| None);
-        // Where the walk goes on, valid while the table's epoch is `epoch`; and the newest
-        // child it reports (see `each`).
-        let (mut pos, mut epoch, mut last, mut newest) = (0usize, 0u64, None, None);
+        let mut place = WalkPlace::default();
         loop {
             let taken = {
                 let read = self.reading();
-                let table = read.table;
-                let Some(newest) = newest.or_else(|| table.newest_seq()).inspect(|&n| newest = Some(n))
-                else {
-                    return Ok(());
-                };
-                if table.epoch != epoch {
-                    // Compacted since the last chunk: find the place again.
-                    pos = last.map_or(0, |seq| table.resume_after(seq));
-                    epoch = table.epoch;
-                }
+                let Some(newest) = place.resume(read.table) else { return Ok(()) };
                 let mut taken = 0;
-                while taken < WALK_CHUNK && pos < table.slots.len() {
-                    if let Some(child) = &table.slots[pos] {
-                        if child.seq() > newest {
-                            // Made after the walk began (every later one too).
-                            pos = table.slots.len();
-                            break;
-                        }
-                        chunk[taken] = Some(child.clone());
-                        taken += 1;
-                    }
-                    pos += 1;
+                while taken < WALK_CHUNK {
+                    let Some(child) = place.child(read.table, newest) else { break };
+                    chunk[taken] = Some(child.clone());
+                    taken += 1;
+                    place.pos += 1;
                 }
                 taken
             };
@@ -1288,7 +1296,7 @@ impl<E: TableEntry> ChildTable<E> {
             }
             for slot in &mut chunk[..taken] {
                 let Some(child) = slot.take() else { continue };
-                last = Some(child.seq());
+                place.last = Some(child.seq());
                 visit(&child)?;
             }
         }
