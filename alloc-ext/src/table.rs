@@ -1572,8 +1572,8 @@ mod walk_tests {
     }
 
     /// The held walk lets the lock go only where the visitor asks; changes made then are seen
-    /// as [`ChildTable::each`] would see them: no child twice, the ones left in order, the new
-    /// ones at the end.
+    /// as [`ChildTable::each`] would see them: no child twice, the ones left in order, none of
+    /// the ones made after the walk began.
     #[test]
     fn a_held_walk_lets_the_lock_go_where_asked_and_reports_each_child_once() {
         let table = ChildTable::new(&["k"]);
