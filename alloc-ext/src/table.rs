@@ -1215,12 +1215,6 @@ impl<E: TableEntry> ChildTable<E> {
         })
     }
 
-    /// Calls `f` with every child, in creation order, as [`ChildTable::each`] walks them, and
-    /// nothing else: for callers that read what they need from the child itself.
-    pub fn each_child(&self, f: impl FnMut(&E) -> Result<(), CollectError>) -> Result<(), CollectError> {
-        self.walk(f)
-    }
-
     /// Calls `visit(child, true)` with every child, in creation order, while a read lock is
     /// held, so no handle is copied: for a visitor that only copies bytes into memory it owns.
     /// It must not block then: when it would (its buffer is full and must be passed on), it
